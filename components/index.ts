@@ -1,0 +1,13 @@
+// The kit's public entry point.
+export { WebFarm, WEB_FARM_TYPE, defaultKeyParameterName } from "./webFarm";
+export type { WebFarmArgs, ResolvedWebFarmArgs, Problem } from "./args";
+export {
+  validateWebFarmArgs,
+  webFarmArgProblems,
+  farmConfigError,
+  MAX_NODES,
+  MAX_FARM_NAME_LENGTH,
+  DEFAULT_STATE_PORT,
+} from "./args";
+export { ROLE_TAG } from "./tags";
+export * as windows from "./windows";

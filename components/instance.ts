@@ -1,0 +1,40 @@
+// What every Windows instance of the farm shares: private only, IMDSv2, encrypted root volume,
+// user data that replaces the instance when it changes (Windows never re-runs it in place).
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { imageOptions, MachineImage } from "./machineImage";
+import { FarmRole, nameTags, Tags } from "./tags";
+
+export const ROOT_VOLUME_GB = 50;
+
+export interface FarmInstanceArgs {
+  role: FarmRole;
+  image: MachineImage;
+  instanceType: string;
+  subnetId: pulumi.Input<string>;
+  securityGroupIds: pulumi.Input<string>[];
+  userData: pulumi.Input<string>;
+  instanceProfile?: pulumi.Input<string>;
+  tags: Tags;
+}
+
+export function farmInstance(
+  name: string,
+  args: FarmInstanceArgs,
+  opts: pulumi.CustomResourceOptions,
+): aws.ec2.Instance {
+  return new aws.ec2.Instance(name, {
+    ami: args.image.imageId,
+    instanceType: args.instanceType,
+    subnetId: args.subnetId,
+    vpcSecurityGroupIds: args.securityGroupIds,
+    associatePublicIpAddress: false,
+    iamInstanceProfile: args.instanceProfile,
+    metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+    rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: ROOT_VOLUME_GB, deleteOnTermination: true },
+    userData: args.userData,
+    userDataReplaceOnChange: true,
+    tags: nameTags(args.tags, name, args.role),
+    volumeTags: nameTags(args.tags, name, args.role),
+  }, pulumi.mergeOptions(opts, imageOptions(args.image)));
+}

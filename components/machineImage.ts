@@ -1,0 +1,27 @@
+// Which Windows Server 2022 image the farm's instances boot from.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Amazon's public SSM parameter naming the latest Windows Server 2022 (English, Full) image. */
+export const WINDOWS_2022_PARAMETER = "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base";
+
+export interface MachineImage {
+  imageId: pulumi.Output<string>;
+  /**
+   * True when the stack pinned `amiId`: then a changed id is a deliberate roll. When false, the
+   * image was resolved from "latest" and later changes must be ignored on existing instances, or
+   * every node would be replaced whenever Amazon publishes a new image.
+   */
+  pinned: boolean;
+}
+
+export function windowsServer2022(amiId: string | undefined, opts: pulumi.InvokeOutputOptions): MachineImage {
+  if (amiId !== undefined) return { imageId: pulumi.output(amiId), pinned: true };
+  const latest = aws.ssm.getParameterOutput({ name: WINDOWS_2022_PARAMETER }, opts);
+  return { imageId: latest.apply((p) => p.value), pinned: false };
+}
+
+/** Resource options for an instance on this image (see `pinned`). */
+export function imageOptions(image: MachineImage): pulumi.CustomResourceOptions {
+  return image.pinned ? {} : { ignoreChanges: ["ami"] };
+}

@@ -1,0 +1,160 @@
+// The farm's network: its own VPC (public + private subnet per AZ, IGW, NAT) or one the caller
+// brings. Either way the rest of the farm sees the same shape.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { planSubnets } from "./cidr";
+import { nameTags, Tags } from "./tags";
+
+export interface OwnNetworkArgs {
+  vpcCidr: string;
+  azCount: number;
+  /** One NAT gateway per AZ (resilient) instead of one shared NAT (cheap). */
+  natPerAz: boolean;
+  /** AZ names to use, in order; looked up from the region when omitted. */
+  availabilityZones?: string[];
+  tags: Tags;
+}
+
+export interface ExistingNetworkArgs {
+  vpcId: pulumi.Input<string>;
+  publicSubnetIds: pulumi.Input<string>[];
+  privateSubnetIds: pulumi.Input<string>[];
+}
+
+export interface FarmNetworkShape {
+  vpcId: pulumi.Output<string>;
+  publicSubnetIds: pulumi.Output<string>[];
+  privateSubnetIds: pulumi.Output<string>[];
+  /** CIDR of each private subnet, same order as privateSubnetIds (the state server's firewall uses them). */
+  privateSubnetCidrs: pulumi.Output<string>[];
+}
+
+/** Builds the farm's own VPC. Subnets and routes are named by AZ index, never by AZ name. */
+export class FarmNetwork extends pulumi.ComponentResource implements FarmNetworkShape {
+  public readonly vpcId: pulumi.Output<string>;
+  public readonly publicSubnetIds: pulumi.Output<string>[];
+  public readonly privateSubnetIds: pulumi.Output<string>[];
+  public readonly privateSubnetCidrs: pulumi.Output<string>[];
+  public readonly natGatewayIds: pulumi.Output<string>[];
+
+  constructor(name: string, args: OwnNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aspnet-webfarm:index:FarmNetwork", name, {}, opts);
+    const parent = { parent: this };
+    const plan = planSubnets(args.vpcCidr, args.azCount);
+    const zones = args.availabilityZones
+      ? pulumi.output(args.availabilityZones)
+      : aws
+          .getAvailabilityZonesOutput(
+            { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
+            parent,
+          )
+          .apply((z) => z.names);
+    const zone = (i: number) => zones.apply((names) => {
+      if (i >= names.length) throw new Error(`azCount ${args.azCount} exceeds the ${names.length} AZs available`);
+      return names[i];
+    });
+
+    const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
+      cidrBlock: args.vpcCidr,
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      tags: nameTags(args.tags, `${name}-vpc`),
+    }, parent);
+    // Adopt the VPC's default group and leave it with no rules, so nothing can use it by accident.
+    new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, {
+      vpcId: vpc.id,
+      tags: nameTags(args.tags, `${name}-default-sg (unused)`),
+    }, parent);
+    const igw = new aws.ec2.InternetGateway(`${name}-igw`, {
+      vpcId: vpc.id,
+      tags: nameTags(args.tags, `${name}-igw`),
+    }, parent);
+
+    const publicRoutes = new aws.ec2.RouteTable(`${name}-public-rt`, {
+      vpcId: vpc.id,
+      tags: nameTags(args.tags, `${name}-public-rt`),
+    }, parent);
+    new aws.ec2.Route(`${name}-public-default`, {
+      routeTableId: publicRoutes.id,
+      destinationCidrBlock: "0.0.0.0/0",
+      gatewayId: igw.id,
+    }, parent);
+
+    const publicSubnets = plan.publicCidrs.map((cidr, i) => {
+      const subnet = new aws.ec2.Subnet(`${name}-public-${i}`, {
+        vpcId: vpc.id,
+        cidrBlock: cidr,
+        availabilityZone: zone(i),
+        // Only the load balancer and NAT live here, and they get their addresses explicitly.
+        mapPublicIpOnLaunch: false,
+        tags: nameTags(args.tags, `${name}-public-${i}`),
+      }, parent);
+      new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, {
+        subnetId: subnet.id,
+        routeTableId: publicRoutes.id,
+      }, parent);
+      return subnet;
+    });
+
+    const natCount = args.natPerAz ? args.azCount : 1;
+    const nats = [...Array(natCount).keys()].map((i) => {
+      const eip = new aws.ec2.Eip(`${name}-nat-${i}`, {
+        domain: "vpc",
+        tags: nameTags(args.tags, `${name}-nat-${i}`),
+      }, parent);
+      return new aws.ec2.NatGateway(`${name}-nat-${i}`, {
+        allocationId: eip.id,
+        subnetId: publicSubnets[i].id,
+        tags: nameTags(args.tags, `${name}-nat-${i}`),
+      }, { parent: this, dependsOn: [igw] });
+    });
+
+    const privateSubnets = plan.privateCidrs.map((cidr, i) => {
+      const subnet = new aws.ec2.Subnet(`${name}-private-${i}`, {
+        vpcId: vpc.id,
+        cidrBlock: cidr,
+        availabilityZone: zone(i),
+        mapPublicIpOnLaunch: false,
+        tags: nameTags(args.tags, `${name}-private-${i}`),
+      }, parent);
+      const routes = new aws.ec2.RouteTable(`${name}-private-${i}`, {
+        vpcId: vpc.id,
+        tags: nameTags(args.tags, `${name}-private-${i}`),
+      }, parent);
+      new aws.ec2.Route(`${name}-private-${i}-default`, {
+        routeTableId: routes.id,
+        destinationCidrBlock: "0.0.0.0/0",
+        natGatewayId: nats[i % natCount].id,
+      }, parent);
+      new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, {
+        subnetId: subnet.id,
+        routeTableId: routes.id,
+      }, parent);
+      return subnet;
+    });
+
+    this.vpcId = vpc.id;
+    this.publicSubnetIds = publicSubnets.map((s) => s.id);
+    this.privateSubnetIds = privateSubnets.map((s) => s.id);
+    this.privateSubnetCidrs = privateSubnets.map((s) => s.cidrBlock);
+    this.natGatewayIds = nats.map((n) => n.id);
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      publicSubnetIds: this.publicSubnetIds,
+      privateSubnetIds: this.privateSubnetIds,
+    });
+  }
+}
+
+/** A network another stack owns: looks up the private subnets' CIDRs, creates nothing. */
+export function existingNetwork(args: ExistingNetworkArgs, opts: pulumi.InvokeOutputOptions): FarmNetworkShape {
+  const privateSubnetIds = args.privateSubnetIds.map((id) => pulumi.output(id));
+  return {
+    vpcId: pulumi.output(args.vpcId),
+    publicSubnetIds: args.publicSubnetIds.map((id) => pulumi.output(id)),
+    privateSubnetIds,
+    privateSubnetCidrs: privateSubnetIds.map((id) =>
+      aws.ec2.getSubnetOutput({ id }, opts).apply((s) => s.cidrBlock),
+    ),
+  };
+}

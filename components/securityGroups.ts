@@ -1,0 +1,100 @@
+// Security groups with no inline rules: every rule is its own resource with a description
+// (mixing inline and separate rules makes every `pulumi up` delete and recreate them).
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { nameTags, Tags } from "./tags";
+
+export function securityGroup(
+  name: string,
+  vpcId: pulumi.Input<string>,
+  description: string,
+  tags: Tags,
+  opts: pulumi.CustomResourceOptions,
+): aws.ec2.SecurityGroup {
+  return new aws.ec2.SecurityGroup(name, {
+    vpcId,
+    description,
+    revokeRulesOnDelete: true,
+    tags: nameTags(tags, name),
+  }, opts);
+}
+
+export interface GroupConnection {
+  from: aws.ec2.SecurityGroup;
+  to: aws.ec2.SecurityGroup;
+  port: number;
+  /** What the traffic is, e.g. "ASP.NET state service". */
+  what: string;
+  /** Who is on each side, for the rule descriptions, e.g. "web nodes". */
+  fromLabel: string;
+  toLabel: string;
+}
+
+/**
+ * "`from` may reach `to` on `port`" as one call: the ingress rule on `to` and the matching egress
+ * rule on `from`, both naming the other group rather than any CIDR.
+ */
+export function allowBetweenGroups(name: string, c: GroupConnection, tags: Tags, opts: pulumi.CustomResourceOptions) {
+  const ingress = new aws.vpc.SecurityGroupIngressRule(`${name}-in`, {
+    securityGroupId: c.to.id,
+    referencedSecurityGroupId: c.from.id,
+    ipProtocol: "tcp",
+    fromPort: c.port,
+    toPort: c.port,
+    description: `${c.what} (tcp/${c.port}) from ${c.fromLabel}`,
+    tags: nameTags(tags, `${name}-in`),
+  }, opts);
+  const egress = new aws.vpc.SecurityGroupEgressRule(`${name}-out`, {
+    securityGroupId: c.from.id,
+    referencedSecurityGroupId: c.to.id,
+    ipProtocol: "tcp",
+    fromPort: c.port,
+    toPort: c.port,
+    description: `${c.what} (tcp/${c.port}) to ${c.toLabel}`,
+    tags: nameTags(tags, `${name}-out`),
+  }, opts);
+  return { ingress, egress };
+}
+
+/** A logical-name suffix derived from the CIDR itself, so reordering a list replaces nothing. */
+export function cidrKey(cidr: string): string {
+  return cidr.replace(/[./:]/g, "-");
+}
+
+export function allowFromCidrs(
+  name: string,
+  group: aws.ec2.SecurityGroup,
+  port: number,
+  cidrs: string[],
+  what: string,
+  tags: Tags,
+  opts: pulumi.CustomResourceOptions,
+): aws.vpc.SecurityGroupIngressRule[] {
+  return [...new Set(cidrs)].map((cidr) => new aws.vpc.SecurityGroupIngressRule(`${name}-${cidrKey(cidr)}`, {
+    securityGroupId: group.id,
+    cidrIpv4: cidr,
+    ipProtocol: "tcp",
+    fromPort: port,
+    toPort: port,
+    description: `${what} (tcp/${port}) from ${cidr}`,
+    tags: nameTags(tags, `${name}-${cidrKey(cidr)}`),
+  }, opts));
+}
+
+/** Outbound HTTP(S) through NAT: SSM Parameter Store, Windows Update, certificate revocation lists. */
+export function allowOutboundWeb(
+  name: string,
+  group: aws.ec2.SecurityGroup,
+  tags: Tags,
+  opts: pulumi.CustomResourceOptions,
+): aws.vpc.SecurityGroupEgressRule[] {
+  return [443, 80].map((port) => new aws.vpc.SecurityGroupEgressRule(`${name}-out-${port}`, {
+    securityGroupId: group.id,
+    cidrIpv4: "0.0.0.0/0",
+    ipProtocol: "tcp",
+    fromPort: port,
+    toPort: port,
+    description: `outbound tcp/${port} via NAT (SSM, Windows Update, CRLs)`,
+    tags: nameTags(tags, `${name}-out-${port}`),
+  }, opts));
+}
