@@ -1,0 +1,53 @@
+// Checks that need the AWS region's facts (invokes only; nothing is registered): how many AZs the
+// region offers, and which AZs the subnets of a brought network are in.
+import * as aws from "@pulumi/aws";
+import { Problem, WebFarmArgs } from "../components";
+
+export interface RegionFacts {
+  /** Args with the region's AZ names filled in for the farm's own network. */
+  args: WebFarmArgs;
+  problems: Problem[];
+}
+
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+
+export async function checkAgainstRegion(args: WebFarmArgs): Promise<RegionFacts> {
+  const problems: Problem[] = [];
+  if (args.vpcId === undefined && args.publicSubnetIds === undefined && args.privateSubnetIds === undefined) {
+    const zones = await aws.getAvailabilityZones({
+      state: "available",
+      filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+    });
+    const azCount = args.azCount ?? 2;
+    if (Number.isInteger(azCount) && azCount > zones.names.length) {
+      problems.push({ propertyPath: "azCount", reason: `is ${azCount} but region ${zones.id} offers ${zones.names.length} AZs (${zones.names.join(", ")})` });
+    }
+    return { args: { ...args, availabilityZones: zones.names.slice(0, Math.max(0, Math.min(azCount, zones.names.length))) }, problems };
+  }
+
+  const lookUp = async (key: "publicSubnetIds" | "privateSubnetIds") => {
+    const ids = (args[key] ?? []).filter((id): id is string => typeof id === "string" && SUBNET_ID.test(id));
+    const subnets = await Promise.all(ids.map(async (id) => {
+      try { return await aws.ec2.getSubnet({ id }); } catch { problems.push({ propertyPath: key, reason: `${id} was not found in this account and region` }); return undefined; }
+    }));
+    return subnets.filter((s): s is aws.ec2.GetSubnetResult => s !== undefined);
+  };
+  const [publicSubnets, privateSubnets] = [await lookUp("publicSubnetIds"), await lookUp("privateSubnetIds")];
+  for (const [key, subnets] of [["publicSubnetIds", publicSubnets], ["privateSubnetIds", privateSubnets]] as const) {
+    const elsewhere = subnets.filter((s) => typeof args.vpcId === "string" && s.vpcId !== args.vpcId);
+    if (elsewhere.length > 0) problems.push({ propertyPath: key, reason: `${elsewhere.map((s) => s.id).join(", ")} not in ${args.vpcId}` });
+    const zones = new Set(subnets.map((s) => s.availabilityZone));
+    if (subnets.length >= 2 && zones.size < 2) problems.push({ propertyPath: key, reason: `are all in ${[...zones].join(", ")}; the load balancer needs two AZs` });
+  }
+  const publicZones = new Set(publicSubnets.map((s) => s.availabilityZone));
+  const privateZones = new Set(privateSubnets.map((s) => s.availabilityZone));
+  const uncovered = [...privateZones].filter((z) => !publicZones.has(z));
+  const unused = [...publicZones].filter((z) => !privateZones.has(z));
+  if (publicSubnets.length > 0 && privateSubnets.length > 0 && (uncovered.length > 0 || unused.length > 0)) {
+    problems.push({
+      propertyPath: "privateSubnetIds",
+      reason: `cover AZs ${[...privateZones].sort().join(", ")} but publicSubnetIds cover ${[...publicZones].sort().join(", ")}: the load balancer reaches only nodes in its own AZs`,
+    });
+  }
+  return { args, problems };
+}

@@ -1,0 +1,33 @@
+// Reads Pulumi.<stack>.yaml the way the Pulumi CLI hands config to a program: project defaults
+// from Pulumi.yaml, then the stack's values, every value as a string (lists as JSON). Used to run
+// the program offline (tests, plans) without the CLI.
+import { readFileSync } from "fs";
+import { join } from "path";
+import YAML from "yaml";
+
+export const REPO_ROOT = join(__dirname, "..");
+
+function asConfigString(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+export function projectFile(root = REPO_ROOT): { name: string; config: Record<string, { default?: unknown }> } {
+  return YAML.parse(readFileSync(join(root, "Pulumi.yaml"), "utf8"));
+}
+
+/** The full config map ("namespace:key" -> string) a stack's program would see. */
+export function stackConfig(stack: string, root = REPO_ROOT): Record<string, string> {
+  const project = projectFile(root);
+  const config: Record<string, string> = {};
+  for (const [key, decl] of Object.entries(project.config ?? {})) {
+    if (decl.default !== undefined) config[`${project.name}:${key}`] = asConfigString(decl.default);
+  }
+  const stackFile = YAML.parse(readFileSync(join(root, `Pulumi.${stack}.yaml`), "utf8")) ?? {};
+  for (const [key, value] of Object.entries((stackFile.config ?? {}) as Record<string, unknown>)) {
+    if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value) {
+      throw new Error(`${key} is an encrypted secret; offline runs cannot decrypt it`);
+    }
+    config[key.includes(":") ? key : `${project.name}:${key}`] = asConfigString(value);
+  }
+  return config;
+}
