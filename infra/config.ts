@@ -98,10 +98,12 @@ export function readStackSettings(raw: RawConfig): StackSettings {
   }
   const { farmName, tags, ...rest } = values;
   const args = { ...rest, ...(tags !== undefined ? { tags: parseTags(tags as string[], problems) } : {}) } as unknown as WebFarmArgs;
-  // A stack that brings its own network must not inherit the own-network defaults.
+  // Pulumi merges Pulumi.yaml's defaults into every stack's config, so a stack that brings its own
+  // network always "has" vpcCidr/azCount/natPerAz: drop them while they hold the default, and let
+  // validation report any the stack set to something else.
   if (args.vpcId !== undefined || args.publicSubnetIds !== undefined || args.privateSubnetIds !== undefined) {
     for (const key of ["vpcCidr", "azCount", "natPerAz"] as const) {
-      if (raw[key] === undefined) delete args[key];
+      if (args[key] === undefined || args[key] === CONFIG[key].default) delete args[key];
     }
   }
   const name = typeof farmName === "string" ? farmName : "webfarm";

@@ -15,13 +15,20 @@ export function projectFile(root = REPO_ROOT): { name: string; config: Record<st
   return YAML.parse(readFileSync(join(root, "Pulumi.yaml"), "utf8"));
 }
 
-/** The full config map ("namespace:key" -> string) a stack's program would see. */
-export function stackConfig(stack: string, root = REPO_ROOT): Record<string, string> {
+/** The config every stack starts with: Pulumi.yaml's defaults. */
+export function projectDefaults(root = REPO_ROOT): Record<string, string> {
   const project = projectFile(root);
   const config: Record<string, string> = {};
   for (const [key, decl] of Object.entries(project.config ?? {})) {
     if (decl.default !== undefined) config[`${project.name}:${key}`] = asConfigString(decl.default);
   }
+  return config;
+}
+
+/** The full config map ("namespace:key" -> string) a stack's program would see. */
+export function stackConfig(stack: string, root = REPO_ROOT): Record<string, string> {
+  const project = projectFile(root);
+  const config = projectDefaults(root);
   const stackFile = YAML.parse(readFileSync(join(root, `Pulumi.${stack}.yaml`), "utf8")) ?? {};
   for (const [key, value] of Object.entries((stackFile.config ?? {}) as Record<string, unknown>)) {
     if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value) {

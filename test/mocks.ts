@@ -18,7 +18,10 @@ export interface RecordedResource {
   name: string;
   /** The parent's logical name (undefined for the stack's direct children). */
   parent?: string;
+  /** Inputs with secret markers removed (see secretPaths). */
   inputs: Record<string, any>;
+  /** Paths of inputs that arrived marked secret, e.g. ["value"]. */
+  secretPaths: string[];
   /** Outputs the mock computed, on top of the inputs. */
   state: Record<string, any>;
   id: string;
@@ -55,6 +58,23 @@ export const DEFAULT_INVOKES: Record<string, InvokeHandler> = {
     return { id: inputs.id, ...subnet };
   },
 };
+
+/** The SDK's wire marker for a secret value (sdk/nodejs/runtime/rpc.ts, specialSecretSig). */
+const SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Removes secret markers, collecting where they were. */
+export function unwrapSecrets(value: any, path = "", found: string[] = []): any {
+  if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, found));
+  if (value !== null && typeof value === "object") {
+    if (value[SPECIAL_SIG_KEY] === SECRET_SIG) {
+      found.push(path);
+      return unwrapSecrets(value.value, path, []);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, found)]));
+  }
+  return value;
+}
 
 function digest(...parts: unknown[]): string {
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
@@ -101,9 +121,11 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
   newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
     if (args.type === "pulumi:pulumi:Stack") return { id: undefined, state: {} };
     const id = args.custom === false ? "" : `${args.name}-id`;
-    const state = { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs, id) };
+    const secretPaths: string[] = [];
+    const inputs = unwrapSecrets(args.inputs, "", secretPaths);
+    const state = { ...args.inputs, ...computedOutputs(args.type, args.name, inputs, id) };
     const seen = this.options.get(`${args.type}::${args.name}`) ?? { options: {} };
-    this.resources.push({ type: args.type, name: args.name, parent: seen.parent, inputs: args.inputs, state, id, options: seen.options });
+    this.resources.push({ type: args.type, name: args.name, parent: seen.parent, inputs, secretPaths, state, id, options: seen.options });
     return { id: args.custom === false ? undefined : id, state };
   }
 
@@ -162,16 +184,21 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
   const mocks = new RecordingMocks(options.invokes ?? DEFAULT_INVOKES);
   await pulumi.runtime.setMocks(mocks, options.project ?? "aspnet-webfarm", options.stack ?? "test", false);
   let result: T | undefined;
-  try {
-    await pulumi.runtime.runInPulumiStack(async () => {
-      pulumi.runtime.registerStackTransformation(mocks.transformation);
+  let failure: unknown;
+  // The program's error is caught inside the stack's init: rejecting there would also leave the
+  // stack resource's own promises rejected and unhandled.
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation(mocks.transformation);
+    try {
       result = await program();
-      return {};
-    });
-    await settle(mocks);
-  } catch (err) {
-    await settle(mocks);
-    throw Object.assign(err instanceof Error ? err : new Error(String(err)), { mocks });
+    } catch (err) {
+      failure = err;
+    }
+    return {};
+  });
+  await settle(mocks);
+  if (failure !== undefined) {
+    throw Object.assign(failure instanceof Error ? failure : new Error(String(failure)), { mocks });
   }
   return { mocks, result: result as T };
 }

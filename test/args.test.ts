@@ -1,0 +1,117 @@
+// Bad input: one error naming every bad field, and nothing registered. Each bad case sits next to
+// a good value for the same field, so no check rejects good input.
+import * as pulumi from "@pulumi/pulumi";
+import { MAX_FARM_NAME_LENGTH, WebFarm, WebFarmArgs, webFarmArgProblems } from "../components";
+import { RecordingMocks, runProgram } from "./mocks";
+
+const byo = {
+  vpcId: "vpc-0e00000000000000e",
+  publicSubnetIds: ["subnet-0a00000000000000a", "subnet-0b00000000000000b"],
+  privateSubnetIds: ["subnet-0c00000000000000c", "subnet-0d00000000000000d"],
+};
+const cert = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
+
+interface Case {
+  label: string;
+  field: string;
+  bad: Partial<WebFarmArgs> & Record<string, unknown>;
+  good: Partial<WebFarmArgs>;
+  name?: { bad: string; good: string };
+}
+
+const cases: Case[] = [
+  { label: "node count 0", field: "nodeCount", bad: { nodeCount: 0 }, good: { nodeCount: 1 } },
+  { label: "negative node count", field: "nodeCount", bad: { nodeCount: -2 }, good: { nodeCount: 2 } },
+  { label: "fractional node count", field: "nodeCount", bad: { nodeCount: 2.5 }, good: { nodeCount: 3 } },
+  { label: "node count beyond the ceiling", field: "nodeCount", bad: { nodeCount: 201 }, good: { nodeCount: 200 } },
+  { label: "node count as text", field: "nodeCount", bad: { nodeCount: "2" as never }, good: { nodeCount: 2 } },
+  { label: "malformed VPC CIDR", field: "vpcCidr", bad: { vpcCidr: "10.0.0/16" }, good: { vpcCidr: "10.0.0.0/16" } },
+  { label: "public VPC CIDR", field: "vpcCidr", bad: { vpcCidr: "8.8.0.0/16" }, good: { vpcCidr: "172.16.0.0/16" } },
+  { label: "VPC too small for the subnets", field: "vpcCidr", bad: { vpcCidr: "10.0.0.0/24" }, good: { vpcCidr: "10.0.0.0/23" } },
+  { label: "VPC larger than AWS allows", field: "vpcCidr", bad: { vpcCidr: "10.0.0.0/8" }, good: { vpcCidr: "10.0.0.0/16" } },
+  { label: "VPC CIDR with host bits", field: "vpcCidr", bad: { vpcCidr: "10.0.0.1/16" }, good: { vpcCidr: "192.168.0.0/16" } },
+  { label: "one AZ", field: "azCount", bad: { azCount: 1 }, good: { azCount: 2 } },
+  { label: "more AZs than the kit plans for", field: "azCount", bad: { azCount: 9 }, good: { azCount: 3 } },
+  { label: "more AZs than the region offers", field: "azCount", bad: { azCount: 3, availabilityZones: ["eu-west-1a", "eu-west-1b"] }, good: { azCount: 2, availabilityZones: ["eu-west-1a", "eu-west-1b"] } },
+  { label: "a malformed AZ name", field: "availabilityZones[1]", bad: { availabilityZones: ["eu-west-1a", "west"] }, good: { availabilityZones: ["eu-west-1a", "eu-west-1b"] } },
+  { label: "empty public subnet list", field: "publicSubnetIds", bad: { ...byo, publicSubnetIds: [] }, good: byo },
+  { label: "empty private subnet list", field: "privateSubnetIds", bad: { ...byo, privateSubnetIds: [] }, good: byo },
+  { label: "one public subnet per three private", field: "privateSubnetIds", bad: { ...byo, privateSubnetIds: [...byo.privateSubnetIds, "subnet-0f00000000000000f"] }, good: byo },
+  { label: "a subnet listed twice", field: "publicSubnetIds", bad: { ...byo, publicSubnetIds: [byo.publicSubnetIds[0], byo.publicSubnetIds[0]] }, good: byo },
+  { label: "bring-your-own combined with a VPC CIDR", field: "vpcCidr", bad: { ...byo, vpcCidr: "10.0.0.0/16" }, good: byo },
+  { label: "bring-your-own without private subnets", field: "privateSubnetIds", bad: { vpcId: byo.vpcId, publicSubnetIds: byo.publicSubnetIds }, good: byo },
+  { label: "a malformed VPC id", field: "vpcId", bad: { ...byo, vpcId: "vpc-xyz" }, good: byo },
+  { label: "a malformed subnet id", field: "privateSubnetIds[0]", bad: { ...byo, privateSubnetIds: ["subnet-!", byo.privateSubnetIds[1]] }, good: byo },
+  { label: "malformed allowed CIDR", field: "allowedCidrs[0]", bad: { allowedCidrs: ["0.0.0.0"] }, good: { allowedCidrs: ["0.0.0.0/0"] } },
+  { label: "allowed CIDR with host bits", field: "allowedCidrs[1]", bad: { allowedCidrs: ["10.0.0.0/8", "203.0.113.7/24"] }, good: { allowedCidrs: ["10.0.0.0/8", "203.0.113.7/32"] } },
+  { label: "no allowed CIDR", field: "allowedCidrs", bad: { allowedCidrs: [] }, good: { allowedCidrs: ["203.0.113.0/24"] } },
+  { label: "state port 0", field: "statePort", bad: { statePort: 0 }, good: { statePort: 42424 } },
+  { label: "state port out of range", field: "statePort", bad: { statePort: 70000 }, good: { statePort: 65535 } },
+  { label: "state port equal to the web port", field: "statePort", bad: { statePort: 80 }, good: { statePort: 8080 } },
+  { label: "a certificate ARN that is not ACM", field: "certificateArn", bad: { certificateArn: "arn:aws:iam::123456789012:server-certificate/site" }, good: { certificateArn: cert } },
+  { label: "an unknown validation algorithm", field: "validation", bad: { validation: "MD5" as never }, good: { validation: "HMACSHA512" } },
+  { label: "a machine key version with a space", field: "machineKeyVersion", bad: { machineKeyVersion: "v 2" }, good: { machineKeyVersion: "v2" } },
+  { label: "a machine key version with a quote", field: "machineKeyVersion", bad: { machineKeyVersion: "2'" }, good: { machineKeyVersion: "2026-11" } },
+  { label: "an empty machine key version", field: "machineKeyVersion", bad: { machineKeyVersion: "" }, good: { machineKeyVersion: "1" } },
+  { label: "an instance type without a size", field: "webInstanceType", bad: { webInstanceType: "t3medium" }, good: { webInstanceType: "t3.medium" } },
+  { label: "an Arm instance type for Windows", field: "stateInstanceType", bad: { stateInstanceType: "m6g.large" }, good: { stateInstanceType: "m6i.large" } },
+  { label: "a malformed AMI id", field: "amiId", bad: { amiId: "ami-123" }, good: { amiId: "ami-0123456789abcdef0" } },
+  { label: "a health check path without a slash", field: "healthCheckPath", bad: { healthCheckPath: "health.aspx" }, good: { healthCheckPath: "/health.aspx" } },
+  { label: "a tag with the reserved aws: prefix", field: "tags.aws:owner", bad: { tags: { "aws:owner": "me" } }, good: { tags: { owner: "me" } } },
+  { label: "a tag key over 128 characters", field: `tags.${"k".repeat(129)}`, bad: { tags: { ["k".repeat(129)]: "v" } }, good: { tags: { ["k".repeat(128)]: "v" } } },
+  { label: "a tag value over 256 characters", field: "tags.note", bad: { tags: { note: "v".repeat(257) } }, good: { tags: { note: "v".repeat(256) } } },
+  { label: "more tags than AWS allows", field: "tags", bad: { tags: Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`t${i}`, "x"])) }, good: { tags: Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`t${i}`, "x"])) } },
+  { label: "a tag the farm sets itself", field: "tags.Name", bad: { tags: { Name: "mine" } }, good: { tags: { name2: "mine" } } },
+  { label: "a misspelt argument", field: "nodecount", bad: { nodecount: 2 }, good: {} },
+  { label: "a farm name too long for the target group name", field: "name", bad: {}, good: {}, name: { bad: "a".repeat(MAX_FARM_NAME_LENGTH + 1), good: "a".repeat(MAX_FARM_NAME_LENGTH) } },
+  { label: "a farm name with an underscore", field: "name", bad: {}, good: {}, name: { bad: "my_farm", good: "my-farm" } },
+];
+
+async function attempt(name: string, args: Record<string, unknown>): Promise<{ error?: Error; mocks: RecordingMocks }> {
+  try {
+    const { mocks } = await runProgram(() => new WebFarm(name, { nodeCount: 2, ...args } as WebFarmArgs));
+    return { mocks };
+  } catch (error) {
+    return { error: error as Error, mocks: (error as { mocks: RecordingMocks }).mocks };
+  }
+}
+
+describe("WebFarm argument validation", () => {
+  test("covers at least 25 distinct bad inputs", () => {
+    expect(new Set(cases.map((c) => c.label)).size).toBeGreaterThanOrEqual(25);
+  });
+
+  test.each(cases)("rejects $label, naming $field, and registers nothing", async (c) => {
+    const { error, mocks } = await attempt(c.name?.bad ?? "shop", c.bad);
+    expect(error).toBeDefined();
+    expect(pulumi.InputPropertiesError.isInstance(error)).toBe(true);
+    const paths = (error as pulumi.InputPropertiesError).errors.map((e) => e.propertyPath);
+    expect(paths).toContain(c.field);
+    expect(error!.message).toContain(`- ${c.field}: `);
+    expect(mocks.resources).toEqual([]);
+  });
+
+  test.each(cases)("accepts the good value next to $label", (c) => {
+    expect(webFarmArgProblems(c.name?.good ?? "shop", { nodeCount: 2, ...c.good })).toEqual([]);
+  });
+
+  test("a farm of good values registers its resources (validation is the only gate)", async () => {
+    const good = Object.assign({}, ...cases.filter((c) => !("vpcId" in c.good) && !c.name).map((c) => c.good));
+    const { error, mocks } = await attempt("a".repeat(MAX_FARM_NAME_LENGTH), { ...good, ...byo, availabilityZones: undefined, azCount: undefined, vpcCidr: undefined });
+    expect(error).toBeUndefined();
+    expect(mocks.resources.length).toBeGreaterThan(0);
+  });
+
+  test("several bad fields are all reported in one error", async () => {
+    const { error, mocks } = await attempt("shop", { nodeCount: 0, vpcCidr: "8.8.8.0/24", statePort: 80, validation: "MD5", tags: { "aws:x": "y" } });
+    const paths = (error as pulumi.InputPropertiesError).errors.map((e) => e.propertyPath);
+    expect(paths).toEqual(expect.arrayContaining(["nodeCount", "vpcCidr", "statePort", "validation", "tags.aws:x"]));
+    expect(error!.message).toMatch(/has [5-9] problems; nothing was created/);
+    expect(mocks.resources).toEqual([]);
+  });
+
+  test("the message says what is wrong and what is allowed", async () => {
+    const { error } = await attempt("shop", { nodeCount: 0 });
+    expect(error!.message).toContain("nodeCount: must be a whole number 1-200; got 0");
+  });
+});

@@ -1,0 +1,146 @@
+// The PowerShell the nodes run at first boot: structure checks, hostile input, size, snapshots.
+import { stateServerUserData, USER_DATA_LIMIT_BYTES, webNodeUserData } from "../../components/windows";
+
+const web = {
+  keyParameterName: "/aspnet-webfarm/dev/shop/machine-key",
+  keyVersion: "1",
+  keyValidation: "HMACSHA256" as const,
+  region: "eu-west-1",
+  stateHost: "10.0.128.10",
+  statePort: 42424,
+  healthCheckPath: "/health.aspx",
+};
+const state = { statePort: 42424, webSubnetCidrs: ["10.0.128.0/20", "10.0.144.0/20"] };
+
+/** Delimiters balance outside single-quoted strings: catches a broken template, not a full parse. */
+function balanced(script: string): boolean {
+  const body = script.replace(/'(?:[^']|'')*'/g, "''").replace(/#.*$/gm, "");
+  const pairs: Record<string, string> = { "(": ")", "{": "}", "[": "]" };
+  const stack: string[] = [];
+  for (const ch of body) {
+    if (pairs[ch]) stack.push(pairs[ch]);
+    else if (Object.values(pairs).includes(ch) && stack.pop() !== ch) return false;
+  }
+  return stack.length === 0 && !/"/.test(body.replace(/"[^"\r\n]*"/g, ""));
+}
+
+describe("web node user data", () => {
+  const script = webNodeUserData(web);
+
+  test("is one <powershell> block that stops on errors and fails loudly", () => {
+    expect(script.startsWith("<powershell>")).toBe(true);
+    expect(script.trimEnd().endsWith("</powershell>")).toBe(true);
+    expect(script).toContain("$ErrorActionPreference = 'Stop'");
+    expect(script).toMatch(/function Fail[\s\S]*Write-EventLog -LogName System[\s\S]*exit 1/);
+    expect(balanced(script)).toBe(true);
+  });
+
+  test("installs IIS and ASP.NET 4.x", () => {
+    expect(script).toContain("Install-WindowsFeature -Name Web-Server, Web-Asp-Net45, NET-Framework-45-ASPNET");
+  });
+
+  test("reads the key from the SecureString parameter with decryption, and checks version and lengths", () => {
+    expect(script).toContain("$KeyParameter = '/aspnet-webfarm/dev/shop/machine-key'");
+    expect(script).toContain("Get-SSMParameter -Name $KeyParameter -WithDecryption $true -Region $Region");
+    expect(script).toContain("$KeyVersion = '1'");
+    expect(script).toMatch(/HMACSHA256 = 128/);
+  });
+
+  test("writes machineKey and sessionState into both the 32-bit and 64-bit root web.config", () => {
+    expect(script).toContain("foreach ($framework in 'Framework', 'Framework64')");
+    expect(script).toContain("'\\v4.0.30319\\Config\\web.config'");
+    expect(script).toContain("$machineKey.SetAttribute('decryption', 'AES')");
+    expect(script).toContain("stateConnectionString = 'tcpip=10.0.128.10:42424'");
+    expect(script).toContain("mode = 'StateServer'");
+  });
+
+  test("pins the site id (KB 325056) and writes a session-free health page", () => {
+    expect(script).toContain("$SiteName = 'Default Web Site'");
+    expect(script).toContain("$SiteId = 1");
+    expect(script).toContain("$HealthFile = 'health.aspx'");
+    expect(script).toContain('EnableSessionState="false"');
+  });
+
+  test("contains no key material", () => {
+    expect(script).not.toMatch(/[0-9A-Fa-f]{40,}/);
+    expect(script).not.toMatch(/<machineKey/i);
+  });
+
+  test("a different key version or algorithm changes the script (so nodes are replaced)", () => {
+    expect(webNodeUserData({ ...web, keyVersion: "2" })).not.toBe(script);
+    expect(webNodeUserData({ ...web, keyValidation: "HMACSHA512" })).not.toBe(script);
+  });
+
+  test.each([
+    ["a quote in the parameter name", { keyParameterName: "/x'; Remove-Item C:\\ -Recurse; '" }],
+    ["a space in the key version", { keyVersion: "1 2" }],
+    ["a quote in the state host", { stateHost: "10.0.0.1'" }],
+    ["a subexpression in the state host", { stateHost: "$(calc)" }],
+    ["a quote in the region", { region: "eu-west-1'" }],
+    ["a quote in the health path", { healthCheckPath: "/health'.aspx" }],
+    ["a folder as health path", { healthCheckPath: "/health/" }],
+    ["port 0", { statePort: 0 }],
+  ])("rejects %s", (_label, override) => {
+    expect(() => webNodeUserData({ ...web, ...override } as typeof web)).toThrow();
+  });
+
+  test("stays under EC2's 16 KB limit even with the longest allowed values", () => {
+    const longest = webNodeUserData({ ...web, stateHost: `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.internal`, keyParameterName: `/${"p".repeat(1000)}` });
+    expect(Buffer.byteLength(longest)).toBeLessThan(USER_DATA_LIMIT_BYTES);
+  });
+
+  test("matches the reviewed snapshot", () => {
+    expect(script).toMatchSnapshot();
+  });
+});
+
+describe("state server user data", () => {
+  const script = stateServerUserData(state);
+
+  test("is one <powershell> block that stops on errors and fails loudly", () => {
+    expect(script.startsWith("<powershell>")).toBe(true);
+    expect(script).toMatch(/function Fail[\s\S]*exit 1/);
+    expect(balanced(script)).toBe(true);
+  });
+
+  test("fails when the aspnet_state service is missing", () => {
+    expect(script).toContain("if (-not (Get-Service -Name aspnet_state -ErrorAction SilentlyContinue)) { throw");
+  });
+
+  test("sets AllowRemoteConnection (singular) and Port as DWORDs under the service's Parameters key", () => {
+    expect(script).toContain("'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\aspnet_state\\Parameters'");
+    expect(script).toContain("-Name AllowRemoteConnection -PropertyType DWord -Value 1");
+    expect(script).not.toContain("AllowRemoteConnections");
+    expect(script).toContain("-Name Port -PropertyType DWord -Value $StatePort");
+    expect(script).toContain("$StatePort = 42424");
+  });
+
+  test("starts the service automatically and restarts it after writing the values", () => {
+    const registry = script.indexOf("AllowRemoteConnection -PropertyType");
+    expect(script).toContain("Set-Service -Name aspnet_state -StartupType Automatic");
+    expect(script.indexOf("Restart-Service -Name aspnet_state")).toBeGreaterThan(registry);
+  });
+
+  test("opens the firewall for the state port from the web subnets only", () => {
+    expect(script).toContain("$WebSubnets = @('10.0.128.0/20', '10.0.144.0/20')");
+    expect(script).toMatch(/New-NetFirewallRule .*-Direction Inbound -Protocol TCP -LocalPort \$StatePort -RemoteAddress \$WebSubnets -Action Allow/);
+    expect(script).not.toMatch(/RemoteAddress (Any|0\.0\.0\.0)/);
+  });
+
+  test.each([
+    ["a quote in a CIDR", { webSubnetCidrs: ["10.0.0.0/8'"] }],
+    ["no subnets", { webSubnetCidrs: [] }],
+    ["port 65536", { statePort: 65536 }],
+  ])("rejects %s", (_label, override) => {
+    expect(() => stateServerUserData({ ...state, ...override })).toThrow();
+  });
+
+  test("too many subnets for 16 KB is an error when generated, not a failed boot", () => {
+    const many = Array.from({ length: 1200 }, (_, i) => `10.${Math.floor(i / 256)}.${i % 256}.0/24`);
+    expect(() => stateServerUserData({ ...state, webSubnetCidrs: many })).toThrow(/at most 16384/);
+  });
+
+  test("matches the reviewed snapshot", () => {
+    expect(script).toMatchSnapshot();
+  });
+});

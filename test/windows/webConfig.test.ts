@@ -1,0 +1,50 @@
+// The <machineKey>/<sessionState> fragment, checked by parsing it with a real XML parser.
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { farmWebConfigFragment, parseFarmFragment } from "../../components/windows";
+
+const key = { validationKey: "A1".repeat(64), decryptionKey: "B2".repeat(32), validation: "HMACSHA256" as const };
+const state = { stateHost: "10.0.128.10", statePort: 42424 };
+
+describe("web.config fragment", () => {
+  test("is well-formed XML with one <system.web> holding machineKey and sessionState", () => {
+    const xml = farmWebConfigFragment(key, state);
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(xml);
+    expect(Object.keys(parsed)).toEqual(["system.web"]);
+    expect(Object.keys(parsed["system.web"])).toEqual(["machineKey", "sessionState"]);
+  });
+
+  test("carries explicit keys and algorithms, never AutoGenerate or IsolateApps", () => {
+    const { machineKey } = parseFarmFragment(farmWebConfigFragment(key, state));
+    expect(machineKey).toEqual({ validationKey: key.validationKey, decryptionKey: key.decryptionKey, validation: "HMACSHA256", decryption: "AES" });
+    expect(JSON.stringify(machineKey)).not.toMatch(/AutoGenerate|IsolateApps|IsolateByAppId/);
+  });
+
+  test("points session state at the state server with tcpip=HOST:PORT", () => {
+    const { sessionState } = parseFarmFragment(farmWebConfigFragment(key, { ...state, timeoutMinutes: 30 }));
+    expect(sessionState).toMatchObject({ mode: "StateServer", stateConnectionString: "tcpip=10.0.128.10:42424", cookieless: "false", timeout: "30" });
+  });
+
+  test.each([
+    ["validation key too short", { ...key, validationKey: "AB".repeat(20) }, /validationKey must be 128 hex/],
+    ["validation key not hex", { ...key, validationKey: "ZZ".repeat(64) }, /validationKey/],
+    ["decryption key wrong length", { ...key, decryptionKey: "AB".repeat(16) }, /decryptionKey must be 64 hex/],
+    ["HMACSHA512 with a 64-byte key", { ...key, validation: "HMACSHA512" as const }, /validationKey must be 256 hex/],
+    ["unknown algorithm", { ...key, validation: "MD5" as never }, /validation must be one of/],
+  ])("rejects a %s", (_label, badKey, message) => {
+    expect(() => farmWebConfigFragment(badKey, state)).toThrow(message);
+  });
+
+  test.each([
+    ['a quote in the host', { stateHost: 'evil" mode="InProc', statePort: 42424 }],
+    ["a space in the host", { stateHost: "10.0.0.1 x", statePort: 42424 }],
+    ["port 0", { stateHost: "10.0.0.1", statePort: 0 }],
+    ["port 70000", { stateHost: "10.0.0.1", statePort: 70000 }],
+  ])("rejects %s", (_label, badState) => {
+    expect(() => farmWebConfigFragment(key, badState)).toThrow();
+  });
+
+  test("matches the reviewed snapshot", () => {
+    expect(farmWebConfigFragment(key, state)).toMatchSnapshot();
+  });
+});
