@@ -56,6 +56,8 @@ const builder = new XMLBuilder({
   format: true,
   indentBy: "  ",
   suppressEmptyNode: true,
+  // "true" is a value here, never an HTML-style boolean attribute.
+  suppressBooleanAttributes: false,
 });
 
 function withPrefix(attributes: Record<string, string>): Record<string, string> {
@@ -94,4 +96,26 @@ export function parseFarmFragment(xml: string): { machineKey: Record<string, str
     throw new Error("fragment has no <system.web> with <machineKey> and <sessionState>");
   }
   return { machineKey: systemWeb.machineKey, sessionState: systemWeb.sessionState };
+}
+
+export interface ApplicationOptions {
+  /** Show error details to the client (local rehearsal only; never on a real farm). */
+  showErrors?: boolean;
+}
+
+/**
+ * A complete application web.config around the farm elements: what the local farm gives each
+ * node, and a starting point for an application that keeps its settings at application level.
+ */
+export function applicationWebConfig(key: MachineKeyValues, state: SessionStateValues, options: ApplicationOptions = {}): string {
+  return buildXml({
+    configuration: {
+      "system.web": {
+        ...systemWebFarmElements(key, state),
+        compilation: { "@_targetFramework": "4.5", "@_debug": "false" },
+        pages: { "@_enableViewStateMac": "true" },
+        customErrors: { "@_mode": options.showErrors ? "Off" : "RemoteOnly" },
+      },
+    },
+  });
 }
