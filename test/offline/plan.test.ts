@@ -1,0 +1,135 @@
+// Reviewable changes: the offline plan is deterministic, secret-free and committed; its diff names
+// what changes, flags security-broadening changes and state server replacements.
+import { readFileSync } from "fs";
+import { join } from "path";
+import { REPO_ROOT, stackConfig } from "../../infra/stackFile";
+import { diffPlans, Plan, planJson, renderPlan, renderPlanFromConfig, SECRET, summaryText } from "../../offline/plan";
+
+const key = (k: string) => `aspnet-webfarm:${k}`;
+const devWith = (overrides: Record<string, string>) => renderPlanFromConfig("dev", { ...stackConfig("dev"), ...overrides });
+const names = (plan: Plan) => plan.resources.map((r) => `${r.type}::${r.name}`);
+
+let dev: Plan;
+beforeAll(async () => { dev = await renderPlan("dev"); });
+
+describe("offline plan", () => {
+  test("is deterministic: two runs with the same config give byte-identical plans", async () => {
+    expect(planJson(await renderPlan("dev"))).toBe(planJson(dev));
+  });
+
+  test.each(["dev", "prod"])("the committed plans/%s.json and .md are what the program renders now", async (stack) => {
+    const plan = stack === "dev" ? dev : await renderPlan(stack);
+    expect(readFileSync(join(REPO_ROOT, "plans", `${stack}.json`), "utf8")).toBe(planJson(plan));
+    expect(readFileSync(join(REPO_ROOT, "plans", `${stack}.md`), "utf8")).toBe(summaryText(plan));
+  });
+
+  test("logical names and types of the dev stack are pinned (a rename shows up in review)", () => {
+    expect(names(dev)).toMatchSnapshot();
+  });
+
+  test("secrets are shown as [secret] and no key material reaches the plan file", () => {
+    const parameter = dev.resources.find((r) => r.type === "aws:ssm/parameter:Parameter")!;
+    expect(parameter.inputs.value).toBe(SECRET);
+    const text = planJson(dev);
+    expect(text).not.toMatch(/[0-9A-Fa-f]{64,}/);
+  });
+
+  test("lists every resource with its type, logical name, parent and inputs", () => {
+    const node = dev.resources.find((r) => r.name === "shop-dev-web-0" && r.type === "aws:ec2/instance:Instance")!;
+    expect(node.parent).toBe("shop-dev-web");
+    expect(node.inputs).toMatchObject({ associatePublicIpAddress: false, subnetId: "Subnet.shop-dev-net-private-0" });
+    expect(String(node.inputs.userData)).toContain("tcpip=Instance.shop-dev-state.privateIp:42424");
+  });
+
+  test("the summary says who may reach what, and what each node does at boot", () => {
+    expect(dev.summary.inbound).toEqual([
+      "shop-dev-lb-sg <- 0.0.0.0/0 on tcp/80",
+      "shop-dev-state-sg <- group shop-dev-web-sg on tcp/42424",
+      "shop-dev-web-sg <- group shop-dev-lb-sg on tcp/80",
+    ]);
+    expect(dev.summary.boot["web-node"]).toContain("read the machine key from SSM Parameter Store");
+    expect(dev.summary.boot["state-server"]).toContain("allow remote connections on the state port");
+    expect(dev.summary.countsByType["aws:ec2/instance:Instance"]).toBe(3);
+  });
+});
+
+describe("plan diff", () => {
+  test("node count 2 -> 3 adds exactly one node and its attachment, nothing broadening", async () => {
+    const diff = diffPlans(dev, await devWith({ [key("nodeCount")]: "3" }));
+    expect(diff.added).toEqual([
+      "aws:ec2/instance:Instance::shop-dev-web-2",
+      "aws:lb/targetGroupAttachment:TargetGroupAttachment::shop-dev-web-2",
+    ]);
+    expect(diff.removed).toEqual([]);
+    expect(diff.changed).toEqual([]);
+    expect(diff.securityBroadening).toEqual([]);
+    expect(diff.stateServer).toEqual([]);
+  });
+
+  test("narrowing allowedCidrs is not broadening; widening it back is", async () => {
+    const narrow = await devWith({ [key("allowedCidrs")]: JSON.stringify(["203.0.113.0/24"]) });
+    const narrowing = diffPlans(dev, narrow);
+    expect(narrowing.added).toEqual(["aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::shop-dev-lb-http-203-0-113-0-24"]);
+    expect(narrowing.removed).toEqual(["aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::shop-dev-lb-http-0-0-0-0-0"]);
+    expect(narrowing.securityBroadening).toEqual([]);
+
+    const widening = diffPlans(narrow, dev);
+    expect(widening.securityBroadening).toEqual(["new inbound access: shop-dev-lb-sg <- 0.0.0.0/0 on tcp/80"]);
+  });
+
+  test("a new state port is a new inbound port, and it replaces the state server", async () => {
+    const diff = diffPlans(dev, await devWith({ [key("statePort")]: "42500" }));
+    expect(diff.securityBroadening).toEqual(["new inbound access: shop-dev-state-sg <- group shop-dev-web-sg on tcp/42500"]);
+    expect(diff.stateServer).toEqual(["state server replaced: aws:ec2/instance:Instance::shop-dev-state (inputs.userData)"]);
+    const rule = diff.changed.find((c) => c.resource.endsWith("::shop-dev-web-to-state-in"))!;
+    expect(rule.changes.map((c) => [c.path, c.before, c.after])).toEqual(expect.arrayContaining([["inputs.fromPort", 42424, 42500]]));
+  });
+
+  test("renaming the farm deletes the state server (and says so)", async () => {
+    const diff = diffPlans(dev, await devWith({ [key("farmName")]: "shop2-dev" }));
+    expect(diff.stateServer).toContain("state server deleted: aws:ec2/instance:Instance::shop-dev-state");
+  });
+
+  test("a secret input becoming plaintext, a public address and a wider IAM permission are flagged", () => {
+    const after: Plan = JSON.parse(JSON.stringify(dev));
+    const parameter = after.resources.find((r) => r.type === "aws:ssm/parameter:Parameter")!;
+    parameter.inputs.value = "{\"validationKey\":\"…\"}";
+    const node = after.resources.find((r) => r.name === "shop-dev-web-0" && r.type === "aws:ec2/instance:Instance")!;
+    node.inputs.associatePublicIpAddress = true;
+    const policy = after.resources.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy")!;
+    const doc = JSON.parse(String(policy.inputs.policy));
+    doc.Statement.push({ Effect: "Allow", Action: ["ssm:GetParameter"], Resource: ["*"] });
+    policy.inputs.policy = JSON.stringify(doc);
+
+    const flags = diffPlans(dev, after).securityBroadening;
+    expect(flags).toEqual(expect.arrayContaining([
+      "secret input now plaintext: aws:ssm/parameter:Parameter::shop-dev-key-parameter inputs.value",
+      "public address turned on: aws:ec2/instance:Instance::shop-dev-web-0 inputs.associatePublicIpAddress",
+      expect.stringMatching(/^new IAM permission: .*ssm:GetParameter on \*$/),
+    ]));
+    expect(flags).toHaveLength(3);
+  });
+
+  test("natPerAz adds public addresses, flagged for review", async () => {
+    const diff = diffPlans(dev, await devWith({ [key("natPerAz")]: "true" }));
+    expect(diff.securityBroadening).toEqual(["new public address: aws:ec2/eip:Eip::shop-dev-net-nat-1"]);
+  });
+});
+
+describe("resource options that keep changes deliberate", () => {
+  const options = (plan: Plan, name: string) => plan.resources.find((r) => r.name === name && r.type === "aws:ec2/instance:Instance")!.options ?? {};
+
+  test("an image resolved from Amazon's latest is ignored on existing instances; a pinned one is not", async () => {
+    expect(options(dev, "shop-dev-web-0")).toMatchObject({ ignoreChanges: ["ami"] });
+    expect(options(dev, "shop-dev-state")).toMatchObject({ ignoreChanges: ["ami"] });
+    const pinned = await devWith({ [key("amiId")]: "ami-0123456789abcdef0" });
+    expect(options(pinned, "shop-dev-web-0")).not.toHaveProperty("ignoreChanges");
+  });
+
+  test("web nodes are replaced create-before-destroy; the state server is protected in prod only", async () => {
+    expect(options(dev, "shop-dev-web-0")).not.toHaveProperty("deleteBeforeReplace");
+    expect(options(dev, "shop-dev-state")).not.toHaveProperty("protect");
+    const prod = await renderPlan("prod");
+    expect(options(prod, "shop-prod-state")).toMatchObject({ protect: true });
+  });
+});
