@@ -71,6 +71,9 @@ export const realisticOutputs: OutputsFunction = (type, name, inputs, id) => {
   }
 };
 
+/** Unique per type and name, shaped like AWS's ids: "subnet-shop-net-private-0". */
+export const awsLikeId = (type: string, name: string) => `${(type.split(":").pop() ?? type).toLowerCase()}-${name}`;
+
 export interface RunOptions {
   project?: string;
   stack?: string;
@@ -79,7 +82,7 @@ export interface RunOptions {
 
 /** Runs `program` as a stack under fresh recording mocks; see offline/engine.ts. */
 export function runProgram<T>(program: () => T | Promise<T>, options: RunOptions = {}): Promise<RunResult<T>> {
-  return runOffline(program, { ...options, invokes: options.invokes ?? DEFAULT_INVOKES, outputs: realisticOutputs });
+  return runOffline(program, { ...options, invokes: options.invokes ?? DEFAULT_INVOKES, outputs: realisticOutputs, idOf: awsLikeId });
 }
 
 /** Resolves an Output's value (tests only: outputs are always known under mocks). */

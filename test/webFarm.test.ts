@@ -133,7 +133,7 @@ describe("WebFarm", () => {
     for (const node of mocks.ofType(T.instance).filter((i) => i.name.startsWith("shop-web-"))) {
       expect(node.inputs.userData).toContain(`tcpip=${address}:42424`);
     }
-    expect((await valueOf(farm.webNodeIds)).sort()).toEqual(["shop-web-0-id", "shop-web-1-id"]);
+    expect((await valueOf(farm.webNodeIds)).sort()).toEqual(["instance-shop-web-0", "instance-shop-web-1"]);
   });
 
   test("HTTPS listener on 443 when a certificate is given, and 80 redirects to it", async () => {
