@@ -17,11 +17,17 @@ import { runProgram } from "../mocks";
 const urn = (type: string, name: string) => `urn:pulumi:test::aspnet-webfarm::${type}::${name}`;
 const options = { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] };
 
+const byToken = () => { throw new Error("the kit's policies check types by token"); };
+
+function policyResource(type: string, name: string, props: Record<string, any>): PolicyResource {
+  return { type, name, urn: urn(type, name), props, opts: options, dependencies: [], propertyDependencies: {}, isType: byToken, asType: byToken };
+}
+
 function resourceArgs(type: string, props: Record<string, any>, config: Record<string, unknown> = {}): ResourceValidationArgs {
   return {
     type, props, urn: urn(type, "r"), name: "r", opts: options, stackTags: new Map(),
-    isType: () => { throw new Error("the kit's policies check types by token"); },
-    asType: () => { throw new Error("the kit's policies check types by token"); },
+    isType: byToken,
+    asType: byToken,
     getConfig: <T extends object>() => ({ statePort: 42424, ...config }) as T,
     notApplicable: (reason?: string) => { throw new Error(`not applicable: ${reason}`); },
   };
@@ -37,7 +43,7 @@ function check(policy: ResourceValidationPolicy, type: string, props: Record<str
 /** A stack of policy resources; `deps` names, per property, the resources it depends on. */
 function stack(spec: { name: string; type: string; props?: Record<string, any>; deps?: Record<string, string[]> }[]): PolicyResource[] {
   const byName = new Map<string, PolicyResource>();
-  for (const s of spec) byName.set(s.name, { type: s.type, name: s.name, urn: urn(s.type, s.name), props: s.props ?? {}, opts: options, dependencies: [], propertyDependencies: {} });
+  for (const s of spec) byName.set(s.name, policyResource(s.type, s.name, s.props ?? {}));
   for (const s of spec) {
     const r = byName.get(s.name)!;
     for (const [prop, names] of Object.entries(s.deps ?? {})) {
@@ -173,7 +179,7 @@ test("every policy has a description and a name, and all but the advisories are 
 function asPolicyResources(recorded: RecordedResource[]): PolicyResource[] {
   const byId = new Map(recorded.filter((r) => r.id).map((r) => [r.id, r]));
   const policyResources = new Map<RecordedResource, PolicyResource>();
-  for (const r of recorded) policyResources.set(r, { type: r.type, name: r.name, urn: urn(r.type, r.name), props: r.inputs, opts: options, dependencies: [], propertyDependencies: {} });
+  for (const r of recorded) policyResources.set(r, policyResource(r.type, r.name, r.inputs));
   for (const r of recorded) {
     const pr = policyResources.get(r)!;
     for (const [prop, value] of Object.entries(r.inputs)) {
