@@ -7,6 +7,8 @@ import { ROLE_TAG } from "./tags";
 import { VALIDATION_ALGORITHMS, ValidationAlgorithm } from "./windows/values";
 
 export const MAX_NODES = 200;
+export const NODE_MODES = ["instances", "autoscaling"] as const;
+export type NodeMode = (typeof NODE_MODES)[number];
 export const DEFAULT_STATE_PORT = 42424;
 export const DEFAULT_HEALTH_CHECK_PATH = "/health.aspx";
 /** ALB and target group names are limited to 32 characters; Pulumi appends "-" and 7 characters. */
@@ -54,6 +56,17 @@ export interface WebFarmArgs {
   sessionTimeoutMinutes?: number;
   /** Refuse to delete or replace the state server without an explicit step. Default false. */
   protectStateServer?: boolean;
+  /** AWS-side protection: load balancer deletion protection and state server termination protection. Default false. */
+  deletionProtection?: boolean;
+
+  /** "instances" (default): nodeCount separate instances; "autoscaling": a launch template and an Auto Scaling group. */
+  nodeMode?: NodeMode;
+  /** Auto Scaling mode: the group's maximum (default: nodeCount). Its minimum and desired size are nodeCount. */
+  maxNodeCount?: number;
+  /** Write the load balancer's access logs to an encrypted, private S3 bucket. Default false. */
+  accessLogs?: boolean;
+  /** An SNS topic ARN that the farm's alarms notify. */
+  alarmTopicArn?: string;
 
   /** machineKey validation algorithm. Default HMACSHA256. */
   validation?: ValidationAlgorithm;
@@ -93,6 +106,11 @@ export interface ResolvedWebFarmArgs {
   statePort: number;
   sessionTimeoutMinutes: number;
   protectStateServer: boolean;
+  deletionProtection: boolean;
+  nodeMode: NodeMode;
+  maxNodeCount: number;
+  accessLogs: boolean;
+  alarmTopicArn?: string;
   validation: ValidationAlgorithm;
   machineKeyVersion: string;
   keyParameterName?: string;
@@ -187,6 +205,19 @@ const argsSchema = z.strictObject({
     .optional(),
   sessionTimeoutMinutes: z.number({ error: "must be whole minutes 1-525600" }).int({ error: "must be whole minutes 1-525600" }).min(1, { error: "must be whole minutes 1-525600" }).max(525600, { error: "must be whole minutes 1-525600" }).optional(),
   protectStateServer: z.boolean({ error: "must be true or false" }).optional(),
+  deletionProtection: z.boolean({ error: "must be true or false" }).optional(),
+  nodeMode: z.enum(NODE_MODES, { error: `must be one of ${NODE_MODES.join(", ")}` }).optional(),
+  maxNodeCount: z
+    .number({ error: `must be a whole number 1-${MAX_NODES}` })
+    .int({ error: `must be a whole number 1-${MAX_NODES}` })
+    .min(1, { error: `must be a whole number 1-${MAX_NODES}` })
+    .max(MAX_NODES, { error: `must be a whole number 1-${MAX_NODES}` })
+    .optional(),
+  accessLogs: z.boolean({ error: "must be true or false" }).optional(),
+  alarmTopicArn: z
+    .string({ error: "must be an SNS topic ARN" })
+    .regex(/^arn:aws(-cn|-us-gov)?:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/, { error: "must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)" })
+    .optional(),
   validation: z.enum(VALIDATION_ALGORITHMS, { error: `must be one of ${VALIDATION_ALGORITHMS.join(", ")}` }).optional(),
   machineKeyVersion: z
     .string({ error: "must be a simple token such as 1 or 2026-11" })
@@ -227,6 +258,10 @@ function crossFieldProblems(name: string, a: Record<string, unknown>): Problem[]
     if (Array.isArray(pub) && Array.isArray(priv) && pub.length >= 2 && priv.length >= 2 && pub.length !== priv.length) {
       problems.push({ propertyPath: "privateSubnetIds", reason: `has ${priv.length} subnets but publicSubnetIds has ${pub.length}: give one public and one private subnet per AZ` });
     }
+  }
+  if (typeof a.maxNodeCount === "number" && typeof a.nodeCount === "number") {
+    if (a.nodeMode !== "autoscaling") problems.push({ propertyPath: "maxNodeCount", reason: `applies only with nodeMode "autoscaling"` });
+    else if (a.maxNodeCount < a.nodeCount) problems.push({ propertyPath: "maxNodeCount", reason: `is ${a.maxNodeCount}, below nodeCount ${a.nodeCount}` });
   }
   const azCount = typeof a.azCount === "number" ? a.azCount : 2;
   if (Array.isArray(a.availabilityZones)) {
@@ -316,6 +351,11 @@ export function validateWebFarmArgs(name: string, args: WebFarmArgs): ResolvedWe
     statePort: args.statePort ?? DEFAULT_STATE_PORT,
     sessionTimeoutMinutes: args.sessionTimeoutMinutes ?? 20,
     protectStateServer: args.protectStateServer ?? false,
+    deletionProtection: args.deletionProtection ?? false,
+    nodeMode: args.nodeMode ?? "instances",
+    maxNodeCount: args.maxNodeCount ?? args.nodeCount,
+    accessLogs: args.accessLogs ?? false,
+    alarmTopicArn: args.alarmTopicArn,
     validation: args.validation ?? "HMACSHA256",
     machineKeyVersion: args.machineKeyVersion ?? "1",
     keyParameterName: args.keyParameterName,

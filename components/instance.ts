@@ -15,8 +15,14 @@ export interface FarmInstanceArgs {
   securityGroupIds: pulumi.Input<string>[];
   userData: pulumi.Input<string>;
   instanceProfile?: pulumi.Input<string>;
+  /** EC2 termination protection (DisableApiTermination). */
+  terminationProtection?: boolean;
   tags: Tags;
 }
+
+/** The settings an instance and a launch template share, so both node modes boot the same way. */
+export const METADATA_OPTIONS = { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 };
+export const ROOT_DEVICE_NAME = "/dev/sda1";
 
 export function farmInstance(
   name: string,
@@ -30,10 +36,14 @@ export function farmInstance(
     vpcSecurityGroupIds: args.securityGroupIds,
     associatePublicIpAddress: false,
     iamInstanceProfile: args.instanceProfile,
-    metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+    metadataOptions: METADATA_OPTIONS,
     rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: ROOT_VOLUME_GB, deleteOnTermination: true },
     userData: args.userData,
     userDataReplaceOnChange: true,
+    // Simplified automatic recovery: after a host failure the instance restarts on new hardware
+    // with the same id, private IP and volumes.
+    maintenanceOptions: { autoRecovery: "default" },
+    disableApiTermination: args.terminationProtection ?? false,
     tags: nameTags(args.tags, name, args.role),
     volumeTags: nameTags(args.tags, name, args.role),
   }, pulumi.mergeOptions(opts, imageOptions(args.image)));

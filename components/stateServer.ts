@@ -1,20 +1,36 @@
-// The ASP.NET State Service server: one Windows instance in a private subnet. Its security group
-// starts with no inbound rule at all; the farm adds the state port from the web nodes' group.
+// The ASP.NET State Service server: one Windows instance in a private subnet, reachable at a
+// stable name (state.<farm>.internal in a private hosted zone of the farm's VPC), recovered onto
+// new hardware after a host failure, with alarms. Its security group starts with no inbound rule;
+// the farm adds the state port from the web nodes' group.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { farmInstance } from "./instance";
 import { MachineImage } from "./machineImage";
 import { securityGroup } from "./securityGroups";
-import { Tags } from "./tags";
+import { nameTags, Tags } from "./tags";
+
+/** Short, so a replaced state server is found again within a minute. */
+export const STATE_RECORD_TTL = 60;
+
+/** The private zone and the state server's name in it: known before anything exists. */
+export function stateAddress(farmName: string): { zoneName: string; host: string } {
+  const zoneName = `${farmName.toLowerCase()}.internal`;
+  return { zoneName, host: `state.${zoneName}` };
+}
 
 export interface StateServerArgs {
+  farmName: string;
   vpcId: pulumi.Input<string>;
   subnetId: pulumi.Input<string>;
   image: MachineImage;
   instanceType: string;
   userData: pulumi.Input<string>;
-  /** Refuse to delete or replace it without an explicit step (it holds every user's session). */
+  region: pulumi.Input<string>;
+  /** Refuse to delete or replace it without an explicit Pulumi step (it holds every user's session). */
   protect: boolean;
+  /** EC2 termination protection. */
+  terminationProtection: boolean;
+  alarmTopicArn?: string;
   tags: Tags;
 }
 
@@ -22,10 +38,16 @@ export class StateServer extends pulumi.ComponentResource {
   public readonly securityGroup: aws.ec2.SecurityGroup;
   public readonly instance: aws.ec2.Instance;
   public readonly privateIp: pulumi.Output<string>;
+  /** The name the nodes use; it follows the instance when the instance is replaced. */
+  public readonly host: pulumi.Output<string>;
+  public readonly zoneId: pulumi.Output<string>;
 
   constructor(name: string, args: StateServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aspnet-webfarm:index:StateServer", name, {}, opts);
-    this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm state server", args.tags, { parent: this });
+    const parent = { parent: this };
+    const address = stateAddress(args.farmName);
+
+    this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm state server", args.tags, parent);
     this.instance = farmInstance(name, {
       role: "state-server",
       image: args.image,
@@ -33,9 +55,59 @@ export class StateServer extends pulumi.ComponentResource {
       subnetId: args.subnetId,
       securityGroupIds: [this.securityGroup.id],
       userData: args.userData,
+      terminationProtection: args.terminationProtection,
       tags: args.tags,
     }, { parent: this, protect: args.protect });
     this.privateIp = this.instance.privateIp;
-    this.registerOutputs({ privateIp: this.privateIp });
+
+    const zone = new aws.route53.Zone(`${name}-zone`, {
+      name: address.zoneName,
+      comment: "aspnet-webfarm: the state server's stable name",
+      vpcs: [{ vpcId: args.vpcId }],
+      tags: nameTags(args.tags, `${name}-zone`),
+    }, parent);
+    const record = new aws.route53.Record(`${name}-record`, {
+      zoneId: zone.zoneId,
+      name: address.host,
+      type: "A",
+      ttl: STATE_RECORD_TTL,
+      records: [this.instance.privateIp],
+    }, parent);
+    this.host = record.fqdn.apply((fqdn) => (fqdn ? fqdn.replace(/\.$/, "") : address.host));
+    this.zoneId = zone.zoneId;
+
+    const actions = args.alarmTopicArn ? [args.alarmTopicArn] : [];
+    const dimensions = { InstanceId: this.instance.id };
+    // Host failure: EC2 recovers the instance onto new hardware (same id, IP and volumes).
+    new aws.cloudwatch.MetricAlarm(`${name}-recover`, {
+      alarmDescription: "aspnet-webfarm state server: system status check failed; recovering onto new hardware",
+      namespace: "AWS/EC2",
+      metricName: "StatusCheckFailed_System",
+      dimensions,
+      statistic: "Maximum",
+      period: 60,
+      evaluationPeriods: 2,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      alarmActions: [pulumi.interpolate`arn:aws:automate:${args.region}:ec2:recover`, ...actions],
+      tags: nameTags(args.tags, `${name}-recover`),
+    }, parent);
+    // Instance failure (the OS, the state service's host): recovery cannot help, an operator must.
+    new aws.cloudwatch.MetricAlarm(`${name}-instance-check`, {
+      alarmDescription: "aspnet-webfarm state server: instance status check failed (sessions are at risk)",
+      namespace: "AWS/EC2",
+      metricName: "StatusCheckFailed_Instance",
+      dimensions,
+      statistic: "Maximum",
+      period: 60,
+      evaluationPeriods: 3,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      alarmActions: actions,
+      okActions: actions,
+      tags: nameTags(args.tags, `${name}-instance-check`),
+    }, parent);
+
+    this.registerOutputs({ privateIp: this.privateIp, host: this.host });
   }
 }

@@ -8,7 +8,7 @@ import { windowsServer2022 } from "./machineImage";
 import { MachineKey } from "./machineKey";
 import { existingNetwork, FarmNetwork, FarmNetworkShape } from "./network";
 import { allowBetweenGroups, allowOutboundWeb } from "./securityGroups";
-import { StateServer } from "./stateServer";
+import { stateAddress, StateServer } from "./stateServer";
 import { WebNodes } from "./webNodes";
 import { stateServerUserData, webNodeUserData } from "./windows/userData";
 import { farmWebConfigFragment } from "./windows/webConfig";
@@ -24,7 +24,7 @@ export class WebFarm extends pulumi.ComponentResource {
   /** http(s)://<load balancer>/ */
   public readonly url: pulumi.Output<string>;
   public readonly loadBalancerDnsName: pulumi.Output<string>;
-  /** The host the nodes put in stateConnectionString. */
+  /** The host the nodes put in stateConnectionString: state.<farm>.internal, which follows the state server. */
   public readonly stateServerAddress: pulumi.Output<string>;
   public readonly webNodeIds: pulumi.Output<string[]>;
   /** The shared machine key (secret): validation key, 128 or 256 hex characters. */
@@ -68,38 +68,49 @@ export class WebFarm extends pulumi.ComponentResource {
       allowedCidrs: farm.allowedCidrs,
       certificateArn: farm.certificateArn,
       healthCheckPath: farm.healthCheckPath,
+      deletionProtection: farm.deletionProtection,
+      accessLogs: farm.accessLogs,
+      alarmTopicArn: farm.alarmTopicArn,
       tags,
     }, parent);
 
+    const region = aws.getRegionOutput({}, parent).region;
     const state = new StateServer(`${name}-state`, {
+      farmName: name,
       vpcId: network.vpcId,
       subnetId: network.privateSubnetIds[0],
       image,
       instanceType: farm.stateInstanceType,
+      region,
       protect: farm.protectStateServer,
+      terminationProtection: farm.deletionProtection,
+      alarmTopicArn: farm.alarmTopicArn,
       userData: pulumi.all(network.privateSubnetCidrs).apply((webSubnetCidrs) =>
         stateServerUserData({ statePort: farm.statePort, webSubnetCidrs }),
       ),
       tags,
     }, parent);
-    const stateHost = state.privateIp;
+    // The nodes name the state server by its DNS record, a plain string known now: they neither
+    // wait for the state server nor change when it is replaced (the record moves instead).
+    const stateHost = stateAddress(name).host;
 
-    const region = aws.getRegionOutput({}, parent).region;
     const nodes = new WebNodes(`${name}-web`, {
+      mode: farm.nodeMode,
       count: farm.nodeCount,
+      maxCount: farm.maxNodeCount,
       vpcId: network.vpcId,
       subnetIds: network.privateSubnetIds,
       image,
       instanceType: farm.webInstanceType,
       keyParameterArn: key.parameterArn,
       targetGroupArn: lb.targetGroup.arn,
-      userData: pulumi.all([key.parameterName, region, stateHost]).apply(([keyParameterName, regionName, host]) =>
+      userData: pulumi.all([key.parameterName, region]).apply(([keyParameterName, regionName]) =>
         webNodeUserData({
           keyParameterName,
           keyVersion: farm.machineKeyVersion,
           keyValidation: farm.validation,
           region: regionName,
-          stateHost: host,
+          stateHost,
           statePort: farm.statePort,
           healthCheckPath: farm.healthCheckPath,
           sessionTimeoutMinutes: farm.sessionTimeoutMinutes,
@@ -123,15 +134,15 @@ export class WebFarm extends pulumi.ComponentResource {
 
     this.url = lb.url;
     this.loadBalancerDnsName = lb.dnsName;
-    this.stateServerAddress = stateHost;
+    this.stateServerAddress = state.host;
     this.webNodeIds = pulumi.all(nodes.instanceIds);
     this.validationKey = key.validationKey;
     this.decryptionKey = key.decryptionKey;
     this.webConfigFragment = pulumi.secret(
-      pulumi.all([key.validationKey, key.decryptionKey, stateHost]).apply(([validationKey, decryptionKey, host]) =>
+      pulumi.all([key.validationKey, key.decryptionKey]).apply(([validationKey, decryptionKey]) =>
         farmWebConfigFragment(
           { validationKey, decryptionKey, validation: farm.validation },
-          { stateHost: host, statePort: farm.statePort, timeoutMinutes: farm.sessionTimeoutMinutes },
+          { stateHost, statePort: farm.statePort, timeoutMinutes: farm.sessionTimeoutMinutes },
         ),
       ),
     );

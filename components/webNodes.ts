@@ -1,15 +1,24 @@
-// The N Windows/IIS web nodes: one security group, an instance role that may read only the farm's
-// key parameter, and `count` instances spread over the private subnets, each in the target group.
+// The Windows/IIS web nodes: one security group, an instance role that may read only the farm's
+// key parameter, and either `count` separate instances spread over the private subnets (default)
+// or a launch template and an Auto Scaling group. Both modes boot from the same image, user data,
+// metadata and volume settings.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { farmInstance } from "./instance";
+import { NodeMode } from "./args";
+import { farmInstance, METADATA_OPTIONS, ROOT_DEVICE_NAME, ROOT_VOLUME_GB } from "./instance";
 import { WEB_PORT } from "./loadBalancer";
-import { MachineImage } from "./machineImage";
+import { imageOptions, MachineImage } from "./machineImage";
 import { securityGroup } from "./securityGroups";
-import { nameTags, Tags } from "./tags";
+import { nameTags, ROLE_TAG, Tags } from "./tags";
+
+/** Windows boots, installs IIS and reads its key in well under 20 minutes; ELB checks wait that long. */
+export const HEALTH_CHECK_GRACE_SECONDS = 1200;
 
 export interface WebNodesArgs {
+  mode: NodeMode;
   count: number;
+  /** Auto Scaling mode only: the group's maximum. */
+  maxCount: number;
   vpcId: pulumi.Input<string>;
   /** Private subnets, one per AZ; node i goes to subnet i mod n, so AZs differ by at most one node. */
   subnetIds: pulumi.Input<string>[];
@@ -29,18 +38,24 @@ export function keyReadPolicy(parameterArn: string): string {
   });
 }
 
+/** Which private subnet node i lives in: round robin, so no AZ holds two more nodes than another. */
+export function subnetIndexOf(node: number, subnetCount: number): number {
+  return node % subnetCount;
+}
+
 export class WebNodes extends pulumi.ComponentResource {
   public readonly securityGroup: aws.ec2.SecurityGroup;
   public readonly role: aws.iam.Role;
-  public readonly instances: aws.ec2.Instance[];
+  /** Fixed-instances mode: the instances. Auto Scaling mode: empty (the group owns them). */
+  public readonly instances: aws.ec2.Instance[] = [];
   public readonly instanceIds: pulumi.Output<string>[];
+  public readonly autoScalingGroup?: aws.autoscaling.Group;
 
   constructor(name: string, args: WebNodesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aspnet-webfarm:index:WebNodes", name, {}, opts);
     const parent = { parent: this };
 
     this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm web nodes", args.tags, parent);
-
     this.role = new aws.iam.Role(`${name}-role`, {
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
@@ -57,25 +72,62 @@ export class WebNodes extends pulumi.ComponentResource {
       tags: nameTags(args.tags, `${name}-profile`),
     }, parent);
 
-    this.instances = [...Array(args.count).keys()].map((i) => {
-      const node = farmInstance(`${name}-${i}`, {
-        role: "web-node",
-        image: args.image,
-        instanceType: args.instanceType,
-        subnetId: args.subnetIds[i % args.subnetIds.length],
-        securityGroupIds: [this.securityGroup.id],
-        instanceProfile: profile.name,
-        userData: args.userData,
-        tags: args.tags,
-      }, parent);
-      new aws.lb.TargetGroupAttachment(`${name}-${i}`, {
-        targetGroupArn: args.targetGroupArn,
-        targetId: node.id,
-        port: WEB_PORT,
-      }, parent);
-      return node;
-    });
+    if (args.mode === "autoscaling") {
+      this.autoScalingGroup = this.autoScaling(name, args, profile);
+    } else {
+      this.instances = [...Array(args.count).keys()].map((i) => {
+        const node = farmInstance(`${name}-${i}`, {
+          role: "web-node",
+          image: args.image,
+          instanceType: args.instanceType,
+          subnetId: args.subnetIds[subnetIndexOf(i, args.subnetIds.length)],
+          securityGroupIds: [this.securityGroup.id],
+          instanceProfile: profile.name,
+          userData: args.userData,
+          tags: args.tags,
+        }, parent);
+        new aws.lb.TargetGroupAttachment(`${name}-${i}`, {
+          targetGroupArn: args.targetGroupArn,
+          targetId: node.id,
+          port: WEB_PORT,
+        }, parent);
+        return node;
+      });
+    }
     this.instanceIds = this.instances.map((n) => n.id);
     this.registerOutputs({ instanceIds: this.instanceIds });
+  }
+
+  private autoScaling(name: string, args: WebNodesArgs, profile: aws.iam.InstanceProfile): aws.autoscaling.Group {
+    const tags = nameTags(args.tags, `${name}-node`, "web-node");
+    const template = new aws.ec2.LaunchTemplate(`${name}-template`, {
+      imageId: args.image.imageId,
+      instanceType: args.instanceType,
+      iamInstanceProfile: { name: profile.name },
+      vpcSecurityGroupIds: [this.securityGroup.id],
+      metadataOptions: METADATA_OPTIONS,
+      blockDeviceMappings: [{ deviceName: ROOT_DEVICE_NAME, ebs: { encrypted: "true", volumeType: "gp3", volumeSize: ROOT_VOLUME_GB, deleteOnTermination: "true" } }],
+      userData: pulumi.output(args.userData).apply((text) => Buffer.from(text, "utf8").toString("base64")),
+      updateDefaultVersion: true,
+      tagSpecifications: [{ resourceType: "instance", tags }, { resourceType: "volume", tags }],
+      tags: nameTags(args.tags, `${name}-template`),
+    }, { parent: this, ...imageOptions(args.image) });
+
+    return new aws.autoscaling.Group(`${name}-group`, {
+      minSize: args.count,
+      desiredCapacity: args.count,
+      maxSize: args.maxCount,
+      vpcZoneIdentifiers: args.subnetIds,
+      launchTemplate: { id: template.id, version: template.latestVersion.apply(String) },
+      targetGroupArns: [args.targetGroupArn],
+      healthCheckType: "ELB",
+      healthCheckGracePeriod: HEALTH_CHECK_GRACE_SECONDS,
+      // A new template version (image, user data, type) rolls the group, keeping most nodes serving.
+      instanceRefresh: {
+        strategy: "Rolling",
+        preferences: { minHealthyPercentage: 50, instanceWarmup: String(HEALTH_CHECK_GRACE_SECONDS) },
+      },
+      tags: Object.entries({ ...tags, [ROLE_TAG]: "web-node" }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+    }, { parent: this });
   }
 }

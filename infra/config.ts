@@ -33,6 +33,11 @@ export const CONFIG: Record<string, ConfigDeclaration> = {
   statePort: { type: "integer", description: "TCP port of the ASP.NET State Service.", default: 42424 },
   sessionTimeoutMinutes: { type: "integer", description: "Session timeout in minutes.", default: 20 },
   protectStateServer: { type: "boolean", description: "Refuse to delete or replace the state server without an explicit step (use in prod).", default: false },
+  deletionProtection: { type: "boolean", description: "AWS-side protection: load balancer deletion protection and state server termination protection (use in prod).", default: false },
+  nodeMode: { type: "string", description: "instances: nodeCount separate EC2 instances; autoscaling: a launch template and an Auto Scaling group.", default: "instances" },
+  maxNodeCount: { type: "integer", description: "Auto Scaling mode: the group's maximum size (0: nodeCount). Minimum and desired are nodeCount.", default: 0 },
+  accessLogs: { type: "boolean", description: "Write the load balancer's access logs to an encrypted, private S3 bucket.", default: false },
+  alarmTopicArn: { type: "string", description: "SNS topic ARN the farm's alarms notify (empty: alarms only show in CloudWatch).", default: "" },
   validation: { type: "string", description: "machineKey validation algorithm: HMACSHA256, HMACSHA384, HMACSHA512 or SHA1.", default: "HMACSHA256" },
   machineKeyVersion: { type: "string", description: "Change to rotate the machine key on purpose (replaces every web node).", default: "1" },
   tags: { type: "array", items: { type: "string" }, description: "Tags for every resource, each as Key=Value.", default: [] },
@@ -47,9 +52,9 @@ export interface StackSettings {
   problems: Problem[];
 }
 
-/** Optional keys default to "" or []: both mean "not set". */
+/** Optional keys default to "", 0 or []: each means "not set". */
 function isEmpty(value: unknown): boolean {
-  return value === undefined || value === "" || (Array.isArray(value) && value.length === 0);
+  return value === undefined || value === "" || value === 0 || (Array.isArray(value) && value.length === 0);
 }
 
 function parseValue(key: string, decl: ConfigDeclaration, raw: string, problems: Problem[]): unknown {

@@ -47,8 +47,13 @@ const planOutputs: OutputsFunction = (type, name, inputs, id) => {
   }
   return {
     arn: `${id}.arn`,
+    arnSuffix: `${id}.arnSuffix`,
     dnsName: `${id}.dnsName`,
     privateIp: `${id}.privateIp`,
+    zoneId: `${id}.zoneId`,
+    latestVersion: `${id}.latestVersion`,
+    bucket: inputs.bucket ?? `${id}.bucket`,
+    fqdn: inputs.name ?? `${id}.fqdn`,
     name: inputs.name ?? `${id}.name`,
   };
 };
@@ -59,6 +64,8 @@ function planInvokes(region: string): Record<string, InvokeHandler> {
     "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({ id: region, names: "abcdef".split("").map((l) => `${region}${l}`), zoneIds: [] }),
     "aws:index/getRegion:getRegion": () => ({ id: region, name: region, region }),
     "aws:ssm/getParameter:getParameter": (inputs) => ({ name: inputs.name, type: "String", value: `resolved-at-deploy:${inputs.name}` }),
+    "aws:elb/getServiceAccount:getServiceAccount": () => ({ id: "elb-account", arn: `<ELB log delivery account of ${region}>` }),
+    "aws:index/getCallerIdentity:getCallerIdentity": () => ({ id: "account", accountId: "<account>", arn: "<caller>", userId: "<caller>" }),
     "aws:ec2/getSubnet:getSubnet": (inputs) => {
       throw new Error(`an offline plan cannot look up subnet ${inputs.id} of another network; use pulumi preview`);
     },

@@ -29,6 +29,8 @@ export const DEFAULT_INVOKES: Record<string, InvokeHandler> = {
     }
     return { name: inputs.name, type: "String", value: TEST_WINDOWS_AMI, insecureValue: TEST_WINDOWS_AMI };
   },
+  "aws:elb/getServiceAccount:getServiceAccount": () => ({ id: "156460612806", arn: "arn:aws:iam::156460612806:root" }),
+  "aws:index/getCallerIdentity:getCallerIdentity": () => ({ id: TEST_ACCOUNT, accountId: TEST_ACCOUNT, arn: `arn:aws:iam::${TEST_ACCOUNT}:user/test`, userId: "AIDTEST" }),
   "aws:ec2/getSubnet:getSubnet": (inputs) => {
     const subnet = EXISTING_SUBNETS[inputs.id];
     if (!subnet) throw new Error(`unmocked subnet ${inputs.id}`);
@@ -57,9 +59,18 @@ export const realisticOutputs: OutputsFunction = (type, name, inputs, id) => {
     case "aws:ssm/parameter:Parameter":
       return { arn: arn("ssm", `parameter${inputs.name}`) };
     case "aws:lb/loadBalancer:LoadBalancer":
-      return { arn: arn("elasticloadbalancing", `loadbalancer/app/${name}/${h.slice(0, 16)}`), dnsName: `${name}-${h.slice(0, 8)}.${TEST_REGION}.elb.amazonaws.com` };
+      return { arn: arn("elasticloadbalancing", `loadbalancer/app/${name}/${h.slice(0, 16)}`), arnSuffix: `app/${name}/${h.slice(0, 16)}`, dnsName: `${name}-${h.slice(0, 8)}.${TEST_REGION}.elb.amazonaws.com` };
     case "aws:lb/targetGroup:TargetGroup":
-      return { arn: arn("elasticloadbalancing", `targetgroup/${name}/${h.slice(0, 16)}`) };
+      return { arn: arn("elasticloadbalancing", `targetgroup/${name}/${h.slice(0, 16)}`), arnSuffix: `targetgroup/${name}/${h.slice(0, 16)}` };
+    case "aws:route53/zone:Zone":
+      return { zoneId: `Z${h.slice(0, 12).toUpperCase()}` };
+    case "aws:route53/record:Record":
+      return { fqdn: inputs.name };
+    case "aws:ec2/launchTemplate:LaunchTemplate":
+      // A new version whenever the template's inputs change, as EC2 numbers them.
+      return { latestVersion: 1 + (parseInt(digest(inputs).slice(0, 6), 16) % 1000), arn: arn("ec2", `launch-template/${id}`) };
+    case "aws:s3/bucket:Bucket":
+      return { bucket: `${name}-${h.slice(0, 7)}`, arn: `arn:aws:s3:::${name}-${h.slice(0, 7)}` };
     case "aws:iam/role:Role":
       return { name: `${name}-${h.slice(0, 7)}`, arn: `arn:aws:iam::${TEST_ACCOUNT}:role/${name}-${h.slice(0, 7)}` };
     case "aws:iam/instanceProfile:InstanceProfile":

@@ -116,23 +116,18 @@ describe("WebFarm", () => {
       expect(["web-node", "state-server"]).toContain(i.inputs.tags[ROLE_TAG]);
     }
     expect(mocks.named("shop-state", T.instance).inputs.tags[ROLE_TAG]).toBe("state-server");
-    const untaggable = new Set([T.route, T.association, T.attachment, T.rolePolicy, T.randomBytes]);
+    const untaggable = new Set([T.route, T.association, T.attachment, T.rolePolicy, T.randomBytes, "aws:route53/record:Record"]);
     const resources = mocks.resources.filter((r) => !r.type.startsWith("aspnet-webfarm:") && !untaggable.has(r.type));
     expect(resources.length).toBeGreaterThan(20);
     for (const r of resources) expect({ r: r.name, tags: r.inputs.tags }).toMatchObject({ r: r.name, tags: { Name: expect.any(String), env: "test", team: "web" } });
   });
 
-  test("exports url, balancer DNS name, the state server address the nodes use, and the node ids", async () => {
+  test("exports url, balancer DNS name, the state server's stable name the nodes use, and the node ids", async () => {
     const { mocks, farm } = await buildFarm({ nodeCount: 2 });
     const lb = mocks.ofType(T.lb)[0];
     expect(await valueOf(farm.url)).toBe(`http://${lb.state.dnsName}/`);
     expect(await valueOf(farm.loadBalancerDnsName)).toBe(lb.state.dnsName);
-    const state = mocks.named("shop-state", T.instance);
-    const address = await valueOf(farm.stateServerAddress);
-    expect(address).toBe(state.state.privateIp);
-    for (const node of mocks.ofType(T.instance).filter((i) => i.name.startsWith("shop-web-"))) {
-      expect(node.inputs.userData).toContain(`tcpip=${address}:42424`);
-    }
+    expect(await valueOf(farm.stateServerAddress)).toBe("state.shop.internal");
     expect((await valueOf(farm.webNodeIds)).sort()).toEqual(["instance-shop-web-0", "instance-shop-web-1"]);
   });
 
@@ -203,7 +198,6 @@ describe("WebFarm", () => {
   test("the web.config fragment output is secret and names the state server", async () => {
     const { farm } = await buildFarm({ nodeCount: 2 });
     expect(await isSecret(farm.webConfigFragment)).toBe(true);
-    const address = await valueOf(farm.stateServerAddress);
-    expect(await valueOf(farm.webConfigFragment)).toContain(`stateConnectionString="tcpip=${address}:42424"`);
+    expect(await valueOf(farm.webConfigFragment)).toContain('stateConnectionString="tcpip=state.shop.internal:42424"');
   });
 });

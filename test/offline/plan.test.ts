@@ -38,7 +38,7 @@ describe("offline plan", () => {
     const node = dev.resources.find((r) => r.name === "shop-dev-web-0" && r.type === "aws:ec2/instance:Instance")!;
     expect(node.parent).toBe("shop-dev-web");
     expect(node.inputs).toMatchObject({ associatePublicIpAddress: false, subnetId: "Subnet.shop-dev-net-private-0" });
-    expect(String(node.inputs.userData)).toContain("tcpip=Instance.shop-dev-state.privateIp:42424");
+    expect(String(node.inputs.userData)).toContain("tcpip=state.shop-dev.internal:42424");
   });
 
   test("the summary says who may reach what, and what each node does at boot", () => {
