@@ -25,6 +25,9 @@ export interface RecordedResource {
   state: Record<string, any>;
   id: string;
   options: RecordedOptions;
+  /** With a latency model: when the mock was asked to create it, and when creation "finished" (ms). */
+  startedAt?: number;
+  finishedAt?: number;
 }
 
 export type InvokeHandler = (inputs: Record<string, any>) => Record<string, any>;
@@ -57,17 +60,24 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     private readonly invokeHandlers: Record<string, InvokeHandler>,
     private readonly computedOutputs: OutputsFunction,
     private readonly idOf: (type: string, name: string) => string = (_type, name) => `${name}-id`,
+    /** Optional latency model (ms of real time per creation), so the SDK's dependency waits play out. */
+    private readonly latencyMs?: (type: string, name: string) => number,
   ) {}
 
-  newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+  newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult | Promise<pulumi.runtime.MockResourceResult> {
     if (args.type === "pulumi:pulumi:Stack") return { id: undefined, state: {} };
     const id = args.custom === false ? "" : this.idOf(args.type, args.name);
     const secretPaths: string[] = [];
     const inputs = unwrapSecrets(args.inputs, "", secretPaths);
     const state = { ...args.inputs, ...this.computedOutputs(args.type, args.name, inputs, id) };
     const seen = this.options.get(`${args.type}::${args.name}`) ?? { options: {} };
-    this.resources.push({ type: args.type, name: args.name, parent: seen.parent, inputs, secretPaths, state, id, options: seen.options });
-    return { id: args.custom === false ? undefined : id, state };
+    const record: RecordedResource = { type: args.type, name: args.name, parent: seen.parent, inputs, secretPaths, state, id, options: seen.options };
+    this.resources.push(record);
+    const result = { id: args.custom === false ? undefined : id, state };
+    const delay = this.latencyMs && args.custom !== false ? this.latencyMs(args.type, args.name) : 0;
+    if (!this.latencyMs) return result;
+    record.startedAt = performance.now();
+    return new Promise((resolve) => setTimeout(() => { record.finishedAt = performance.now(); resolve(result); }, delay));
   }
 
   call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
@@ -112,6 +122,7 @@ export interface RunOptions {
   invokes: Record<string, InvokeHandler>;
   outputs: OutputsFunction;
   idOf?: (type: string, name: string) => string;
+  latencyMs?: (type: string, name: string) => number;
 }
 
 export interface RunResult<T> {
@@ -124,7 +135,7 @@ export interface RunResult<T> {
  * been registered. Rejects with the program's error (the mocks are on the error as `.mocks`).
  */
 export async function runProgram<T>(program: () => T | Promise<T>, options: RunOptions): Promise<RunResult<T>> {
-  const mocks = new RecordingMocks(options.invokes, options.outputs, options.idOf);
+  const mocks = new RecordingMocks(options.invokes, options.outputs, options.idOf, options.latencyMs);
   await pulumi.runtime.setMocks(mocks, options.project ?? "aspnet-webfarm", options.stack ?? "test", false);
   let result: T | undefined;
   let failure: unknown;

@@ -36,10 +36,10 @@ export interface PlanSummary {
 
 const shortType = (type: string) => type.split(":").pop() ?? type;
 /** Plan ids name the resource: `Subnet.shop-dev-net-private-0` instead of a cloud id. */
-const planId = (type: string, name: string) => `${shortType(type)}.${name}`;
+export const planId = (type: string, name: string) => `${shortType(type)}.${name}`;
 
 /** Unknown-until-deploy values stand in as `<Type>.<name>.<property>`, so a reader sees where they come from. */
-const planOutputs: OutputsFunction = (type, name, inputs, id) => {
+export const planOutputs: OutputsFunction = (type, name, inputs, id) => {
   if (type === "random:index/randomBytes:RandomBytes") {
     // Never shown (the key is secret); it only has to be hex of the right length.
     const hex = createHash("sha256").update(name).digest("hex").repeat(16).slice(0, inputs.length * 2);
@@ -58,7 +58,7 @@ const planOutputs: OutputsFunction = (type, name, inputs, id) => {
   };
 };
 
-function planInvokes(region: string): Record<string, InvokeHandler> {
+export function planInvokes(region: string): Record<string, InvokeHandler> {
   return {
     // Offline, the region's AZs are assumed to be <region>a-f; `pulumi preview` checks the real ones.
     "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({ id: region, names: "abcdef".split("").map((l) => `${region}${l}`), zoneIds: [] }),
