@@ -11,3 +11,6 @@ export {
 } from "./args";
 export { ROLE_TAG } from "./tags";
 export * as windows from "./windows";
+// For stacks that share one network between farms (examples/two-farms).
+export { FarmNetwork } from "./network";
+export type { OwnNetworkArgs, FarmNetworkShape } from "./network";

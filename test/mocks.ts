@@ -92,8 +92,8 @@ export interface RunOptions {
 }
 
 /** Runs `program` as a stack under fresh recording mocks; see offline/engine.ts. */
-export function runProgram<T>(program: () => T | Promise<T>, options: RunOptions = {}): Promise<RunResult<T>> {
-  return runOffline(program, { ...options, invokes: options.invokes ?? DEFAULT_INVOKES, outputs: realisticOutputs, idOf: awsLikeId });
+export function runProgram<T>(program: () => T | Promise<T>, options: RunOptions = {}, outputs: OutputsFunction = realisticOutputs): Promise<RunResult<T>> {
+  return runOffline(program, { ...options, invokes: options.invokes ?? DEFAULT_INVOKES, outputs, idOf: awsLikeId });
 }
 
 /** Resolves an Output's value (tests only: outputs are always known under mocks). */

@@ -124,3 +124,12 @@ describe("config declarations", () => {
     for (const k of Object.keys(CONFIG)) expect(readme).toContain(`| \`${k}\``);
   });
 });
+
+test("the program uses the kit only through its public entry point (components/index.ts)", () => {
+  const { readdirSync } = jest.requireActual("fs") as typeof import("fs");
+  for (const file of readdirSync(`${REPO_ROOT}/infra`).filter((f: string) => f.endsWith(".ts"))) {
+    const source = readFileSync(`${REPO_ROOT}/infra/${file}`, "utf8");
+    const kitImports = [...source.matchAll(/from "([^"]*components[^"]*)"/g)].map((m) => m[1]);
+    for (const specifier of kitImports) expect({ file, specifier }).toEqual({ file, specifier: "../components" });
+  }
+});
