@@ -81,20 +81,31 @@ export function allowFromCidrs(
   }, opts));
 }
 
-/** Outbound HTTP(S) through NAT: SSM Parameter Store, Windows Update, certificate revocation lists. */
-export function allowOutboundWeb(
+/** Amazon's Windows activation (KMS) servers, 169.254.169.250 and .251, on tcp/1688. */
+export const WINDOWS_ACTIVATION = { cidr: "169.254.169.250/31", port: 1688 };
+
+/**
+ * What a Windows instance of the farm may send out: HTTP(S) through NAT (SSM Parameter Store,
+ * Windows Update, certificate revocation lists) and Windows activation.
+ */
+export function allowOutbound(
   name: string,
   group: aws.ec2.SecurityGroup,
   tags: Tags,
   opts: pulumi.CustomResourceOptions,
 ): aws.vpc.SecurityGroupEgressRule[] {
-  return [443, 80].map((port) => new aws.vpc.SecurityGroupEgressRule(`${name}-out-${port}`, {
+  const rules = [
+    { key: "443", cidr: "0.0.0.0/0", port: 443, description: "outbound tcp/443 via NAT (SSM, Windows Update)" },
+    { key: "80", cidr: "0.0.0.0/0", port: 80, description: "outbound tcp/80 via NAT (Windows Update, CRLs)" },
+    { key: "kms", cidr: WINDOWS_ACTIVATION.cidr, port: WINDOWS_ACTIVATION.port, description: "Windows activation (Amazon KMS servers)" },
+  ];
+  return rules.map((r) => new aws.vpc.SecurityGroupEgressRule(`${name}-out-${r.key}`, {
     securityGroupId: group.id,
-    cidrIpv4: "0.0.0.0/0",
+    cidrIpv4: r.cidr,
     ipProtocol: "tcp",
-    fromPort: port,
-    toPort: port,
-    description: `outbound tcp/${port} via NAT (SSM, Windows Update, CRLs)`,
-    tags: nameTags(tags, `${name}-out-${port}`),
+    fromPort: r.port,
+    toPort: r.port,
+    description: r.description,
+    tags: nameTags(tags, `${name}-out-${r.key}`),
   }, opts));
 }

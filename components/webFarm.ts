@@ -7,7 +7,7 @@ import { FarmLoadBalancer, WEB_PORT } from "./loadBalancer";
 import { windowsServer2022 } from "./machineImage";
 import { MachineKey } from "./machineKey";
 import { existingNetwork, FarmNetwork, FarmNetworkShape } from "./network";
-import { allowBetweenGroups, allowOutboundWeb } from "./securityGroups";
+import { allowBetweenGroups, allowOutbound } from "./securityGroups";
 import { stateAddress, StateServer } from "./stateServer";
 import { WebNodes } from "./webNodes";
 import { stateServerUserData, webNodeUserData } from "./windows/userData";
@@ -129,8 +129,8 @@ export class WebFarm extends pulumi.ComponentResource {
       from: nodes.securityGroup, to: state.securityGroup, port: farm.statePort,
       what: "ASP.NET state service", fromLabel: "the web nodes", toLabel: "the state server",
     }, tags, parent);
-    allowOutboundWeb(`${name}-web`, nodes.securityGroup, tags, parent);
-    allowOutboundWeb(`${name}-state`, state.securityGroup, tags, parent);
+    allowOutbound(`${name}-web`, nodes.securityGroup, tags, parent);
+    allowOutbound(`${name}-state`, state.securityGroup, tags, parent);
 
     this.url = lb.url;
     this.loadBalancerDnsName = lb.dnsName;
