@@ -24,16 +24,25 @@ function balanced(script: string): boolean {
   return stack.length === 0 && !/"/.test(body.replace(/"[^"\r\n]*"/g, ""));
 }
 
+/** Both scripts: one <powershell> block that stops on any error and fails loudly. */
+function expectFailsLoudly(script: string) {
+  expect(script.startsWith("<powershell>")).toBe(true);
+  expect(script.trimEnd().endsWith("</powershell>")).toBe(true);
+  expect(script).toContain("$ErrorActionPreference = 'Stop'");
+  expect(script).toMatch(/function Fail[\s\S]*Write-EventLog -LogName System[\s\S]*exit 1/);
+  expect(balanced(script)).toBe(true);
+}
+
+test("the delimiter check rejects a broken script", () => {
+  expect(balanced("<powershell>if ($x) { Write-Output 'a' </powershell>")).toBe(false);
+  expect(balanced("<powershell>Write-Output \"unclosed</powershell>")).toBe(false);
+  expect(balanced("<powershell>if ($x) { Write-Output 'it''s {' }</powershell>")).toBe(true);
+});
+
 describe("web node user data", () => {
   const script = webNodeUserData(web);
 
-  test("is one <powershell> block that stops on errors and fails loudly", () => {
-    expect(script.startsWith("<powershell>")).toBe(true);
-    expect(script.trimEnd().endsWith("</powershell>")).toBe(true);
-    expect(script).toContain("$ErrorActionPreference = 'Stop'");
-    expect(script).toMatch(/function Fail[\s\S]*Write-EventLog -LogName System[\s\S]*exit 1/);
-    expect(balanced(script)).toBe(true);
-  });
+  test("is one <powershell> block that stops on errors and fails loudly", () => expectFailsLoudly(script));
 
   test("installs IIS and ASP.NET 4.x", () => {
     expect(script).toContain("Install-WindowsFeature -Name Web-Server, Web-Asp-Net45, NET-Framework-45-ASPNET");
@@ -97,11 +106,7 @@ describe("web node user data", () => {
 describe("state server user data", () => {
   const script = stateServerUserData(state);
 
-  test("is one <powershell> block that stops on errors and fails loudly", () => {
-    expect(script.startsWith("<powershell>")).toBe(true);
-    expect(script).toMatch(/function Fail[\s\S]*exit 1/);
-    expect(balanced(script)).toBe(true);
-  });
+  test("is one <powershell> block that stops on errors and fails loudly", () => expectFailsLoudly(script));
 
   test("fails when the aspnet_state service is missing", () => {
     expect(script).toContain("if (-not (Get-Service -Name aspnet_state -ErrorAction SilentlyContinue)) { throw");
