@@ -1,11 +1,10 @@
 // The deployment critical path: run a stack's program under the offline engine with a creation
 // latency per resource type, so the SDK's own dependency waits play out as in `pulumi up`, then
 // read the modeled duration and the chain of resources that set it.
-import * as pulumi from "@pulumi/pulumi";
 import { program } from "../infra/program";
 import { stackConfig } from "../infra/stackFile";
 import { RecordedResource, runProgram } from "../offline/engine";
-import { planId, planInvokes, planOutputs } from "../offline/plan";
+import { planFixtures } from "../offline/plan";
 
 /**
  * Typical creation times in seconds: how long `pulumi up` waits for AWS to report each resource
@@ -89,12 +88,10 @@ export function criticalChain(resources: RecordedResource[]): Timeline {
 
 export async function modelDeployment(stack: string): Promise<Timeline> {
   const config = stackConfig(stack);
-  pulumi.runtime.setAllConfig(config);
   const { mocks } = await runProgram(program, {
     stack,
-    invokes: planInvokes(config["aws:region"]),
-    outputs: planOutputs,
-    idOf: planId,
+    config,
+    fixtures: planFixtures(config["aws:region"]),
     latencyMs: (type) => (CREATION_SECONDS[type] ?? DEFAULT_SECONDS) * MS_PER_SECOND,
   });
   return criticalChain(mocks.resources);

@@ -1,18 +1,18 @@
 // One benchmark cell, in its own process so its peak memory is its own: evaluate the WebFarm
 // program (or a one-resource program) under the offline engine, warm up, then time repetitions.
 // Prints one JSON line. Usage: evaluate.ts --nodes N | --minimal, --warmup W --reps R
-import * as aws from "@pulumi/aws";
+import * as ec2 from "@pulumi/aws/ec2";
 import { parseArgs } from "util";
 import { WebFarm } from "../components";
 import { runProgram } from "../offline/engine";
-import { planId, planInvokes, planOutputs } from "../offline/plan";
+import { planFixtures } from "../offline/plan";
 
 async function once(nodes: number | undefined): Promise<{ ms: number; resources: number }> {
   const started = performance.now();
   const { mocks } = await runProgram(() => {
-    if (nodes === undefined) new aws.ec2.Vpc("minimal", { cidrBlock: "10.0.0.0/16" });
+    if (nodes === undefined) new ec2.Vpc("minimal", { cidrBlock: "10.0.0.0/16" });
     else new WebFarm("bench", { nodeCount: nodes, availabilityZones: ["eu-west-1a", "eu-west-1b"] });
-  }, { stack: "bench", invokes: planInvokes("eu-west-1"), outputs: planOutputs, idOf: planId });
+  }, { stack: "bench", fixtures: planFixtures("eu-west-1") });
   return { ms: performance.now() - started, resources: mocks.resources.length };
 }
 

@@ -1,10 +1,11 @@
-// WebFarmArgs: the component's public input, its defaults, and the one validation step that
-// reports every problem at once before anything is registered.
+// WebFarmArgs: the component's public input. One schema (below) holds every rule and default; the
+// resolved type is derived from it, and the stack config and its documentation are generated from
+// it and from the doc comments here (scripts/config-docs.ts; a test keeps them in step).
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { isNetworkAddress, isPrivateBlock, MAX_AZS, parseIpv4Cidr, SMALLEST_VPC_PREFIX } from "./cidr";
-import { ROLE_TAG } from "./tags";
-import { VALIDATION_ALGORITHMS, ValidationAlgorithm } from "./windows/values";
+import { MAX_AZS, parseIpv4Cidr, isPrivateBlock, SMALLEST_VPC_PREFIX } from "./cidr";
+import * as rules from "./rules";
+import { validationAlgorithm } from "./windows/values";
 
 export const MAX_NODES = 200;
 export const NODE_MODES = ["instances", "autoscaling"] as const;
@@ -18,103 +19,148 @@ export const PULUMI_SUFFIX_LENGTH = 8;
 export const LONGEST_LB_CHILD_SUFFIX = "-lb-tg";
 export const MAX_FARM_NAME_LENGTH = AWS_LB_NAME_LIMIT - PULUMI_SUFFIX_LENGTH - LONGEST_LB_CHILD_SUFFIX.length;
 
+/**
+ * The arguments of a WebFarm. Every argument a program may compute from another resource is a
+ * `pulumi.Input`: a literal is validated before anything is registered, an Output when its value
+ * is known (during `pulumi up`; a preview cannot see it). Types are plain interfaces of inputs, so
+ * the component can be served to every Pulumi language (no union types).
+ */
 export interface WebFarmArgs {
-  /** How many Windows/IIS web nodes (1-200). */
+  /** How many Windows/IIS web nodes (1-200); in Auto Scaling mode the group's minimum and desired size. */
   nodeCount: number;
 
-  /** Own network: the VPC's CIDR (private, /16 to /23). Default 10.0.0.0/16. */
+  /**
+   * Own network: the VPC's CIDR (private range, /16 to /23).
+   * @default "10.0.0.0/16"
+   */
   vpcCidr?: string;
-  /** Own network: how many AZs (2-8), each with a public and a private subnet. Default 2. */
+  /**
+   * Own network: how many availability zones (2-8), each with a public and a private subnet.
+   * @default 2
+   */
   azCount?: number;
-  /** Own network: one NAT gateway per AZ instead of one for the farm. Default false. */
+  /**
+   * Own network: one NAT gateway per AZ (resilient) instead of one for the farm (cheaper).
+   * @default false
+   */
   natPerAz?: boolean;
-  /** Own network: AZ names to use, in order. Default: the region's first `azCount` AZs. */
+  /**
+   * Own network: the AZ names to use, in order.
+   * @default the region's first `azCount` AZs
+   */
   availabilityZones?: string[];
 
-  /** Bring your own network: the VPC and its subnets (at least two of each, in different AZs). */
+  /**
+   * Bring your own network: an existing VPC id (with publicSubnetIds and privateSubnetIds; not with vpcCidr, azCount or natPerAz).
+   * @default none: the farm builds its own VPC
+   */
   vpcId?: pulumi.Input<string>;
+  /**
+   * Bring your own network: public subnets for the load balancer, one per AZ (at least two).
+   * @default none
+   */
   publicSubnetIds?: pulumi.Input<string>[];
+  /**
+   * Bring your own network: private subnets (with NAT) for the nodes and the state server, one per AZ, in the same AZs as the public ones.
+   * @default none
+   */
   privateSubnetIds?: pulumi.Input<string>[];
 
-  /** Who may reach the load balancer. Default ["0.0.0.0/0"] (the internet). */
-  allowedCidrs?: string[];
-  /** An ACM certificate ARN: adds HTTPS on 443 and turns port 80 into a redirect. */
-  certificateArn?: string;
-  /** The load balancer's health check path, served session-free on every node. Default /health.aspx. */
+  /**
+   * IPv4 CIDRs allowed to reach the load balancer. Literal CIDRs get one rule each; a list that holds an Output goes into a managed prefix list.
+   * @default ["0.0.0.0/0"]
+   */
+  allowedCidrs?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * An ACM certificate ARN: adds HTTPS on 443 (TLS 1.3/1.2 policy) and turns port 80 into a redirect.
+   * @default none: HTTP only
+   */
+  certificateArn?: pulumi.Input<string>;
+  /**
+   * The load balancer's health check path, served without a session on every node.
+   * @default "/health.aspx"
+   */
   healthCheckPath?: string;
 
-  /** Default t3.medium. */
+  /**
+   * EC2 instance type of the web nodes (x86_64; Graviton types cannot run Windows).
+   * @default "t3.medium"
+   */
   webInstanceType?: string;
-  /** Default t3.medium. */
+  /**
+   * EC2 instance type of the ASP.NET state server (x86_64).
+   * @default "t3.medium"
+   */
   stateInstanceType?: string;
-  /** Pin the Windows Server 2022 image; default resolves Amazon's latest once, then keeps it. */
-  amiId?: string;
+  /**
+   * Pin the Windows Server 2022 image (an id, or the Output of an image build). Without it, Amazon's latest is resolved once and kept on existing instances.
+   * @default none: Amazon's latest Windows Server 2022
+   */
+  amiId?: pulumi.Input<string>;
 
-  /** The ASP.NET State Service port. Default 42424. */
+  /**
+   * TCP port of the ASP.NET State Service.
+   * @default 42424
+   */
   statePort?: number;
-  /** Session timeout in minutes. Default 20. */
+  /**
+   * Session timeout in minutes (1-525600).
+   * @default 20
+   */
   sessionTimeoutMinutes?: number;
-  /** Refuse to delete or replace the state server without an explicit step. Default false. */
+  /**
+   * Refuse to delete or replace the state server without an explicit step (Pulumi `protect`; on in prod).
+   * @default false
+   */
   protectStateServer?: boolean;
-  /** AWS-side protection: load balancer deletion protection and state server termination protection. Default false. */
+  /**
+   * AWS-side protection: load balancer deletion protection and state server termination protection (on in prod).
+   * @default false
+   */
   deletionProtection?: boolean;
 
-  /** "instances" (default): nodeCount separate instances; "autoscaling": a launch template and an Auto Scaling group. */
-  nodeMode?: NodeMode;
-  /** Auto Scaling mode: the group's maximum (default: nodeCount). Its minimum and desired size are nodeCount. */
+  /**
+   * "instances": nodeCount separate EC2 instances; "autoscaling": a launch template and an Auto Scaling group.
+   * @default "instances"
+   */
+  nodeMode?: string;
+  /**
+   * Auto Scaling mode: the group's maximum size (at least nodeCount).
+   * @default nodeCount
+   */
   maxNodeCount?: number;
-  /** Write the load balancer's access logs to an encrypted, private S3 bucket. Default false. */
+  /**
+   * Write the load balancer's access logs to an encrypted, private S3 bucket (on in prod).
+   * @default false
+   */
   accessLogs?: boolean;
-  /** An SNS topic ARN that the farm's alarms notify. */
-  alarmTopicArn?: string;
+  /**
+   * An SNS topic ARN the farm's alarms notify.
+   * @default none: alarms only show in CloudWatch
+   */
+  alarmTopicArn?: pulumi.Input<string>;
 
-  /** machineKey validation algorithm. Default HMACSHA256. */
-  validation?: ValidationAlgorithm;
-  /** Change it to rotate the machine key (and replace the nodes). Default "1". */
+  /**
+   * machineKey validation algorithm: HMACSHA256, HMACSHA384, HMACSHA512 or SHA1.
+   * @default "HMACSHA256"
+   */
+  validation?: string;
+  /**
+   * Change it to rotate the machine key on purpose (new keys; every web node is replaced).
+   * @default "1"
+   */
   machineKeyVersion?: string;
-  /** Override the SSM parameter that holds the key. Default /<project>/<stack>/<farm>/machine-key. */
+  /**
+   * The SSM parameter that holds the machine key.
+   * @default "/<project>/<stack>/<farm>/machine-key"
+   */
   keyParameterName?: string;
 
-  /** Added to every taggable resource. */
-  tags?: Record<string, string>;
-}
-
-export interface ResolvedOwnNetwork {
-  kind: "own";
-  vpcCidr: string;
-  azCount: number;
-  natPerAz: boolean;
-  availabilityZones?: string[];
-}
-export interface ResolvedExistingNetwork {
-  kind: "existing";
-  vpcId: pulumi.Input<string>;
-  publicSubnetIds: pulumi.Input<string>[];
-  privateSubnetIds: pulumi.Input<string>[];
-}
-
-/** WebFarmArgs after validation, with every default filled in. */
-export interface ResolvedWebFarmArgs {
-  nodeCount: number;
-  network: ResolvedOwnNetwork | ResolvedExistingNetwork;
-  allowedCidrs: string[];
-  certificateArn?: string;
-  healthCheckPath: string;
-  webInstanceType: string;
-  stateInstanceType: string;
-  amiId?: string;
-  statePort: number;
-  sessionTimeoutMinutes: number;
-  protectStateServer: boolean;
-  deletionProtection: boolean;
-  nodeMode: NodeMode;
-  maxNodeCount: number;
-  accessLogs: boolean;
-  alarmTopicArn?: string;
-  validation: ValidationAlgorithm;
-  machineKeyVersion: string;
-  keyParameterName?: string;
-  tags: Record<string, string>;
+  /**
+   * Tags for every taggable resource (no `aws:` prefix; `Name` and `webfarm:role` are set by the farm).
+   * @default {}
+   */
+  tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 export interface Problem {
@@ -124,124 +170,123 @@ export interface Problem {
 
 const isInputObject = (v: unknown) => pulumi.Output.isInstance(v) || v instanceof Promise;
 
-/** A resource id: a literal with the given prefix, or an Output/Promise resolved later. */
-const resourceId = (prefix: string) =>
-  z.custom<pulumi.Input<string>>(
-    (v) => (typeof v === "string" ? new RegExp(`^${prefix}-[0-9a-f]{8,17}$`).test(v) : isInputObject(v)),
-    { error: `must be a ${prefix}-… id (or an Output of one)` },
-  );
+/**
+ * An argument that may be an Output: a literal is checked by `literal` now, an Output or Promise
+ * passes here and is checked by `whenKnown` once its value arrives.
+ */
+function input<T>(literal: z.ZodType<T>) {
+  const schema = z.custom<pulumi.Input<T>>().superRefine((v, ctx) => {
+    if (isInputObject(v)) return;
+    const result = literal.safeParse(v);
+    if (!result.success) {
+      for (const issue of result.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
+    }
+  });
+  LITERAL_OF.set(schema, literal);
+  return schema;
+}
+/** The literal rule behind an `input(...)` schema (config derivation reads it). */
+export const LITERAL_OF = new WeakMap<z.ZodType, z.ZodType>();
 
-const cidrText = z.string({ error: "must be an IPv4 CIDR such as 10.0.0.0/16" }).superRefine((v, ctx) => {
-  const cidr = parseIpv4Cidr(v);
-  if (!cidr) ctx.addIssue({ code: "custom", message: "must be an IPv4 CIDR such as 10.0.0.0/16" });
-  else if (!isNetworkAddress(cidr)) ctx.addIssue({ code: "custom", message: "has host bits set: use the network address" });
-});
+const vpcCidr = rules.cidr
+  .refine((v) => !parseIpv4Cidr(v) || isPrivateBlock(parseIpv4Cidr(v)!), { error: "must lie in private space (10/8, 172.16/12, 192.168/16)" })
+  .refine((v) => (parseIpv4Cidr(v)?.prefix ?? 16) >= 16, { error: "AWS allows VPC prefixes /16 and smaller" })
+  .refine((v) => (parseIpv4Cidr(v)?.prefix ?? 0) <= SMALLEST_VPC_PREFIX, {
+    error: `is too small for the farm's subnets: use /16 to /${SMALLEST_VPC_PREFIX}`,
+  });
 
-const instanceType = z
-  .string({ error: "must be an EC2 instance type name such as t3.medium" })
-  .regex(/^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/, { error: "must be an EC2 instance type name such as t3.medium" })
-  // Graviton families (t4g, m6g, c7gn, ...) cannot run Windows.
-  .refine((v) => !/^[a-z]+\d+g/.test(v), { error: "is an Arm (Graviton) type; Windows needs x86_64 (e.g. t3.medium)" });
+const azCount = z
+  .number({ error: `must be a whole number 2-${MAX_AZS}` })
+  .int({ error: `must be a whole number 2-${MAX_AZS}` })
+  .min(2, { error: "must be at least 2: the load balancer needs two AZs" })
+  .max(MAX_AZS, { error: `must be at most ${MAX_AZS}` });
 
-const tagKey = z
-  .string()
-  .min(1, { error: "tag keys must be 1-128 characters" })
-  .max(128, { error: "tag keys must be 1-128 characters" })
-  .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, { error: "tag keys may use letters, digits, spaces and _ . : / = + - @" })
-  .refine((k) => !k.toLowerCase().startsWith("aws:"), { error: "the aws: prefix is reserved for AWS" })
-  .refine((k) => k !== "Name" && k !== ROLE_TAG, { error: `Name and ${ROLE_TAG} are set by the farm` });
+const allowedCidrs = z
+  .array(input(rules.cidr), { error: "must be a list of IPv4 CIDRs" })
+  .min(1, { error: "must name at least one CIDR (use 0.0.0.0/0 for the internet)" });
 
-const tagValue = z
-  .string({ error: "tag values must be strings" })
-  .max(256, { error: "tag values must be at most 256 characters" })
-  .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, { error: "tag values may use letters, digits, spaces and _ . : / = + - @" });
+const tags = z
+  .record(rules.tagKey, input(rules.tagValue), { error: "must be a map of strings" })
+  .refine((t) => Object.keys(t).length <= rules.MAX_CALLER_TAGS, {
+    error: `at most ${rules.MAX_CALLER_TAGS} tags (AWS allows 50; the farm adds 2)`,
+  });
 
-/** AWS allows 50 tags per resource; the farm adds Name and webfarm:role. */
-export const MAX_CALLER_TAGS = 48;
+const bool = z.boolean({ error: "must be true or false" });
 
-const argsSchema = z.strictObject({
-  nodeCount: z
-    .number({ error: `must be a whole number 1-${MAX_NODES}` })
-    .int({ error: `must be a whole number 1-${MAX_NODES}` })
-    .min(1, { error: `must be a whole number 1-${MAX_NODES}` })
-    .max(MAX_NODES, { error: `must be a whole number 1-${MAX_NODES}` }),
-  vpcCidr: cidrText
-    .refine((v) => { const c = parseIpv4Cidr(v); return !c || isPrivateBlock(c); }, { error: "must lie in private space (10/8, 172.16/12, 192.168/16)" })
-    .refine((v) => { const c = parseIpv4Cidr(v); return !c || c.prefix >= 16; }, { error: "AWS allows VPC prefixes /16 and smaller" })
-    .refine((v) => { const c = parseIpv4Cidr(v); return !c || c.prefix <= SMALLEST_VPC_PREFIX; }, { error: `is too small for the farm's subnets: use /16 to /${SMALLEST_VPC_PREFIX}` })
-    .optional(),
-  azCount: z
-    .number({ error: `must be a whole number 2-${MAX_AZS}` })
-    .int({ error: `must be a whole number 2-${MAX_AZS}` })
-    .min(2, { error: `must be at least 2: the load balancer needs two AZs` })
-    .max(MAX_AZS, { error: `must be at most ${MAX_AZS}` })
-    .optional(),
-  natPerAz: z.boolean({ error: "must be true or false" }).optional(),
-  availabilityZones: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, { error: "must be an AZ name such as eu-west-1a" }), { error: "must be a list of AZ names" }).optional(),
-  vpcId: resourceId("vpc").optional(),
-  publicSubnetIds: z.array(resourceId("subnet"), { error: "must be a list of subnet ids" }).optional(),
-  privateSubnetIds: z.array(resourceId("subnet"), { error: "must be a list of subnet ids" }).optional(),
-  allowedCidrs: z.array(cidrText, { error: "must be a list of IPv4 CIDRs" }).min(1, { error: "must name at least one CIDR (use 0.0.0.0/0 for the internet)" }).optional(),
-  certificateArn: z
-    .string({ error: "must be an ACM certificate ARN" })
-    .regex(/^arn:aws(-cn|-us-gov)?:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate\/[0-9a-f-]{36}$/, {
-      error: "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)",
-    })
-    .optional(),
-  healthCheckPath: z
-    .string({ error: "must be a path such as /health.aspx" })
-    .regex(/^\/[A-Za-z0-9._\-/]{0,1023}$/, { error: "must be an absolute path of letters, digits, . - _ / (e.g. /health.aspx)" })
-    .refine((v) => !v.endsWith("/"), { error: "must name a file (e.g. /health.aspx), not a folder" })
-    .optional(),
-  webInstanceType: instanceType.optional(),
-  stateInstanceType: instanceType.optional(),
-  amiId: z.string({ error: "must be an AMI id (ami-…)" }).regex(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, { error: "must be an AMI id (ami- and 8 or 17 hex digits)" }).optional(),
-  statePort: z
-    .number({ error: "must be a whole number 1-65535" })
-    .int({ error: "must be a whole number 1-65535" })
-    .min(1, { error: "must be a whole number 1-65535" })
-    .max(65535, { error: "must be a whole number 1-65535" })
+/** Every argument's rule and default: the one definition the resolved type is derived from. */
+export const argsSchema = z.strictObject({
+  nodeCount: rules.wholeNumber(1, MAX_NODES),
+  vpcCidr: vpcCidr.default("10.0.0.0/16"),
+  azCount: azCount.default(2),
+  natPerAz: bool.default(false),
+  availabilityZones: z.array(rules.availabilityZone, { error: "must be a list of AZ names" }).optional(),
+  vpcId: input(rules.resourceId("vpc")).optional(),
+  publicSubnetIds: z.array(input(rules.resourceId("subnet")), { error: "must be a list of subnet ids" }).optional(),
+  privateSubnetIds: z.array(input(rules.resourceId("subnet")), { error: "must be a list of subnet ids" }).optional(),
+  allowedCidrs: input(allowedCidrs).default(["0.0.0.0/0"]),
+  certificateArn: input(rules.certificateArn).optional(),
+  healthCheckPath: rules.urlPath.default(DEFAULT_HEALTH_CHECK_PATH),
+  webInstanceType: rules.instanceType.default("t3.medium"),
+  stateInstanceType: rules.instanceType.default("t3.medium"),
+  amiId: input(rules.amiId).optional(),
+  statePort: rules.port
     .refine((p) => p !== 80 && p !== 443, { error: "must differ from the web ports 80 and 443" })
-    .optional(),
-  sessionTimeoutMinutes: z.number({ error: "must be whole minutes 1-525600" }).int({ error: "must be whole minutes 1-525600" }).min(1, { error: "must be whole minutes 1-525600" }).max(525600, { error: "must be whole minutes 1-525600" }).optional(),
-  protectStateServer: z.boolean({ error: "must be true or false" }).optional(),
-  deletionProtection: z.boolean({ error: "must be true or false" }).optional(),
-  nodeMode: z.enum(NODE_MODES, { error: `must be one of ${NODE_MODES.join(", ")}` }).optional(),
-  maxNodeCount: z
-    .number({ error: `must be a whole number 1-${MAX_NODES}` })
-    .int({ error: `must be a whole number 1-${MAX_NODES}` })
-    .min(1, { error: `must be a whole number 1-${MAX_NODES}` })
-    .max(MAX_NODES, { error: `must be a whole number 1-${MAX_NODES}` })
-    .optional(),
-  accessLogs: z.boolean({ error: "must be true or false" }).optional(),
-  alarmTopicArn: z
-    .string({ error: "must be an SNS topic ARN" })
-    .regex(/^arn:aws(-cn|-us-gov)?:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/, { error: "must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)" })
-    .optional(),
-  validation: z.enum(VALIDATION_ALGORITHMS, { error: `must be one of ${VALIDATION_ALGORITHMS.join(", ")}` }).optional(),
+    .default(DEFAULT_STATE_PORT),
+  sessionTimeoutMinutes: rules.wholeNumber(1, 525600, "must be whole minutes 1-525600").default(20),
+  protectStateServer: bool.default(false),
+  deletionProtection: bool.default(false),
+  nodeMode: z.enum(NODE_MODES, { error: `must be one of ${NODE_MODES.join(", ")}` }).default("instances"),
+  maxNodeCount: rules.wholeNumber(1, MAX_NODES).optional(),
+  accessLogs: bool.default(false),
+  alarmTopicArn: input(rules.snsTopicArn).optional(),
+  validation: validationAlgorithm.default("HMACSHA256"),
   machineKeyVersion: z
     .string({ error: "must be a simple token such as 1 or 2026-11" })
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: "must be a simple token (1-64 letters, digits, . _ -), such as 1 or 2026-11" })
-    .optional(),
-  keyParameterName: z
-    .string({ error: "must be an SSM parameter path" })
-    .regex(/^\/[A-Za-z0-9_.\-/]{1,1010}$/, { error: "must be an SSM parameter path: /, then letters, digits, . _ - /" })
-    .refine((v) => !/^\/(aws|ssm)/i.test(v), { error: "must not start with /aws or /ssm (reserved)" })
-    .optional(),
-  tags: z
-    .record(tagKey, tagValue, { error: "must be a map of strings" })
-    .refine((t) => Object.keys(t).length <= MAX_CALLER_TAGS, { error: `at most ${MAX_CALLER_TAGS} tags (AWS allows 50; the farm adds 2)` })
-    .optional(),
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+      error: "must be a simple token (1-64 letters, digits, . _ -), such as 1 or 2026-11",
+    })
+    .default("1"),
+  keyParameterName: rules.ssmParameterName.optional(),
+  tags: input(tags).default({}),
 });
+
+// The interface and the schema name the same arguments (checked when this file compiles).
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : never;
+const argumentsMatchSchema: SameKeys<WebFarmArgs, z.input<typeof argsSchema>> = true;
+void argumentsMatchSchema;
+
+type Parsed = z.output<typeof argsSchema>;
+export interface OwnNetwork {
+  kind: "own";
+  vpcCidr: string;
+  azCount: number;
+  natPerAz: boolean;
+  availabilityZones?: string[];
+}
+export interface ExistingNetwork {
+  kind: "existing";
+  vpcId: pulumi.Input<string>;
+  publicSubnetIds: pulumi.Input<string>[];
+  privateSubnetIds: pulumi.Input<string>[];
+}
+
+/** WebFarmArgs after validation, with every default filled in and the network's kind decided. */
+export type ResolvedWebFarmArgs = Omit<
+  Parsed,
+  "vpcCidr" | "azCount" | "natPerAz" | "availabilityZones" | "vpcId" | "publicSubnetIds" | "privateSubnetIds" | "maxNodeCount"
+> & { network: OwnNetwork | ExistingNetwork; maxNodeCount: number };
 
 /** Checks that need several fields at once. Runs on the raw input, so it reports alongside field errors. */
 function crossFieldProblems(name: string, a: Record<string, unknown>): Problem[] {
   const problems: Problem[] = [];
-  const byo = ["vpcId", "publicSubnetIds", "privateSubnetIds"].filter((k) => a[k] !== undefined);
+  const byoKeys = ["vpcId", "publicSubnetIds", "privateSubnetIds"];
+  const byo = byoKeys.filter((k) => a[k] !== undefined);
   const own = ["vpcCidr", "azCount", "natPerAz", "availabilityZones"].filter((k) => a[k] !== undefined);
   if (byo.length > 0) {
-    for (const k of ["vpcId", "publicSubnetIds", "privateSubnetIds"]) {
-      if (a[k] === undefined) problems.push({ propertyPath: k, reason: "is required when bringing your own network (vpcId, publicSubnetIds and privateSubnetIds go together)" });
+    for (const k of byoKeys) {
+      if (a[k] === undefined) {
+        problems.push({ propertyPath: k, reason: "is required when bringing your own network (vpcId, publicSubnetIds and privateSubnetIds go together)" });
+      }
     }
     for (const k of own) {
       problems.push({ propertyPath: k, reason: "applies only to the farm's own network; it cannot be combined with vpcId/subnet ids" });
@@ -249,71 +294,112 @@ function crossFieldProblems(name: string, a: Record<string, unknown>): Problem[]
     for (const k of ["publicSubnetIds", "privateSubnetIds"]) {
       const list = a[k];
       if (Array.isArray(list)) {
-        if (list.length < 2) problems.push({ propertyPath: k, reason: "needs at least two subnets in different AZs (the load balancer requires two AZs)" });
+        if (list.length < 2) {
+          problems.push({ propertyPath: k, reason: "needs at least two subnets in different AZs (the load balancer requires two AZs)" });
+        }
         const literals = list.filter((v) => typeof v === "string");
         if (new Set(literals).size !== literals.length) problems.push({ propertyPath: k, reason: "lists a subnet twice" });
       }
     }
-    const pub = a.publicSubnetIds, priv = a.privateSubnetIds;
+    const pub = a.publicSubnetIds;
+    const priv = a.privateSubnetIds;
     if (Array.isArray(pub) && Array.isArray(priv) && pub.length >= 2 && priv.length >= 2 && pub.length !== priv.length) {
-      problems.push({ propertyPath: "privateSubnetIds", reason: `has ${priv.length} subnets but publicSubnetIds has ${pub.length}: give one public and one private subnet per AZ` });
+      problems.push({
+        propertyPath: "privateSubnetIds",
+        reason: `has ${priv.length} subnets but publicSubnetIds has ${pub.length}: give one public and one private subnet per AZ`,
+      });
     }
   }
   if (typeof a.maxNodeCount === "number" && typeof a.nodeCount === "number") {
-    if (a.nodeMode !== "autoscaling") problems.push({ propertyPath: "maxNodeCount", reason: `applies only with nodeMode "autoscaling"` });
-    else if (a.maxNodeCount < a.nodeCount) problems.push({ propertyPath: "maxNodeCount", reason: `is ${a.maxNodeCount}, below nodeCount ${a.nodeCount}` });
-  }
-  const azCount = typeof a.azCount === "number" ? a.azCount : 2;
-  if (Array.isArray(a.availabilityZones)) {
-    if (a.availabilityZones.length < azCount) {
-      problems.push({ propertyPath: "azCount", reason: `is ${azCount} but only ${a.availabilityZones.length} AZs are available (${a.availabilityZones.join(", ")})` });
-    }
-    if (new Set(a.availabilityZones).size !== a.availabilityZones.length) {
-      problems.push({ propertyPath: "availabilityZones", reason: "lists an AZ twice" });
+    if (a.nodeMode !== "autoscaling") {
+      problems.push({ propertyPath: "maxNodeCount", reason: `applies only with nodeMode "autoscaling"` });
+    } else if (a.maxNodeCount < a.nodeCount) {
+      problems.push({ propertyPath: "maxNodeCount", reason: `is ${a.maxNodeCount}, below nodeCount ${a.nodeCount}` });
     }
   }
-  if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(name)) {
-    problems.push({ propertyPath: "name", reason: `"${name}" must be letters, digits and inner hyphens (it prefixes AWS resource names)` });
-  } else if (name.length > MAX_FARM_NAME_LENGTH) {
-    problems.push({
-      propertyPath: "name",
-      reason: `"${name}" is ${name.length} characters; at most ${MAX_FARM_NAME_LENGTH}, so the target group name (${name}${LONGEST_LB_CHILD_SUFFIX} plus Pulumi's ${PULUMI_SUFFIX_LENGTH}-character suffix) fits AWS's ${AWS_LB_NAME_LIMIT}`,
-    });
-  } else if (/^internal-/i.test(name)) {
-    problems.push({ propertyPath: "name", reason: "must not start with internal- (AWS reserves it for load balancer names)" });
-  }
+  problems.push(...azListProblems(a), ...farmNameProblems(name));
   return problems;
 }
 
-function describeValue(v: unknown): string {
-  if (v === undefined) return "nothing";
-  if (typeof v === "string") return JSON.stringify(v.length > 60 ? v.slice(0, 57) + "..." : v);
-  if (pulumi.Output.isInstance(v) || v instanceof Promise) return "an Output";
-  try { return JSON.stringify(v) ?? String(v); } catch { return String(v); }
+/** azCount against the AZ names given (or looked up for the region). */
+function azListProblems(a: Record<string, unknown>): Problem[] {
+  const azs = typeof a.azCount === "number" ? a.azCount : 2;
+  const zones = a.availabilityZones;
+  if (!Array.isArray(zones)) return [];
+  const problems: Problem[] = [];
+  if (zones.length < azs) {
+    problems.push({ propertyPath: "azCount", reason: `is ${azs} but only ${zones.length} AZs are available (${zones.join(", ")})` });
+  }
+  if (new Set(zones).size !== zones.length) problems.push({ propertyPath: "availabilityZones", reason: "lists an AZ twice" });
+  return problems;
+}
+
+export function farmNameProblems(name: string, propertyPath = "name"): Problem[] {
+  if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(name)) {
+    return [{ propertyPath, reason: `"${name}" must be letters, digits and inner hyphens (it prefixes AWS resource names)` }];
+  }
+  if (name.length > MAX_FARM_NAME_LENGTH) {
+    return [{
+      propertyPath,
+      reason: `"${name}" is ${name.length} characters; at most ${MAX_FARM_NAME_LENGTH}, so the target group name (${name}${LONGEST_LB_CHILD_SUFFIX} plus Pulumi's ${PULUMI_SUFFIX_LENGTH}-character suffix) fits AWS's ${AWS_LB_NAME_LIMIT}`,
+    }];
+  }
+  if (/^internal-/i.test(name)) {
+    return [{ propertyPath, reason: "must not start with internal- (AWS reserves it for load balancer names)" }];
+  }
+  return [];
 }
 
 function valueAt(root: unknown, path: PropertyKey[]): unknown {
-  return path.reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), root);
+  return path.reduce<unknown>(
+    (v, k) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined),
+    root,
+  );
 }
 
 function formatPath(path: PropertyKey[]): string {
-  return path.reduce<string>((acc, k) => (typeof k === "number" ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), "");
+  return path.reduce<string>(
+    (acc, k) => (typeof k === "number" ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)),
+    "",
+  );
+}
+
+const describeArg = (v: unknown) => (isInputObject(v) ? "an Output" : rules.describeValue(v));
+
+/** Every problem a schema finds in `value`, one per field, with what was given. */
+export function schemaProblems(schema: z.ZodType, value: unknown, what: string): Problem[] {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return [];
+  return parsed.error.issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((k) => ({
+        propertyPath: formatPath([...issue.path, k]),
+        reason: `is not a ${what} argument (check the spelling)`,
+      }));
+    }
+    const path = issue.path as PropertyKey[];
+    if (issue.code === "invalid_key") {
+      return [{ propertyPath: formatPath(path), reason: issue.issues[0]?.message ?? issue.message }];
+    }
+    return [{ propertyPath: formatPath(path) || "args", reason: `${issue.message}; got ${describeArg(valueAt(value, path))}` }];
+  });
+}
+
+/** The own-network arguments, as FarmNetwork takes them on its own (examples/two-farms). */
+export const networkSchema = argsSchema.pick({ vpcCidr: true, azCount: true, natPerAz: true, availabilityZones: true, tags: true });
+
+/** Every problem with a FarmNetwork's args (the same rules as WebFarm's own-network arguments). */
+export function networkArgProblems(args: unknown): Problem[] {
+  if (args === null || typeof args !== "object") return [{ propertyPath: "args", reason: "must be an object" }];
+  return [...schemaProblems(networkSchema, args, "FarmNetwork"), ...azListProblems(args as Record<string, unknown>)];
 }
 
 /** Every problem with a farm's name and args (empty when they are fine). Exported for testing. */
 export function webFarmArgProblems(name: string, args: unknown): Problem[] {
-  if (args === null || typeof args !== "object") return [{ propertyPath: "args", reason: "must be an object with at least nodeCount" }];
-  const parsed = argsSchema.safeParse(args);
-  const problems: Problem[] = parsed.success
-    ? []
-    : parsed.error.issues.flatMap((issue) => {
-        if (issue.code === "unrecognized_keys") {
-          return issue.keys.map((k) => ({ propertyPath: formatPath([...issue.path, k]), reason: "is not a WebFarm argument (check the spelling)" }));
-        }
-        const path = issue.path as PropertyKey[];
-        return [{ propertyPath: formatPath(path) || "args", reason: `${issue.message}; got ${describeValue(valueAt(args, path))}` }];
-      });
-  return [...problems, ...crossFieldProblems(name, args as Record<string, unknown>)];
+  if (args === null || typeof args !== "object") {
+    return [{ propertyPath: "args", reason: "must be an object with at least nodeCount" }];
+  }
+  return [...schemaProblems(argsSchema, args, "WebFarm"), ...crossFieldProblems(name, args as Record<string, unknown>)];
 }
 
 /** The one error a user sees: every problem, one per line. */
@@ -329,36 +415,53 @@ export function farmConfigError(subject: string, problems: Problem[]): pulumi.In
 export function validateWebFarmArgs(name: string, args: WebFarmArgs): ResolvedWebFarmArgs {
   const problems = webFarmArgProblems(name, args);
   if (problems.length > 0) throw farmConfigError(`WebFarm "${name}"`, problems);
-  const network: ResolvedWebFarmArgs["network"] =
-    args.vpcId !== undefined
-      ? { kind: "existing", vpcId: args.vpcId, publicSubnetIds: args.publicSubnetIds!, privateSubnetIds: args.privateSubnetIds! }
-      : {
-          kind: "own",
-          vpcCidr: args.vpcCidr ?? "10.0.0.0/16",
-          azCount: args.azCount ?? 2,
-          natPerAz: args.natPerAz ?? false,
-          availabilityZones: args.availabilityZones,
-        };
-  return {
-    nodeCount: args.nodeCount,
-    network,
-    allowedCidrs: args.allowedCidrs ?? ["0.0.0.0/0"],
-    certificateArn: args.certificateArn,
-    healthCheckPath: args.healthCheckPath ?? DEFAULT_HEALTH_CHECK_PATH,
-    webInstanceType: args.webInstanceType ?? "t3.medium",
-    stateInstanceType: args.stateInstanceType ?? "t3.medium",
-    amiId: args.amiId,
-    statePort: args.statePort ?? DEFAULT_STATE_PORT,
-    sessionTimeoutMinutes: args.sessionTimeoutMinutes ?? 20,
-    protectStateServer: args.protectStateServer ?? false,
-    deletionProtection: args.deletionProtection ?? false,
-    nodeMode: args.nodeMode ?? "instances",
-    maxNodeCount: args.maxNodeCount ?? args.nodeCount,
-    accessLogs: args.accessLogs ?? false,
-    alarmTopicArn: args.alarmTopicArn,
-    validation: args.validation ?? "HMACSHA256",
-    machineKeyVersion: args.machineKeyVersion ?? "1",
-    keyParameterName: args.keyParameterName,
-    tags: args.tags ?? {},
-  };
+  const { vpcCidr, azCount, natPerAz, availabilityZones, vpcId, publicSubnetIds, privateSubnetIds, maxNodeCount, ...rest } =
+    argsSchema.parse(args);
+  const network: OwnNetwork | ExistingNetwork =
+    vpcId !== undefined
+      ? { kind: "existing", vpcId, publicSubnetIds: publicSubnetIds!, privateSubnetIds: privateSubnetIds! }
+      : { kind: "own", vpcCidr, azCount, natPerAz, availabilityZones };
+  return { ...rest, network, maxNodeCount: maxNodeCount ?? rest.nodeCount };
+}
+
+/** True when a value is, or holds, an Output or Promise (so it is known only later). */
+export function holdsInput(v: unknown): boolean {
+  if (isInputObject(v)) return true;
+  if (Array.isArray(v)) return v.some(holdsInput);
+  if (v !== null && typeof v === "object") return Object.values(v).some(holdsInput);
+  return false;
+}
+
+/** The rules of the Input arguments, for `whenKnown`. */
+export const KNOWN_VALUE_RULES = {
+  allowedCidrs,
+  certificateArn: rules.certificateArn,
+  alarmTopicArn: rules.snsTopicArn,
+  amiId: rules.amiId,
+  tags,
+};
+
+/** The problems of a known value of an Input argument, with the paths a literal would get. */
+export function knownValueProblems(field: keyof typeof KNOWN_VALUE_RULES, value: unknown): Problem[] {
+  return schemaProblems(KNOWN_VALUE_RULES[field], value, "WebFarm").map((p) => ({
+    ...p,
+    propertyPath: p.propertyPath === "args" ? field : `${field}${p.propertyPath.startsWith("[") ? "" : "."}${p.propertyPath}`,
+  }));
+}
+
+/**
+ * An Input checked once its value is known: a literal was checked by the schema already; a value
+ * holding an Output is checked here and fails the update with the message a literal would get.
+ */
+export function whenKnown<K extends keyof typeof KNOWN_VALUE_RULES>(
+  farm: string,
+  field: K,
+  value: pulumi.Input<z.output<(typeof KNOWN_VALUE_RULES)[K]>>,
+): pulumi.Input<z.output<(typeof KNOWN_VALUE_RULES)[K]>> {
+  if (!holdsInput(value)) return value;
+  return pulumi.output(value).apply((v) => {
+    const problems = knownValueProblems(field, v);
+    if (problems.length > 0) throw farmConfigError(`WebFarm "${farm}"`, problems);
+    return v as z.output<(typeof KNOWN_VALUE_RULES)[K]>;
+  });
 }

@@ -2,6 +2,8 @@
 export { WebFarm, WEB_FARM_TYPE, defaultKeyParameterName } from "./webFarm";
 export type { WebFarmArgs, ResolvedWebFarmArgs, Problem } from "./args";
 export {
+  argsSchema,
+  LITERAL_OF,
   validateWebFarmArgs,
   webFarmArgProblems,
   farmConfigError,

@@ -1,6 +1,6 @@
 // What every Windows instance of the farm shares: private only, IMDSv2, encrypted root volume,
 // user data that replaces the instance when it changes (Windows never re-runs it in place).
-import * as aws from "@pulumi/aws";
+import * as ec2 from "@pulumi/aws/ec2";
 import * as pulumi from "@pulumi/pulumi";
 import { imageOptions, MachineImage } from "./machineImage";
 import { FarmRole, nameTags, Tags } from "./tags";
@@ -28,8 +28,8 @@ export function farmInstance(
   name: string,
   args: FarmInstanceArgs,
   opts: pulumi.CustomResourceOptions,
-): aws.ec2.Instance {
-  return new aws.ec2.Instance(name, {
+): ec2.Instance {
+  return new ec2.Instance(name, {
     ami: args.image.imageId,
     instanceType: args.instanceType,
     subnetId: args.subnetId,

@@ -1,8 +1,13 @@
 // The internet-facing Application Load Balancer: its security group, one target group with a
 // session-free health check, and the HTTP (and HTTPS) listeners.
-import * as aws from "@pulumi/aws";
+import * as cloudwatch from "@pulumi/aws/cloudwatch";
+import * as ec2 from "@pulumi/aws/ec2";
+import * as elb from "@pulumi/aws/elb";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import * as lb from "@pulumi/aws/lb";
+import * as s3 from "@pulumi/aws/s3";
 import * as pulumi from "@pulumi/pulumi";
-import { allowFromCidrs, securityGroup } from "./securityGroups";
+import { allowFromCidrs, allowFromPrefixList, securityGroup } from "./securityGroups";
 import { nameTags, Tags } from "./tags";
 
 export const WEB_PORT = 80;
@@ -13,12 +18,13 @@ export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 export interface FarmLoadBalancerArgs {
   vpcId: pulumi.Input<string>;
   publicSubnetIds: pulumi.Input<string>[];
-  allowedCidrs: string[];
-  certificateArn?: string;
+  /** Literal CIDRs get a rule each (named by the CIDR); a list holding an Output, a managed prefix list. */
+  allowedCidrs: pulumi.Input<pulumi.Input<string>[]>;
+  certificateArn?: pulumi.Input<string>;
   healthCheckPath: string;
   deletionProtection: boolean;
   accessLogs: boolean;
-  alarmTopicArn?: string;
+  alarmTopicArn?: pulumi.Input<string>;
   tags: Tags;
 }
 
@@ -33,11 +39,13 @@ export const ERROR_RATE_PERCENT = 5;
 export const HEALTH_CHECK = { interval: 15, timeout: 5, healthyThreshold: 3, unhealthyThreshold: 2 };
 
 export class FarmLoadBalancer extends pulumi.ComponentResource {
-  public readonly securityGroup: aws.ec2.SecurityGroup;
-  public readonly loadBalancer: aws.lb.LoadBalancer;
-  public readonly targetGroup: aws.lb.TargetGroup;
+  public readonly securityGroup: ec2.SecurityGroup;
+  public readonly loadBalancer: lb.LoadBalancer;
+  public readonly targetGroup: lb.TargetGroup;
   public readonly dnsName: pulumi.Output<string>;
   public readonly url: pulumi.Output<string>;
+  /** Only when allowedCidrs holds an Output: the prefix list of those CIDRs. */
+  public readonly allowedPrefixList?: ec2.ManagedPrefixList;
 
   constructor(name: string, args: FarmLoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aspnet-webfarm:index:FarmLoadBalancer", name, {}, opts);
@@ -46,13 +54,27 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
 
     this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm load balancer", args.tags, parent);
     // Port 80 stays open with HTTPS too: it only answers with a redirect to 443.
-    allowFromCidrs(`${name}-http`, this.securityGroup, WEB_PORT, args.allowedCidrs, "HTTP", args.tags, parent);
-    if (https) {
-      allowFromCidrs(`${name}-https`, this.securityGroup, HTTPS_PORT, args.allowedCidrs, "HTTPS", args.tags, parent);
+    const ports: [number, string][] = https ? [[WEB_PORT, "HTTP"], [HTTPS_PORT, "HTTPS"]] : [[WEB_PORT, "HTTP"]];
+    const cidrs = args.allowedCidrs;
+    if (Array.isArray(cidrs) && cidrs.every((c): c is string => typeof c === "string")) {
+      for (const [port, what] of ports) allowFromCidrs(`${name}-${what.toLowerCase()}`, this.securityGroup, port, cidrs, what, args.tags, parent);
+    } else {
+      // Known only later: a rule per CIDR would need the list now, so the CIDRs go into a prefix
+      // list whose entries change in place, and each port gets one rule naming it.
+      const entries = pulumi.output(cidrs).apply((list) => [...new Set(list)].sort());
+      this.allowedPrefixList = new ec2.ManagedPrefixList(`${name}-allowed`, {
+        addressFamily: "IPv4",
+        maxEntries: entries.apply((list) => list.length),
+        entries: entries.apply((list) => list.map((cidr) => ({ cidr, description: "allowed to reach the farm's load balancer" }))),
+        tags: nameTags(args.tags, `${name}-allowed`),
+      }, parent);
+      for (const [port, what] of ports) {
+        allowFromPrefixList(`${name}-${what.toLowerCase()}-allowed`, this.securityGroup, port, this.allowedPrefixList.id, what, args.tags, parent);
+      }
     }
 
     const logs = args.accessLogs ? this.logBucket(name, args.tags) : undefined;
-    this.loadBalancer = new aws.lb.LoadBalancer(name, {
+    this.loadBalancer = new lb.LoadBalancer(name, {
       loadBalancerType: "application",
       internal: false,
       subnets: args.publicSubnetIds,
@@ -63,7 +85,7 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
       tags: nameTags(args.tags, name),
     }, { parent: this, dependsOn: logs ? [logs.policy] : [] });
 
-    this.targetGroup = new aws.lb.TargetGroup(`${name}-tg`, {
+    this.targetGroup = new lb.TargetGroup(`${name}-tg`, {
       vpcId: args.vpcId,
       port: WEB_PORT,
       protocol: "HTTP",
@@ -85,7 +107,7 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
     }, parent);
 
     const forward = [{ type: "forward", targetGroupArn: this.targetGroup.arn }];
-    new aws.lb.Listener(`${name}-http`, {
+    new lb.Listener(`${name}-http`, {
       loadBalancerArn: this.loadBalancer.arn,
       port: WEB_PORT,
       protocol: "HTTP",
@@ -95,7 +117,7 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
       tags: nameTags(args.tags, `${name}-http`),
     }, parent);
     if (https) {
-      new aws.lb.Listener(`${name}-https`, {
+      new lb.Listener(`${name}-https`, {
         loadBalancerArn: this.loadBalancer.arn,
         port: HTTPS_PORT,
         protocol: "HTTPS",
@@ -110,25 +132,25 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
 
     this.dnsName = this.loadBalancer.dnsName;
     this.url = pulumi.interpolate`${https ? "https" : "http"}://${this.loadBalancer.dnsName}/`;
-    this.registerOutputs({ dnsName: this.dnsName, url: this.url });
+    this.registerOutputs({ dnsName: this.dnsName, url: this.url, arn: this.loadBalancer.arn, targetGroupArn: this.targetGroup.arn });
   }
 
   /** A private, encrypted bucket the regional ELB log-delivery account may write to. */
   private logBucket(name: string, tags: Tags) {
-    const bucket = new aws.s3.Bucket(`${name}-logs`, { forceDestroy: false, tags: nameTags(tags, `${name}-logs`) }, { parent: this });
-    new aws.s3.BucketPublicAccessBlock(`${name}-logs`, {
+    const bucket = new s3.Bucket(`${name}-logs`, { forceDestroy: false, tags: nameTags(tags, `${name}-logs`) }, { parent: this });
+    new s3.BucketPublicAccessBlock(`${name}-logs`, {
       bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
     }, { parent: this });
     // ALB access logs support SSE-S3 only (not KMS).
-    new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-logs`, {
+    new s3.BucketServerSideEncryptionConfiguration(`${name}-logs`, {
       bucket: bucket.id,
       rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
     }, { parent: this });
-    const elb = aws.elb.getServiceAccountOutput({}, { parent: this });
-    const account = aws.getCallerIdentityOutput({}, { parent: this });
-    const policy = new aws.s3.BucketPolicy(`${name}-logs`, {
+    const logDelivery = elb.getServiceAccountOutput({}, { parent: this });
+    const account = getCallerIdentityOutput({}, { parent: this });
+    const policy = new s3.BucketPolicy(`${name}-logs`, {
       bucket: bucket.id,
-      policy: pulumi.all([bucket.arn, elb.arn, account.accountId]).apply(([arn, elbArn, accountId]) => JSON.stringify({
+      policy: pulumi.all([bucket.arn, logDelivery.arn, account.accountId]).apply(([arn, elbArn, accountId]) => JSON.stringify({
         Version: "2012-10-17",
         Statement: [
           { Sid: "AlbAccessLogs", Effect: "Allow", Principal: { AWS: elbArn }, Action: "s3:PutObject", Resource: `${arn}/${name}/AWSLogs/${accountId}/*` },
@@ -141,7 +163,7 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
 
   private alarms(name: string, args: FarmLoadBalancerArgs) {
     const actions = args.alarmTopicArn ? [args.alarmTopicArn] : [];
-    new aws.cloudwatch.MetricAlarm(`${name}-unhealthy-hosts`, {
+    new cloudwatch.MetricAlarm(`${name}-unhealthy-hosts`, {
       alarmDescription: "aspnet-webfarm: a web node fails the load balancer's health check",
       namespace: "AWS/ApplicationELB",
       metricName: "UnHealthyHostCount",
@@ -160,7 +182,7 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
       id,
       metric: { namespace: "AWS/ApplicationELB", metricName, dimensions: { LoadBalancer: this.loadBalancer.arnSuffix }, period: 300, stat: "Sum" },
     });
-    new aws.cloudwatch.MetricAlarm(`${name}-5xx-rate`, {
+    new cloudwatch.MetricAlarm(`${name}-5xx-rate`, {
       alarmDescription: `aspnet-webfarm: more than ${ERROR_RATE_PERCENT}% of requests end in a 5xx`,
       metricQueries: [
         metric("requests", "RequestCount"),

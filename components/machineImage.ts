@@ -1,5 +1,5 @@
 // Which Windows Server 2022 image the farm's instances boot from.
-import * as aws from "@pulumi/aws";
+import * as ssm from "@pulumi/aws/ssm";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Amazon's public SSM parameter naming the latest Windows Server 2022 (English, Full) image. */
@@ -15,9 +15,9 @@ export interface MachineImage {
   pinned: boolean;
 }
 
-export function windowsServer2022(amiId: string | undefined, opts: pulumi.InvokeOutputOptions): MachineImage {
+export function windowsServer2022(amiId: pulumi.Input<string> | undefined, opts: pulumi.InvokeOutputOptions): MachineImage {
   if (amiId !== undefined) return { imageId: pulumi.output(amiId), pinned: true };
-  const latest = aws.ssm.getParameterOutput({ name: WINDOWS_2022_PARAMETER }, opts);
+  const latest = ssm.getParameterOutput({ name: WINDOWS_2022_PARAMETER }, opts);
   return { imageId: latest.apply((p) => p.value), pinned: false };
 }
 

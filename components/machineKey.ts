@@ -1,6 +1,6 @@
 // The farm's one <machineKey>: random bytes, kept secret in Pulumi state and stored as an SSM
 // SecureString that the web nodes read at boot. It never appears in user data.
-import * as aws from "@pulumi/aws";
+import * as ssm from "@pulumi/aws/ssm";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { nameTags, Tags } from "./tags";
@@ -59,7 +59,7 @@ export class MachineKey extends pulumi.ComponentResource {
         decryptionKey,
       } satisfies MachineKeyDocument));
 
-    const parameter = new aws.ssm.Parameter(`${name}-parameter`, {
+    const parameter = new ssm.Parameter(`${name}-parameter`, {
       name: args.parameterName,
       type: "SecureString",
       description: "aspnet-webfarm machineKey (read by the web nodes at boot)",

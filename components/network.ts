@@ -1,18 +1,39 @@
 // The farm's network: its own VPC (public + private subnet per AZ, IGW, NAT) or one the caller
 // brings. Either way the rest of the farm sees the same shape.
-import * as aws from "@pulumi/aws";
+import * as ec2 from "@pulumi/aws/ec2";
+import { getAvailabilityZonesOutput } from "@pulumi/aws/getAvailabilityZones";
 import * as pulumi from "@pulumi/pulumi";
+import { farmConfigError, networkArgProblems, networkSchema } from "./args";
 import { planSubnets } from "./cidr";
 import { nameTags, Tags } from "./tags";
 
+/** A network of the farm's own; the same rules and defaults as WebFarm's own-network arguments. */
 export interface OwnNetworkArgs {
-  vpcCidr: string;
-  azCount: number;
-  /** One NAT gateway per AZ (resilient) instead of one shared NAT (cheap). */
-  natPerAz: boolean;
-  /** AZ names to use, in order; looked up from the region when omitted. */
+  /**
+   * The VPC's CIDR (private range, /16 to /23).
+   * @default "10.0.0.0/16"
+   */
+  vpcCidr?: string;
+  /**
+   * How many availability zones (2-8), each with a public and a private subnet.
+   * @default 2
+   */
+  azCount?: number;
+  /**
+   * One NAT gateway per AZ (resilient) instead of one shared NAT (cheap).
+   * @default false
+   */
+  natPerAz?: boolean;
+  /**
+   * AZ names to use, in order.
+   * @default the region's first `azCount` AZs
+   */
   availabilityZones?: string[];
-  tags: Tags;
+  /**
+   * Tags for every resource of the network.
+   * @default {}
+   */
+  tags?: Tags;
 }
 
 export interface ExistingNetworkArgs {
@@ -37,51 +58,52 @@ export class FarmNetwork extends pulumi.ComponentResource implements FarmNetwork
   public readonly privateSubnetCidrs: pulumi.Output<string>[];
   public readonly natGatewayIds: pulumi.Output<string>[];
 
-  constructor(name: string, args: OwnNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, rawArgs: OwnNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    const problems = networkArgProblems(rawArgs);
+    if (problems.length > 0) throw farmConfigError(`FarmNetwork "${name}"`, problems);
+    const args = networkSchema.parse(rawArgs);
     super("aspnet-webfarm:index:FarmNetwork", name, {}, opts);
     const parent = { parent: this };
     const plan = planSubnets(args.vpcCidr, args.azCount);
     const zones = args.availabilityZones
       ? pulumi.output(args.availabilityZones)
-      : aws
-          .getAvailabilityZonesOutput(
-            { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
-            parent,
-          )
-          .apply((z) => z.names);
+      : getAvailabilityZonesOutput(
+          { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
+          parent,
+        ).apply((z) => z.names);
     const zone = (i: number) => zones.apply((names) => {
       if (i >= names.length) throw new Error(`azCount ${args.azCount} exceeds the ${names.length} AZs available`);
       return names[i];
     });
 
-    const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
+    const vpc = new ec2.Vpc(`${name}-vpc`, {
       cidrBlock: args.vpcCidr,
       enableDnsHostnames: true,
       enableDnsSupport: true,
       tags: nameTags(args.tags, `${name}-vpc`),
     }, parent);
     // Adopt the VPC's default group and leave it with no rules, so nothing can use it by accident.
-    new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, {
+    new ec2.DefaultSecurityGroup(`${name}-default-sg`, {
       vpcId: vpc.id,
       tags: nameTags(args.tags, `${name}-default-sg (unused)`),
     }, parent);
-    const igw = new aws.ec2.InternetGateway(`${name}-igw`, {
+    const igw = new ec2.InternetGateway(`${name}-igw`, {
       vpcId: vpc.id,
       tags: nameTags(args.tags, `${name}-igw`),
     }, parent);
 
-    const publicRoutes = new aws.ec2.RouteTable(`${name}-public-rt`, {
+    const publicRoutes = new ec2.RouteTable(`${name}-public-rt`, {
       vpcId: vpc.id,
       tags: nameTags(args.tags, `${name}-public-rt`),
     }, parent);
-    new aws.ec2.Route(`${name}-public-default`, {
+    new ec2.Route(`${name}-public-default`, {
       routeTableId: publicRoutes.id,
       destinationCidrBlock: "0.0.0.0/0",
       gatewayId: igw.id,
     }, parent);
 
     const publicSubnets = plan.publicCidrs.map((cidr, i) => {
-      const subnet = new aws.ec2.Subnet(`${name}-public-${i}`, {
+      const subnet = new ec2.Subnet(`${name}-public-${i}`, {
         vpcId: vpc.id,
         cidrBlock: cidr,
         availabilityZone: zone(i),
@@ -89,7 +111,7 @@ export class FarmNetwork extends pulumi.ComponentResource implements FarmNetwork
         mapPublicIpOnLaunch: false,
         tags: nameTags(args.tags, `${name}-public-${i}`),
       }, parent);
-      new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, {
+      new ec2.RouteTableAssociation(`${name}-public-${i}`, {
         subnetId: subnet.id,
         routeTableId: publicRoutes.id,
       }, parent);
@@ -98,11 +120,11 @@ export class FarmNetwork extends pulumi.ComponentResource implements FarmNetwork
 
     const natCount = args.natPerAz ? args.azCount : 1;
     const nats = [...Array(natCount).keys()].map((i) => {
-      const eip = new aws.ec2.Eip(`${name}-nat-${i}`, {
+      const eip = new ec2.Eip(`${name}-nat-${i}`, {
         domain: "vpc",
         tags: nameTags(args.tags, `${name}-nat-${i}`),
       }, parent);
-      return new aws.ec2.NatGateway(`${name}-nat-${i}`, {
+      return new ec2.NatGateway(`${name}-nat-${i}`, {
         allocationId: eip.id,
         subnetId: publicSubnets[i].id,
         tags: nameTags(args.tags, `${name}-nat-${i}`),
@@ -110,23 +132,23 @@ export class FarmNetwork extends pulumi.ComponentResource implements FarmNetwork
     });
 
     const privateSubnets = plan.privateCidrs.map((cidr, i) => {
-      const subnet = new aws.ec2.Subnet(`${name}-private-${i}`, {
+      const subnet = new ec2.Subnet(`${name}-private-${i}`, {
         vpcId: vpc.id,
         cidrBlock: cidr,
         availabilityZone: zone(i),
         mapPublicIpOnLaunch: false,
         tags: nameTags(args.tags, `${name}-private-${i}`),
       }, parent);
-      const routes = new aws.ec2.RouteTable(`${name}-private-${i}`, {
+      const routes = new ec2.RouteTable(`${name}-private-${i}`, {
         vpcId: vpc.id,
         tags: nameTags(args.tags, `${name}-private-${i}`),
       }, parent);
-      new aws.ec2.Route(`${name}-private-${i}-default`, {
+      new ec2.Route(`${name}-private-${i}-default`, {
         routeTableId: routes.id,
         destinationCidrBlock: "0.0.0.0/0",
         natGatewayId: nats[i % natCount].id,
       }, parent);
-      new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, {
+      new ec2.RouteTableAssociation(`${name}-private-${i}`, {
         subnetId: subnet.id,
         routeTableId: routes.id,
       }, parent);
@@ -154,7 +176,7 @@ export function existingNetwork(args: ExistingNetworkArgs, opts: pulumi.InvokeOu
     publicSubnetIds: args.publicSubnetIds.map((id) => pulumi.output(id)),
     privateSubnetIds,
     privateSubnetCidrs: privateSubnetIds.map((id) =>
-      aws.ec2.getSubnetOutput({ id }, opts).apply((s) => s.cidrBlock),
+      ec2.getSubnetOutput({ id }, opts).apply((s) => s.cidrBlock),
     ),
   };
 }

@@ -1,6 +1,7 @@
 // Security groups with no inline rules: every rule is its own resource with a description
 // (mixing inline and separate rules makes every `pulumi up` delete and recreate them).
-import * as aws from "@pulumi/aws";
+import * as ec2 from "@pulumi/aws/ec2";
+import * as vpc from "@pulumi/aws/vpc";
 import * as pulumi from "@pulumi/pulumi";
 import { nameTags, Tags } from "./tags";
 
@@ -10,8 +11,8 @@ export function securityGroup(
   description: string,
   tags: Tags,
   opts: pulumi.CustomResourceOptions,
-): aws.ec2.SecurityGroup {
-  return new aws.ec2.SecurityGroup(name, {
+): ec2.SecurityGroup {
+  return new ec2.SecurityGroup(name, {
     vpcId,
     description,
     revokeRulesOnDelete: true,
@@ -20,8 +21,8 @@ export function securityGroup(
 }
 
 export interface GroupConnection {
-  from: aws.ec2.SecurityGroup;
-  to: aws.ec2.SecurityGroup;
+  from: ec2.SecurityGroup;
+  to: ec2.SecurityGroup;
   port: number;
   /** What the traffic is, e.g. "ASP.NET state service". */
   what: string;
@@ -35,7 +36,7 @@ export interface GroupConnection {
  * rule on `from`, both naming the other group rather than any CIDR.
  */
 export function allowBetweenGroups(name: string, c: GroupConnection, tags: Tags, opts: pulumi.CustomResourceOptions) {
-  const ingress = new aws.vpc.SecurityGroupIngressRule(`${name}-in`, {
+  const ingress = new vpc.SecurityGroupIngressRule(`${name}-in`, {
     securityGroupId: c.to.id,
     referencedSecurityGroupId: c.from.id,
     ipProtocol: "tcp",
@@ -44,7 +45,7 @@ export function allowBetweenGroups(name: string, c: GroupConnection, tags: Tags,
     description: `${c.what} (tcp/${c.port}) from ${c.fromLabel}`,
     tags: nameTags(tags, `${name}-in`),
   }, opts);
-  const egress = new aws.vpc.SecurityGroupEgressRule(`${name}-out`, {
+  const egress = new vpc.SecurityGroupEgressRule(`${name}-out`, {
     securityGroupId: c.from.id,
     referencedSecurityGroupId: c.to.id,
     ipProtocol: "tcp",
@@ -63,14 +64,14 @@ export function cidrKey(cidr: string): string {
 
 export function allowFromCidrs(
   name: string,
-  group: aws.ec2.SecurityGroup,
+  group: ec2.SecurityGroup,
   port: number,
   cidrs: string[],
   what: string,
   tags: Tags,
   opts: pulumi.CustomResourceOptions,
-): aws.vpc.SecurityGroupIngressRule[] {
-  return [...new Set(cidrs)].map((cidr) => new aws.vpc.SecurityGroupIngressRule(`${name}-${cidrKey(cidr)}`, {
+): vpc.SecurityGroupIngressRule[] {
+  return [...new Set(cidrs)].map((cidr) => new vpc.SecurityGroupIngressRule(`${name}-${cidrKey(cidr)}`, {
     securityGroupId: group.id,
     cidrIpv4: cidr,
     ipProtocol: "tcp",
@@ -79,6 +80,27 @@ export function allowFromCidrs(
     description: `${what} (tcp/${port}) from ${cidr}`,
     tags: nameTags(tags, `${name}-${cidrKey(cidr)}`),
   }, opts));
+}
+
+/** One rule admitting a managed prefix list (CIDRs known only at deployment) on `port`. */
+export function allowFromPrefixList(
+  name: string,
+  group: ec2.SecurityGroup,
+  port: number,
+  prefixListId: pulumi.Input<string>,
+  what: string,
+  tags: Tags,
+  opts: pulumi.CustomResourceOptions,
+): vpc.SecurityGroupIngressRule {
+  return new vpc.SecurityGroupIngressRule(name, {
+    securityGroupId: group.id,
+    prefixListId,
+    ipProtocol: "tcp",
+    fromPort: port,
+    toPort: port,
+    description: `${what} (tcp/${port}) from the farm's allowed CIDRs (prefix list)`,
+    tags: nameTags(tags, name),
+  }, opts);
 }
 
 /** Amazon's Windows activation (KMS) servers, 169.254.169.250 and .251, on tcp/1688. */
@@ -90,16 +112,16 @@ export const WINDOWS_ACTIVATION = { cidr: "169.254.169.250/31", port: 1688 };
  */
 export function allowOutbound(
   name: string,
-  group: aws.ec2.SecurityGroup,
+  group: ec2.SecurityGroup,
   tags: Tags,
   opts: pulumi.CustomResourceOptions,
-): aws.vpc.SecurityGroupEgressRule[] {
+): vpc.SecurityGroupEgressRule[] {
   const rules = [
     { key: "443", cidr: "0.0.0.0/0", port: 443, description: "outbound tcp/443 via NAT (SSM, Windows Update)" },
     { key: "80", cidr: "0.0.0.0/0", port: 80, description: "outbound tcp/80 via NAT (Windows Update, CRLs)" },
     { key: "kms", cidr: WINDOWS_ACTIVATION.cidr, port: WINDOWS_ACTIVATION.port, description: "Windows activation (Amazon KMS servers)" },
   ];
-  return rules.map((r) => new aws.vpc.SecurityGroupEgressRule(`${name}-out-${r.key}`, {
+  return rules.map((r) => new vpc.SecurityGroupEgressRule(`${name}-out-${r.key}`, {
     securityGroupId: group.id,
     cidrIpv4: r.cidr,
     ipProtocol: "tcp",

@@ -2,7 +2,9 @@
 // stable name (state.<farm>.internal in a private hosted zone of the farm's VPC), recovered onto
 // new hardware after a host failure, with alarms. Its security group starts with no inbound rule;
 // the farm adds the state port from the web nodes' group.
-import * as aws from "@pulumi/aws";
+import * as cloudwatch from "@pulumi/aws/cloudwatch";
+import * as ec2 from "@pulumi/aws/ec2";
+import * as route53 from "@pulumi/aws/route53";
 import * as pulumi from "@pulumi/pulumi";
 import { farmInstance } from "./instance";
 import { MachineImage } from "./machineImage";
@@ -30,13 +32,13 @@ export interface StateServerArgs {
   protect: boolean;
   /** EC2 termination protection. */
   terminationProtection: boolean;
-  alarmTopicArn?: string;
+  alarmTopicArn?: pulumi.Input<string>;
   tags: Tags;
 }
 
 export class StateServer extends pulumi.ComponentResource {
-  public readonly securityGroup: aws.ec2.SecurityGroup;
-  public readonly instance: aws.ec2.Instance;
+  public readonly securityGroup: ec2.SecurityGroup;
+  public readonly instance: ec2.Instance;
   public readonly privateIp: pulumi.Output<string>;
   /** The name the nodes use; it follows the instance when the instance is replaced. */
   public readonly host: pulumi.Output<string>;
@@ -60,13 +62,13 @@ export class StateServer extends pulumi.ComponentResource {
     }, { parent: this, protect: args.protect });
     this.privateIp = this.instance.privateIp;
 
-    const zone = new aws.route53.Zone(`${name}-zone`, {
+    const zone = new route53.Zone(`${name}-zone`, {
       name: address.zoneName,
       comment: "aspnet-webfarm: the state server's stable name",
       vpcs: [{ vpcId: args.vpcId }],
       tags: nameTags(args.tags, `${name}-zone`),
     }, parent);
-    const record = new aws.route53.Record(`${name}-record`, {
+    const record = new route53.Record(`${name}-record`, {
       zoneId: zone.zoneId,
       name: address.host,
       type: "A",
@@ -79,7 +81,7 @@ export class StateServer extends pulumi.ComponentResource {
     const actions = args.alarmTopicArn ? [args.alarmTopicArn] : [];
     const dimensions = { InstanceId: this.instance.id };
     // Host failure: EC2 recovers the instance onto new hardware (same id, IP and volumes).
-    new aws.cloudwatch.MetricAlarm(`${name}-recover`, {
+    new cloudwatch.MetricAlarm(`${name}-recover`, {
       alarmDescription: "aspnet-webfarm state server: system status check failed; recovering onto new hardware",
       namespace: "AWS/EC2",
       metricName: "StatusCheckFailed_System",
@@ -93,7 +95,7 @@ export class StateServer extends pulumi.ComponentResource {
       tags: nameTags(args.tags, `${name}-recover`),
     }, parent);
     // Instance failure (the OS, the state service's host): recovery cannot help, an operator must.
-    new aws.cloudwatch.MetricAlarm(`${name}-instance-check`, {
+    new cloudwatch.MetricAlarm(`${name}-instance-check`, {
       alarmDescription: "aspnet-webfarm state server: instance status check failed (sessions are at risk)",
       namespace: "AWS/EC2",
       metricName: "StatusCheckFailed_Instance",

@@ -1,9 +1,17 @@
 // Tags every taggable child carries: the caller's tags, then Name (and a role where it applies).
-export type Tags = Record<string, string>;
+import * as pulumi from "@pulumi/pulumi";
+import { ROLE_TAG } from "./rules";
 
-export const ROLE_TAG = "webfarm:role";
+export { ROLE_TAG };
+/** The caller's tags: a map, or the Output of one (checked by WebFarm once known). */
+export type Tags = pulumi.Input<Record<string, pulumi.Input<string>>>;
 export type FarmRole = "web-node" | "state-server";
 
-export function nameTags(callerTags: Tags, name: string, role?: FarmRole): Tags {
-  return { ...callerTags, Name: name, ...(role ? { [ROLE_TAG]: role } : {}) };
+const isLater = (v: unknown) => pulumi.Output.isInstance(v) || v instanceof Promise;
+
+/** The caller's tags plus Name and role; plain when the caller's are plain, so plans stay readable. */
+export function nameTags(callerTags: Tags, name: string, role?: FarmRole): pulumi.Input<Record<string, pulumi.Input<string>>> {
+  const own = { Name: name, ...(role ? { [ROLE_TAG]: role } : {}) };
+  if (!isLater(callerTags)) return { ...(callerTags as Record<string, pulumi.Input<string>>), ...own };
+  return pulumi.output(callerTags).apply((t) => ({ ...t, ...own }));
 }

@@ -1,8 +1,8 @@
 // WebFarm wires the parts together: network, machine key, load balancer, state server, web nodes,
 // and the security group connections between them. Each part lives in its own file.
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedWebFarmArgs, validateWebFarmArgs, WebFarmArgs } from "./args";
+import { getRegionOutput } from "@pulumi/aws/getRegion";
+import { ExistingNetwork, ResolvedWebFarmArgs, validateWebFarmArgs, WebFarmArgs, whenKnown } from "./args";
 import { FarmLoadBalancer, WEB_PORT } from "./loadBalancer";
 import { windowsServer2022 } from "./machineImage";
 import { MachineKey } from "./machineKey";
@@ -20,25 +20,63 @@ export function defaultKeyParameterName(project: string, stack: string, farm: st
   return `/${project}/${stack}/${farm}/machine-key`;
 }
 
+interface WebFarmParts {
+  network: FarmNetworkShape;
+  machineKey: MachineKey;
+  loadBalancer: FarmLoadBalancer;
+  stateServer: StateServer;
+  webNodes: WebNodes;
+}
+
+// Kept off the instance: every property of the class is read as an output of the component's
+// package schema, and resources are not schema types.
+const partsOf = new WeakMap<WebFarm, WebFarmParts>();
+
+/**
+ * A load-balanced ASP.NET (.NET Framework) web farm: an Application Load Balancer in front of
+ * Windows/IIS web nodes, an ASP.NET State Service server only the nodes can reach, and one secret
+ * machineKey every node shares.
+ */
 export class WebFarm extends pulumi.ComponentResource {
-  /** http(s)://<load balancer>/ */
+  /** The farm's address: http(s)://<load balancer DNS name>/ (https when a certificate is set). */
   public readonly url: pulumi.Output<string>;
+  /** The load balancer's DNS name (the target of a CNAME or Route 53 alias). */
   public readonly loadBalancerDnsName: pulumi.Output<string>;
+  /** The load balancer's ARN (for a WAF web ACL association or extra listeners). */
+  public readonly loadBalancerArn: pulumi.Output<string>;
+  /** The load balancer's canonical hosted zone id (for a Route 53 alias record). */
+  public readonly loadBalancerZoneId: pulumi.Output<string>;
+  /** The web nodes' target group ARN (for extra listeners or listener rules). */
+  public readonly targetGroupArn: pulumi.Output<string>;
   /** The host the nodes put in stateConnectionString: state.<farm>.internal, which follows the state server. */
   public readonly stateServerAddress: pulumi.Output<string>;
+  /** The web nodes' instance ids (instances mode); empty in Auto Scaling mode, where the group owns them. */
   public readonly webNodeIds: pulumi.Output<string[]>;
-  /** The shared machine key (secret): validation key, 128 or 256 hex characters. */
+  /** The Auto Scaling group's name (Auto Scaling mode); undefined in instances mode. */
+  public readonly autoScalingGroupName: pulumi.Output<string | undefined>;
+  /** The web nodes' IAM role ARN: attach policies to let the nodes read your own buckets or secrets. */
+  public readonly nodeRoleArn: pulumi.Output<string>;
+  /** The web nodes' IAM role name (for aws.iam.RolePolicyAttachment). */
+  public readonly nodeRoleName: pulumi.Output<string>;
+  /** The shared machine key's validation key, 128 or 256 hex characters (secret). */
   public readonly validationKey: pulumi.Output<string>;
-  /** The shared machine key (secret): AES decryption key, 64 hex characters. */
+  /** The shared machine key's AES decryption key, 64 hex characters (secret). */
   public readonly decryptionKey: pulumi.Output<string>;
   /** `<system.web><machineKey/><sessionState/></system.web>` for an application's web.config (secret). */
   public readonly webConfigFragment: pulumi.Output<string>;
+  /** The SSM SecureString parameter the nodes read the machine key from. */
   public readonly keyParameterName: pulumi.Output<string>;
+  /** The farm's VPC (its own, or the one brought). */
   public readonly vpcId: pulumi.Output<string>;
+  /** The public subnets, one per AZ (the load balancer's). */
   public readonly publicSubnetIds: pulumi.Output<string[]>;
+  /** The private subnets, one per AZ (the nodes' and the state server's). */
   public readonly privateSubnetIds: pulumi.Output<string[]>;
+  /** The web nodes' security group (let it into your database's group). */
   public readonly webSecurityGroupId: pulumi.Output<string>;
+  /** The load balancer's security group. */
   public readonly loadBalancerSecurityGroupId: pulumi.Output<string>;
+  /** The state server's security group. */
   public readonly stateServerSecurityGroupId: pulumi.Output<string>;
 
   constructor(name: string, args: WebFarmArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -46,36 +84,39 @@ export class WebFarm extends pulumi.ComponentResource {
     const farm: ResolvedWebFarmArgs = validateWebFarmArgs(name, args);
     super(WEB_FARM_TYPE, name, {}, opts);
     const parent = { parent: this };
-    const tags = farm.tags;
+    const tags = whenKnown(name, "tags", farm.tags);
 
-    const network: FarmNetworkShape =
-      farm.network.kind === "own"
-        ? new FarmNetwork(`${name}-net`, { ...farm.network, tags }, parent)
-        : existingNetwork(farm.network, parent);
+    const own = farm.network.kind === "own" ? farm.network : undefined;
+    const network: FarmNetworkShape = own
+      ? new FarmNetwork(`${name}-net`, {
+          vpcCidr: own.vpcCidr, azCount: own.azCount, natPerAz: own.natPerAz, availabilityZones: own.availabilityZones, tags,
+        }, parent)
+      : existingNetwork(farm.network as ExistingNetwork, parent);
 
-    const key = new MachineKey(`${name}-key`, {
+    const machineKey = new MachineKey(`${name}-key`, {
       version: farm.machineKeyVersion,
       validation: farm.validation,
       parameterName: farm.keyParameterName ?? defaultKeyParameterName(pulumi.getProject(), pulumi.getStack(), name),
       tags,
     }, parent);
 
-    const image = windowsServer2022(farm.amiId, parent);
+    const image = windowsServer2022(farm.amiId === undefined ? undefined : whenKnown(name, "amiId", farm.amiId), parent);
+    const alarmTopicArn = farm.alarmTopicArn === undefined ? undefined : whenKnown(name, "alarmTopicArn", farm.alarmTopicArn);
 
-    const lb = new FarmLoadBalancer(`${name}-lb`, {
+    const loadBalancer = new FarmLoadBalancer(`${name}-lb`, {
       vpcId: network.vpcId,
       publicSubnetIds: network.publicSubnetIds,
-      allowedCidrs: farm.allowedCidrs,
-      certificateArn: farm.certificateArn,
+      allowedCidrs: whenKnown(name, "allowedCidrs", farm.allowedCidrs),
+      certificateArn: farm.certificateArn === undefined ? undefined : whenKnown(name, "certificateArn", farm.certificateArn),
       healthCheckPath: farm.healthCheckPath,
       deletionProtection: farm.deletionProtection,
       accessLogs: farm.accessLogs,
-      alarmTopicArn: farm.alarmTopicArn,
+      alarmTopicArn,
       tags,
     }, parent);
 
-    const region = aws.getRegionOutput({}, parent).region;
-    const state = new StateServer(`${name}-state`, {
+    const region = getRegionOutput({}, parent).region;
+    const stateServer = new StateServer(`${name}-state`, {
       farmName: name,
       vpcId: network.vpcId,
       subnetId: network.privateSubnetIds[0],
@@ -84,7 +125,7 @@ export class WebFarm extends pulumi.ComponentResource {
       region,
       protect: farm.protectStateServer,
       terminationProtection: farm.deletionProtection,
-      alarmTopicArn: farm.alarmTopicArn,
+      alarmTopicArn,
       userData: pulumi.all(network.privateSubnetCidrs).apply((webSubnetCidrs) =>
         stateServerUserData({ statePort: farm.statePort, webSubnetCidrs }),
       ),
@@ -94,7 +135,7 @@ export class WebFarm extends pulumi.ComponentResource {
     // wait for the state server nor change when it is replaced (the record moves instead).
     const stateHost = stateAddress(name).host;
 
-    const nodes = new WebNodes(`${name}-web`, {
+    const webNodes = new WebNodes(`${name}-web`, {
       mode: farm.nodeMode,
       count: farm.nodeCount,
       maxCount: farm.maxNodeCount,
@@ -102,9 +143,9 @@ export class WebFarm extends pulumi.ComponentResource {
       subnetIds: network.privateSubnetIds,
       image,
       instanceType: farm.webInstanceType,
-      keyParameterArn: key.parameterArn,
-      targetGroupArn: lb.targetGroup.arn,
-      userData: pulumi.all([key.parameterName, region]).apply(([keyParameterName, regionName]) =>
+      keyParameterArn: machineKey.parameterArn,
+      targetGroupArn: loadBalancer.targetGroup.arn,
+      userData: pulumi.all([machineKey.parameterName, region]).apply(([keyParameterName, regionName]) =>
         webNodeUserData({
           keyParameterName,
           keyVersion: farm.machineKeyVersion,
@@ -122,47 +163,75 @@ export class WebFarm extends pulumi.ComponentResource {
     // Who may reach whom: internet -> balancer (in FarmLoadBalancer), balancer -> nodes on 80,
     // nodes -> state server on the state port. Nothing else reaches the nodes or the state server.
     allowBetweenGroups(`${name}-lb-to-web`, {
-      from: lb.securityGroup, to: nodes.securityGroup, port: WEB_PORT,
+      from: loadBalancer.securityGroup, to: webNodes.securityGroup, port: WEB_PORT,
       what: "HTTP", fromLabel: "the load balancer", toLabel: "the web nodes",
     }, tags, parent);
     allowBetweenGroups(`${name}-web-to-state`, {
-      from: nodes.securityGroup, to: state.securityGroup, port: farm.statePort,
+      from: webNodes.securityGroup, to: stateServer.securityGroup, port: farm.statePort,
       what: "ASP.NET state service", fromLabel: "the web nodes", toLabel: "the state server",
     }, tags, parent);
-    allowOutbound(`${name}-web`, nodes.securityGroup, tags, parent);
-    allowOutbound(`${name}-state`, state.securityGroup, tags, parent);
+    allowOutbound(`${name}-web`, webNodes.securityGroup, tags, parent);
+    allowOutbound(`${name}-state`, stateServer.securityGroup, tags, parent);
 
-    this.url = lb.url;
-    this.loadBalancerDnsName = lb.dnsName;
-    this.stateServerAddress = state.host;
-    this.webNodeIds = pulumi.all(nodes.instanceIds);
-    this.validationKey = key.validationKey;
-    this.decryptionKey = key.decryptionKey;
+    partsOf.set(this, { network, machineKey, loadBalancer, stateServer, webNodes });
+    this.url = loadBalancer.url;
+    this.loadBalancerDnsName = loadBalancer.dnsName;
+    this.loadBalancerArn = loadBalancer.loadBalancer.arn;
+    this.loadBalancerZoneId = loadBalancer.loadBalancer.zoneId;
+    this.targetGroupArn = loadBalancer.targetGroup.arn;
+    this.stateServerAddress = stateServer.host;
+    this.webNodeIds = pulumi.all(webNodes.instanceIds);
+    this.autoScalingGroupName = webNodes.autoScalingGroup ? webNodes.autoScalingGroup.name : pulumi.output(undefined);
+    this.nodeRoleArn = webNodes.role.arn;
+    this.nodeRoleName = webNodes.role.name;
+    this.validationKey = machineKey.validationKey;
+    this.decryptionKey = machineKey.decryptionKey;
     this.webConfigFragment = pulumi.secret(
-      pulumi.all([key.validationKey, key.decryptionKey]).apply(([validationKey, decryptionKey]) =>
+      pulumi.all([machineKey.validationKey, machineKey.decryptionKey]).apply(([validationKey, decryptionKey]) =>
         farmWebConfigFragment(
           { validationKey, decryptionKey, validation: farm.validation },
           { stateHost, statePort: farm.statePort, timeoutMinutes: farm.sessionTimeoutMinutes },
         ),
       ),
     );
-    this.keyParameterName = key.parameterName;
+    this.keyParameterName = machineKey.parameterName;
     this.vpcId = network.vpcId;
     this.publicSubnetIds = pulumi.all(network.publicSubnetIds);
     this.privateSubnetIds = pulumi.all(network.privateSubnetIds);
-    this.webSecurityGroupId = nodes.securityGroup.id;
-    this.loadBalancerSecurityGroupId = lb.securityGroup.id;
-    this.stateServerSecurityGroupId = state.securityGroup.id;
+    this.webSecurityGroupId = webNodes.securityGroup.id;
+    this.loadBalancerSecurityGroupId = loadBalancer.securityGroup.id;
+    this.stateServerSecurityGroupId = stateServer.securityGroup.id;
 
-    this.registerOutputs({
-      url: this.url,
-      loadBalancerDnsName: this.loadBalancerDnsName,
-      stateServerAddress: this.stateServerAddress,
-      webNodeIds: this.webNodeIds,
-      keyParameterName: this.keyParameterName,
-      vpcId: this.vpcId,
-      webSecurityGroupId: this.webSecurityGroupId,
-      loadBalancerSecurityGroupId: this.loadBalancerSecurityGroupId,
-    });
+    this.registerOutputs(WebFarm.outputsOf(this));
+  }
+
+  // The parts, each with its AWS resources, for a TypeScript program that extends the farm. They
+  // are accessors, so the cross-language schema (outputs only) leaves them out.
+  /** The network: the farm's own VPC (a FarmNetwork), or the brought one's ids. */
+  get network(): FarmNetworkShape {
+    return partsOf.get(this)!.network;
+  }
+  /** The machine key: random bytes and the SSM parameter. */
+  get machineKey(): MachineKey {
+    return partsOf.get(this)!.machineKey;
+  }
+  /** The load balancer, its target group, listeners, security group and alarms. */
+  get loadBalancer(): FarmLoadBalancer {
+    return partsOf.get(this)!.loadBalancer;
+  }
+  /** The state server: instance, security group, private zone and record, alarms. */
+  get stateServer(): StateServer {
+    return partsOf.get(this)!.stateServer;
+  }
+  /** The web nodes: security group, role and instance profile, instances or Auto Scaling group. */
+  get webNodes(): WebNodes {
+    return partsOf.get(this)!.webNodes;
+  }
+
+  /** Every Output the farm exposes, by name: what `registerOutputs` records. */
+  static outputsOf(farm: WebFarm): Record<string, pulumi.Output<unknown>> {
+    return Object.fromEntries(
+      Object.entries(farm).filter(([k, v]) => k !== "urn" && !k.startsWith("__") && pulumi.Output.isInstance(v)),
+    );
   }
 }

@@ -2,14 +2,17 @@
 // key parameter, and either `count` separate instances spread over the private subnets (default)
 // or a launch template and an Auto Scaling group. Both modes boot from the same image, user data,
 // metadata and volume settings.
-import * as aws from "@pulumi/aws";
+import * as autoscaling from "@pulumi/aws/autoscaling";
+import * as ec2 from "@pulumi/aws/ec2";
+import * as iam from "@pulumi/aws/iam";
+import * as lb from "@pulumi/aws/lb";
 import * as pulumi from "@pulumi/pulumi";
 import { NodeMode } from "./args";
 import { farmInstance, METADATA_OPTIONS, ROOT_DEVICE_NAME, ROOT_VOLUME_GB } from "./instance";
 import { WEB_PORT } from "./loadBalancer";
 import { imageOptions, MachineImage } from "./machineImage";
 import { securityGroup } from "./securityGroups";
-import { nameTags, ROLE_TAG, Tags } from "./tags";
+import { nameTags, Tags } from "./tags";
 
 /** Windows boots, installs IIS and reads its key in well under 20 minutes; ELB checks wait that long. */
 export const HEALTH_CHECK_GRACE_SECONDS = 1200;
@@ -44,30 +47,30 @@ export function subnetIndexOf(node: number, subnetCount: number): number {
 }
 
 export class WebNodes extends pulumi.ComponentResource {
-  public readonly securityGroup: aws.ec2.SecurityGroup;
-  public readonly role: aws.iam.Role;
+  public readonly securityGroup: ec2.SecurityGroup;
+  public readonly role: iam.Role;
   /** Fixed-instances mode: the instances. Auto Scaling mode: empty (the group owns them). */
-  public readonly instances: aws.ec2.Instance[] = [];
+  public readonly instances: ec2.Instance[] = [];
   public readonly instanceIds: pulumi.Output<string>[];
-  public readonly autoScalingGroup?: aws.autoscaling.Group;
+  public readonly autoScalingGroup?: autoscaling.Group;
 
   constructor(name: string, args: WebNodesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aspnet-webfarm:index:WebNodes", name, {}, opts);
     const parent = { parent: this };
 
     this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm web nodes", args.tags, parent);
-    this.role = new aws.iam.Role(`${name}-role`, {
+    this.role = new iam.Role(`${name}-role`, {
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
       }),
       tags: nameTags(args.tags, `${name}-role`),
     }, parent);
-    new aws.iam.RolePolicy(`${name}-read-key`, {
+    new iam.RolePolicy(`${name}-read-key`, {
       role: this.role.id,
       policy: pulumi.output(args.keyParameterArn).apply(keyReadPolicy),
     }, parent);
-    const profile = new aws.iam.InstanceProfile(`${name}-profile`, {
+    const profile = new iam.InstanceProfile(`${name}-profile`, {
       role: this.role.name,
       tags: nameTags(args.tags, `${name}-profile`),
     }, parent);
@@ -86,7 +89,7 @@ export class WebNodes extends pulumi.ComponentResource {
           userData: args.userData,
           tags: args.tags,
         }, parent);
-        new aws.lb.TargetGroupAttachment(`${name}-${i}`, {
+        new lb.TargetGroupAttachment(`${name}-${i}`, {
           targetGroupArn: args.targetGroupArn,
           targetId: node.id,
           port: WEB_PORT,
@@ -98,9 +101,9 @@ export class WebNodes extends pulumi.ComponentResource {
     this.registerOutputs({ instanceIds: this.instanceIds });
   }
 
-  private autoScaling(name: string, args: WebNodesArgs, profile: aws.iam.InstanceProfile): aws.autoscaling.Group {
+  private autoScaling(name: string, args: WebNodesArgs, profile: iam.InstanceProfile): autoscaling.Group {
     const tags = nameTags(args.tags, `${name}-node`, "web-node");
-    const template = new aws.ec2.LaunchTemplate(`${name}-template`, {
+    const template = new ec2.LaunchTemplate(`${name}-template`, {
       imageId: args.image.imageId,
       instanceType: args.instanceType,
       iamInstanceProfile: { name: profile.name },
@@ -113,7 +116,7 @@ export class WebNodes extends pulumi.ComponentResource {
       tags: nameTags(args.tags, `${name}-template`),
     }, { parent: this, ...imageOptions(args.image) });
 
-    return new aws.autoscaling.Group(`${name}-group`, {
+    return new autoscaling.Group(`${name}-group`, {
       minSize: args.count,
       desiredCapacity: args.count,
       maxSize: args.maxCount,
@@ -127,7 +130,7 @@ export class WebNodes extends pulumi.ComponentResource {
         strategy: "Rolling",
         preferences: { minHealthyPercentage: 50, instanceWarmup: String(HEALTH_CHECK_GRACE_SECONDS) },
       },
-      tags: Object.entries({ ...tags, [ROLE_TAG]: "web-node" }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+      tags: pulumi.output(tags).apply((t) => Object.entries(t).map(([key, value]) => ({ key, value, propagateAtLaunch: true }))),
     }, { parent: this });
   }
 }

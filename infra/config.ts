@@ -1,7 +1,8 @@
-// The stack's configuration: every key's declaration (mirrored in Pulumi.yaml, and a test keeps
-// the two equal), reading raw values, and turning them into WebFarmArgs with every problem
-// reported at once.
-import { farmConfigError, MAX_NODES, Problem, WebFarmArgs, webFarmArgProblems } from "../components";
+// The stack's configuration, derived from WebFarm's one argument schema: each key's type and
+// default come from the schema (Pulumi.yaml and the README's table are generated from this and
+// from WebFarmArgs' doc comments by scripts/config-docs.ts; a test keeps them current). Reading
+// raw values and turning them into WebFarmArgs reports every problem at once.
+import { argsSchema, farmConfigError, LITERAL_OF, Problem, WebFarmArgs, webFarmArgProblems } from "../components";
 
 export type ConfigType = "string" | "integer" | "boolean" | "array";
 
@@ -15,33 +16,74 @@ export interface ConfigDeclaration {
 
 export const CONFIG_NAMESPACE = "aspnet-webfarm";
 
-export const CONFIG: Record<string, ConfigDeclaration> = {
-  farmName: { type: "string", description: "Logical name of the farm; prefixes every resource (letters, digits, hyphens; at most 18 characters).", default: "webfarm" },
-  nodeCount: { type: "integer", description: `Number of Windows/IIS web nodes (1-${MAX_NODES}).`, default: 2 },
-  webInstanceType: { type: "string", description: "EC2 instance type of the web nodes (x86_64).", default: "t3.medium" },
-  stateInstanceType: { type: "string", description: "EC2 instance type of the ASP.NET state server (x86_64).", default: "t3.medium" },
-  amiId: { type: "string", description: "Pin the Windows Server 2022 AMI. Empty: resolve Amazon's latest once and keep it on existing instances.", default: "" },
-  vpcCidr: { type: "string", description: "CIDR of the farm's own VPC (private range, /16 to /23).", default: "10.0.0.0/16" },
-  azCount: { type: "integer", description: "Availability zones of the farm's own VPC (at least 2).", default: 2 },
-  natPerAz: { type: "boolean", description: "One NAT gateway per AZ (resilient) instead of one for the farm (cheaper).", default: false },
-  vpcId: { type: "string", description: "Bring your own network: an existing VPC id (with publicSubnetIds and privateSubnetIds; not with vpcCidr/azCount/natPerAz).", default: "" },
-  publicSubnetIds: { type: "array", items: { type: "string" }, description: "Bring your own network: public subnets for the load balancer, one per AZ.", default: [] },
-  privateSubnetIds: { type: "array", items: { type: "string" }, description: "Bring your own network: private subnets (with NAT) for the nodes and the state server, one per AZ.", default: [] },
-  allowedCidrs: { type: "array", items: { type: "string" }, description: "IPv4 CIDRs allowed to reach the load balancer.", default: ["0.0.0.0/0"] },
-  certificateArn: { type: "string", description: "ACM certificate ARN. Set: HTTPS on 443 and port 80 redirects to it.", default: "" },
-  healthCheckPath: { type: "string", description: "Session-free path the load balancer checks on every node.", default: "/health.aspx" },
-  statePort: { type: "integer", description: "TCP port of the ASP.NET State Service.", default: 42424 },
-  sessionTimeoutMinutes: { type: "integer", description: "Session timeout in minutes.", default: 20 },
-  protectStateServer: { type: "boolean", description: "Refuse to delete or replace the state server without an explicit step (use in prod).", default: false },
-  deletionProtection: { type: "boolean", description: "AWS-side protection: load balancer deletion protection and state server termination protection (use in prod).", default: false },
-  nodeMode: { type: "string", description: "instances: nodeCount separate EC2 instances; autoscaling: a launch template and an Auto Scaling group.", default: "instances" },
-  maxNodeCount: { type: "integer", description: "Auto Scaling mode: the group's maximum size (0: nodeCount). Minimum and desired are nodeCount.", default: 0 },
-  accessLogs: { type: "boolean", description: "Write the load balancer's access logs to an encrypted, private S3 bucket.", default: false },
-  alarmTopicArn: { type: "string", description: "SNS topic ARN the farm's alarms notify (empty: alarms only show in CloudWatch).", default: "" },
-  validation: { type: "string", description: "machineKey validation algorithm: HMACSHA256, HMACSHA384, HMACSHA512 or SHA1.", default: "HMACSHA256" },
-  machineKeyVersion: { type: "string", description: "Change to rotate the machine key on purpose (replaces every web node).", default: "1" },
-  tags: { type: "array", items: { type: "string" }, description: "Tags for every resource, each as Key=Value.", default: [] },
+/** WebFarm arguments a stack does not set: the program fills them (AZs) or keeps their default. */
+export const NOT_CONFIGURABLE = ["availabilityZones", "keyParameterName"] as const;
+
+/** Keys that are not WebFarm arguments, or read differently in a stack's config. */
+export const CONFIG_ONLY: Record<string, { type: ConfigType; default: ConfigDeclaration["default"]; description: string }> = {
+  farmName: {
+    type: "string",
+    default: "webfarm",
+    description: "Logical name of the farm; prefixes every resource (letters, digits, hyphens; at most 18 characters, so the target group's name fits AWS's 32).",
+  },
 };
+/** Config defaults of arguments that WebFarm requires. */
+export const CONFIG_DEFAULTS: Record<string, ConfigDeclaration["default"]> = { nodeCount: 2 };
+/** What a key means in config beyond the argument's own description. */
+export const CONFIG_NOTES: Record<string, string> = {
+  tags: "In stack config: a list of Key=Value items.",
+  maxNodeCount: "In stack config, 0 means nodeCount.",
+};
+
+type Def = { type: string; innerType?: unknown; defaultValue?: unknown; element?: unknown };
+const defOf = (schema: unknown): Def => (schema as { _zod: { def: Def } })._zod.def;
+
+/** The config type and default of one argument, read off its schema. */
+export function configShapeOf(schema: unknown): { type: ConfigType; default: ConfigDeclaration["default"] } {
+  let s = schema;
+  let fallback: unknown;
+  for (;;) {
+    const def = defOf(s);
+    if (def.type === "default") fallback ??= def.defaultValue;
+    if (def.type === "default" || def.type === "optional") s = def.innerType;
+    else if (def.type === "custom" && LITERAL_OF.has(s as never)) s = LITERAL_OF.get(s as never);
+    else break;
+  }
+  const type = defOf(s).type;
+  if (type === "number") return { type: "integer", default: (fallback as number | undefined) ?? 0 };
+  if (type === "boolean") return { type: "boolean", default: (fallback as boolean | undefined) ?? false };
+  if (type === "string" || type === "enum") return { type: "string", default: (fallback as string | undefined) ?? "" };
+  if (type === "array") return { type: "array", default: (fallback as string[] | undefined) ?? [] };
+  // A map (tags) is a list of Key=Value items in config: Pulumi.yaml has no map type.
+  if (type === "record") return { type: "array", default: Object.entries((fallback as object) ?? {}).map(([k, v]) => `${k}=${v}`) };
+  throw new Error(`no config type for a ${type} argument`);
+}
+
+type ConfigShape = Omit<ConfigDeclaration, "description">;
+
+/** Every config key, in the schema's order, with its type and default: what the program reads. */
+export const CONFIG: Record<string, ConfigShape> = (() => {
+  const shapes: Record<string, ConfigShape> = {};
+  for (const [key, { type, default: value }] of Object.entries(CONFIG_ONLY)) shapes[key] = { type, default: value };
+  for (const [key, schema] of Object.entries(argsSchema.shape)) {
+    if ((NOT_CONFIGURABLE as readonly string[]).includes(key)) continue;
+    const shape = { ...configShapeOf(schema), ...(key in CONFIG_DEFAULTS ? { default: CONFIG_DEFAULTS[key] } : {}) };
+    shapes[key] = { ...shape, ...(shape.type === "array" ? { items: { type: "string" as const } } : {}) };
+  }
+  return shapes;
+})();
+
+/** The declarations Pulumi.yaml holds: each key's shape with its description (from WebFarmArgs' doc comments). */
+export function configDeclarations(argumentDescriptions: Record<string, string>): Record<string, ConfigDeclaration> {
+  return Object.fromEntries(
+    Object.entries(CONFIG).map(([key, shape]) => {
+      const text = CONFIG_ONLY[key]?.description ?? argumentDescriptions[key];
+      if (text === undefined) throw new Error(`WebFarmArgs.${key} has no doc comment`);
+      const description = [text, CONFIG_NOTES[key]].filter(Boolean).join(" ");
+      return [key, { type: shape.type, description, default: shape.default, ...(shape.items ? { items: shape.items } : {}) }];
+    }),
+  );
+}
 
 export type RawConfig = Record<string, string | undefined>;
 
@@ -57,7 +99,7 @@ function isEmpty(value: unknown): boolean {
   return value === undefined || value === "" || value === 0 || (Array.isArray(value) && value.length === 0);
 }
 
-function parseValue(key: string, decl: ConfigDeclaration, raw: string, problems: Problem[]): unknown {
+function parseValue(key: string, decl: ConfigShape, raw: string, problems: Problem[]): unknown {
   const bad = (reason: string) => { problems.push({ propertyPath: key, reason: `${reason}; got ${JSON.stringify(raw)}` }); return undefined; };
   switch (decl.type) {
     case "string":

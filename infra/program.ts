@@ -11,18 +11,7 @@ export async function program() {
   throwIfProblems([...settings.problems, ...region.problems]);
 
   const farm = new WebFarm(settings.farmName, region.args);
-  return {
-    url: farm.url,
-    loadBalancerDnsName: farm.loadBalancerDnsName,
-    stateServerAddress: farm.stateServerAddress,
-    webNodeIds: farm.webNodeIds,
-    keyParameterName: farm.keyParameterName,
-    webConfigFragment: farm.webConfigFragment,
-    vpcId: farm.vpcId,
-    publicSubnetIds: farm.publicSubnetIds,
-    privateSubnetIds: farm.privateSubnetIds,
-    webSecurityGroupId: farm.webSecurityGroupId,
-    loadBalancerSecurityGroupId: farm.loadBalancerSecurityGroupId,
-  };
+  // Every output of the farm; the raw keys stay inside (the fragment carries them, as a secret).
+  const { validationKey: _v, decryptionKey: _d, ...outputs } = WebFarm.outputsOf(farm);
+  return outputs;
 }
-

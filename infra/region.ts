@@ -1,6 +1,7 @@
 // Checks that need the AWS region's facts (invokes only; nothing is registered): how many AZs the
 // region offers, and which AZs the subnets of a brought network are in.
-import * as aws from "@pulumi/aws";
+import * as ec2 from "@pulumi/aws/ec2";
+import { getAvailabilityZones } from "@pulumi/aws/getAvailabilityZones";
 import { Problem, WebFarmArgs } from "../components";
 
 export interface RegionFacts {
@@ -14,7 +15,7 @@ const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 export async function checkAgainstRegion(args: WebFarmArgs): Promise<RegionFacts> {
   const problems: Problem[] = [];
   if (args.vpcId === undefined && args.publicSubnetIds === undefined && args.privateSubnetIds === undefined) {
-    const zones = await aws.getAvailabilityZones({
+    const zones = await getAvailabilityZones({
       state: "available",
       filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
     });
@@ -28,9 +29,9 @@ export async function checkAgainstRegion(args: WebFarmArgs): Promise<RegionFacts
   const lookUp = async (key: "publicSubnetIds" | "privateSubnetIds") => {
     const ids = (args[key] ?? []).filter((id): id is string => typeof id === "string" && SUBNET_ID.test(id));
     const subnets = await Promise.all(ids.map(async (id) => {
-      try { return await aws.ec2.getSubnet({ id }); } catch { problems.push({ propertyPath: key, reason: `${id} was not found in this account and region` }); return undefined; }
+      try { return await ec2.getSubnet({ id }); } catch { problems.push({ propertyPath: key, reason: `${id} was not found in this account and region` }); return undefined; }
     }));
-    return subnets.filter((s): s is aws.ec2.GetSubnetResult => s !== undefined);
+    return subnets.filter((s): s is ec2.GetSubnetResult => s !== undefined);
   };
   const [publicSubnets, privateSubnets] = [await lookUp("publicSubnetIds"), await lookUp("privateSubnetIds")];
   for (const [key, subnets] of [["publicSubnetIds", publicSubnets], ["privateSubnetIds", privateSubnets]] as const) {

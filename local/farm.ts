@@ -227,7 +227,8 @@ export class LocalFarm {
     mkdirSync(join(this.options.dir, "nginx-tmp"), { recursive: true });
     writeFileSync(conf, this.nginxConfig());
     this.launch("balancer", NGINX, ["-p", this.options.dir, "-c", conf, "-g", "daemon off;"], process.env, this.options.dir);
-    for (let i = 0; i < this.options.nodes; i++) await this.waitForNode(i);
+    // Each node compiles its pages on the first request: ask them all at once.
+    await Promise.all([...Array(this.options.nodes).keys()].map((i) => this.waitForNode(i)));
     await waitFor(`the balancer (${this.url})`, this.readyTimeoutMs, async () => (await request(this.options.port, HEALTH_PATH)).status === 200);
   }
 

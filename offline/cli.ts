@@ -3,7 +3,7 @@
 //                                     (--against <file>, --approve-security)
 // npm run plan:check                  fails when a committed plan is out of date (CI)
 import { execFileSync } from "child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
 import { parseArgs } from "util";
 import { REPO_ROOT } from "../infra/stackFile";
@@ -13,16 +13,48 @@ const PLANS = join(REPO_ROOT, "plans");
 const STACKS = ["dev", "prod"];
 const planFile = (stack: string) => join(PLANS, `${stack}.json`);
 const summaryFile = (stack: string) => join(PLANS, `${stack}.md`);
+const scriptDir = (stack: string) => join(PLANS, stack);
 
-/** The plan as committed (HEAD), falling back to the file on disk outside git. */
+const git = (...args: string[]) =>
+  execFileSync("git", args, { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+
+/** The plan on disk, with its script files. */
+function planOnDisk(stack: string, file = planFile(stack)): Plan | undefined {
+  if (!existsSync(file)) return undefined;
+  const dir = join(file, "..", stack);
+  const scripts = existsSync(dir) ? Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), "utf8")])) : {};
+  return { ...JSON.parse(readFileSync(file, "utf8")), scripts };
+}
+
+/** The plan as committed (HEAD), falling back to the files on disk outside git. */
 function committedPlan(stack: string, against?: string): Plan {
-  if (against) return JSON.parse(readFileSync(against, "utf8"));
+  if (against) return planOnDisk(stack, against) ?? (() => { throw new Error(`no plan at ${against}`); })();
   try {
-    return JSON.parse(execFileSync("git", ["show", `HEAD:plans/${stack}.json`], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
+    const plan = JSON.parse(git("show", `HEAD:plans/${stack}.json`));
+    const files = git("ls-tree", "--name-only", `HEAD:plans/${stack}`).split("\n").filter(Boolean);
+    return { ...plan, scripts: Object.fromEntries(files.map((f) => [f, git("show", `HEAD:plans/${stack}/${f}`)])) };
   } catch {
-    if (existsSync(planFile(stack))) return JSON.parse(readFileSync(planFile(stack), "utf8"));
+    const plan = planOnDisk(stack);
+    if (plan) return plan;
     throw new Error(`no committed plan for stack ${stack}: run npm run plan -- --stack ${stack} and commit plans/`);
   }
+}
+
+function writePlan(plan: Plan): void {
+  mkdirSync(PLANS, { recursive: true });
+  writeFileSync(planFile(plan.stack), planJson(plan));
+  writeFileSync(summaryFile(plan.stack), summaryText(plan));
+  rmSync(scriptDir(plan.stack), { recursive: true, force: true });
+  mkdirSync(scriptDir(plan.stack), { recursive: true });
+  for (const [file, text] of Object.entries(plan.scripts)) writeFileSync(join(scriptDir(plan.stack), file), text);
+}
+
+/** True when the files on disk are exactly what `plan` would write. */
+function upToDate(plan: Plan): boolean {
+  const disk = planOnDisk(plan.stack);
+  return disk !== undefined && planJson(disk) === planJson(plan) &&
+    existsSync(summaryFile(plan.stack)) && readFileSync(summaryFile(plan.stack), "utf8") === summaryText(plan) &&
+    JSON.stringify(Object.entries(disk.scripts).sort()) === JSON.stringify(Object.entries(plan.scripts).sort());
 }
 
 async function main() {
@@ -33,11 +65,9 @@ async function main() {
 
   if (command === "plan") {
     const plan = await renderPlan(stack!);
-    mkdirSync(PLANS, { recursive: true });
-    writeFileSync(planFile(stack!), planJson(plan));
-    writeFileSync(summaryFile(stack!), summaryText(plan));
+    writePlan(plan);
     console.log(summaryText(plan));
-    console.log(`wrote plans/${stack}.json (${plan.resources.length} resources) and plans/${stack}.md`);
+    console.log(`wrote plans/${stack}.json (${plan.resources.length} resources), plans/${stack}.md and plans/${stack}/ (${Object.keys(plan.scripts).join(", ")})`);
   } else if (command === "diff") {
     const diff = diffPlans(committedPlan(stack!, values.against), await renderPlan(stack!));
     console.log(diffText(diff));
@@ -49,12 +79,10 @@ async function main() {
     let stale = 0;
     for (const s of STACKS) {
       const plan = await renderPlan(s);
-      const fresh = planJson(plan) === (existsSync(planFile(s)) ? readFileSync(planFile(s), "utf8") : "") &&
-        summaryText(plan) === (existsSync(summaryFile(s)) ? readFileSync(summaryFile(s), "utf8") : "");
-      if (!fresh) {
+      if (!upToDate(plan)) {
         stale++;
         console.error(`plans/${s}.* is out of date with the program. What changed:`);
-        console.error(diffText(diffPlans(existsSync(planFile(s)) ? JSON.parse(readFileSync(planFile(s), "utf8")) : { ...plan, resources: [] }, plan)));
+        console.error(diffText(diffPlans(planOnDisk(s) ?? { ...plan, resources: [], scripts: {} }, plan)));
         console.error(`run: npm run plan -- --stack ${s}   and commit plans/ with the change`);
       } else {
         console.log(`plans/${s}.json is up to date (${plan.resources.length} resources)`);

@@ -1,15 +1,19 @@
 // The offline engine: Pulumi's in-process mock engine with every registered resource recorded
-// (inputs, secret paths, parent, options), deterministic ids and outputs, and any invoke that is
-// not listed throws. The tests (test/mocks.ts), the offline plan and the benchmark all run on it.
+// (inputs, secret paths, parent, options), deterministic ids and outputs (offline/fixtures.ts),
+// and any invoke that is not listed throws. Tests, the offline plan, the benchmark and the policy
+// tests all run programs through `runProgram` here.
 import * as pulumi from "@pulumi/pulumi";
+import { Fixtures, fixtures } from "./fixtures";
 
 export interface RecordedOptions {
   protect?: boolean;
   ignoreChanges?: string[];
   deleteBeforeReplace?: boolean;
+  replaceOnChanges?: string[];
   additionalSecretOutputs?: string[];
   aliases?: unknown[];
   dependsOn?: string[];
+  customTimeouts?: pulumi.CustomTimeouts;
 }
 
 export interface RecordedResource {
@@ -30,22 +34,14 @@ export interface RecordedResource {
   finishedAt?: number;
 }
 
-export type InvokeHandler = (inputs: Record<string, any>) => Record<string, any>;
-/** What the mock returns on top of a resource's inputs (what AWS or a provider would compute). */
-export type OutputsFunction = (type: string, name: string, inputs: Record<string, any>, id: string) => Record<string, any>;
-
-/** The SDK's wire marker for a secret value (sdk/nodejs/runtime/rpc.ts, specialSecretSig). */
-const SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-/** Removes secret markers, collecting where they were. */
+/** Removes the SDK's secret markers, collecting the paths where they were. */
 export function unwrapSecrets(value: any, path = "", found: string[] = []): any {
+  if (pulumi.runtime.isRpcSecret(value)) {
+    found.push(path);
+    return unwrapSecrets(pulumi.runtime.unwrapRpcSecret(value), path, []);
+  }
   if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, found));
   if (value !== null && typeof value === "object") {
-    if (value[SPECIAL_SIG_KEY] === SECRET_SIG) {
-      found.push(path);
-      return unwrapSecrets(value.value, path, []);
-    }
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, found)]));
   }
   return value;
@@ -57,32 +53,30 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
   private readonly options = new Map<string, { parent?: string; options: RecordedOptions }>();
 
   constructor(
-    private readonly invokeHandlers: Record<string, InvokeHandler>,
-    private readonly computedOutputs: OutputsFunction,
-    private readonly idOf: (type: string, name: string) => string = (_type, name) => `${name}-id`,
+    private readonly fixtures: Fixtures,
     /** Optional latency model (ms of real time per creation), so the SDK's dependency waits play out. */
     private readonly latencyMs?: (type: string, name: string) => number,
   ) {}
 
   newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult | Promise<pulumi.runtime.MockResourceResult> {
     if (args.type === "pulumi:pulumi:Stack") return { id: undefined, state: {} };
-    const id = args.custom === false ? "" : this.idOf(args.type, args.name);
+    const id = args.custom === false ? "" : this.fixtures.idOf(args.type, args.name);
     const secretPaths: string[] = [];
     const inputs = unwrapSecrets(args.inputs, "", secretPaths);
-    const state = { ...args.inputs, ...this.computedOutputs(args.type, args.name, inputs, id) };
+    const state = { ...args.inputs, ...this.fixtures.outputs(args.type, args.name, inputs, id) };
     const seen = this.options.get(`${args.type}::${args.name}`) ?? { options: {} };
     const record: RecordedResource = { type: args.type, name: args.name, parent: seen.parent, inputs, secretPaths, state, id, options: seen.options };
     this.resources.push(record);
     const result = { id: args.custom === false ? undefined : id, state };
-    const delay = this.latencyMs && args.custom !== false ? this.latencyMs(args.type, args.name) : 0;
-    if (!this.latencyMs) return result;
+    if (!this.latencyMs || args.custom === false) return result;
+    const delay = this.latencyMs(args.type, args.name);
     record.startedAt = performance.now();
     return new Promise((resolve) => setTimeout(() => { record.finishedAt = performance.now(); resolve(result); }, delay));
   }
 
   call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
-    const handler = this.invokeHandlers[args.token];
-    if (!handler) throw new Error(`unmocked invoke ${args.token}: add it to the engine's invokes on purpose`);
+    const handler = this.fixtures.invokes[args.token];
+    if (!handler) throw new Error(`unmocked invoke ${args.token}: add it to offline/fixtures.ts on purpose`);
     this.invokes.push({ token: args.token, inputs: args.inputs });
     return handler(args.inputs);
   }
@@ -97,31 +91,23 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         protect: opts.protect,
         ignoreChanges: opts.ignoreChanges,
         deleteBeforeReplace: o.deleteBeforeReplace,
+        replaceOnChanges: opts.replaceOnChanges,
         additionalSecretOutputs: o.additionalSecretOutputs,
         aliases: opts.aliases as unknown[] | undefined,
         dependsOn: dependsOn.map((d) => (d as unknown as { __name?: string }).__name ?? "?"),
+        customTimeouts: opts.customTimeouts,
       },
     });
     return undefined;
   };
-
-  ofType(type: string): RecordedResource[] {
-    return this.resources.filter((r) => r.type === type);
-  }
-
-  named(name: string, type?: string): RecordedResource {
-    const found = this.resources.filter((r) => r.name === name && (type === undefined || r.type === type));
-    if (found.length !== 1) throw new Error(`expected one resource named ${name}${type ? ` of ${type}` : ""}, found ${found.length}`);
-    return found[0];
-  }
 }
 
 export interface RunOptions {
   project?: string;
   stack?: string;
-  invokes: Record<string, InvokeHandler>;
-  outputs: OutputsFunction;
-  idOf?: (type: string, name: string) => string;
+  /** Stack config ("namespace:key" -> string), as the CLI would hand it to the program. */
+  config?: Record<string, string>;
+  fixtures?: Fixtures;
   latencyMs?: (type: string, name: string) => number;
 }
 
@@ -134,23 +120,32 @@ export interface RunResult<T> {
  * Runs `program` as a Pulumi stack under fresh recording mocks and waits until every resource has
  * been registered. Rejects with the program's error (the mocks are on the error as `.mocks`).
  */
-export async function runProgram<T>(program: () => T | Promise<T>, options: RunOptions): Promise<RunResult<T>> {
-  const mocks = new RecordingMocks(options.invokes, options.outputs, options.idOf, options.latencyMs);
+export async function runProgram<T>(program: () => T | Promise<T>, options: RunOptions = {}): Promise<RunResult<T>> {
+  const mocks = new RecordingMocks(options.fixtures ?? fixtures(), options.latencyMs);
   await pulumi.runtime.setMocks(mocks, options.project ?? "aspnet-webfarm", options.stack ?? "test", false);
+  pulumi.runtime.setAllConfig(options.config ?? {});
+  // The SDK captures a stack trace for every promise of every output property; under mocks nobody
+  // reads them, and with source maps loaded they cost more than the program itself.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   let result: T | undefined;
   let failure: unknown;
-  // The program's error is caught inside the stack's init: rejecting there would also leave the
-  // stack resource's own promises rejected and unhandled.
-  await pulumi.runtime.runInPulumiStack(async () => {
-    pulumi.runtime.registerStackTransformation(mocks.transformation);
-    try {
-      result = await program();
-    } catch (err) {
-      failure = err;
-    }
-    return {};
-  });
-  await settle(mocks);
+  try {
+    // The program's error is caught inside the stack's init: rejecting there would also leave the
+    // stack resource's own promises rejected and unhandled.
+    await pulumi.runtime.runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation(mocks.transformation);
+      try {
+        result = await program();
+      } catch (err) {
+        failure = err;
+      }
+      return {};
+    });
+    await settle(mocks);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
   if (failure !== undefined) {
     throw Object.assign(failure instanceof Error ? failure : new Error(String(failure)), { mocks });
   }
@@ -170,3 +165,7 @@ async function settle(mocks: RecordingMocks): Promise<void> {
   }
 }
 
+/** Resolves an Output's value (outputs are always known under the mocks). */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+}

@@ -1,13 +1,13 @@
 // An offline plan: what a stack's program would register (no AWS credentials, no Pulumi service),
 // in a stable sorted form with secrets shown as [secret], a short human summary, and a diff
 // between two plans that calls out security-broadening changes and state server replacements.
-import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as ipaddr from "ipaddr.js";
 import { ROLE_TAG } from "../components";
 import { program } from "../infra/program";
 import { stackConfig } from "../infra/stackFile";
-import { InvokeHandler, OutputsFunction, RecordedResource, runProgram } from "./engine";
+import { RecordedResource, runProgram } from "./engine";
+import { fixtures, Fixtures, resourceIdOf } from "./fixtures";
 
 export const SECRET = "[secret]";
 
@@ -24,6 +24,8 @@ export interface Plan {
   note: string;
   resources: PlanResource[];
   summary: PlanSummary;
+  /** The generated scripts, once each, by file name (plans/<stack>/<file>); inputs refer to them. */
+  scripts: Record<string, string>;
 }
 
 export interface PlanSummary {
@@ -34,42 +36,48 @@ export interface PlanSummary {
   boot: Record<string, string[]>;
 }
 
-const shortType = (type: string) => type.split(":").pop() ?? type;
-/** Plan ids name the resource: `Subnet.shop-dev-net-private-0` instead of a cloud id. */
-export const planId = (type: string, name: string) => `${shortType(type)}.${name}`;
+/** The offline plan's view of a region: AZs <region>a-f; another stack's subnets cannot be looked up. */
+export function planFixtures(region: string): Fixtures {
+  return fixtures({
+    region,
+    zoneLetters: "abcdef",
+    subnets: {},
+    subnetMissing: (id) => `an offline plan cannot look up subnet ${id} of another network; use pulumi preview`,
+  });
+}
 
-/** Unknown-until-deploy values stand in as `<Type>.<name>.<property>`, so a reader sees where they come from. */
-export const planOutputs: OutputsFunction = (type, name, inputs, id) => {
-  if (type === "random:index/randomBytes:RandomBytes") {
-    // Never shown (the key is secret); it only has to be hex of the right length.
-    const hex = createHash("sha256").update(name).digest("hex").repeat(16).slice(0, inputs.length * 2);
-    return { hex, base64: Buffer.from(hex, "hex").toString("base64") };
+/** Inputs that hold a generated script: kept in a file of its own, referred to from the plan. */
+const SCRIPT_INPUTS: { type: string; path: string; base64?: boolean }[] = [
+  { type: "aws:ec2/instance:Instance", path: "userData" },
+  { type: "aws:ec2/launchTemplate:LaunchTemplate", path: "userData", base64: true },
+];
+const SCRIPT_REF = /^\[script (\S+) sha256:([0-9a-f]{12})\]$/;
+const scriptRef = (file: string, text: string) =>
+  `[script ${file} sha256:${createHash("sha256").update(text).digest("hex").slice(0, 12)}]`;
+
+/** Moves each script input into `scripts` (one file per distinct script) and leaves a reference. */
+function extractScripts(resources: PlanResource[]): Record<string, string> {
+  const scripts: Record<string, string> = {};
+  for (const r of resources) {
+    for (const s of SCRIPT_INPUTS.filter((x) => x.type === r.type)) {
+      const raw = r.inputs[s.path];
+      if (typeof raw !== "string") continue;
+      const text = s.base64 ? Buffer.from(raw, "base64").toString("utf8") : raw;
+      const role = String((r.inputs.tags as Record<string, string> | undefined)?.[ROLE_TAG] ?? r.name);
+      const existing = Object.entries(scripts).find(([, t]) => t === text)?.[0];
+      let file = existing ?? `${role}.ps1`;
+      if (!existing && scripts[file] !== undefined) file = `${r.name}.ps1`;
+      scripts[file] = text;
+      r.inputs[s.path] = scriptRef(file, text);
+    }
   }
-  return {
-    arn: `${id}.arn`,
-    arnSuffix: `${id}.arnSuffix`,
-    dnsName: `${id}.dnsName`,
-    privateIp: `${id}.privateIp`,
-    zoneId: `${id}.zoneId`,
-    latestVersion: `${id}.latestVersion`,
-    bucket: inputs.bucket ?? `${id}.bucket`,
-    fqdn: inputs.name ?? `${id}.fqdn`,
-    name: inputs.name ?? `${id}.name`,
-  };
-};
+  return scripts;
+}
 
-export function planInvokes(region: string): Record<string, InvokeHandler> {
-  return {
-    // Offline, the region's AZs are assumed to be <region>a-f; `pulumi preview` checks the real ones.
-    "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({ id: region, names: "abcdef".split("").map((l) => `${region}${l}`), zoneIds: [] }),
-    "aws:index/getRegion:getRegion": () => ({ id: region, name: region, region }),
-    "aws:ssm/getParameter:getParameter": (inputs) => ({ name: inputs.name, type: "String", value: `resolved-at-deploy:${inputs.name}` }),
-    "aws:elb/getServiceAccount:getServiceAccount": () => ({ id: "elb-account", arn: `<ELB log delivery account of ${region}>` }),
-    "aws:index/getCallerIdentity:getCallerIdentity": () => ({ id: "account", accountId: "<account>", arn: "<caller>", userId: "<caller>" }),
-    "aws:ec2/getSubnet:getSubnet": (inputs) => {
-      throw new Error(`an offline plan cannot look up subnet ${inputs.id} of another network; use pulumi preview`);
-    },
-  };
+/** A script reference's text in `plan`, or undefined when the value is not a reference. */
+export function scriptText(plan: Pick<Plan, "scripts">, value: unknown): string | undefined {
+  const m = typeof value === "string" ? SCRIPT_REF.exec(value) : null;
+  return m ? plan.scripts[m[1]] : undefined;
 }
 
 function sortKeys(value: unknown): unknown {
@@ -109,16 +117,17 @@ function toPlanResource(r: RecordedResource): PlanResource {
 export async function renderPlanFromConfig(stack: string, config: Record<string, string>): Promise<Plan> {
   const region = config["aws:region"];
   if (!region) throw new Error(`Pulumi.${stack}.yaml sets no aws:region`);
-  pulumi.runtime.setAllConfig(config);
-  const { mocks } = await runProgram(program, { stack, invokes: planInvokes(region), outputs: planOutputs, idOf: planId });
+  const { mocks } = await runProgram(program, { stack, config, fixtures: planFixtures(region) });
   const resources = mocks.resources
     .map(toPlanResource)
     .sort((a, b) => `${a.type}::${a.name}`.localeCompare(`${b.type}::${b.name}`));
+  const scripts = extractScripts(resources);
   return {
     stack,
-    note: "Generated offline by `npm run plan` from Pulumi.<stack>.yaml: every resource the program registers, with its inputs. Values known only after deployment appear as <Type>.<name>.<property>; secrets as [secret].",
+    note: `Generated offline by \`npm run plan\` from Pulumi.<stack>.yaml: every resource the program registers, with its inputs. Values known only after deployment appear as <Type>.<name>.<property>; secrets as [secret]; generated scripts as [script <file>], a file in plans/${stack}/.`,
     resources,
-    summary: summarize(resources),
+    summary: summarize(resources, scripts),
+    scripts,
   };
 }
 
@@ -126,9 +135,10 @@ export function renderPlan(stack: string): Promise<Plan> {
   return renderPlanFromConfig(stack, stackConfig(stack));
 }
 
-/** Stable text: the same program and config always give byte-identical files. */
+/** Stable text: the same program and config always give byte-identical files (scripts apart). */
 export function planJson(plan: Plan): string {
-  return JSON.stringify(plan, null, 2) + "\n";
+  const { scripts: _scripts, ...rest } = plan;
+  return JSON.stringify(rest, null, 2) + "\n";
 }
 
 // ---- summary -------------------------------------------------------------------------------
@@ -144,7 +154,7 @@ interface InboundRule {
 /** Inbound rules with groups and sources named, from a plan's resources. */
 export function inboundRules(resources: PlanResource[]): InboundRule[] {
   const groupName = (id: unknown) => {
-    const found = resources.find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup" && planId(r.type, r.name) === id);
+    const found = resources.find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup" && resourceIdOf(r.type, r.name) === id);
     return found ? found.name : String(id);
   };
   return resources
@@ -166,13 +176,13 @@ export function inboundRules(resources: PlanResource[]): InboundRule[] {
 const describeRule = (r: InboundRule) =>
   `${r.group} <- ${r.sourceIsCidr ? r.source : `group ${r.source}`} on tcp/${r.from === r.to ? r.from : `${r.from}-${r.to}`}`;
 
-function summarize(resources: PlanResource[]): PlanSummary {
+function summarize(resources: PlanResource[], scripts: Record<string, string>): PlanSummary {
   const countsByType: Record<string, number> = {};
   for (const r of resources) countsByType[r.type] = (countsByType[r.type] ?? 0) + 1;
   const boot: Record<string, string[]> = {};
   for (const r of resources.filter((x) => x.type === "aws:ec2/instance:Instance")) {
     const role = String((r.inputs.tags as Record<string, string> | undefined)?.[ROLE_TAG] ?? r.name);
-    const steps = [...String(r.inputs.userData ?? "").matchAll(/^Step '([^']+)'/gm)].map((m) => m[1]);
+    const steps = [...(scriptText({ scripts }, r.inputs.userData) ?? "").matchAll(/^Step '([^']+)'/gm)].map((m) => m[1]);
     boot[role] = steps;
   }
   return { countsByType: sortKeys(countsByType) as Record<string, number>, inbound: inboundRules(resources).map(describeRule).sort(), boot: sortKeys(boot) as Record<string, string[]> };
@@ -203,6 +213,8 @@ export interface PropertyChange {
   path: string;
   before: unknown;
   after: unknown;
+  /** For a changed script (or any multi-line value): the lines removed and added. */
+  lines?: string[];
 }
 
 export interface PlanDiff {
@@ -280,6 +292,10 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
   const changed = [...now.keys()].filter((k) => old.has(k))
     .map((k) => ({ resource: k, changes: propertyChanges(old.get(k)!, now.get(k)!) }))
     .filter((c) => c.changes.length > 0);
+  for (const c of changed.flatMap((x) => x.changes)) {
+    const lines = lineChanges(scriptText(before, c.before) ?? c.before, scriptText(after, c.after) ?? c.after);
+    if (lines.length > 0) c.lines = lines;
+  }
 
   const broadening: string[] = [];
   const oldRules = inboundRules(before.resources);
@@ -333,7 +349,7 @@ export function diffText(diff: PlanDiff): string {
   lines.push(`changed (${diff.changed.length})`);
   for (const c of diff.changed) {
     lines.push(`  ${c.resource}`);
-    for (const p of c.changes) lines.push(`      ${p.path}: ${show(p.before)} -> ${show(p.after)}`, ...lineChanges(p.before, p.after));
+    for (const p of c.changes) lines.push(`      ${p.path}: ${show(p.before)} -> ${show(p.after)}`, ...(p.lines ?? []));
   }
   lines.push("");
   section("SECURITY-BROADENING changes", diff.securityBroadening);

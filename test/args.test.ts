@@ -1,14 +1,11 @@
 // Bad input: one error naming every bad field, and nothing registered. Each bad case sits next to
 // a good value for the same field, so no check rejects good input.
 import * as pulumi from "@pulumi/pulumi";
-import { MAX_FARM_NAME_LENGTH, WebFarm, WebFarmArgs, webFarmArgProblems } from "../components";
-import { RecordingMocks, runProgram } from "./mocks";
+import { FarmNetwork, MAX_FARM_NAME_LENGTH, WebFarm, WebFarmArgs, webFarmArgProblems } from "../components";
+import { EXISTING_NETWORK } from "../offline/fixtures";
+import { attempt as attemptProgram } from "./graph";
 
-const byo = {
-  vpcId: "vpc-0e00000000000000e",
-  publicSubnetIds: ["subnet-0a00000000000000a", "subnet-0b00000000000000b"],
-  privateSubnetIds: ["subnet-0c00000000000000c", "subnet-0d00000000000000d"],
-};
+const byo = EXISTING_NETWORK;
 const cert = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
 
 interface Case {
@@ -64,16 +61,15 @@ const cases: Case[] = [
   { label: "a tag the farm sets itself", field: "tags.Name", bad: { tags: { Name: "mine" } }, good: { tags: { name2: "mine" } } },
   { label: "a misspelt argument", field: "nodecount", bad: { nodecount: 2 }, good: {} },
   { label: "a farm name too long for the target group name", field: "name", bad: {}, good: {}, name: { bad: "a".repeat(MAX_FARM_NAME_LENGTH + 1), good: "a".repeat(MAX_FARM_NAME_LENGTH) } },
+  { label: "a certificate that is not ACM, inside a list of good values", field: "certificateArn", bad: { certificateArn: "arn:aws:acm:eu-west-1:123:certificate/x" }, good: { certificateArn: pulumi.output(cert) } },
+  { label: "a malformed SNS topic", field: "alarmTopicArn", bad: { alarmTopicArn: "arn:aws:sqs:eu-west-1:123456789012:q" }, good: { alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:q" } },
+  { label: "an allowed CIDR list that mixes a bad literal with an Output", field: "allowedCidrs[0]", bad: { allowedCidrs: ["300.0.0.0/8", pulumi.output("10.0.0.0/8")] }, good: { allowedCidrs: ["10.0.0.0/8", pulumi.output("10.1.0.0/16")] } },
   { label: "a farm name with an underscore", field: "name", bad: {}, good: {}, name: { bad: "my_farm", good: "my-farm" } },
 ];
 
-async function attempt(name: string, args: Record<string, unknown>): Promise<{ error?: Error; mocks: RecordingMocks }> {
-  try {
-    const { mocks } = await runProgram(() => new WebFarm(name, { nodeCount: 2, ...args } as WebFarmArgs));
-    return { mocks };
-  } catch (error) {
-    return { error: error as Error, mocks: (error as { mocks: RecordingMocks }).mocks };
-  }
+async function attempt(name: string, args: Record<string, unknown>) {
+  const { error, graph } = await attemptProgram(() => new WebFarm(name, { nodeCount: 2, ...args } as WebFarmArgs));
+  return { error, mocks: graph };
 }
 
 describe("WebFarm argument validation", () => {
@@ -108,6 +104,13 @@ describe("WebFarm argument validation", () => {
     expect(paths).toEqual(expect.arrayContaining(["nodeCount", "vpcCidr", "statePort", "validation", "tags.aws:x"]));
     expect(error!.message).toMatch(/has [5-9] problems; nothing was created/);
     expect(mocks.resources).toEqual([]);
+  });
+
+  test("FarmNetwork on its own checks the same rules, and registers nothing when they fail", async () => {
+    const { error, graph } = await attemptProgram(() => new FarmNetwork("shared", { vpcCidr: "8.8.0.0/16", azCount: 1 }));
+    expect((error as pulumi.InputPropertiesError).errors.map((e) => e.propertyPath).sort()).toEqual(["azCount", "vpcCidr"]);
+    expect(error!.message).toContain('FarmNetwork "shared" has 2 problems');
+    expect(graph.resources).toEqual([]);
   });
 
   test("the message says what is wrong and what is allowed", async () => {

@@ -1,61 +1,57 @@
-// Each example is a complete program: run it under the mocks and check what it registers.
-import * as pulumi from "@pulumi/pulumi";
+// Each example is a complete program: run it under the offline engine and check what it registers.
 import { planSubnets } from "../components/cidr";
-import { T } from "./farm";
-import { DEFAULT_INVOKES, EXISTING_SUBNETS, realisticOutputs, runProgram } from "./mocks";
-import ownNetwork = require("../examples/own-network/index");
-import fromAnotherStack = require("../examples/network-from-another-stack/index");
-import twoFarms = require("../examples/two-farms/index");
+import { EXISTING_NETWORK, EXISTING_SUBNETS, fixtures } from "../offline/fixtures";
+import { record, T } from "./graph";
+import ownNetwork from "../examples/own-network/index";
+import fromAnotherStack from "../examples/network-from-another-stack/index";
+import twoFarms from "../examples/two-farms/index";
 
-const farmsIn = (resources: { type: string; name: string }[]) => resources.filter((r) => r.type === "aspnet-webfarm:index:WebFarm").map((r) => r.name).sort();
+const farmsIn = (resources: { type: string; name: string }[]) => resources.filter((r) => r.type === T.farm).map((r) => r.name).sort();
 
 test("own network: one farm that creates its VPC, subnets and NAT", async () => {
-  pulumi.runtime.setAllConfig({ "webfarm-own-network:nodeCount": "3" });
-  const { mocks, result } = await runProgram(ownNetwork, { project: "webfarm-own-network" });
-  expect(farmsIn(mocks.resources)).toEqual(["shop"]);
-  expect(mocks.ofType(T.vpc)).toHaveLength(1);
-  expect(mocks.ofType(T.instance).filter((i) => i.name.startsWith("shop-web-"))).toHaveLength(3);
+  const { graph, result } = await record(ownNetwork, { project: "webfarm-own-network", config: { "webfarm-own-network:nodeCount": "3" } });
+  expect(farmsIn(graph.resources)).toEqual(["shop"]);
+  expect(graph.count(T.vpc)).toBe(1);
+  expect(graph.webNodes()).toHaveLength(3);
   expect(Object.keys(result)).toEqual(["url", "stateServerAddress", "webConfigFragment"]);
 });
 
 test("network from another stack: read through a StackReference, no network created", async () => {
-  pulumi.runtime.setAllConfig({ "webfarm-shared-network:networkStack": "acme/network/prod" });
-  const network = {
-    vpcId: "vpc-0e00000000000000e",
-    publicSubnetIds: ["subnet-0a00000000000000a", "subnet-0b00000000000000b"],
-    privateSubnetIds: ["subnet-0c00000000000000c", "subnet-0d00000000000000d"],
-  };
   let referenced = "";
-  const { mocks } = await runProgram(fromAnotherStack, { project: "webfarm-shared-network" }, (type, name, inputs, id) => {
-    if (type === "pulumi:pulumi:StackReference") { referenced = inputs.name; return { name: inputs.name, outputs: network, secretOutputNames: [] }; }
-    return realisticOutputs(type, name, inputs, id);
+  const { graph } = await record(fromAnotherStack, {
+    project: "webfarm-shared-network",
+    config: { "webfarm-shared-network:networkStack": "acme/network/prod" },
+    fixtures: fixtures({
+      outputs: (type, _name, inputs) => {
+        if (type !== "pulumi:pulumi:StackReference") return {};
+        referenced = inputs.name;
+        return { name: inputs.name, outputs: EXISTING_NETWORK, secretOutputNames: [] };
+      },
+    }),
   });
   expect(referenced).toBe("acme/network/prod");
-  for (const t of [T.vpc, T.subnet, T.nat, T.igw]) expect(mocks.ofType(t)).toHaveLength(0);
-  expect(mocks.ofType(T.lb)[0].inputs.subnets).toEqual(network.publicSubnetIds);
-  expect(mocks.ofType(T.instance).map((i) => i.inputs.subnetId).sort()).toEqual(["subnet-0c00000000000000c", "subnet-0c00000000000000c", "subnet-0d00000000000000d"]);
-  expect(mocks.named("shop-state", T.instance).inputs.userData).toContain(EXISTING_SUBNETS["subnet-0c00000000000000c"].cidrBlock);
+  for (const t of [T.vpc, T.subnet, T.nat, T.igw]) expect(graph.count(t)).toBe(0);
+  expect(graph.one(T.lb).inputs.subnets).toEqual(EXISTING_NETWORK.publicSubnetIds);
+  const [a, b] = EXISTING_NETWORK.privateSubnetIds;
+  expect(graph.ofType(T.instance).map((i) => i.inputs.subnetId).sort()).toEqual([a, a, b]);
+  expect(graph.stateServer().inputs.userData).toContain(EXISTING_SUBNETS[a].cidrBlock);
 });
 
 test("two farms in one stack: one network, two farms, no name collision", async () => {
   const plan = planSubnets("10.60.0.0/16", 2);
-  const invokes = {
-    ...DEFAULT_INVOKES,
-    // The shared network's subnets, as AWS would describe them once created.
-    "aws:ec2/getSubnet:getSubnet": (i: Record<string, any>) => {
-      const [, kind, index] = /^subnet-shared-(public|private)-(\d)$/.exec(i.id) ?? [];
-      if (!kind) throw new Error(`unexpected subnet ${i.id}`);
-      return { id: i.id, cidrBlock: (kind === "public" ? plan.publicCidrs : plan.privateCidrs)[Number(index)], availabilityZone: `eu-west-1${"ab"[Number(index)]}` };
-    },
-  };
-  const { mocks } = await runProgram(twoFarms, { project: "webfarm-two-farms", invokes });
-  expect(farmsIn(mocks.resources)).toEqual(["admin", "shop"]);
-  expect(mocks.ofType(T.vpc)).toHaveLength(1);
-  const keys = mocks.resources.map((r) => `${r.type}::${r.name}`);
+  // The shared network's subnets, as AWS would describe them once created.
+  const subnets = Object.fromEntries(["public", "private"].flatMap((kind) => [0, 1].map((i) => [
+    `Subnet.shared-${kind}-${i}`,
+    { cidrBlock: (kind === "public" ? plan.publicCidrs : plan.privateCidrs)[i], availabilityZone: `eu-west-1${"ab"[i]}`, vpcId: "Vpc.shared-vpc" },
+  ])));
+  const { graph } = await record(twoFarms, { project: "webfarm-two-farms", fixtures: fixtures({ subnets }) });
+  expect(farmsIn(graph.resources)).toEqual(["admin", "shop"]);
+  expect(graph.count(T.vpc)).toBe(1);
+  const keys = graph.resources.map((r) => `${r.type}::${r.name}`);
   expect(new Set(keys).size).toBe(keys.length);
-  expect(mocks.ofType(T.lb)).toHaveLength(2);
-  expect(mocks.ofType("aws:route53/zone:Zone").map((z) => z.inputs.name).sort()).toEqual(["admin.internal", "shop.internal"]);
-  expect(new Set(mocks.ofType(T.parameter).map((p) => p.inputs.name)).size).toBe(2);
-  for (const g of mocks.ofType(T.sg)) expect(g.inputs.vpcId).toBe(mocks.ofType(T.vpc)[0].id);
-  expect(mocks.named("admin-state", T.instance).inputs.userData).toContain(`'${plan.privateCidrs[0]}'`);
+  expect(graph.count(T.lb)).toBe(2);
+  expect(graph.ofType(T.zone).map((z) => z.inputs.name).sort()).toEqual(["admin.internal", "shop.internal"]);
+  expect(new Set(graph.ofType(T.parameter).map((p) => p.inputs.name)).size).toBe(2);
+  for (const g of graph.ofType(T.sg)) expect(g.inputs.vpcId).toBe(graph.one(T.vpc).id);
+  expect(graph.byRole("state-server").find((s) => s.name.startsWith("admin"))!.inputs.userData).toContain(`'${plan.privateCidrs[0]}'`);
 });

@@ -6,6 +6,7 @@ import {
   checkValidation,
   checkParameterName,
   checkPort,
+  checkRegion,
   checkToken,
   checkUrlPath,
   DECRYPTION_KEY_BYTES,
@@ -101,7 +102,6 @@ function psHashtable(values: Record<string, string>): string {
 /** The file, relative to the site root, that answers the health check without a session. */
 export function healthCheckFile(healthCheckPath: string): { relativePath: string; content: string } {
   const path = checkUrlPath("healthCheckPath", healthCheckPath);
-  if (path.endsWith("/")) throw new Error(`healthCheckPath must name a file; got "${path}"`);
   const relativePath = path.slice(1).replace(/\//g, "\\");
   const content = path.toLowerCase().endsWith(".aspx")
     ? '<%@ Page Language="C#" EnableSessionState="false" %>OK'
@@ -113,7 +113,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
   const parameter = checkParameterName("keyParameterName", values.keyParameterName);
   const version = checkToken("keyVersion", values.keyVersion);
   const validation = checkValidation(values.keyValidation);
-  const region = checkToken("region", values.region);
+  const region = checkRegion("region", values.region);
   const session = sessionStateAttributes({
     stateHost: values.stateHost,
     statePort: values.statePort,

@@ -1,6 +1,7 @@
 // The <machineKey> + <sessionState> settings every node shares, as a web.config fragment.
 // Built with a real XML library so attribute values are escaped, then parsed back as a check.
 import { XMLBuilder, XMLParser, XMLValidator } from "fast-xml-parser";
+import { check, wholeNumber } from "../rules";
 import {
   checkHexKey,
   checkHost,
@@ -37,10 +38,7 @@ export function machineKeyAttributes(key: MachineKeyValues): Record<string, stri
 
 /** The <sessionState> attributes. `tcpip=` is case-sensitive and takes '=', not ':'. */
 export function sessionStateAttributes(state: SessionStateValues): Record<string, string> {
-  const timeout = state.timeoutMinutes ?? 20;
-  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 525600) {
-    throw new Error(`timeoutMinutes must be an integer 1-525600; got ${timeout}`);
-  }
+  const timeout = check(wholeNumber(1, 525600), "timeoutMinutes", state.timeoutMinutes ?? 20);
   return {
     mode: "StateServer",
     stateConnectionString: `tcpip=${checkHost("stateHost", state.stateHost)}:${checkPort("statePort", state.statePort)}`,

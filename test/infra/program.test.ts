@@ -1,57 +1,64 @@
-// The per-stack program, run offline from the committed Pulumi.<stack>.yaml files.
+// The per-stack program, run offline from the committed Pulumi.<stack>.yaml files; and the config
+// declarations generated from the one argument schema.
 import * as pulumi from "@pulumi/pulumi";
-import { readdirSync, readFileSync } from "fs";
+import { readFileSync } from "fs";
 import YAML from "yaml";
-import { ROLE_TAG } from "../../components";
-import { CONFIG } from "../../infra/config";
+import { argsSchema, ROLE_TAG } from "../../components";
+import { CONFIG, CONFIG_DEFAULTS, configShapeOf, NOT_CONFIGURABLE } from "../../infra/config";
 import { program } from "../../infra/program";
 import { projectDefaults, REPO_ROOT, stackConfig } from "../../infra/stackFile";
-import { T } from "../farm";
-import { DEFAULT_INVOKES, EXISTING_SUBNETS, RecordingMocks, runProgram, TEST_AZS } from "../mocks";
+import { EXISTING_NETWORK, EXISTING_SUBNETS, fixtures, Subnet } from "../../offline/fixtures";
+import { ARGS_FILE, generatedProjectFile, generatedReadme, memberDocs } from "../../scripts/docs";
+import { attempt, T } from "../graph";
 
-async function runStack(config: Record<string, string>, invokes = DEFAULT_INVOKES) {
-  pulumi.runtime.setAllConfig(config);
-  try {
-    const { mocks, result } = await runProgram(program, { invokes, stack: "test" });
-    return { mocks, outputs: result, error: undefined as Error | undefined };
-  } catch (error) {
-    return { mocks: (error as { mocks: RecordingMocks }).mocks, outputs: undefined, error: error as Error };
-  }
+async function runStack(config: Record<string, string>, subnets?: Record<string, Subnet>) {
+  const { graph, error } = await attempt(program, { config, fixtures: fixtures({ subnets }) });
+  return { graph, error };
+}
+async function outputsOf(config: Record<string, string>) {
+  let outputs: Record<string, pulumi.Output<unknown>> = {};
+  await attempt(async () => (outputs = await program()), { config });
+  return outputs;
 }
 
 const withConfig = (stack: string, overrides: Record<string, string>) => ({ ...stackConfig(stack), ...overrides });
 const key = (k: string) => `aspnet-webfarm:${k}`;
+const byo = {
+  [key("vpcId")]: EXISTING_NETWORK.vpcId,
+  [key("publicSubnetIds")]: JSON.stringify(EXISTING_NETWORK.publicSubnetIds),
+  [key("privateSubnetIds")]: JSON.stringify(EXISTING_NETWORK.privateSubnetIds),
+};
 
 describe("stack program", () => {
   test("dev: two small nodes over two AZs, one NAT gateway, HTTP only", async () => {
-    const { mocks, error } = await runStack(stackConfig("dev"));
+    const { graph, error } = await runStack(stackConfig("dev"));
     expect(error).toBeUndefined();
-    const nodes = mocks.ofType(T.instance).filter((i) => i.inputs.tags[ROLE_TAG] === "web-node");
+    const nodes = graph.ofType(T.instance).filter((i) => i.inputs.tags[ROLE_TAG] === "web-node");
     expect(nodes.map((n) => n.inputs.instanceType)).toEqual(["t3.medium", "t3.medium"]);
-    expect(mocks.ofType(T.nat)).toHaveLength(1);
-    expect(mocks.ofType(T.listener).map((l) => l.inputs.port)).toEqual([80]);
+    expect(graph.count(T.nat)).toBe(1);
+    expect(graph.ofType(T.listener).map((l) => l.inputs.port)).toEqual([80]);
     expect(nodes[0].inputs.tags).toMatchObject({ env: "dev", app: "shop" });
   });
 
   test("prod: four nodes over three AZs, NAT per AZ, HTTPS, protected state server", async () => {
-    const { mocks, error } = await runStack(stackConfig("prod"));
+    const { graph, error } = await runStack(stackConfig("prod"));
     expect(error).toBeUndefined();
-    const nodes = mocks.ofType(T.instance).filter((i) => i.inputs.tags[ROLE_TAG] === "web-node");
+    const nodes = graph.webNodes();
     expect(nodes).toHaveLength(4);
     expect(new Set(nodes.map((n) => n.inputs.subnetId)).size).toBe(3);
-    expect(mocks.ofType(T.nat)).toHaveLength(3);
-    expect(mocks.ofType(T.listener).map((l) => l.inputs.port).sort()).toEqual([443, 80]);
-    expect(mocks.named("shop-prod-state", T.instance).options.protect).toBe(true);
+    expect(graph.count(T.nat)).toBe(3);
+    expect(graph.ofType(T.listener).map((l) => l.inputs.port).sort()).toEqual([443, 80]);
+    expect(graph.stateServer().options.protect).toBe(true);
   });
 
   test("exports the farm's outputs, the fragment as a secret", async () => {
-    const { outputs } = await runStack(stackConfig("dev"));
-    expect(Object.keys(outputs!)).toEqual(expect.arrayContaining(["url", "loadBalancerDnsName", "stateServerAddress", "webNodeIds", "webConfigFragment"]));
-    expect(await pulumi.isSecret(outputs!.webConfigFragment)).toBe(true);
+    const outputs = await outputsOf(stackConfig("dev"));
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(["url", "loadBalancerDnsName", "loadBalancerZoneId", "stateServerAddress", "webNodeIds", "webConfigFragment", "nodeRoleArn"]));
+    expect(await pulumi.isSecret(outputs.webConfigFragment)).toBe(true);
   });
 
   test("a broken config lists every problem at once and registers nothing", async () => {
-    const { mocks, error } = await runStack(withConfig("dev", {
+    const { graph, error } = await runStack(withConfig("dev", {
       [key("nodeCount")]: "two",
       [key("natPerAz")]: "yes",
       [key("vpcCidr")]: "8.8.0.0/16",
@@ -63,53 +70,68 @@ describe("stack program", () => {
     const paths = (error as pulumi.InputPropertiesError).errors.map((e) => e.propertyPath).sort();
     expect(paths).toEqual(["allowedCidrs", "natPerAz", "nodeCnt", "nodeCount", "statePort", "vpcCidr"]);
     expect(error!.message).toContain("nodeCount: must be a number; got \"two\"");
-    expect(mocks.resources).toEqual([]);
+    expect(graph.resources).toEqual([]);
   });
 
   test("azCount above what the region offers is reported with the region's AZs", async () => {
-    const { mocks, error } = await runStack(withConfig("dev", { [key("azCount")]: "4" }));
-    expect(error!.message).toContain(`azCount: is 4 but region eu-west-1 offers 3 AZs (${TEST_AZS.join(", ")})`);
-    expect(mocks.resources).toEqual([]);
+    const { graph, error } = await runStack(withConfig("dev", { [key("azCount")]: "4" }));
+    expect(error!.message).toContain("azCount: is 4 but region eu-west-1 offers 3 AZs (eu-west-1a, eu-west-1b, eu-west-1c)");
+    expect(graph.resources).toEqual([]);
   });
 
   test("bring your own network: project defaults do not get in the way, own-network settings do", async () => {
-    const byo = {
-      [key("vpcId")]: "vpc-0e00000000000000e",
-      [key("publicSubnetIds")]: JSON.stringify(["subnet-0a00000000000000a", "subnet-0b00000000000000b"]),
-      [key("privateSubnetIds")]: JSON.stringify(["subnet-0c00000000000000c", "subnet-0d00000000000000d"]),
-    };
     const good = await runStack({ ...projectDefaults(), ...byo });
     expect(good.error).toBeUndefined();
-    expect(good.mocks.ofType(T.vpc)).toHaveLength(0);
-    expect(good.mocks.ofType(T.instance)).toHaveLength(3);
+    expect(good.graph.count(T.vpc)).toBe(0);
+    expect(good.graph.count(T.instance)).toBe(3);
 
     const mixed = await runStack({ ...projectDefaults(), ...byo, [key("vpcCidr")]: "10.20.0.0/16" });
     expect(mixed.error?.message).toContain("vpcCidr: applies only to the farm's own network");
-    expect(mixed.mocks.resources).toEqual([]);
+    expect(mixed.graph.resources).toEqual([]);
   });
 
   test("bring your own network: subnets whose AZs do not match are reported, nothing registered", async () => {
-    const byo = {
-      [key("vpcId")]: "vpc-0e00000000000000e",
-      [key("publicSubnetIds")]: JSON.stringify(["subnet-0a00000000000000a", "subnet-0b00000000000000b"]),
-      [key("privateSubnetIds")]: JSON.stringify(["subnet-0c00000000000000c", "subnet-0d00000000000000d"]),
-    };
     const skewed: typeof EXISTING_SUBNETS = { ...EXISTING_SUBNETS, "subnet-0d00000000000000d": { ...EXISTING_SUBNETS["subnet-0d00000000000000d"], availabilityZone: "eu-west-1c" } };
-    const invokes = { ...DEFAULT_INVOKES, "aws:ec2/getSubnet:getSubnet": (i: Record<string, any>) => ({ id: i.id, ...skewed[i.id] }) };
-    const bad = await runStack({ ...projectDefaults(), ...byo }, invokes);
+    const bad = await runStack({ ...projectDefaults(), ...byo }, skewed);
     expect(bad.error?.message).toContain("privateSubnetIds: cover AZs eu-west-1a, eu-west-1c but publicSubnetIds cover eu-west-1a, eu-west-1b");
-    expect(bad.mocks.resources).toEqual([]);
+    expect(bad.graph.resources).toEqual([]);
   });
 });
 
 describe("config declarations", () => {
-  const project = YAML.parse(readFileSync(`${REPO_ROOT}/Pulumi.yaml`, "utf8"));
-
-  test("Pulumi.yaml declares every key the program reads, with type, description and default", () => {
-    expect(project.config).toEqual(JSON.parse(JSON.stringify(CONFIG)));
-    for (const decl of Object.values(project.config) as Record<string, unknown>[]) {
+  test("Pulumi.yaml's config section is the one generated from the argument schema and its doc comments", () => {
+    const current = readFileSync(`${REPO_ROOT}/Pulumi.yaml`, "utf8");
+    expect(current).toBe(generatedProjectFile(current));
+    for (const decl of Object.values(YAML.parse(current).config) as Record<string, unknown>[]) {
       expect(Object.keys(decl)).toEqual(expect.arrayContaining(["type", "description", "default"]));
     }
+  });
+
+  test("the README's config table is the one generated", () => {
+    const readme = readFileSync(`${REPO_ROOT}/README.md`, "utf8");
+    expect(readme).toBe(generatedReadme(readme));
+  });
+
+  test("every argument has a doc comment, and its @default states the schema's default", () => {
+    const docs = memberDocs(ARGS_FILE, "WebFarmArgs");
+    expect(Object.keys(docs).sort()).toEqual(Object.keys(argsSchema.shape).sort());
+    for (const [name, schema] of Object.entries(argsSchema.shape)) {
+      const doc = docs[name];
+      expect({ name, described: doc.description.length > 10 }).toEqual({ name, described: true });
+      const def = (schema as unknown as { _zod: { def: { type: string; defaultValue?: unknown } } })._zod.def;
+      if (name === "nodeCount") continue; // required: no default
+      expect({ name, hasDefaultTag: doc.defaultTag !== undefined }).toEqual({ name, hasDefaultTag: true });
+      if (def.type === "default") expect({ name, tag: doc.defaultTag }).toEqual({ name, tag: JSON.stringify(def.defaultValue) });
+    }
+  });
+
+  test("every config key is an argument (or the farm's name), typed as the schema says", () => {
+    const args = Object.keys(argsSchema.shape).filter((k) => !(NOT_CONFIGURABLE as readonly string[]).includes(k));
+    expect(Object.keys(CONFIG).sort()).toEqual(["farmName", ...args].sort());
+    expect(CONFIG.nodeCount).toEqual({ type: "integer", default: CONFIG_DEFAULTS.nodeCount });
+    expect(configShapeOf(argsSchema.shape.allowedCidrs)).toEqual({ type: "array", default: ["0.0.0.0/0"] });
+    expect(configShapeOf(argsSchema.shape.certificateArn)).toEqual({ type: "string", default: "" });
+    expect(configShapeOf(argsSchema.shape.protectStateServer)).toEqual({ type: "boolean", default: false });
   });
 
   test("the stack files set only declared keys", () => {
@@ -118,17 +140,4 @@ describe("config declarations", () => {
       for (const k of keys.filter((k) => k.startsWith("aspnet-webfarm:"))) expect(Object.keys(CONFIG)).toContain(k.split(":")[1]);
     }
   });
-
-  test("the README's config table lists every key", () => {
-    const readme = readFileSync(`${REPO_ROOT}/README.md`, "utf8");
-    for (const k of Object.keys(CONFIG)) expect(readme).toContain(`| \`${k}\``);
-  });
-});
-
-test("the program uses the kit only through its public entry point (components/index.ts)", () => {
-  for (const file of readdirSync(`${REPO_ROOT}/infra`).filter((f) => f.endsWith(".ts"))) {
-    const source = readFileSync(`${REPO_ROOT}/infra/${file}`, "utf8");
-    const kitImports = [...source.matchAll(/from "([^"]*components[^"]*)"/g)].map((m) => m[1]);
-    for (const specifier of kitImports) expect({ file, specifier }).toEqual({ file, specifier: "../components" });
-  }
 });

@@ -3,11 +3,10 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import { REPO_ROOT, stackConfig } from "../../infra/stackFile";
-import { diffPlans, Plan, planJson, renderPlan, renderPlanFromConfig, SECRET, summaryText } from "../../offline/plan";
+import { diffPlans, Plan, planJson, renderPlan, renderPlanFromConfig, scriptText, SECRET, summaryText } from "../../offline/plan";
 
 const key = (k: string) => `aspnet-webfarm:${k}`;
 const devWith = (overrides: Record<string, string>) => renderPlanFromConfig("dev", { ...stackConfig("dev"), ...overrides });
-const names = (plan: Plan) => plan.resources.map((r) => `${r.type}::${r.name}`);
 
 let dev: Plan;
 beforeAll(async () => { dev = await renderPlan("dev"); });
@@ -17,14 +16,21 @@ describe("offline plan", () => {
     expect(planJson(await renderPlan("dev"))).toBe(planJson(dev));
   });
 
-  test.each(["dev", "prod"])("the committed plans/%s.json and .md are what the program renders now", async (stack) => {
+  // The committed plans pin every logical name, type and input: a rename shows up in review.
+  test.each(["dev", "prod"])("the committed plans/%s.json, .md and scripts are what the program renders now", async (stack) => {
     const plan = stack === "dev" ? dev : await renderPlan(stack);
     expect(readFileSync(join(REPO_ROOT, "plans", `${stack}.json`), "utf8")).toBe(planJson(plan));
     expect(readFileSync(join(REPO_ROOT, "plans", `${stack}.md`), "utf8")).toBe(summaryText(plan));
+    for (const [file, text] of Object.entries(plan.scripts)) {
+      expect({ file, text: readFileSync(join(REPO_ROOT, "plans", stack, file), "utf8") }).toEqual({ file, text });
+    }
   });
 
-  test("logical names and types of the dev stack are pinned (a rename shows up in review)", () => {
-    expect(names(dev)).toMatchSnapshot();
+  test("each generated script is stored once, however many instances run it", () => {
+    expect(Object.keys(dev.scripts).sort()).toEqual(["state-server.ps1", "web-node.ps1"]);
+    const refs = dev.resources.filter((r) => r.type === "aws:ec2/instance:Instance").map((r) => r.inputs.userData);
+    expect(new Set(refs).size).toBe(2);
+    for (const ref of refs) expect(scriptText(dev, ref)).toMatch(/^<powershell>/);
   });
 
   test("secrets are shown as [secret] and no key material reaches the plan file", () => {
@@ -38,7 +44,7 @@ describe("offline plan", () => {
     const node = dev.resources.find((r) => r.name === "shop-dev-web-0" && r.type === "aws:ec2/instance:Instance")!;
     expect(node.parent).toBe("shop-dev-web");
     expect(node.inputs).toMatchObject({ associatePublicIpAddress: false, subnetId: "Subnet.shop-dev-net-private-0" });
-    expect(String(node.inputs.userData)).toContain("tcpip=state.shop-dev.internal:42424");
+    expect(scriptText(dev, node.inputs.userData)).toContain("tcpip=state.shop-dev.internal:42424");
   });
 
   test("the summary says who may reach what, and what each node does at boot", () => {

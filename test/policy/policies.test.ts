@@ -7,12 +7,10 @@ import {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import * as pulumi from "@pulumi/pulumi";
 import { program } from "../../infra/program";
 import { stackConfig } from "../../infra/stackFile";
-import { RecordedResource } from "../../offline/engine";
+import { RecordedResource, runProgram } from "../../offline/engine";
 import * as p from "../../policy/policies";
-import { runProgram } from "../mocks";
 
 const urn = (type: string, name: string) => `urn:pulumi:test::aspnet-webfarm::${type}::${name}`;
 const options = { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] };
@@ -188,20 +186,24 @@ function asPolicyResources(recorded: RecordedResource[]): PolicyResource[] {
     }
     // ARN references (target groups, load balancers) resolve through the mock's computed state.
     for (const [prop, value] of Object.entries(r.inputs)) {
-      const owner = recorded.find((o) => o !== r && typeof value === "string" && value.startsWith("arn:") && o.state.arn === value);
+      const owner = recorded.find((o) => o !== r && typeof value === "string" && o.state.arn === value);
       if (owner) pr.propertyDependencies[prop] = [policyResources.get(owner)!];
     }
   }
   return [...policyResources.values()];
 }
 
+const stacks: Record<string, PolicyResource[]> = {};
+beforeAll(async () => {
+  for (const stack of ["dev", "prod"]) {
+    const { mocks } = await runProgram(program, { stack, config: stackConfig(stack) });
+    stacks[stack] = asPolicyResources(mocks.resources);
+  }
+});
+
 describe.each(["dev", "prod"])("the kit's own %s stack", (stackName) => {
   let resources: PolicyResource[];
-  beforeAll(async () => {
-    pulumi.runtime.setAllConfig(stackConfig(stackName));
-    const { mocks } = await runProgram(program, { stack: stackName });
-    resources = asPolicyResources(mocks.resources);
-  });
+  beforeAll(() => (resources = stacks[stackName]));
 
   test("passes every mandatory policy", () => {
     const violations: string[] = [];
@@ -223,13 +225,7 @@ describe.each(["dev", "prod"])("the kit's own %s stack", (stackName) => {
   });
 });
 
-test("advisory: dev (HTTP only) is told to add HTTPS, prod is not", async () => {
-  const advice: Record<string, string[]> = {};
-  for (const stackName of ["dev", "prod"]) {
-    pulumi.runtime.setAllConfig(stackConfig(stackName));
-    const { mocks } = await runProgram(program, { stack: stackName });
-    advice[stackName] = checkStack(p.httpsOnPublicLoadBalancer, asPolicyResources(mocks.resources));
-  }
-  expect(advice.dev).toHaveLength(1);
-  expect(advice.prod).toEqual([]);
+test("advisory: dev (HTTP only) is told to add HTTPS, prod is not", () => {
+  expect(checkStack(p.httpsOnPublicLoadBalancer, stacks.dev)).toHaveLength(1);
+  expect(checkStack(p.httpsOnPublicLoadBalancer, stacks.prod)).toEqual([]);
 });
