@@ -12,49 +12,108 @@ export default tseslint.config(
     rules: {
       // Mock inputs and policy props are untyped data; `any` there is honest.
       "@typescript-eslint/no-explicit-any": "off",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
+      ],
       "@typescript-eslint/no-namespace": "off",
     },
   },
   {
     files: ["infra/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", {
-        patterns: [{ group: ["../components/*", "**/components/**"], message: "The stack program uses the kit through its public entry point: import from \"../components\"." }],
-      }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["../components/*", "**/components/**"],
+              message: 'The stack program uses the kit through its public entry point: import from "../components".',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ["examples/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", {
-        patterns: [{ group: ["../*", "../../*"], message: "An example uses the kit as a user's program does: import from \"aspnet-webfarm\"." }],
-      }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["../*", "../../*"],
+              message: 'An example uses the kit as a user\'s program does: import from "aspnet-webfarm".',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ["components/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", {
-        paths: [{ name: "@pulumi/aws", message: "Import the AWS service module (\"@pulumi/aws/ec2\"): the package root loads every service's types." }],
-        patterns: [{ group: ["../infra/*", "../offline/*", "../test/*", "../local/*", "../bench/*", "../policy/*", "../scripts/*", "../../*"], message: "The library depends on nothing outside components/." }],
-      }],
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            {
+              name: "@pulumi/aws",
+              message:
+                'Import the AWS service module ("@pulumi/aws/ec2"): the package root loads every service\'s types.',
+            },
+          ],
+          patterns: [
+            {
+              group: [
+                "../infra/*",
+                "../offline/*",
+                "../test/*",
+                "../local/*",
+                "../bench/*",
+                "../policy/*",
+                "../scripts/*",
+                "../../*",
+              ],
+              message: "The library depends on nothing outside components/.",
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ["components/windows/**/*.ts", "components/cidr.ts", "components/rules.ts"],
     rules: {
-      "no-restricted-imports": ["error", {
-        patterns: [
-          { group: ["@pulumi/*"], message: "Pure generators know nothing of Pulumi: take plain values, return text." },
-          { group: ["../*", "!../rules", "!../cidr"], message: "Pure generators use only the shared rules and CIDR math." },
-        ],
-      }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["@pulumi/*"],
+              message: "Pure generators know nothing of Pulumi: take plain values, return text.",
+            },
+            {
+              group: ["../*", "!../rules", "!../cidr"],
+              message: "Pure generators use only the shared rules and CIDR math.",
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ["**/*.js", "**/*.mjs"],
-    languageOptions: { globals: { require: "readonly", module: "writable", __dirname: "readonly", process: "readonly", console: "readonly" } },
+    languageOptions: {
+      globals: {
+        require: "readonly",
+        module: "writable",
+        __dirname: "readonly",
+        process: "readonly",
+        console: "readonly",
+      },
+    },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
 );

@@ -58,13 +58,19 @@ export interface Timeline {
 /** The resources whose ids or computed outputs appear in r's inputs: what it had to wait for. */
 export function dependenciesOf(r: RecordedResource, all: RecordedResource[]): RecordedResource[] {
   const text = JSON.stringify(r.inputs);
-  return all.filter((o) => o !== r && o.finishedAt !== undefined && (
-    (o.id && text.includes(`"${o.id}"`)) ||
-    Object.entries(o.state).some(([k, v]) => k !== "name" && typeof v === "string" && v.length > 6 && !(k in o.inputs) && text.includes(v))
-  ));
+  return all.filter(
+    (o) =>
+      o !== r &&
+      o.finishedAt !== undefined &&
+      ((o.id && text.includes(`"${o.id}"`)) ||
+        Object.entries(o.state).some(
+          ([k, v]) => k !== "name" && typeof v === "string" && v.length > 6 && !(k in o.inputs) && text.includes(v),
+        )),
+  );
 }
 
-const firstStart = (resources: RecordedResource[]) => Math.min(...resources.filter((r) => r.startedAt !== undefined).map((r) => r.startedAt!));
+const firstStart = (resources: RecordedResource[]) =>
+  Math.min(...resources.filter((r) => r.startedAt !== undefined).map((r) => r.startedAt!));
 
 export function criticalChain(resources: RecordedResource[]): Timeline {
   const t0 = firstStart(resources);
@@ -72,12 +78,18 @@ export function criticalChain(resources: RecordedResource[]): Timeline {
   const timed = resources.filter((r) => r.finishedAt !== undefined);
   const last = timed.reduce((a, b) => (b.finishedAt! > a.finishedAt! ? b : a));
   const chain: Timeline["chain"] = [];
-  for (let r: RecordedResource | undefined = last; r; ) {
-    chain.unshift({ resource: `${r.type.split(":").pop()} ${r.name}`, startSeconds: at(r.startedAt!), endSeconds: at(r.finishedAt!) });
+  for (let r: RecordedResource | undefined = last; r;) {
+    chain.unshift({
+      resource: `${r.type.split(":").pop()} ${r.name}`,
+      startSeconds: at(r.startedAt!),
+      endSeconds: at(r.finishedAt!),
+    });
     const deps = dependenciesOf(r, timed);
     r = deps.length ? deps.reduce((a, b) => (b.finishedAt! > a.finishedAt! ? b : a)) : undefined;
   }
-  const inService = timed.filter((r) => r.type === "aws:lb/targetGroupAttachment:TargetGroupAttachment" || r.type === "aws:autoscaling/group:Group");
+  const inService = timed.filter(
+    (r) => r.type === "aws:lb/targetGroupAttachment:TargetGroupAttachment" || r.type === "aws:autoscaling/group:Group",
+  );
   return {
     totalSeconds: at(last.finishedAt!),
     nodesInServiceSeconds: Math.max(...inService.map((r) => at(r.finishedAt!))),
@@ -120,8 +132,11 @@ export function withNodesWaitingForStateServer(t: Timeline): { totalSeconds: num
   const at = (ms: number) => (ms - t0) / MS_PER_SECOND;
   const state = t.resources.find((r) => r.type === "aws:ec2/instance:Instance" && r.name.endsWith("-state"));
   const nodes = t.resources.filter((r) => r.type === "aws:ec2/instance:Instance" && /-web-\d+$/.test(r.name));
-  if (!state || nodes.length === 0) return { totalSeconds: t.totalSeconds, nodesInServiceSeconds: t.nodesInServiceSeconds };
+  if (!state || nodes.length === 0)
+    return { totalSeconds: t.totalSeconds, nodesInServiceSeconds: t.nodesInServiceSeconds };
   const nodeCreate = CREATION_SECONDS["aws:ec2/instance:Instance"];
-  const inService = Math.max(...nodes.map((n) => Math.max(at(n.startedAt!), at(state.finishedAt!)) + nodeCreate + DEFAULT_SECONDS));
+  const inService = Math.max(
+    ...nodes.map((n) => Math.max(at(n.startedAt!), at(state.finishedAt!)) + nodeCreate + DEFAULT_SECONDS),
+  );
   return { totalSeconds: Math.max(t.totalSeconds, inService), nodesInServiceSeconds: inService };
 }

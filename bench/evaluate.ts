@@ -9,15 +9,25 @@ import { planFixtures } from "../offline/plan";
 
 async function once(nodes: number | undefined): Promise<{ ms: number; resources: number }> {
   const started = performance.now();
-  const { mocks } = await runProgram(() => {
-    if (nodes === undefined) new ec2.Vpc("minimal", { cidrBlock: "10.0.0.0/16" });
-    else new WebFarm("bench", { nodeCount: nodes, availabilityZones: ["eu-west-1a", "eu-west-1b"] });
-  }, { stack: "bench", fixtures: planFixtures("eu-west-1") });
+  const { mocks } = await runProgram(
+    () => {
+      if (nodes === undefined) new ec2.Vpc("minimal", { cidrBlock: "10.0.0.0/16" });
+      else new WebFarm("bench", { nodeCount: nodes, availabilityZones: ["eu-west-1a", "eu-west-1b"] });
+    },
+    { stack: "bench", fixtures: planFixtures("eu-west-1") },
+  );
   return { ms: performance.now() - started, resources: mocks.resources.length };
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { nodes: { type: "string" }, minimal: { type: "boolean" }, warmup: { type: "string" }, reps: { type: "string" } } });
+  const { values } = parseArgs({
+    options: {
+      nodes: { type: "string" },
+      minimal: { type: "boolean" },
+      warmup: { type: "string" },
+      reps: { type: "string" },
+    },
+  });
   const nodes = values.minimal ? undefined : Number(values.nodes);
   for (let i = 0; i < Number(values.warmup ?? 2); i++) await once(nodes);
   const samples: number[] = [];
@@ -28,9 +38,23 @@ async function main() {
     resources = run.resources;
   }
   const sorted = [...samples].sort((a, b) => a - b);
-  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  const median =
+    sorted.length % 2
+      ? sorted[(sorted.length - 1) / 2]
+      : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
   // maxRSS is in kilobytes: the process's peak, warm-up included.
-  console.log(JSON.stringify({ nodes: nodes ?? null, medianMs: median, samplesMs: samples, resources, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+  console.log(
+    JSON.stringify({
+      nodes: nodes ?? null,
+      medianMs: median,
+      samplesMs: samples,
+      resources,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+    }),
+  );
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

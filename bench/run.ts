@@ -7,29 +7,51 @@ import * as os from "os";
 import { join } from "path";
 import { CREATION_SECONDS, floorSeconds, modelDeployment, withNodesWaitingForStateServer } from "./deploy";
 
-interface Cell { nodes: number | null; medianMs: number; samplesMs: number[]; resources: number; peakRssMb: number }
+interface Cell {
+  nodes: number | null;
+  medianMs: number;
+  samplesMs: number[];
+  resources: number;
+  peakRssMb: number;
+}
 
 function evaluate(args: string[]): Cell {
-  const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", join(__dirname, "evaluate.ts"), ...args], { encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" } });
+  const out = execFileSync(
+    process.execPath,
+    ["-r", "ts-node/register/transpile-only", join(__dirname, "evaluate.ts"), ...args],
+    { encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1" } },
+  );
   return JSON.parse(out.trim().split("\n").pop()!);
 }
 
 /** Least-squares line through (x, y), with R². */
 function fit(points: [number, number][]) {
-  const n = points.length, mx = points.reduce((s, [x]) => s + x, 0) / n, my = points.reduce((s, [, y]) => s + y, 0) / n;
-  const slope = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  const n = points.length,
+    mx = points.reduce((s, [x]) => s + x, 0) / n,
+    my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const slope =
+    points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
   const intercept = my - slope * mx;
-  const ssRes = points.reduce((s, [x, y]) => s + (y - (intercept + slope * x)) ** 2, 0), ssTot = points.reduce((s, [, y]) => s + (y - my) ** 2, 0);
+  const ssRes = points.reduce((s, [x, y]) => s + (y - (intercept + slope * x)) ** 2, 0),
+    ssTot = points.reduce((s, [, y]) => s + (y - my) ** 2, 0);
   return { slope, intercept, r2: 1 - ssRes / ssTot };
 }
 
 async function main() {
-  const machine = { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    cores: os.cpus().length,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}\n`);
 
   console.log("1. Program evaluation under the offline engine (median of repetitions after warm-up)");
   const baseline = evaluate(["--minimal", "--warmup", "3", "--reps", "9"]);
-  const cells = [1, 10, 50, 200].map((n) => evaluate(["--nodes", String(n), "--warmup", n >= 200 ? "1" : "2", "--reps", n >= 200 ? "5" : "7"]));
+  const cells = [1, 10, 50, 200].map((n) =>
+    evaluate(["--nodes", String(n), "--warmup", n >= 200 ? "1" : "2", "--reps", n >= 200 ? "5" : "7"]),
+  );
   const rows = [baseline, ...cells].map((c) => ({
     program: c.nodes === null ? "one resource" : `farm, ${c.nodes} nodes`,
     resources: c.resources,
@@ -48,9 +70,13 @@ async function main() {
     msPerResource: Number(byResources.slope.toFixed(2)),
     linear: byNodes.r2 > 0.98,
   };
-  console.log(`growth: ${growth.msPerNode} ms per node on top of ${growth.fixedMs} ms (R² ${growth.r2}); ${growth.linear ? "linear" : "NOT linear"} in node count\n`);
+  console.log(
+    `growth: ${growth.msPerNode} ms per node on top of ${growth.fixedMs} ms (R² ${growth.r2}); ${growth.linear ? "linear" : "NOT linear"} in node count\n`,
+  );
 
-  console.log(`2. Deployment critical path (modeled: typical AWS creation times, see bench/deploy.ts; ${Object.keys(CREATION_SECONDS).length} types timed)`);
+  console.log(
+    `2. Deployment critical path (modeled: typical AWS creation times, see bench/deploy.ts; ${Object.keys(CREATION_SECONDS).length} types timed)`,
+  );
   const floor = floorSeconds();
   const deployments: Record<string, unknown> = {};
   for (const stack of ["dev", "prod"]) {
@@ -60,17 +86,38 @@ async function main() {
       modeledSeconds: Number(t.totalSeconds.toFixed(0)),
       floorSeconds: floor.seconds,
       nodesInServiceSeconds: Number(t.nodesInServiceSeconds.toFixed(0)),
-      before: { modeledSeconds: Number(before.totalSeconds.toFixed(0)), nodesInServiceSeconds: Number(before.nodesInServiceSeconds.toFixed(0)) },
-      criticalChain: t.chain.map((c) => ({ resource: c.resource, startSeconds: Number(c.startSeconds.toFixed(0)), endSeconds: Number(c.endSeconds.toFixed(0)) })),
+      before: {
+        modeledSeconds: Number(before.totalSeconds.toFixed(0)),
+        nodesInServiceSeconds: Number(before.nodesInServiceSeconds.toFixed(0)),
+      },
+      criticalChain: t.chain.map((c) => ({
+        resource: c.resource,
+        startSeconds: Number(c.startSeconds.toFixed(0)),
+        endSeconds: Number(c.endSeconds.toFixed(0)),
+      })),
     };
-    console.log(`${stack}: ${t.totalSeconds.toFixed(0)} s modeled (floor ${floor.seconds} s: ${floor.chain.join(" > ")}); last node in service at ${t.nodesInServiceSeconds.toFixed(0)} s`);
-    console.log(`  critical chain: ${t.chain.map((c) => `${c.resource} (${c.startSeconds.toFixed(0)}-${c.endSeconds.toFixed(0)} s)`).join(" > ")}`);
-    console.log(`  before (nodes waited for the state server's IP): ${before.totalSeconds.toFixed(0)} s total, last node in service at ${before.nodesInServiceSeconds.toFixed(0)} s`);
+    console.log(
+      `${stack}: ${t.totalSeconds.toFixed(0)} s modeled (floor ${floor.seconds} s: ${floor.chain.join(" > ")}); last node in service at ${t.nodesInServiceSeconds.toFixed(0)} s`,
+    );
+    console.log(
+      `  critical chain: ${t.chain.map((c) => `${c.resource} (${c.startSeconds.toFixed(0)}-${c.endSeconds.toFixed(0)} s)`).join(" > ")}`,
+    );
+    console.log(
+      `  before (nodes waited for the state server's IP): ${before.totalSeconds.toFixed(0)} s total, last node in service at ${before.nodesInServiceSeconds.toFixed(0)} s`,
+    );
   }
 
-  const results = { takenAt: new Date().toISOString(), machine, evaluation: { rows, growth }, deployment: { creationSeconds: CREATION_SECONDS, ...deployments } };
+  const results = {
+    takenAt: new Date().toISOString(),
+    machine,
+    evaluation: { rows, growth },
+    deployment: { creationSeconds: CREATION_SECONDS, ...deployments },
+  };
   writeFileSync(join(__dirname, "results.json"), JSON.stringify(results, null, 2) + "\n");
   console.log("\nwrote bench/results.json");
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -179,7 +179,8 @@ function input<T>(literal: z.ZodType<T>) {
     if (isInputObject(v)) return;
     const result = literal.safeParse(v);
     if (!result.success) {
-      for (const issue of result.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
+      for (const issue of result.error.issues)
+        ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
     }
   });
   LITERAL_OF.set(schema, literal);
@@ -189,7 +190,9 @@ function input<T>(literal: z.ZodType<T>) {
 export const LITERAL_OF = new WeakMap<z.ZodType, z.ZodType>();
 
 const vpcCidr = rules.cidr
-  .refine((v) => !parseIpv4Cidr(v) || isPrivateBlock(parseIpv4Cidr(v)!), { error: "must lie in private space (10/8, 172.16/12, 192.168/16)" })
+  .refine((v) => !parseIpv4Cidr(v) || isPrivateBlock(parseIpv4Cidr(v)!), {
+    error: "must lie in private space (10/8, 172.16/12, 192.168/16)",
+  })
   .refine((v) => (parseIpv4Cidr(v)?.prefix ?? 16) >= 16, { error: "AWS allows VPC prefixes /16 and smaller" })
   .refine((v) => (parseIpv4Cidr(v)?.prefix ?? 0) <= SMALLEST_VPC_PREFIX, {
     error: `is too small for the farm's subnets: use /16 to /${SMALLEST_VPC_PREFIX}`,
@@ -273,7 +276,14 @@ export interface ExistingNetwork {
 /** WebFarmArgs after validation, with every default filled in and the network's kind decided. */
 export type ResolvedWebFarmArgs = Omit<
   Parsed,
-  "vpcCidr" | "azCount" | "natPerAz" | "availabilityZones" | "vpcId" | "publicSubnetIds" | "privateSubnetIds" | "maxNodeCount"
+  | "vpcCidr"
+  | "azCount"
+  | "natPerAz"
+  | "availabilityZones"
+  | "vpcId"
+  | "publicSubnetIds"
+  | "privateSubnetIds"
+  | "maxNodeCount"
 > & { network: OwnNetwork | ExistingNetwork; maxNodeCount: number };
 
 /** Checks that need several fields at once. Runs on the raw input, so it reports alongside field errors. */
@@ -285,25 +295,42 @@ function crossFieldProblems(name: string, a: Record<string, unknown>): Problem[]
   if (byo.length > 0) {
     for (const k of byoKeys) {
       if (a[k] === undefined) {
-        problems.push({ propertyPath: k, reason: "is required when bringing your own network (vpcId, publicSubnetIds and privateSubnetIds go together)" });
+        problems.push({
+          propertyPath: k,
+          reason:
+            "is required when bringing your own network (vpcId, publicSubnetIds and privateSubnetIds go together)",
+        });
       }
     }
     for (const k of own) {
-      problems.push({ propertyPath: k, reason: "applies only to the farm's own network; it cannot be combined with vpcId/subnet ids" });
+      problems.push({
+        propertyPath: k,
+        reason: "applies only to the farm's own network; it cannot be combined with vpcId/subnet ids",
+      });
     }
     for (const k of ["publicSubnetIds", "privateSubnetIds"]) {
       const list = a[k];
       if (Array.isArray(list)) {
         if (list.length < 2) {
-          problems.push({ propertyPath: k, reason: "needs at least two subnets in different AZs (the load balancer requires two AZs)" });
+          problems.push({
+            propertyPath: k,
+            reason: "needs at least two subnets in different AZs (the load balancer requires two AZs)",
+          });
         }
         const literals = list.filter((v) => typeof v === "string");
-        if (new Set(literals).size !== literals.length) problems.push({ propertyPath: k, reason: "lists a subnet twice" });
+        if (new Set(literals).size !== literals.length)
+          problems.push({ propertyPath: k, reason: "lists a subnet twice" });
       }
     }
     const pub = a.publicSubnetIds;
     const priv = a.privateSubnetIds;
-    if (Array.isArray(pub) && Array.isArray(priv) && pub.length >= 2 && priv.length >= 2 && pub.length !== priv.length) {
+    if (
+      Array.isArray(pub) &&
+      Array.isArray(priv) &&
+      pub.length >= 2 &&
+      priv.length >= 2 &&
+      pub.length !== priv.length
+    ) {
       problems.push({
         propertyPath: "privateSubnetIds",
         reason: `has ${priv.length} subnets but publicSubnetIds has ${pub.length}: give one public and one private subnet per AZ`,
@@ -328,21 +355,29 @@ function azListProblems(a: Record<string, unknown>): Problem[] {
   if (!Array.isArray(zones)) return [];
   const problems: Problem[] = [];
   if (zones.length < azs) {
-    problems.push({ propertyPath: "azCount", reason: `is ${azs} but only ${zones.length} AZs are available (${zones.join(", ")})` });
+    problems.push({
+      propertyPath: "azCount",
+      reason: `is ${azs} but only ${zones.length} AZs are available (${zones.join(", ")})`,
+    });
   }
-  if (new Set(zones).size !== zones.length) problems.push({ propertyPath: "availabilityZones", reason: "lists an AZ twice" });
+  if (new Set(zones).size !== zones.length)
+    problems.push({ propertyPath: "availabilityZones", reason: "lists an AZ twice" });
   return problems;
 }
 
 export function farmNameProblems(name: string, propertyPath = "name"): Problem[] {
   if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(name)) {
-    return [{ propertyPath, reason: `"${name}" must be letters, digits and inner hyphens (it prefixes AWS resource names)` }];
+    return [
+      { propertyPath, reason: `"${name}" must be letters, digits and inner hyphens (it prefixes AWS resource names)` },
+    ];
   }
   if (name.length > MAX_FARM_NAME_LENGTH) {
-    return [{
-      propertyPath,
-      reason: `"${name}" is ${name.length} characters; at most ${MAX_FARM_NAME_LENGTH}, so the target group name (${name}${LONGEST_LB_CHILD_SUFFIX} plus Pulumi's ${PULUMI_SUFFIX_LENGTH}-character suffix) fits AWS's ${AWS_LB_NAME_LIMIT}`,
-    }];
+    return [
+      {
+        propertyPath,
+        reason: `"${name}" is ${name.length} characters; at most ${MAX_FARM_NAME_LENGTH}, so the target group name (${name}${LONGEST_LB_CHILD_SUFFIX} plus Pulumi's ${PULUMI_SUFFIX_LENGTH}-character suffix) fits AWS's ${AWS_LB_NAME_LIMIT}`,
+      },
+    ];
   }
   if (/^internal-/i.test(name)) {
     return [{ propertyPath, reason: "must not start with internal- (AWS reserves it for load balancer names)" }];
@@ -381,12 +416,23 @@ export function schemaProblems(schema: z.ZodType, value: unknown, what: string):
     if (issue.code === "invalid_key") {
       return [{ propertyPath: formatPath(path), reason: issue.issues[0]?.message ?? issue.message }];
     }
-    return [{ propertyPath: formatPath(path) || "args", reason: `${issue.message}; got ${describeArg(valueAt(value, path))}` }];
+    return [
+      {
+        propertyPath: formatPath(path) || "args",
+        reason: `${issue.message}; got ${describeArg(valueAt(value, path))}`,
+      },
+    ];
   });
 }
 
 /** The own-network arguments, as FarmNetwork takes them on its own (examples/two-farms). */
-export const networkSchema = argsSchema.pick({ vpcCidr: true, azCount: true, natPerAz: true, availabilityZones: true, tags: true });
+export const networkSchema = argsSchema.pick({
+  vpcCidr: true,
+  azCount: true,
+  natPerAz: true,
+  availabilityZones: true,
+  tags: true,
+});
 
 /** Every problem with a FarmNetwork's args (the same rules as WebFarm's own-network arguments). */
 export function networkArgProblems(args: unknown): Problem[] {
@@ -415,8 +461,17 @@ export function farmConfigError(subject: string, problems: Problem[]): pulumi.In
 export function validateWebFarmArgs(name: string, args: WebFarmArgs): ResolvedWebFarmArgs {
   const problems = webFarmArgProblems(name, args);
   if (problems.length > 0) throw farmConfigError(`WebFarm "${name}"`, problems);
-  const { vpcCidr, azCount, natPerAz, availabilityZones, vpcId, publicSubnetIds, privateSubnetIds, maxNodeCount, ...rest } =
-    argsSchema.parse(args);
+  const {
+    vpcCidr,
+    azCount,
+    natPerAz,
+    availabilityZones,
+    vpcId,
+    publicSubnetIds,
+    privateSubnetIds,
+    maxNodeCount,
+    ...rest
+  } = argsSchema.parse(args);
   const network: OwnNetwork | ExistingNetwork =
     vpcId !== undefined
       ? { kind: "existing", vpcId, publicSubnetIds: publicSubnetIds!, privateSubnetIds: privateSubnetIds! }
@@ -445,7 +500,8 @@ export const KNOWN_VALUE_RULES = {
 export function knownValueProblems(field: keyof typeof KNOWN_VALUE_RULES, value: unknown): Problem[] {
   return schemaProblems(KNOWN_VALUE_RULES[field], value, "WebFarm").map((p) => ({
     ...p,
-    propertyPath: p.propertyPath === "args" ? field : `${field}${p.propertyPath.startsWith("[") ? "" : "."}${p.propertyPath}`,
+    propertyPath:
+      p.propertyPath === "args" ? field : `${field}${p.propertyPath.startsWith("[") ? "" : "."}${p.propertyPath}`,
   }));
 }
 

@@ -36,10 +36,12 @@ export function isNetworkAddress(cidr: Ipv4Cidr): boolean {
 
 /** True when the whole block lies in RFC 1918 private space. */
 export function isPrivateBlock(cidr: Ipv4Cidr): boolean {
-  const privateRanges: [string, number][] = [["10.0.0.0", 8], ["172.16.0.0", 12], ["192.168.0.0", 16]];
-  return privateRanges.some(
-    ([net, bits]) => cidr.prefix >= bits && cidr.address.match(ipaddr.IPv4.parse(net), bits),
-  );
+  const privateRanges: [string, number][] = [
+    ["10.0.0.0", 8],
+    ["172.16.0.0", 12],
+    ["192.168.0.0", 16],
+  ];
+  return privateRanges.some(([net, bits]) => cidr.prefix >= bits && cidr.address.match(ipaddr.IPv4.parse(net), bits));
 }
 
 export function formatCidr(cidr: Ipv4Cidr): string {

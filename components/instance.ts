@@ -24,27 +24,27 @@ export interface FarmInstanceArgs {
 export const METADATA_OPTIONS = { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 };
 export const ROOT_DEVICE_NAME = "/dev/sda1";
 
-export function farmInstance(
-  name: string,
-  args: FarmInstanceArgs,
-  opts: pulumi.CustomResourceOptions,
-): ec2.Instance {
-  return new ec2.Instance(name, {
-    ami: args.image.imageId,
-    instanceType: args.instanceType,
-    subnetId: args.subnetId,
-    vpcSecurityGroupIds: args.securityGroupIds,
-    associatePublicIpAddress: false,
-    iamInstanceProfile: args.instanceProfile,
-    metadataOptions: METADATA_OPTIONS,
-    rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: ROOT_VOLUME_GB, deleteOnTermination: true },
-    userData: args.userData,
-    userDataReplaceOnChange: true,
-    // Simplified automatic recovery: after a host failure the instance restarts on new hardware
-    // with the same id, private IP and volumes.
-    maintenanceOptions: { autoRecovery: "default" },
-    disableApiTermination: args.terminationProtection ?? false,
-    tags: nameTags(args.tags, name, args.role),
-    volumeTags: nameTags(args.tags, name, args.role),
-  }, pulumi.mergeOptions(opts, imageOptions(args.image)));
+export function farmInstance(name: string, args: FarmInstanceArgs, opts: pulumi.CustomResourceOptions): ec2.Instance {
+  return new ec2.Instance(
+    name,
+    {
+      ami: args.image.imageId,
+      instanceType: args.instanceType,
+      subnetId: args.subnetId,
+      vpcSecurityGroupIds: args.securityGroupIds,
+      associatePublicIpAddress: false,
+      iamInstanceProfile: args.instanceProfile,
+      metadataOptions: METADATA_OPTIONS,
+      rootBlockDevice: { encrypted: true, volumeType: "gp3", volumeSize: ROOT_VOLUME_GB, deleteOnTermination: true },
+      userData: args.userData,
+      userDataReplaceOnChange: true,
+      // Simplified automatic recovery: after a host failure the instance restarts on new hardware
+      // with the same id, private IP and volumes.
+      maintenanceOptions: { autoRecovery: "default" },
+      disableApiTermination: args.terminationProtection ?? false,
+      tags: nameTags(args.tags, name, args.role),
+      volumeTags: nameTags(args.tags, name, args.role),
+    },
+    pulumi.mergeOptions(opts, imageOptions(args.image)),
+  );
 }

@@ -54,149 +54,244 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
 
     this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm load balancer", args.tags, parent);
     // Port 80 stays open with HTTPS too: it only answers with a redirect to 443.
-    const ports: [number, string][] = https ? [[WEB_PORT, "HTTP"], [HTTPS_PORT, "HTTPS"]] : [[WEB_PORT, "HTTP"]];
+    const ports: [number, string][] = https
+      ? [
+          [WEB_PORT, "HTTP"],
+          [HTTPS_PORT, "HTTPS"],
+        ]
+      : [[WEB_PORT, "HTTP"]];
     const cidrs = args.allowedCidrs;
     if (Array.isArray(cidrs) && cidrs.every((c): c is string => typeof c === "string")) {
-      for (const [port, what] of ports) allowFromCidrs(`${name}-${what.toLowerCase()}`, this.securityGroup, port, cidrs, what, args.tags, parent);
+      for (const [port, what] of ports)
+        allowFromCidrs(`${name}-${what.toLowerCase()}`, this.securityGroup, port, cidrs, what, args.tags, parent);
     } else {
       // Known only later: a rule per CIDR would need the list now, so the CIDRs go into a prefix
       // list whose entries change in place, and each port gets one rule naming it.
       const entries = pulumi.output(cidrs).apply((list) => [...new Set(list)].sort());
-      this.allowedPrefixList = new ec2.ManagedPrefixList(`${name}-allowed`, {
-        addressFamily: "IPv4",
-        maxEntries: entries.apply((list) => list.length),
-        entries: entries.apply((list) => list.map((cidr) => ({ cidr, description: "allowed to reach the farm's load balancer" }))),
-        tags: nameTags(args.tags, `${name}-allowed`),
-      }, parent);
+      this.allowedPrefixList = new ec2.ManagedPrefixList(
+        `${name}-allowed`,
+        {
+          addressFamily: "IPv4",
+          maxEntries: entries.apply((list) => list.length),
+          entries: entries.apply((list) =>
+            list.map((cidr) => ({ cidr, description: "allowed to reach the farm's load balancer" })),
+          ),
+          tags: nameTags(args.tags, `${name}-allowed`),
+        },
+        parent,
+      );
       for (const [port, what] of ports) {
-        allowFromPrefixList(`${name}-${what.toLowerCase()}-allowed`, this.securityGroup, port, this.allowedPrefixList.id, what, args.tags, parent);
+        allowFromPrefixList(
+          `${name}-${what.toLowerCase()}-allowed`,
+          this.securityGroup,
+          port,
+          this.allowedPrefixList.id,
+          what,
+          args.tags,
+          parent,
+        );
       }
     }
 
     const logs = args.accessLogs ? this.logBucket(name, args.tags) : undefined;
-    this.loadBalancer = new lb.LoadBalancer(name, {
-      loadBalancerType: "application",
-      internal: false,
-      subnets: args.publicSubnetIds,
-      securityGroups: [this.securityGroup.id],
-      dropInvalidHeaderFields: true,
-      enableDeletionProtection: args.deletionProtection,
-      accessLogs: logs ? { bucket: logs.bucket, prefix: name, enabled: true } : undefined,
-      tags: nameTags(args.tags, name),
-    }, { parent: this, dependsOn: logs ? [logs.policy] : [] });
-
-    this.targetGroup = new lb.TargetGroup(`${name}-tg`, {
-      vpcId: args.vpcId,
-      port: WEB_PORT,
-      protocol: "HTTP",
-      targetType: "instance",
-      // Sessions live in the state server, so connections can drain quickly on a rolling change.
-      deregistrationDelay: 30,
-      healthCheck: {
-        enabled: true,
-        protocol: "HTTP",
-        port: "traffic-port",
-        path: args.healthCheckPath,
-        matcher: "200",
-        ...HEALTH_CHECK,
+    this.loadBalancer = new lb.LoadBalancer(
+      name,
+      {
+        loadBalancerType: "application",
+        internal: false,
+        subnets: args.publicSubnetIds,
+        securityGroups: [this.securityGroup.id],
+        dropInvalidHeaderFields: true,
+        enableDeletionProtection: args.deletionProtection,
+        accessLogs: logs ? { bucket: logs.bucket, prefix: name, enabled: true } : undefined,
+        tags: nameTags(args.tags, name),
       },
-      // Off: not needed with StateServer, and leaving it off exposes a machineKey or site-id
-      // mismatch at once instead of hiding it behind one node per user.
-      stickiness: { type: "lb_cookie", enabled: false },
-      tags: nameTags(args.tags, `${name}-tg`),
-    }, parent);
+      { parent: this, dependsOn: logs ? [logs.policy] : [] },
+    );
+
+    this.targetGroup = new lb.TargetGroup(
+      `${name}-tg`,
+      {
+        vpcId: args.vpcId,
+        port: WEB_PORT,
+        protocol: "HTTP",
+        targetType: "instance",
+        // Sessions live in the state server, so connections can drain quickly on a rolling change.
+        deregistrationDelay: 30,
+        healthCheck: {
+          enabled: true,
+          protocol: "HTTP",
+          port: "traffic-port",
+          path: args.healthCheckPath,
+          matcher: "200",
+          ...HEALTH_CHECK,
+        },
+        // Off: not needed with StateServer, and leaving it off exposes a machineKey or site-id
+        // mismatch at once instead of hiding it behind one node per user.
+        stickiness: { type: "lb_cookie", enabled: false },
+        tags: nameTags(args.tags, `${name}-tg`),
+      },
+      parent,
+    );
 
     const forward = [{ type: "forward", targetGroupArn: this.targetGroup.arn }];
-    new lb.Listener(`${name}-http`, {
-      loadBalancerArn: this.loadBalancer.arn,
-      port: WEB_PORT,
-      protocol: "HTTP",
-      defaultActions: https
-        ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: String(HTTPS_PORT), statusCode: "HTTP_301" } }]
-        : forward,
-      tags: nameTags(args.tags, `${name}-http`),
-    }, parent);
-    if (https) {
-      new lb.Listener(`${name}-https`, {
+    new lb.Listener(
+      `${name}-http`,
+      {
         loadBalancerArn: this.loadBalancer.arn,
-        port: HTTPS_PORT,
-        protocol: "HTTPS",
-        sslPolicy: TLS_POLICY,
-        certificateArn: args.certificateArn,
-        defaultActions: forward,
-        tags: nameTags(args.tags, `${name}-https`),
-      }, parent);
+        port: WEB_PORT,
+        protocol: "HTTP",
+        defaultActions: https
+          ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: String(HTTPS_PORT), statusCode: "HTTP_301" } }]
+          : forward,
+        tags: nameTags(args.tags, `${name}-http`),
+      },
+      parent,
+    );
+    if (https) {
+      new lb.Listener(
+        `${name}-https`,
+        {
+          loadBalancerArn: this.loadBalancer.arn,
+          port: HTTPS_PORT,
+          protocol: "HTTPS",
+          sslPolicy: TLS_POLICY,
+          certificateArn: args.certificateArn,
+          defaultActions: forward,
+          tags: nameTags(args.tags, `${name}-https`),
+        },
+        parent,
+      );
     }
 
     this.alarms(name, args);
 
     this.dnsName = this.loadBalancer.dnsName;
     this.url = pulumi.interpolate`${https ? "https" : "http"}://${this.loadBalancer.dnsName}/`;
-    this.registerOutputs({ dnsName: this.dnsName, url: this.url, arn: this.loadBalancer.arn, targetGroupArn: this.targetGroup.arn });
+    this.registerOutputs({
+      dnsName: this.dnsName,
+      url: this.url,
+      arn: this.loadBalancer.arn,
+      targetGroupArn: this.targetGroup.arn,
+    });
   }
 
   /** A private, encrypted bucket the regional ELB log-delivery account may write to. */
   private logBucket(name: string, tags: Tags) {
-    const bucket = new s3.Bucket(`${name}-logs`, { forceDestroy: false, tags: nameTags(tags, `${name}-logs`) }, { parent: this });
-    new s3.BucketPublicAccessBlock(`${name}-logs`, {
-      bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
-    }, { parent: this });
+    const bucket = new s3.Bucket(
+      `${name}-logs`,
+      { forceDestroy: false, tags: nameTags(tags, `${name}-logs`) },
+      { parent: this },
+    );
+    new s3.BucketPublicAccessBlock(
+      `${name}-logs`,
+      {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
+      { parent: this },
+    );
     // ALB access logs support SSE-S3 only (not KMS).
-    new s3.BucketServerSideEncryptionConfiguration(`${name}-logs`, {
-      bucket: bucket.id,
-      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-    }, { parent: this });
+    new s3.BucketServerSideEncryptionConfiguration(
+      `${name}-logs`,
+      {
+        bucket: bucket.id,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+      },
+      { parent: this },
+    );
     const logDelivery = elb.getServiceAccountOutput({}, { parent: this });
     const account = getCallerIdentityOutput({}, { parent: this });
-    const policy = new s3.BucketPolicy(`${name}-logs`, {
-      bucket: bucket.id,
-      policy: pulumi.all([bucket.arn, logDelivery.arn, account.accountId]).apply(([arn, elbArn, accountId]) => JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          { Sid: "AlbAccessLogs", Effect: "Allow", Principal: { AWS: elbArn }, Action: "s3:PutObject", Resource: `${arn}/${name}/AWSLogs/${accountId}/*` },
-          { Sid: "TlsOnly", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [arn, `${arn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } },
-        ],
-      })),
-    }, { parent: this });
+    const policy = new s3.BucketPolicy(
+      `${name}-logs`,
+      {
+        bucket: bucket.id,
+        policy: pulumi.all([bucket.arn, logDelivery.arn, account.accountId]).apply(([arn, elbArn, accountId]) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "AlbAccessLogs",
+                Effect: "Allow",
+                Principal: { AWS: elbArn },
+                Action: "s3:PutObject",
+                Resource: `${arn}/${name}/AWSLogs/${accountId}/*`,
+              },
+              {
+                Sid: "TlsOnly",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:*",
+                Resource: [arn, `${arn}/*`],
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+              },
+            ],
+          }),
+        ),
+      },
+      { parent: this },
+    );
     return { bucket: bucket.bucket, policy };
   }
 
   private alarms(name: string, args: FarmLoadBalancerArgs) {
     const actions = args.alarmTopicArn ? [args.alarmTopicArn] : [];
-    new cloudwatch.MetricAlarm(`${name}-unhealthy-hosts`, {
-      alarmDescription: "aspnet-webfarm: a web node fails the load balancer's health check",
-      namespace: "AWS/ApplicationELB",
-      metricName: "UnHealthyHostCount",
-      dimensions: { LoadBalancer: this.loadBalancer.arnSuffix, TargetGroup: this.targetGroup.arnSuffix },
-      statistic: "Maximum",
-      period: 60,
-      evaluationPeriods: 2,
-      threshold: 0,
-      comparisonOperator: "GreaterThanThreshold",
-      treatMissingData: "notBreaching",
-      alarmActions: actions,
-      okActions: actions,
-      tags: nameTags(args.tags, `${name}-unhealthy-hosts`),
-    }, { parent: this });
+    new cloudwatch.MetricAlarm(
+      `${name}-unhealthy-hosts`,
+      {
+        alarmDescription: "aspnet-webfarm: a web node fails the load balancer's health check",
+        namespace: "AWS/ApplicationELB",
+        metricName: "UnHealthyHostCount",
+        dimensions: { LoadBalancer: this.loadBalancer.arnSuffix, TargetGroup: this.targetGroup.arnSuffix },
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 2,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: actions,
+        okActions: actions,
+        tags: nameTags(args.tags, `${name}-unhealthy-hosts`),
+      },
+      { parent: this },
+    );
     const metric = (id: string, metricName: string) => ({
       id,
-      metric: { namespace: "AWS/ApplicationELB", metricName, dimensions: { LoadBalancer: this.loadBalancer.arnSuffix }, period: 300, stat: "Sum" },
+      metric: {
+        namespace: "AWS/ApplicationELB",
+        metricName,
+        dimensions: { LoadBalancer: this.loadBalancer.arnSuffix },
+        period: 300,
+        stat: "Sum",
+      },
     });
-    new cloudwatch.MetricAlarm(`${name}-5xx-rate`, {
-      alarmDescription: `aspnet-webfarm: more than ${ERROR_RATE_PERCENT}% of requests end in a 5xx`,
-      metricQueries: [
-        metric("requests", "RequestCount"),
-        metric("target5xx", "HTTPCode_Target_5XX_Count"),
-        metric("elb5xx", "HTTPCode_ELB_5XX_Count"),
-        { id: "rate", expression: "100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests", label: "5xx percent", returnData: true },
-      ],
-      evaluationPeriods: 1,
-      threshold: ERROR_RATE_PERCENT,
-      comparisonOperator: "GreaterThanThreshold",
-      treatMissingData: "notBreaching",
-      alarmActions: actions,
-      okActions: actions,
-      tags: nameTags(args.tags, `${name}-5xx-rate`),
-    }, { parent: this });
+    new cloudwatch.MetricAlarm(
+      `${name}-5xx-rate`,
+      {
+        alarmDescription: `aspnet-webfarm: more than ${ERROR_RATE_PERCENT}% of requests end in a 5xx`,
+        metricQueries: [
+          metric("requests", "RequestCount"),
+          metric("target5xx", "HTTPCode_Target_5XX_Count"),
+          metric("elb5xx", "HTTPCode_ELB_5XX_Count"),
+          {
+            id: "rate",
+            expression: "100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests",
+            label: "5xx percent",
+            returnData: true,
+          },
+        ],
+        evaluationPeriods: 1,
+        threshold: ERROR_RATE_PERCENT,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: actions,
+        okActions: actions,
+        tags: nameTags(args.tags, `${name}-5xx-rate`),
+      },
+      { parent: this },
+    );
   }
 }

@@ -15,7 +15,10 @@ export interface MachineImage {
   pinned: boolean;
 }
 
-export function windowsServer2022(amiId: pulumi.Input<string> | undefined, opts: pulumi.InvokeOutputOptions): MachineImage {
+export function windowsServer2022(
+  amiId: pulumi.Input<string> | undefined,
+  opts: pulumi.InvokeOutputOptions,
+): MachineImage {
   if (amiId !== undefined) return { imageId: pulumi.output(amiId), pinned: true };
   const latest = ssm.getParameterOutput({ name: WINDOWS_2022_PARAMETER }, opts);
   return { imageId: latest.apply((p) => p.value), pinned: false };

@@ -35,37 +35,49 @@ export class MachineKey extends pulumi.ComponentResource {
     super("aspnet-webfarm:index:MachineKey", name, {}, opts);
     // Keepers: the bytes are regenerated only when the version or the algorithm changes.
     const keepers = { version: args.version, validation: args.validation };
-    const validationBytes = new random.RandomBytes(`${name}-validation`, {
-      length: validationKeyBytes(args.validation),
-      keepers,
-    }, { parent: this, additionalSecretOutputs: ["hex", "base64"] });
-    const decryptionBytes = new random.RandomBytes(`${name}-decryption`, {
-      length: DECRYPTION_KEY_BYTES,
-      keepers,
-    }, { parent: this, additionalSecretOutputs: ["hex", "base64"] });
+    const validationBytes = new random.RandomBytes(
+      `${name}-validation`,
+      {
+        length: validationKeyBytes(args.validation),
+        keepers,
+      },
+      { parent: this, additionalSecretOutputs: ["hex", "base64"] },
+    );
+    const decryptionBytes = new random.RandomBytes(
+      `${name}-decryption`,
+      {
+        length: DECRYPTION_KEY_BYTES,
+        keepers,
+      },
+      { parent: this, additionalSecretOutputs: ["hex", "base64"] },
+    );
 
     this.validation = args.validation;
     this.version = args.version;
     this.validationKey = pulumi.secret(validationBytes.hex.apply((h) => h.toUpperCase()));
     this.decryptionKey = pulumi.secret(decryptionBytes.hex.apply((h) => h.toUpperCase()));
 
-    const document = pulumi
-      .all([this.validationKey, this.decryptionKey])
-      .apply(([validationKey, decryptionKey]) => JSON.stringify({
+    const document = pulumi.all([this.validationKey, this.decryptionKey]).apply(([validationKey, decryptionKey]) =>
+      JSON.stringify({
         version: args.version,
         validation: args.validation,
         decryption: "AES",
         validationKey,
         decryptionKey,
-      } satisfies MachineKeyDocument));
+      } satisfies MachineKeyDocument),
+    );
 
-    const parameter = new ssm.Parameter(`${name}-parameter`, {
-      name: args.parameterName,
-      type: "SecureString",
-      description: "aspnet-webfarm machineKey (read by the web nodes at boot)",
-      value: pulumi.secret(document),
-      tags: nameTags(args.tags, `${name}-parameter`),
-    }, { parent: this, additionalSecretOutputs: ["value", "insecureValue"] });
+    const parameter = new ssm.Parameter(
+      `${name}-parameter`,
+      {
+        name: args.parameterName,
+        type: "SecureString",
+        description: "aspnet-webfarm machineKey (read by the web nodes at boot)",
+        value: pulumi.secret(document),
+        tags: nameTags(args.tags, `${name}-parameter`),
+      },
+      { parent: this, additionalSecretOutputs: ["value", "insecureValue"] },
+    );
 
     this.parameterName = parameter.name;
     this.parameterArn = parameter.arn;

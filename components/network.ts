@@ -71,87 +71,140 @@ export class FarmNetwork extends pulumi.ComponentResource implements FarmNetwork
           { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
           parent,
         ).apply((z) => z.names);
-    const zone = (i: number) => zones.apply((names) => {
-      if (i >= names.length) throw new Error(`azCount ${args.azCount} exceeds the ${names.length} AZs available`);
-      return names[i];
-    });
+    const zone = (i: number) =>
+      zones.apply((names) => {
+        if (i >= names.length) throw new Error(`azCount ${args.azCount} exceeds the ${names.length} AZs available`);
+        return names[i];
+      });
 
-    const vpc = new ec2.Vpc(`${name}-vpc`, {
-      cidrBlock: args.vpcCidr,
-      enableDnsHostnames: true,
-      enableDnsSupport: true,
-      tags: nameTags(args.tags, `${name}-vpc`),
-    }, parent);
+    const vpc = new ec2.Vpc(
+      `${name}-vpc`,
+      {
+        cidrBlock: args.vpcCidr,
+        enableDnsHostnames: true,
+        enableDnsSupport: true,
+        tags: nameTags(args.tags, `${name}-vpc`),
+      },
+      parent,
+    );
     // Adopt the VPC's default group and leave it with no rules, so nothing can use it by accident.
-    new ec2.DefaultSecurityGroup(`${name}-default-sg`, {
-      vpcId: vpc.id,
-      tags: nameTags(args.tags, `${name}-default-sg (unused)`),
-    }, parent);
-    const igw = new ec2.InternetGateway(`${name}-igw`, {
-      vpcId: vpc.id,
-      tags: nameTags(args.tags, `${name}-igw`),
-    }, parent);
+    new ec2.DefaultSecurityGroup(
+      `${name}-default-sg`,
+      {
+        vpcId: vpc.id,
+        tags: nameTags(args.tags, `${name}-default-sg (unused)`),
+      },
+      parent,
+    );
+    const igw = new ec2.InternetGateway(
+      `${name}-igw`,
+      {
+        vpcId: vpc.id,
+        tags: nameTags(args.tags, `${name}-igw`),
+      },
+      parent,
+    );
 
-    const publicRoutes = new ec2.RouteTable(`${name}-public-rt`, {
-      vpcId: vpc.id,
-      tags: nameTags(args.tags, `${name}-public-rt`),
-    }, parent);
-    new ec2.Route(`${name}-public-default`, {
-      routeTableId: publicRoutes.id,
-      destinationCidrBlock: "0.0.0.0/0",
-      gatewayId: igw.id,
-    }, parent);
+    const publicRoutes = new ec2.RouteTable(
+      `${name}-public-rt`,
+      {
+        vpcId: vpc.id,
+        tags: nameTags(args.tags, `${name}-public-rt`),
+      },
+      parent,
+    );
+    new ec2.Route(
+      `${name}-public-default`,
+      {
+        routeTableId: publicRoutes.id,
+        destinationCidrBlock: "0.0.0.0/0",
+        gatewayId: igw.id,
+      },
+      parent,
+    );
 
     const publicSubnets = plan.publicCidrs.map((cidr, i) => {
-      const subnet = new ec2.Subnet(`${name}-public-${i}`, {
-        vpcId: vpc.id,
-        cidrBlock: cidr,
-        availabilityZone: zone(i),
-        // Only the load balancer and NAT live here, and they get their addresses explicitly.
-        mapPublicIpOnLaunch: false,
-        tags: nameTags(args.tags, `${name}-public-${i}`),
-      }, parent);
-      new ec2.RouteTableAssociation(`${name}-public-${i}`, {
-        subnetId: subnet.id,
-        routeTableId: publicRoutes.id,
-      }, parent);
+      const subnet = new ec2.Subnet(
+        `${name}-public-${i}`,
+        {
+          vpcId: vpc.id,
+          cidrBlock: cidr,
+          availabilityZone: zone(i),
+          // Only the load balancer and NAT live here, and they get their addresses explicitly.
+          mapPublicIpOnLaunch: false,
+          tags: nameTags(args.tags, `${name}-public-${i}`),
+        },
+        parent,
+      );
+      new ec2.RouteTableAssociation(
+        `${name}-public-${i}`,
+        {
+          subnetId: subnet.id,
+          routeTableId: publicRoutes.id,
+        },
+        parent,
+      );
       return subnet;
     });
 
     const natCount = args.natPerAz ? args.azCount : 1;
     const nats = [...Array(natCount).keys()].map((i) => {
-      const eip = new ec2.Eip(`${name}-nat-${i}`, {
-        domain: "vpc",
-        tags: nameTags(args.tags, `${name}-nat-${i}`),
-      }, parent);
-      return new ec2.NatGateway(`${name}-nat-${i}`, {
-        allocationId: eip.id,
-        subnetId: publicSubnets[i].id,
-        tags: nameTags(args.tags, `${name}-nat-${i}`),
-      }, { parent: this, dependsOn: [igw] });
+      const eip = new ec2.Eip(
+        `${name}-nat-${i}`,
+        {
+          domain: "vpc",
+          tags: nameTags(args.tags, `${name}-nat-${i}`),
+        },
+        parent,
+      );
+      return new ec2.NatGateway(
+        `${name}-nat-${i}`,
+        {
+          allocationId: eip.id,
+          subnetId: publicSubnets[i].id,
+          tags: nameTags(args.tags, `${name}-nat-${i}`),
+        },
+        { parent: this, dependsOn: [igw] },
+      );
     });
 
     const privateSubnets = plan.privateCidrs.map((cidr, i) => {
-      const subnet = new ec2.Subnet(`${name}-private-${i}`, {
-        vpcId: vpc.id,
-        cidrBlock: cidr,
-        availabilityZone: zone(i),
-        mapPublicIpOnLaunch: false,
-        tags: nameTags(args.tags, `${name}-private-${i}`),
-      }, parent);
-      const routes = new ec2.RouteTable(`${name}-private-${i}`, {
-        vpcId: vpc.id,
-        tags: nameTags(args.tags, `${name}-private-${i}`),
-      }, parent);
-      new ec2.Route(`${name}-private-${i}-default`, {
-        routeTableId: routes.id,
-        destinationCidrBlock: "0.0.0.0/0",
-        natGatewayId: nats[i % natCount].id,
-      }, parent);
-      new ec2.RouteTableAssociation(`${name}-private-${i}`, {
-        subnetId: subnet.id,
-        routeTableId: routes.id,
-      }, parent);
+      const subnet = new ec2.Subnet(
+        `${name}-private-${i}`,
+        {
+          vpcId: vpc.id,
+          cidrBlock: cidr,
+          availabilityZone: zone(i),
+          mapPublicIpOnLaunch: false,
+          tags: nameTags(args.tags, `${name}-private-${i}`),
+        },
+        parent,
+      );
+      const routes = new ec2.RouteTable(
+        `${name}-private-${i}`,
+        {
+          vpcId: vpc.id,
+          tags: nameTags(args.tags, `${name}-private-${i}`),
+        },
+        parent,
+      );
+      new ec2.Route(
+        `${name}-private-${i}-default`,
+        {
+          routeTableId: routes.id,
+          destinationCidrBlock: "0.0.0.0/0",
+          natGatewayId: nats[i % natCount].id,
+        },
+        parent,
+      );
+      new ec2.RouteTableAssociation(
+        `${name}-private-${i}`,
+        {
+          subnetId: subnet.id,
+          routeTableId: routes.id,
+        },
+        parent,
+      );
       return subnet;
     });
 
@@ -175,8 +228,6 @@ export function existingNetwork(args: ExistingNetworkArgs, opts: pulumi.InvokeOu
     vpcId: pulumi.output(args.vpcId),
     publicSubnetIds: args.publicSubnetIds.map((id) => pulumi.output(id)),
     privateSubnetIds,
-    privateSubnetCidrs: privateSubnetIds.map((id) =>
-      ec2.getSubnetOutput({ id }, opts).apply((s) => s.cidrBlock),
-    ),
+    privateSubnetCidrs: privateSubnetIds.map((id) => ec2.getSubnetOutput({ id }, opts).apply((s) => s.cidrBlock)),
   };
 }

@@ -7,11 +7,7 @@ import { isNetworkAddress, parseIpv4Cidr } from "./cidr";
 const text = (message: string) => z.string({ error: message });
 
 export function wholeNumber(min: number, max: number, message = `must be a whole number ${min}-${max}`) {
-  return z
-    .number({ error: message })
-    .int({ error: message })
-    .min(min, { error: message })
-    .max(max, { error: message });
+  return z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message });
 }
 
 export const port = wholeNumber(1, 65535);
@@ -19,7 +15,8 @@ export const port = wholeNumber(1, 65535);
 export const cidr = text("must be an IPv4 CIDR such as 10.0.0.0/16").superRefine((v, ctx) => {
   const parsed = parseIpv4Cidr(v);
   if (!parsed) ctx.addIssue({ code: "custom", message: "must be an IPv4 CIDR such as 10.0.0.0/16" });
-  else if (!isNetworkAddress(parsed)) ctx.addIssue({ code: "custom", message: "has host bits set: use the network address" });
+  else if (!isNetworkAddress(parsed))
+    ctx.addIssue({ code: "custom", message: "has host bits set: use the network address" });
 });
 
 /** A DNS name or dotted IPv4 address: letters, digits, dots and hyphens only. */
@@ -44,7 +41,9 @@ export const availabilityZone = text("must be an AZ name such as eu-west-1a").re
 
 /** An absolute URL path of safe characters naming a file, e.g. "/health.aspx". */
 export const urlPath = text("must be a path such as /health.aspx")
-  .regex(/^\/[A-Za-z0-9._\-/]{0,1023}$/, { error: "must be an absolute path of letters, digits, . - _ / (e.g. /health.aspx)" })
+  .regex(/^\/[A-Za-z0-9._\-/]{0,1023}$/, {
+    error: "must be an absolute path of letters, digits, . - _ / (e.g. /health.aspx)",
+  })
   .refine((v) => !v.endsWith("/"), { error: "must name a file (e.g. /health.aspx), not a folder" });
 
 /** SSM parameter paths as the kit writes them: /, then AWS's alphabet; /aws and /ssm are reserved. */
@@ -89,7 +88,9 @@ export const tagValue = text("tag values must be strings")
 
 /** A resource id with the given prefix, e.g. vpc-0123abcd. */
 export const resourceId = (prefix: string) =>
-  text(`must be a ${prefix}-… id`).regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), { error: `must be a ${prefix}-… id` });
+  text(`must be a ${prefix}-… id`).regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), {
+    error: `must be a ${prefix}-… id`,
+  });
 
 /** Hex of exactly `bytes` bytes, upper or lower case. */
 export const hexKey = (bytes: number) =>

@@ -12,12 +12,16 @@ export function securityGroup(
   tags: Tags,
   opts: pulumi.CustomResourceOptions,
 ): ec2.SecurityGroup {
-  return new ec2.SecurityGroup(name, {
-    vpcId,
-    description,
-    revokeRulesOnDelete: true,
-    tags: nameTags(tags, name),
-  }, opts);
+  return new ec2.SecurityGroup(
+    name,
+    {
+      vpcId,
+      description,
+      revokeRulesOnDelete: true,
+      tags: nameTags(tags, name),
+    },
+    opts,
+  );
 }
 
 export interface GroupConnection {
@@ -36,24 +40,32 @@ export interface GroupConnection {
  * rule on `from`, both naming the other group rather than any CIDR.
  */
 export function allowBetweenGroups(name: string, c: GroupConnection, tags: Tags, opts: pulumi.CustomResourceOptions) {
-  const ingress = new vpc.SecurityGroupIngressRule(`${name}-in`, {
-    securityGroupId: c.to.id,
-    referencedSecurityGroupId: c.from.id,
-    ipProtocol: "tcp",
-    fromPort: c.port,
-    toPort: c.port,
-    description: `${c.what} (tcp/${c.port}) from ${c.fromLabel}`,
-    tags: nameTags(tags, `${name}-in`),
-  }, opts);
-  const egress = new vpc.SecurityGroupEgressRule(`${name}-out`, {
-    securityGroupId: c.from.id,
-    referencedSecurityGroupId: c.to.id,
-    ipProtocol: "tcp",
-    fromPort: c.port,
-    toPort: c.port,
-    description: `${c.what} (tcp/${c.port}) to ${c.toLabel}`,
-    tags: nameTags(tags, `${name}-out`),
-  }, opts);
+  const ingress = new vpc.SecurityGroupIngressRule(
+    `${name}-in`,
+    {
+      securityGroupId: c.to.id,
+      referencedSecurityGroupId: c.from.id,
+      ipProtocol: "tcp",
+      fromPort: c.port,
+      toPort: c.port,
+      description: `${c.what} (tcp/${c.port}) from ${c.fromLabel}`,
+      tags: nameTags(tags, `${name}-in`),
+    },
+    opts,
+  );
+  const egress = new vpc.SecurityGroupEgressRule(
+    `${name}-out`,
+    {
+      securityGroupId: c.from.id,
+      referencedSecurityGroupId: c.to.id,
+      ipProtocol: "tcp",
+      fromPort: c.port,
+      toPort: c.port,
+      description: `${c.what} (tcp/${c.port}) to ${c.toLabel}`,
+      tags: nameTags(tags, `${name}-out`),
+    },
+    opts,
+  );
   return { ingress, egress };
 }
 
@@ -71,15 +83,22 @@ export function allowFromCidrs(
   tags: Tags,
   opts: pulumi.CustomResourceOptions,
 ): vpc.SecurityGroupIngressRule[] {
-  return [...new Set(cidrs)].map((cidr) => new vpc.SecurityGroupIngressRule(`${name}-${cidrKey(cidr)}`, {
-    securityGroupId: group.id,
-    cidrIpv4: cidr,
-    ipProtocol: "tcp",
-    fromPort: port,
-    toPort: port,
-    description: `${what} (tcp/${port}) from ${cidr}`,
-    tags: nameTags(tags, `${name}-${cidrKey(cidr)}`),
-  }, opts));
+  return [...new Set(cidrs)].map(
+    (cidr) =>
+      new vpc.SecurityGroupIngressRule(
+        `${name}-${cidrKey(cidr)}`,
+        {
+          securityGroupId: group.id,
+          cidrIpv4: cidr,
+          ipProtocol: "tcp",
+          fromPort: port,
+          toPort: port,
+          description: `${what} (tcp/${port}) from ${cidr}`,
+          tags: nameTags(tags, `${name}-${cidrKey(cidr)}`),
+        },
+        opts,
+      ),
+  );
 }
 
 /** One rule admitting a managed prefix list (CIDRs known only at deployment) on `port`. */
@@ -92,15 +111,19 @@ export function allowFromPrefixList(
   tags: Tags,
   opts: pulumi.CustomResourceOptions,
 ): vpc.SecurityGroupIngressRule {
-  return new vpc.SecurityGroupIngressRule(name, {
-    securityGroupId: group.id,
-    prefixListId,
-    ipProtocol: "tcp",
-    fromPort: port,
-    toPort: port,
-    description: `${what} (tcp/${port}) from the farm's allowed CIDRs (prefix list)`,
-    tags: nameTags(tags, name),
-  }, opts);
+  return new vpc.SecurityGroupIngressRule(
+    name,
+    {
+      securityGroupId: group.id,
+      prefixListId,
+      ipProtocol: "tcp",
+      fromPort: port,
+      toPort: port,
+      description: `${what} (tcp/${port}) from the farm's allowed CIDRs (prefix list)`,
+      tags: nameTags(tags, name),
+    },
+    opts,
+  );
 }
 
 /** Amazon's Windows activation (KMS) servers, 169.254.169.250 and .251, on tcp/1688. */
@@ -119,15 +142,27 @@ export function allowOutbound(
   const rules = [
     { key: "443", cidr: "0.0.0.0/0", port: 443, description: "outbound tcp/443 via NAT (SSM, Windows Update)" },
     { key: "80", cidr: "0.0.0.0/0", port: 80, description: "outbound tcp/80 via NAT (Windows Update, CRLs)" },
-    { key: "kms", cidr: WINDOWS_ACTIVATION.cidr, port: WINDOWS_ACTIVATION.port, description: "Windows activation (Amazon KMS servers)" },
+    {
+      key: "kms",
+      cidr: WINDOWS_ACTIVATION.cidr,
+      port: WINDOWS_ACTIVATION.port,
+      description: "Windows activation (Amazon KMS servers)",
+    },
   ];
-  return rules.map((r) => new vpc.SecurityGroupEgressRule(`${name}-out-${r.key}`, {
-    securityGroupId: group.id,
-    cidrIpv4: r.cidr,
-    ipProtocol: "tcp",
-    fromPort: r.port,
-    toPort: r.port,
-    description: r.description,
-    tags: nameTags(tags, `${name}-out-${r.key}`),
-  }, opts));
+  return rules.map(
+    (r) =>
+      new vpc.SecurityGroupEgressRule(
+        `${name}-out-${r.key}`,
+        {
+          securityGroupId: group.id,
+          cidrIpv4: r.cidr,
+          ipProtocol: "tcp",
+          fromPort: r.port,
+          toPort: r.port,
+          description: r.description,
+          tags: nameTags(tags, `${name}-out-${r.key}`),
+        },
+        opts,
+      ),
+  );
 }

@@ -50,65 +50,85 @@ export class StateServer extends pulumi.ComponentResource {
     const address = stateAddress(args.farmName);
 
     this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm state server", args.tags, parent);
-    this.instance = farmInstance(name, {
-      role: "state-server",
-      image: args.image,
-      instanceType: args.instanceType,
-      subnetId: args.subnetId,
-      securityGroupIds: [this.securityGroup.id],
-      userData: args.userData,
-      terminationProtection: args.terminationProtection,
-      tags: args.tags,
-    }, { parent: this, protect: args.protect });
+    this.instance = farmInstance(
+      name,
+      {
+        role: "state-server",
+        image: args.image,
+        instanceType: args.instanceType,
+        subnetId: args.subnetId,
+        securityGroupIds: [this.securityGroup.id],
+        userData: args.userData,
+        terminationProtection: args.terminationProtection,
+        tags: args.tags,
+      },
+      { parent: this, protect: args.protect },
+    );
     this.privateIp = this.instance.privateIp;
 
-    const zone = new route53.Zone(`${name}-zone`, {
-      name: address.zoneName,
-      comment: "aspnet-webfarm: the state server's stable name",
-      vpcs: [{ vpcId: args.vpcId }],
-      tags: nameTags(args.tags, `${name}-zone`),
-    }, parent);
-    const record = new route53.Record(`${name}-record`, {
-      zoneId: zone.zoneId,
-      name: address.host,
-      type: "A",
-      ttl: STATE_RECORD_TTL,
-      records: [this.instance.privateIp],
-    }, parent);
+    const zone = new route53.Zone(
+      `${name}-zone`,
+      {
+        name: address.zoneName,
+        comment: "aspnet-webfarm: the state server's stable name",
+        vpcs: [{ vpcId: args.vpcId }],
+        tags: nameTags(args.tags, `${name}-zone`),
+      },
+      parent,
+    );
+    const record = new route53.Record(
+      `${name}-record`,
+      {
+        zoneId: zone.zoneId,
+        name: address.host,
+        type: "A",
+        ttl: STATE_RECORD_TTL,
+        records: [this.instance.privateIp],
+      },
+      parent,
+    );
     this.host = record.fqdn.apply((fqdn) => (fqdn ? fqdn.replace(/\.$/, "") : address.host));
     this.zoneId = zone.zoneId;
 
     const actions = args.alarmTopicArn ? [args.alarmTopicArn] : [];
     const dimensions = { InstanceId: this.instance.id };
     // Host failure: EC2 recovers the instance onto new hardware (same id, IP and volumes).
-    new cloudwatch.MetricAlarm(`${name}-recover`, {
-      alarmDescription: "aspnet-webfarm state server: system status check failed; recovering onto new hardware",
-      namespace: "AWS/EC2",
-      metricName: "StatusCheckFailed_System",
-      dimensions,
-      statistic: "Maximum",
-      period: 60,
-      evaluationPeriods: 2,
-      threshold: 0,
-      comparisonOperator: "GreaterThanThreshold",
-      alarmActions: [pulumi.interpolate`arn:aws:automate:${args.region}:ec2:recover`, ...actions],
-      tags: nameTags(args.tags, `${name}-recover`),
-    }, parent);
+    new cloudwatch.MetricAlarm(
+      `${name}-recover`,
+      {
+        alarmDescription: "aspnet-webfarm state server: system status check failed; recovering onto new hardware",
+        namespace: "AWS/EC2",
+        metricName: "StatusCheckFailed_System",
+        dimensions,
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 2,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        alarmActions: [pulumi.interpolate`arn:aws:automate:${args.region}:ec2:recover`, ...actions],
+        tags: nameTags(args.tags, `${name}-recover`),
+      },
+      parent,
+    );
     // Instance failure (the OS, the state service's host): recovery cannot help, an operator must.
-    new cloudwatch.MetricAlarm(`${name}-instance-check`, {
-      alarmDescription: "aspnet-webfarm state server: instance status check failed (sessions are at risk)",
-      namespace: "AWS/EC2",
-      metricName: "StatusCheckFailed_Instance",
-      dimensions,
-      statistic: "Maximum",
-      period: 60,
-      evaluationPeriods: 3,
-      threshold: 0,
-      comparisonOperator: "GreaterThanThreshold",
-      alarmActions: actions,
-      okActions: actions,
-      tags: nameTags(args.tags, `${name}-instance-check`),
-    }, parent);
+    new cloudwatch.MetricAlarm(
+      `${name}-instance-check`,
+      {
+        alarmDescription: "aspnet-webfarm state server: instance status check failed (sessions are at risk)",
+        namespace: "AWS/EC2",
+        metricName: "StatusCheckFailed_Instance",
+        dimensions,
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 3,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        alarmActions: actions,
+        okActions: actions,
+        tags: nameTags(args.tags, `${name}-instance-check`),
+      },
+      parent,
+    );
 
     this.registerOutputs({ privateIp: this.privateIp, host: this.host });
   }

@@ -10,7 +10,11 @@ export type FarmRole = "web-node" | "state-server";
 const isLater = (v: unknown) => pulumi.Output.isInstance(v) || v instanceof Promise;
 
 /** The caller's tags plus Name and role; plain when the caller's are plain, so plans stay readable. */
-export function nameTags(callerTags: Tags, name: string, role?: FarmRole): pulumi.Input<Record<string, pulumi.Input<string>>> {
+export function nameTags(
+  callerTags: Tags,
+  name: string,
+  role?: FarmRole,
+): pulumi.Input<Record<string, pulumi.Input<string>>> {
   const own = { Name: name, ...(role ? { [ROLE_TAG]: role } : {}) };
   if (!isLater(callerTags)) return { ...(callerTags as Record<string, pulumi.Input<string>>), ...own };
   return pulumi.output(callerTags).apply((t) => ({ ...t, ...own }));

@@ -88,88 +88,135 @@ export class WebFarm extends pulumi.ComponentResource {
 
     const own = farm.network.kind === "own" ? farm.network : undefined;
     const network: FarmNetworkShape = own
-      ? new FarmNetwork(`${name}-net`, {
-          vpcCidr: own.vpcCidr, azCount: own.azCount, natPerAz: own.natPerAz, availabilityZones: own.availabilityZones, tags,
-        }, parent)
+      ? new FarmNetwork(
+          `${name}-net`,
+          {
+            vpcCidr: own.vpcCidr,
+            azCount: own.azCount,
+            natPerAz: own.natPerAz,
+            availabilityZones: own.availabilityZones,
+            tags,
+          },
+          parent,
+        )
       : existingNetwork(farm.network as ExistingNetwork, parent);
 
-    const machineKey = new MachineKey(`${name}-key`, {
-      version: farm.machineKeyVersion,
-      validation: farm.validation,
-      parameterName: farm.keyParameterName ?? defaultKeyParameterName(pulumi.getProject(), pulumi.getStack(), name),
-      tags,
-    }, parent);
+    const machineKey = new MachineKey(
+      `${name}-key`,
+      {
+        version: farm.machineKeyVersion,
+        validation: farm.validation,
+        parameterName: farm.keyParameterName ?? defaultKeyParameterName(pulumi.getProject(), pulumi.getStack(), name),
+        tags,
+      },
+      parent,
+    );
 
-    const image = windowsServer2022(farm.amiId === undefined ? undefined : whenKnown(name, "amiId", farm.amiId), parent);
-    const alarmTopicArn = farm.alarmTopicArn === undefined ? undefined : whenKnown(name, "alarmTopicArn", farm.alarmTopicArn);
+    const image = windowsServer2022(
+      farm.amiId === undefined ? undefined : whenKnown(name, "amiId", farm.amiId),
+      parent,
+    );
+    const alarmTopicArn =
+      farm.alarmTopicArn === undefined ? undefined : whenKnown(name, "alarmTopicArn", farm.alarmTopicArn);
 
-    const loadBalancer = new FarmLoadBalancer(`${name}-lb`, {
-      vpcId: network.vpcId,
-      publicSubnetIds: network.publicSubnetIds,
-      allowedCidrs: whenKnown(name, "allowedCidrs", farm.allowedCidrs),
-      certificateArn: farm.certificateArn === undefined ? undefined : whenKnown(name, "certificateArn", farm.certificateArn),
-      healthCheckPath: farm.healthCheckPath,
-      deletionProtection: farm.deletionProtection,
-      accessLogs: farm.accessLogs,
-      alarmTopicArn,
-      tags,
-    }, parent);
+    const loadBalancer = new FarmLoadBalancer(
+      `${name}-lb`,
+      {
+        vpcId: network.vpcId,
+        publicSubnetIds: network.publicSubnetIds,
+        allowedCidrs: whenKnown(name, "allowedCidrs", farm.allowedCidrs),
+        certificateArn:
+          farm.certificateArn === undefined ? undefined : whenKnown(name, "certificateArn", farm.certificateArn),
+        healthCheckPath: farm.healthCheckPath,
+        deletionProtection: farm.deletionProtection,
+        accessLogs: farm.accessLogs,
+        alarmTopicArn,
+        tags,
+      },
+      parent,
+    );
 
     const region = getRegionOutput({}, parent).region;
-    const stateServer = new StateServer(`${name}-state`, {
-      farmName: name,
-      vpcId: network.vpcId,
-      subnetId: network.privateSubnetIds[0],
-      image,
-      instanceType: farm.stateInstanceType,
-      region,
-      protect: farm.protectStateServer,
-      terminationProtection: farm.deletionProtection,
-      alarmTopicArn,
-      userData: pulumi.all(network.privateSubnetCidrs).apply((webSubnetCidrs) =>
-        stateServerUserData({ statePort: farm.statePort, webSubnetCidrs }),
-      ),
-      tags,
-    }, parent);
+    const stateServer = new StateServer(
+      `${name}-state`,
+      {
+        farmName: name,
+        vpcId: network.vpcId,
+        subnetId: network.privateSubnetIds[0],
+        image,
+        instanceType: farm.stateInstanceType,
+        region,
+        protect: farm.protectStateServer,
+        terminationProtection: farm.deletionProtection,
+        alarmTopicArn,
+        userData: pulumi
+          .all(network.privateSubnetCidrs)
+          .apply((webSubnetCidrs) => stateServerUserData({ statePort: farm.statePort, webSubnetCidrs })),
+        tags,
+      },
+      parent,
+    );
     // The nodes name the state server by its DNS record, a plain string known now: they neither
     // wait for the state server nor change when it is replaced (the record moves instead).
     const stateHost = stateAddress(name).host;
 
-    const webNodes = new WebNodes(`${name}-web`, {
-      mode: farm.nodeMode,
-      count: farm.nodeCount,
-      maxCount: farm.maxNodeCount,
-      vpcId: network.vpcId,
-      subnetIds: network.privateSubnetIds,
-      image,
-      instanceType: farm.webInstanceType,
-      keyParameterArn: machineKey.parameterArn,
-      targetGroupArn: loadBalancer.targetGroup.arn,
-      userData: pulumi.all([machineKey.parameterName, region]).apply(([keyParameterName, regionName]) =>
-        webNodeUserData({
-          keyParameterName,
-          keyVersion: farm.machineKeyVersion,
-          keyValidation: farm.validation,
-          region: regionName,
-          stateHost,
-          statePort: farm.statePort,
-          healthCheckPath: farm.healthCheckPath,
-          sessionTimeoutMinutes: farm.sessionTimeoutMinutes,
-        }),
-      ),
-      tags,
-    }, parent);
+    const webNodes = new WebNodes(
+      `${name}-web`,
+      {
+        mode: farm.nodeMode,
+        count: farm.nodeCount,
+        maxCount: farm.maxNodeCount,
+        vpcId: network.vpcId,
+        subnetIds: network.privateSubnetIds,
+        image,
+        instanceType: farm.webInstanceType,
+        keyParameterArn: machineKey.parameterArn,
+        targetGroupArn: loadBalancer.targetGroup.arn,
+        userData: pulumi.all([machineKey.parameterName, region]).apply(([keyParameterName, regionName]) =>
+          webNodeUserData({
+            keyParameterName,
+            keyVersion: farm.machineKeyVersion,
+            keyValidation: farm.validation,
+            region: regionName,
+            stateHost,
+            statePort: farm.statePort,
+            healthCheckPath: farm.healthCheckPath,
+            sessionTimeoutMinutes: farm.sessionTimeoutMinutes,
+          }),
+        ),
+        tags,
+      },
+      parent,
+    );
 
     // Who may reach whom: internet -> balancer (in FarmLoadBalancer), balancer -> nodes on 80,
     // nodes -> state server on the state port. Nothing else reaches the nodes or the state server.
-    allowBetweenGroups(`${name}-lb-to-web`, {
-      from: loadBalancer.securityGroup, to: webNodes.securityGroup, port: WEB_PORT,
-      what: "HTTP", fromLabel: "the load balancer", toLabel: "the web nodes",
-    }, tags, parent);
-    allowBetweenGroups(`${name}-web-to-state`, {
-      from: webNodes.securityGroup, to: stateServer.securityGroup, port: farm.statePort,
-      what: "ASP.NET state service", fromLabel: "the web nodes", toLabel: "the state server",
-    }, tags, parent);
+    allowBetweenGroups(
+      `${name}-lb-to-web`,
+      {
+        from: loadBalancer.securityGroup,
+        to: webNodes.securityGroup,
+        port: WEB_PORT,
+        what: "HTTP",
+        fromLabel: "the load balancer",
+        toLabel: "the web nodes",
+      },
+      tags,
+      parent,
+    );
+    allowBetweenGroups(
+      `${name}-web-to-state`,
+      {
+        from: webNodes.securityGroup,
+        to: stateServer.securityGroup,
+        port: farm.statePort,
+        what: "ASP.NET state service",
+        fromLabel: "the web nodes",
+        toLabel: "the state server",
+      },
+      tags,
+      parent,
+    );
     allowOutbound(`${name}-web`, webNodes.securityGroup, tags, parent);
     allowOutbound(`${name}-state`, stateServer.securityGroup, tags, parent);
 
@@ -187,12 +234,14 @@ export class WebFarm extends pulumi.ComponentResource {
     this.validationKey = machineKey.validationKey;
     this.decryptionKey = machineKey.decryptionKey;
     this.webConfigFragment = pulumi.secret(
-      pulumi.all([machineKey.validationKey, machineKey.decryptionKey]).apply(([validationKey, decryptionKey]) =>
-        farmWebConfigFragment(
-          { validationKey, decryptionKey, validation: farm.validation },
-          { stateHost, statePort: farm.statePort, timeoutMinutes: farm.sessionTimeoutMinutes },
+      pulumi
+        .all([machineKey.validationKey, machineKey.decryptionKey])
+        .apply(([validationKey, decryptionKey]) =>
+          farmWebConfigFragment(
+            { validationKey, decryptionKey, validation: farm.validation },
+            { stateHost, statePort: farm.statePort, timeoutMinutes: farm.sessionTimeoutMinutes },
+          ),
         ),
-      ),
     );
     this.keyParameterName = machineKey.parameterName;
     this.vpcId = network.vpcId;

@@ -59,41 +59,61 @@ export class WebNodes extends pulumi.ComponentResource {
     const parent = { parent: this };
 
     this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm web nodes", args.tags, parent);
-    this.role = new iam.Role(`${name}-role`, {
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
-      tags: nameTags(args.tags, `${name}-role`),
-    }, parent);
-    new iam.RolePolicy(`${name}-read-key`, {
-      role: this.role.id,
-      policy: pulumi.output(args.keyParameterArn).apply(keyReadPolicy),
-    }, parent);
-    const profile = new iam.InstanceProfile(`${name}-profile`, {
-      role: this.role.name,
-      tags: nameTags(args.tags, `${name}-profile`),
-    }, parent);
+    this.role = new iam.Role(
+      `${name}-role`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+        tags: nameTags(args.tags, `${name}-role`),
+      },
+      parent,
+    );
+    new iam.RolePolicy(
+      `${name}-read-key`,
+      {
+        role: this.role.id,
+        policy: pulumi.output(args.keyParameterArn).apply(keyReadPolicy),
+      },
+      parent,
+    );
+    const profile = new iam.InstanceProfile(
+      `${name}-profile`,
+      {
+        role: this.role.name,
+        tags: nameTags(args.tags, `${name}-profile`),
+      },
+      parent,
+    );
 
     if (args.mode === "autoscaling") {
       this.autoScalingGroup = this.autoScaling(name, args, profile);
     } else {
       this.instances = [...Array(args.count).keys()].map((i) => {
-        const node = farmInstance(`${name}-${i}`, {
-          role: "web-node",
-          image: args.image,
-          instanceType: args.instanceType,
-          subnetId: args.subnetIds[subnetIndexOf(i, args.subnetIds.length)],
-          securityGroupIds: [this.securityGroup.id],
-          instanceProfile: profile.name,
-          userData: args.userData,
-          tags: args.tags,
-        }, parent);
-        new lb.TargetGroupAttachment(`${name}-${i}`, {
-          targetGroupArn: args.targetGroupArn,
-          targetId: node.id,
-          port: WEB_PORT,
-        }, parent);
+        const node = farmInstance(
+          `${name}-${i}`,
+          {
+            role: "web-node",
+            image: args.image,
+            instanceType: args.instanceType,
+            subnetId: args.subnetIds[subnetIndexOf(i, args.subnetIds.length)],
+            securityGroupIds: [this.securityGroup.id],
+            instanceProfile: profile.name,
+            userData: args.userData,
+            tags: args.tags,
+          },
+          parent,
+        );
+        new lb.TargetGroupAttachment(
+          `${name}-${i}`,
+          {
+            targetGroupArn: args.targetGroupArn,
+            targetId: node.id,
+            port: WEB_PORT,
+          },
+          parent,
+        );
         return node;
       });
     }
@@ -103,34 +123,52 @@ export class WebNodes extends pulumi.ComponentResource {
 
   private autoScaling(name: string, args: WebNodesArgs, profile: iam.InstanceProfile): autoscaling.Group {
     const tags = nameTags(args.tags, `${name}-node`, "web-node");
-    const template = new ec2.LaunchTemplate(`${name}-template`, {
-      imageId: args.image.imageId,
-      instanceType: args.instanceType,
-      iamInstanceProfile: { name: profile.name },
-      vpcSecurityGroupIds: [this.securityGroup.id],
-      metadataOptions: METADATA_OPTIONS,
-      blockDeviceMappings: [{ deviceName: ROOT_DEVICE_NAME, ebs: { encrypted: "true", volumeType: "gp3", volumeSize: ROOT_VOLUME_GB, deleteOnTermination: "true" } }],
-      userData: pulumi.output(args.userData).apply((text) => Buffer.from(text, "utf8").toString("base64")),
-      updateDefaultVersion: true,
-      tagSpecifications: [{ resourceType: "instance", tags }, { resourceType: "volume", tags }],
-      tags: nameTags(args.tags, `${name}-template`),
-    }, { parent: this, ...imageOptions(args.image) });
-
-    return new autoscaling.Group(`${name}-group`, {
-      minSize: args.count,
-      desiredCapacity: args.count,
-      maxSize: args.maxCount,
-      vpcZoneIdentifiers: args.subnetIds,
-      launchTemplate: { id: template.id, version: template.latestVersion.apply(String) },
-      targetGroupArns: [args.targetGroupArn],
-      healthCheckType: "ELB",
-      healthCheckGracePeriod: HEALTH_CHECK_GRACE_SECONDS,
-      // A new template version (image, user data, type) rolls the group, keeping most nodes serving.
-      instanceRefresh: {
-        strategy: "Rolling",
-        preferences: { minHealthyPercentage: 50, instanceWarmup: String(HEALTH_CHECK_GRACE_SECONDS) },
+    const template = new ec2.LaunchTemplate(
+      `${name}-template`,
+      {
+        imageId: args.image.imageId,
+        instanceType: args.instanceType,
+        iamInstanceProfile: { name: profile.name },
+        vpcSecurityGroupIds: [this.securityGroup.id],
+        metadataOptions: METADATA_OPTIONS,
+        blockDeviceMappings: [
+          {
+            deviceName: ROOT_DEVICE_NAME,
+            ebs: { encrypted: "true", volumeType: "gp3", volumeSize: ROOT_VOLUME_GB, deleteOnTermination: "true" },
+          },
+        ],
+        userData: pulumi.output(args.userData).apply((text) => Buffer.from(text, "utf8").toString("base64")),
+        updateDefaultVersion: true,
+        tagSpecifications: [
+          { resourceType: "instance", tags },
+          { resourceType: "volume", tags },
+        ],
+        tags: nameTags(args.tags, `${name}-template`),
       },
-      tags: pulumi.output(tags).apply((t) => Object.entries(t).map(([key, value]) => ({ key, value, propagateAtLaunch: true }))),
-    }, { parent: this });
+      { parent: this, ...imageOptions(args.image) },
+    );
+
+    return new autoscaling.Group(
+      `${name}-group`,
+      {
+        minSize: args.count,
+        desiredCapacity: args.count,
+        maxSize: args.maxCount,
+        vpcZoneIdentifiers: args.subnetIds,
+        launchTemplate: { id: template.id, version: template.latestVersion.apply(String) },
+        targetGroupArns: [args.targetGroupArn],
+        healthCheckType: "ELB",
+        healthCheckGracePeriod: HEALTH_CHECK_GRACE_SECONDS,
+        // A new template version (image, user data, type) rolls the group, keeping most nodes serving.
+        instanceRefresh: {
+          strategy: "Rolling",
+          preferences: { minHealthyPercentage: 50, instanceWarmup: String(HEALTH_CHECK_GRACE_SECONDS) },
+        },
+        tags: pulumi
+          .output(tags)
+          .apply((t) => Object.entries(t).map(([key, value]) => ({ key, value, propagateAtLaunch: true }))),
+      },
+      { parent: this },
+    );
   }
 }

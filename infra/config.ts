@@ -20,11 +20,15 @@ export const CONFIG_NAMESPACE = "aspnet-webfarm";
 export const NOT_CONFIGURABLE = ["availabilityZones", "keyParameterName"] as const;
 
 /** Keys that are not WebFarm arguments, or read differently in a stack's config. */
-export const CONFIG_ONLY: Record<string, { type: ConfigType; default: ConfigDeclaration["default"]; description: string }> = {
+export const CONFIG_ONLY: Record<
+  string,
+  { type: ConfigType; default: ConfigDeclaration["default"]; description: string }
+> = {
   farmName: {
     type: "string",
     default: "webfarm",
-    description: "Logical name of the farm; prefixes every resource (letters, digits, hyphens; at most 18 characters, so the target group's name fits AWS's 32).",
+    description:
+      "Logical name of the farm; prefixes every resource (letters, digits, hyphens; at most 18 characters, so the target group's name fits AWS's 32).",
   },
 };
 /** Config defaults of arguments that WebFarm requires. */
@@ -55,7 +59,8 @@ export function configShapeOf(schema: unknown): { type: ConfigType; default: Con
   if (type === "string" || type === "enum") return { type: "string", default: (fallback as string | undefined) ?? "" };
   if (type === "array") return { type: "array", default: (fallback as string[] | undefined) ?? [] };
   // A map (tags) is a list of Key=Value items in config: Pulumi.yaml has no map type.
-  if (type === "record") return { type: "array", default: Object.entries((fallback as object) ?? {}).map(([k, v]) => `${k}=${v}`) };
+  if (type === "record")
+    return { type: "array", default: Object.entries((fallback as object) ?? {}).map(([k, v]) => `${k}=${v}`) };
   throw new Error(`no config type for a ${type} argument`);
 }
 
@@ -80,7 +85,10 @@ export function configDeclarations(argumentDescriptions: Record<string, string>)
       const text = CONFIG_ONLY[key]?.description ?? argumentDescriptions[key];
       if (text === undefined) throw new Error(`WebFarmArgs.${key} has no doc comment`);
       const description = [text, CONFIG_NOTES[key]].filter(Boolean).join(" ");
-      return [key, { type: shape.type, description, default: shape.default, ...(shape.items ? { items: shape.items } : {}) }];
+      return [
+        key,
+        { type: shape.type, description, default: shape.default, ...(shape.items ? { items: shape.items } : {}) },
+      ];
     }),
   );
 }
@@ -100,7 +108,10 @@ function isEmpty(value: unknown): boolean {
 }
 
 function parseValue(key: string, decl: ConfigShape, raw: string, problems: Problem[]): unknown {
-  const bad = (reason: string) => { problems.push({ propertyPath: key, reason: `${reason}; got ${JSON.stringify(raw)}` }); return undefined; };
+  const bad = (reason: string) => {
+    problems.push({ propertyPath: key, reason: `${reason}; got ${JSON.stringify(raw)}` });
+    return undefined;
+  };
   switch (decl.type) {
     case "string":
       return raw;
@@ -110,8 +121,14 @@ function parseValue(key: string, decl: ConfigShape, raw: string, problems: Probl
       return raw === "true" ? true : raw === "false" ? false : bad("must be true or false");
     case "array": {
       let value: unknown;
-      try { value = JSON.parse(raw); } catch { return bad("must be a YAML list"); }
-      return Array.isArray(value) && value.every((v) => typeof v === "string") ? value : bad("must be a list of strings");
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        return bad("must be a YAML list");
+      }
+      return Array.isArray(value) && value.every((v) => typeof v === "string")
+        ? value
+        : bad("must be a list of strings");
     }
   }
 }
@@ -120,7 +137,8 @@ function parseTags(list: string[], problems: Problem[]): Record<string, string> 
   const tags: Record<string, string> = {};
   list.forEach((entry, i) => {
     const at = entry.indexOf("=");
-    if (at <= 0) problems.push({ propertyPath: `tags[${i}]`, reason: `must be Key=Value; got ${JSON.stringify(entry)}` });
+    if (at <= 0)
+      problems.push({ propertyPath: `tags[${i}]`, reason: `must be Key=Value; got ${JSON.stringify(entry)}` });
     else tags[entry.slice(0, at)] = entry.slice(at + 1);
   });
   return tags;
@@ -133,7 +151,11 @@ function parseTags(list: string[], problems: Problem[]): Record<string, string> 
 export function readStackSettings(raw: RawConfig): StackSettings {
   const problems: Problem[] = [];
   for (const key of Object.keys(raw)) {
-    if (!(key in CONFIG)) problems.push({ propertyPath: key, reason: `is not a setting of this project (known: ${Object.keys(CONFIG).join(", ")})` });
+    if (!(key in CONFIG))
+      problems.push({
+        propertyPath: key,
+        reason: `is not a setting of this project (known: ${Object.keys(CONFIG).join(", ")})`,
+      });
   }
   const values: Record<string, unknown> = {};
   for (const [key, decl] of Object.entries(CONFIG)) {
@@ -144,7 +166,10 @@ export function readStackSettings(raw: RawConfig): StackSettings {
     if (!(isEmpty(value) && isEmpty(decl.default))) values[key] = value;
   }
   const { farmName, tags, ...rest } = values;
-  const args = { ...rest, ...(tags !== undefined ? { tags: parseTags(tags as string[], problems) } : {}) } as unknown as WebFarmArgs;
+  const args = {
+    ...rest,
+    ...(tags !== undefined ? { tags: parseTags(tags as string[], problems) } : {}),
+  } as unknown as WebFarmArgs;
   // Pulumi merges Pulumi.yaml's defaults into every stack's config, so a stack that brings its own
   // network always "has" vpcCidr/azCount/natPerAz: drop them while they hold the default, and let
   // validation report any the stack set to something else.
@@ -154,7 +179,9 @@ export function readStackSettings(raw: RawConfig): StackSettings {
     }
   }
   const name = typeof farmName === "string" ? farmName : "webfarm";
-  const farmProblems = webFarmArgProblems(name, args).map((p) => (p.propertyPath === "name" ? { ...p, propertyPath: "farmName" } : p));
+  const farmProblems = webFarmArgProblems(name, args).map((p) =>
+    p.propertyPath === "name" ? { ...p, propertyPath: "farmName" } : p,
+  );
   problems.push(...farmProblems.filter((p) => !problems.some((q) => q.propertyPath === p.propertyPath)));
   return { farmName: name, args, problems };
 }
@@ -167,6 +194,8 @@ export function throwIfProblems(problems: Problem[]): void {
 export function projectConfig(all: Record<string, string>, namespace = CONFIG_NAMESPACE): RawConfig {
   const prefix = `${namespace}:`;
   return Object.fromEntries(
-    Object.entries(all).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]),
+    Object.entries(all)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
   );
 }

@@ -21,24 +21,45 @@ export async function checkAgainstRegion(args: WebFarmArgs): Promise<RegionFacts
     });
     const azCount = args.azCount ?? 2;
     if (Number.isInteger(azCount) && azCount > zones.names.length) {
-      problems.push({ propertyPath: "azCount", reason: `is ${azCount} but region ${zones.id} offers ${zones.names.length} AZs (${zones.names.join(", ")})` });
+      problems.push({
+        propertyPath: "azCount",
+        reason: `is ${azCount} but region ${zones.id} offers ${zones.names.length} AZs (${zones.names.join(", ")})`,
+      });
     }
-    return { args: { ...args, availabilityZones: zones.names.slice(0, Math.max(0, Math.min(azCount, zones.names.length))) }, problems };
+    return {
+      args: { ...args, availabilityZones: zones.names.slice(0, Math.max(0, Math.min(azCount, zones.names.length))) },
+      problems,
+    };
   }
 
   const lookUp = async (key: "publicSubnetIds" | "privateSubnetIds") => {
     const ids = (args[key] ?? []).filter((id): id is string => typeof id === "string" && SUBNET_ID.test(id));
-    const subnets = await Promise.all(ids.map(async (id) => {
-      try { return await ec2.getSubnet({ id }); } catch { problems.push({ propertyPath: key, reason: `${id} was not found in this account and region` }); return undefined; }
-    }));
+    const subnets = await Promise.all(
+      ids.map(async (id) => {
+        try {
+          return await ec2.getSubnet({ id });
+        } catch {
+          problems.push({ propertyPath: key, reason: `${id} was not found in this account and region` });
+          return undefined;
+        }
+      }),
+    );
     return subnets.filter((s): s is ec2.GetSubnetResult => s !== undefined);
   };
   const [publicSubnets, privateSubnets] = [await lookUp("publicSubnetIds"), await lookUp("privateSubnetIds")];
-  for (const [key, subnets] of [["publicSubnetIds", publicSubnets], ["privateSubnetIds", privateSubnets]] as const) {
+  for (const [key, subnets] of [
+    ["publicSubnetIds", publicSubnets],
+    ["privateSubnetIds", privateSubnets],
+  ] as const) {
     const elsewhere = subnets.filter((s) => typeof args.vpcId === "string" && s.vpcId !== args.vpcId);
-    if (elsewhere.length > 0) problems.push({ propertyPath: key, reason: `${elsewhere.map((s) => s.id).join(", ")} not in ${args.vpcId}` });
+    if (elsewhere.length > 0)
+      problems.push({ propertyPath: key, reason: `${elsewhere.map((s) => s.id).join(", ")} not in ${args.vpcId}` });
     const zones = new Set(subnets.map((s) => s.availabilityZone));
-    if (subnets.length >= 2 && zones.size < 2) problems.push({ propertyPath: key, reason: `are all in ${[...zones].join(", ")}; the load balancer needs two AZs` });
+    if (subnets.length >= 2 && zones.size < 2)
+      problems.push({
+        propertyPath: key,
+        reason: `are all in ${[...zones].join(", ")}; the load balancer needs two AZs`,
+      });
   }
   const publicZones = new Set(publicSubnets.map((s) => s.availabilityZone));
   const privateZones = new Set(privateSubnets.map((s) => s.availabilityZone));

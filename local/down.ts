@@ -2,12 +2,28 @@
 import { existsSync, readFileSync, rmSync } from "fs";
 import { PID_FILE, PidFile } from "./run";
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-const commandOf = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " "); } catch { return ""; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const commandOf = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+  } catch {
+    return "";
+  }
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
-  if (!existsSync(PID_FILE)) { console.log("no local farm is recorded as running"); return; }
+  if (!existsSync(PID_FILE)) {
+    console.log("no local farm is recorded as running");
+    return;
+  }
   const record = JSON.parse(readFileSync(PID_FILE, "utf8")) as PidFile;
   // The runner stops its own children; wait for it (bounded), then stop any it left behind.
   if (alive(record.runner) && /local\/cli/.test(commandOf(record.runner))) {
@@ -25,4 +41,7 @@ async function main() {
   console.log("local farm stopped");
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

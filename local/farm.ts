@@ -60,11 +60,25 @@ export function request(
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: HOST, port, path, method: options.method ?? "GET", headers: options.headers, timeout: options.timeoutMs ?? 15000 },
+      {
+        host: HOST,
+        port,
+        path,
+        method: options.method ?? "GET",
+        headers: options.headers,
+        timeout: options.timeoutMs ?? 15000,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), headers: res.headers, ms: Date.now() - started }));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString("utf8"),
+            headers: res.headers,
+            ms: Date.now() - started,
+          }),
+        );
       },
     );
     req.on("timeout", () => req.destroy(new Error(`timed out after ${options.timeoutMs ?? 15000} ms: ${path}`)));
@@ -78,8 +92,14 @@ function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: HOST, port });
     socket.setTimeout(1000);
-    socket.once("connect", () => { socket.destroy(); resolve(true); });
-    socket.once("timeout", () => { socket.destroy(); resolve(false); });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.once("error", () => resolve(false));
   });
 }
@@ -98,7 +118,10 @@ export class LocalFarm {
   private readonly processes = new Map<string, ChildProcess>();
   private readonly readyTimeoutMs: number;
 
-  private constructor(public readonly options: LocalFarmOptions, key: MachineKeyValues) {
+  private constructor(
+    public readonly options: LocalFarmOptions,
+    key: MachineKeyValues,
+  ) {
     this.key = key;
     this.readyTimeoutMs = options.readyTimeoutMs ?? 60000;
   }
@@ -119,19 +142,38 @@ export class LocalFarm {
     }
   }
 
-  get url(): string { return `http://${HOST}:${this.options.port}/`; }
-  nodePort(i: number): number { return this.options.port + 1 + i; }
-  nodeUrl(i: number): string { return `http://${HOST}:${this.nodePort(i)}/`; }
-  nodeName(i: number): string { return `node-${i}`; }
+  get url(): string {
+    return `http://${HOST}:${this.options.port}/`;
+  }
+  nodePort(i: number): number {
+    return this.options.port + 1 + i;
+  }
+  nodeUrl(i: number): string {
+    return `http://${HOST}:${this.nodePort(i)}/`;
+  }
+  nodeName(i: number): string {
+    return `node-${i}`;
+  }
 
   /** Every process this farm started and still runs, by role. */
   started(): StartedProcess[] {
-    return [...this.processes.entries()].filter(([, p]) => p.exitCode === null && p.pid !== undefined).map(([role, p]) => ({ role, pid: p.pid! }));
+    return [...this.processes.entries()]
+      .filter(([, p]) => p.exitCode === null && p.pid !== undefined)
+      .map(([role, p]) => ({ role, pid: p.pid! }));
   }
 
-  private log(line: string) { this.options.log?.(line); }
+  private log(line: string) {
+    this.options.log?.(line);
+  }
 
-  private launch(role: string, command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, keepStdinOpen = false): ChildProcess {
+  private launch(
+    role: string,
+    command: string,
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    cwd: string,
+    keepStdinOpen = false,
+  ): ChildProcess {
     const logFile = openSync(join(this.options.dir, `${role}.log`), "a");
     const child = spawn(command, args, { cwd, env, stdio: [keepStdinOpen ? "pipe" : "ignore", logFile, logFile] });
     closeSync(logFile); // the child holds its own copy
@@ -146,7 +188,10 @@ export class LocalFarm {
     const child = this.processes.get(role);
     if (!child) return;
     this.processes.delete(role);
-    if (child.exitCode !== null || child.signalCode !== null) { child.stdin?.destroy(); return; }
+    if (child.exitCode !== null || child.signalCode !== null) {
+      child.stdin?.destroy();
+      return;
+    }
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     child.kill("SIGTERM");
     const escalate = setTimeout(() => child.kill("SIGKILL"), 5000);
@@ -161,19 +206,26 @@ export class LocalFarm {
     mkdirSync(dir, { recursive: true });
     copyFileSync(STATE_SERVER_EXE, join(dir, "asp-state4.exe"));
     // Mono's state server speaks .NET Remoting; bind it to loopback only.
-    writeFileSync(join(dir, "asp-state4.exe.config"), [
-      '<?xml version="1.0" encoding="utf-8"?>',
-      "<configuration><system.runtime.remoting><application name=\"ASP.NET State Server\">",
-      "<service><wellknown mode=\"Singleton\" type=\"System.Web.SessionState.RemoteStateServer, System.Web, Version=4.0.0.0, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a\" objectUri=\"StateServer\" /></service>",
-      `<channels><channel ref="tcp" port="${this.options.statePort}" bindTo="${HOST}" /></channels>`,
-      "</application></system.runtime.remoting></configuration>",
-    ].join("\n"));
+    writeFileSync(
+      join(dir, "asp-state4.exe.config"),
+      [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<configuration><system.runtime.remoting><application name="ASP.NET State Server">',
+        '<service><wellknown mode="Singleton" type="System.Web.SessionState.RemoteStateServer, System.Web, Version=4.0.0.0, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a" objectUri="StateServer" /></service>',
+        `<channels><channel ref="tcp" port="${this.options.statePort}" bindTo="${HOST}" /></channels>`,
+        "</application></system.runtime.remoting></configuration>",
+      ].join("\n"),
+    );
     // It exits when its standard input closes: the pipe stays open as long as this process lives.
     this.launch("state-server", "mono", ["asp-state4.exe"], { ...process.env, HOME: dir }, dir, true);
-    await waitFor(`the state server on port ${this.options.statePort}`, this.readyTimeoutMs, () => portOpen(this.options.statePort));
+    await waitFor(`the state server on port ${this.options.statePort}`, this.readyTimeoutMs, () =>
+      portOpen(this.options.statePort),
+    );
   }
 
-  async stopStateServer(): Promise<void> { await this.halt("state-server"); }
+  async stopStateServer(): Promise<void> {
+    await this.halt("state-server");
+  }
 
   /** Starts node i; `key` overrides the farm's machine key (the negative control uses it). */
   async startNode(i: number, key: MachineKeyValues = this.key): Promise<void> {
@@ -182,54 +234,86 @@ export class LocalFarm {
     for (const sub of ["home", "tmp"]) mkdirSync(join(nodeDir, sub), { recursive: true });
     rmSync(appDir, { recursive: true, force: true });
     cpSync(APP_SOURCE, appDir, { recursive: true });
-    writeFileSync(join(appDir, "web.config"), applicationWebConfig(key, { stateHost: HOST, statePort: this.options.statePort }, { showErrors: true }));
+    writeFileSync(
+      join(appDir, "web.config"),
+      applicationWebConfig(key, { stateHost: HOST, statePort: this.options.statePort }, { showErrors: true }),
+    );
     // Its own HOME and TMPDIR: Mono keeps auto-generated keys under $HOME/.mono, and a shared
     // HOME would let a farm without a machineKey pass the cross-node checks by accident.
-    this.launch(this.nodeName(i), FASTCGI_SERVER, [`--applications=/:${appDir}`, `--socket=tcp:${HOST}:${this.options.port + 101 + i}`], {
-      ...process.env, HOME: join(nodeDir, "home"), TMPDIR: join(nodeDir, "tmp"), WEBFARM_NODE: this.nodeName(i),
-    }, nodeDir);
+    this.launch(
+      this.nodeName(i),
+      FASTCGI_SERVER,
+      [`--applications=/:${appDir}`, `--socket=tcp:${HOST}:${this.options.port + 101 + i}`],
+      {
+        ...process.env,
+        HOME: join(nodeDir, "home"),
+        TMPDIR: join(nodeDir, "tmp"),
+        WEBFARM_NODE: this.nodeName(i),
+      },
+      nodeDir,
+    );
     if (this.processes.has("balancer")) await this.waitForNode(i);
   }
 
-  async stopNode(i: number): Promise<void> { await this.halt(this.nodeName(i)); }
+  async stopNode(i: number): Promise<void> {
+    await this.halt(this.nodeName(i));
+  }
 
   private async waitForNode(i: number): Promise<void> {
-    await waitFor(`${this.nodeName(i)} (${this.nodeUrl(i)})`, this.readyTimeoutMs, async () => (await request(this.nodePort(i), HEALTH_PATH, { timeoutMs: 10000 })).status === 200);
+    await waitFor(
+      `${this.nodeName(i)} (${this.nodeUrl(i)})`,
+      this.readyTimeoutMs,
+      async () => (await request(this.nodePort(i), HEALTH_PATH, { timeoutMs: 10000 })).status === 200,
+    );
   }
 
   private nginxConfig(): string {
     const dir = this.options.dir;
     const nodes = [...Array(this.options.nodes).keys()];
-    return [
-      "worker_processes 1;",
-      `pid ${dir}/nginx.pid;`,
-      `error_log ${dir}/nginx-error.log warn;`,
-      "events { worker_connections 256; }",
-      "http {",
-      `  access_log ${dir}/nginx-access.log;`,
-      ...["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `  ${t}_temp_path ${dir}/nginx-tmp/${t};`),
-      "  upstream farm {",
-      ...nodes.map((i) => `    server ${HOST}:${this.nodePort(i)} max_fails=1 fail_timeout=5s;`),
-      "  }",
-      "  # The balancer: round robin, no stickiness, like the ALB; a node that refuses is skipped.",
-      `  server { listen ${HOST}:${this.options.port}; location / { proxy_pass http://farm; proxy_next_upstream error timeout http_502; proxy_connect_timeout 2s; proxy_read_timeout 30s; } }`,
-      ...nodes.map((i) => [
-        `  server { listen ${HOST}:${this.nodePort(i)}; root ${join(dir, this.nodeName(i), "app")}; index Default.aspx;`,
-        `    add_header X-Farm-Node ${this.nodeName(i)} always;`,
-        `    location / { fastcgi_pass ${HOST}:${this.options.port + 101 + i}; include /etc/nginx/fastcgi_params; fastcgi_param PATH_INFO ""; fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name; } }`,
-      ].join("\n")),
-      "}",
-    ].join("\n") + "\n";
+    return (
+      [
+        "worker_processes 1;",
+        `pid ${dir}/nginx.pid;`,
+        `error_log ${dir}/nginx-error.log warn;`,
+        "events { worker_connections 256; }",
+        "http {",
+        `  access_log ${dir}/nginx-access.log;`,
+        ...["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `  ${t}_temp_path ${dir}/nginx-tmp/${t};`),
+        "  upstream farm {",
+        ...nodes.map((i) => `    server ${HOST}:${this.nodePort(i)} max_fails=1 fail_timeout=5s;`),
+        "  }",
+        "  # The balancer: round robin, no stickiness, like the ALB; a node that refuses is skipped.",
+        `  server { listen ${HOST}:${this.options.port}; location / { proxy_pass http://farm; proxy_next_upstream error timeout http_502; proxy_connect_timeout 2s; proxy_read_timeout 30s; } }`,
+        ...nodes.map((i) =>
+          [
+            `  server { listen ${HOST}:${this.nodePort(i)}; root ${join(dir, this.nodeName(i), "app")}; index Default.aspx;`,
+            `    add_header X-Farm-Node ${this.nodeName(i)} always;`,
+            `    location / { fastcgi_pass ${HOST}:${this.options.port + 101 + i}; include /etc/nginx/fastcgi_params; fastcgi_param PATH_INFO ""; fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name; } }`,
+          ].join("\n"),
+        ),
+        "}",
+      ].join("\n") + "\n"
+    );
   }
 
   private async startBalancer(): Promise<void> {
     const conf = join(this.options.dir, "nginx.conf");
     mkdirSync(join(this.options.dir, "nginx-tmp"), { recursive: true });
     writeFileSync(conf, this.nginxConfig());
-    this.launch("balancer", NGINX, ["-p", this.options.dir, "-c", conf, "-g", "daemon off;"], process.env, this.options.dir);
+    this.launch(
+      "balancer",
+      NGINX,
+      ["-p", this.options.dir, "-c", conf, "-g", "daemon off;"],
+      process.env,
+      this.options.dir,
+    );
     // Each node compiles its pages on the first request: ask them all at once.
     await Promise.all([...Array(this.options.nodes).keys()].map((i) => this.waitForNode(i)));
-    await waitFor(`the balancer (${this.url})`, this.readyTimeoutMs, async () => (await request(this.options.port, HEALTH_PATH)).status === 200);
+    await waitFor(
+      `the balancer (${this.url})`,
+      this.readyTimeoutMs,
+      async () => (await request(this.options.port, HEALTH_PATH)).status === 200,
+    );
   }
 
   /** Stops every process this farm started, balancer first, and only those. */

@@ -17,18 +17,26 @@ export function ensurePackages(log: (line: string) => void = console.log): void 
   if (missing.length === 0) return;
   const command = `apt-get install -y --no-install-recommends ${DEBIAN_PACKAGES.join(" ")}`;
   if (!existsSync("/etc/debian_version")) {
-    throw new Error(`the local farm needs Mono's ASP.NET FastCGI server, its state server and nginx (missing: ${missing.join(", ")}). ` +
-      `This is not Debian: install the equivalents of the Debian packages ${DEBIAN_PACKAGES.join(", ")}, or run it on Debian 12 (bookworm).`);
+    throw new Error(
+      `the local farm needs Mono's ASP.NET FastCGI server, its state server and nginx (missing: ${missing.join(", ")}). ` +
+        `This is not Debian: install the equivalents of the Debian packages ${DEBIAN_PACKAGES.join(", ")}, or run it on Debian 12 (bookworm).`,
+    );
   }
   if (process.getuid?.() !== 0) {
-    throw new Error(`missing ${missing.join(", ")}. Install them as root, then run again:\n  sudo apt-get update && sudo ${command}`);
+    throw new Error(
+      `missing ${missing.join(", ")}. Install them as root, then run again:\n  sudo apt-get update && sudo ${command}`,
+    );
   }
   log(`installing ${DEBIAN_PACKAGES.join(", ")} (missing: ${missing.join(", ")})...`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
-  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...DEBIAN_PACKAGES], { stdio: "inherit", env });
+  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...DEBIAN_PACKAGES], {
+    stdio: "inherit",
+    env,
+  });
   const still = missingFiles();
-  if (still.length > 0) throw new Error(`installed ${DEBIAN_PACKAGES.join(", ")} but still missing ${still.join(", ")}`);
+  if (still.length > 0)
+    throw new Error(`installed ${DEBIAN_PACKAGES.join(", ")} but still missing ${still.join(", ")}`);
 }
 
 if (require.main === module) {

@@ -22,13 +22,21 @@ const git = (...args: string[]) =>
 function planOnDisk(stack: string, file = planFile(stack)): Plan | undefined {
   if (!existsSync(file)) return undefined;
   const dir = join(file, "..", stack);
-  const scripts = existsSync(dir) ? Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), "utf8")])) : {};
+  const scripts = existsSync(dir)
+    ? Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), "utf8")]))
+    : {};
   return { ...JSON.parse(readFileSync(file, "utf8")), scripts };
 }
 
 /** The plan as committed (HEAD), falling back to the files on disk outside git. */
 function committedPlan(stack: string, against?: string): Plan {
-  if (against) return planOnDisk(stack, against) ?? (() => { throw new Error(`no plan at ${against}`); })();
+  if (against)
+    return (
+      planOnDisk(stack, against) ??
+      (() => {
+        throw new Error(`no plan at ${against}`);
+      })()
+    );
   try {
     const plan = JSON.parse(git("show", `HEAD:plans/${stack}.json`));
     const files = git("ls-tree", "--name-only", `HEAD:plans/${stack}`).split("\n").filter(Boolean);
@@ -52,27 +60,39 @@ function writePlan(plan: Plan): void {
 /** True when the files on disk are exactly what `plan` would write. */
 function upToDate(plan: Plan): boolean {
   const disk = planOnDisk(plan.stack);
-  return disk !== undefined && planJson(disk) === planJson(plan) &&
-    existsSync(summaryFile(plan.stack)) && readFileSync(summaryFile(plan.stack), "utf8") === summaryText(plan) &&
-    JSON.stringify(Object.entries(disk.scripts).sort()) === JSON.stringify(Object.entries(plan.scripts).sort());
+  return (
+    disk !== undefined &&
+    planJson(disk) === planJson(plan) &&
+    existsSync(summaryFile(plan.stack)) &&
+    readFileSync(summaryFile(plan.stack), "utf8") === summaryText(plan) &&
+    JSON.stringify(Object.entries(disk.scripts).sort()) === JSON.stringify(Object.entries(plan.scripts).sort())
+  );
 }
 
 async function main() {
   const [command, ...rest] = process.argv.slice(2);
-  const { values } = parseArgs({ args: rest, options: { stack: { type: "string" }, against: { type: "string" }, "approve-security": { type: "boolean" } } });
+  const { values } = parseArgs({
+    args: rest,
+    options: { stack: { type: "string" }, against: { type: "string" }, "approve-security": { type: "boolean" } },
+  });
   const stack = values.stack;
-  if ((command === "plan" || command === "diff") && !stack) throw new Error(`--stack is required (${STACKS.join(" or ")}, or any Pulumi.<stack>.yaml)`);
+  if ((command === "plan" || command === "diff") && !stack)
+    throw new Error(`--stack is required (${STACKS.join(" or ")}, or any Pulumi.<stack>.yaml)`);
 
   if (command === "plan") {
     const plan = await renderPlan(stack!);
     writePlan(plan);
     console.log(summaryText(plan));
-    console.log(`wrote plans/${stack}.json (${plan.resources.length} resources), plans/${stack}.md and plans/${stack}/ (${Object.keys(plan.scripts).join(", ")})`);
+    console.log(
+      `wrote plans/${stack}.json (${plan.resources.length} resources), plans/${stack}.md and plans/${stack}/ (${Object.keys(plan.scripts).join(", ")})`,
+    );
   } else if (command === "diff") {
     const diff = diffPlans(committedPlan(stack!, values.against), await renderPlan(stack!));
     console.log(diffText(diff));
     if (diff.securityBroadening.length > 0 && !values["approve-security"]) {
-      console.error(`${diff.securityBroadening.length} security-broadening change(s): review them, then re-run with --approve-security`);
+      console.error(
+        `${diff.securityBroadening.length} security-broadening change(s): review them, then re-run with --approve-security`,
+      );
       process.exitCode = 2;
     }
   } else if (command === "check") {
@@ -94,4 +114,7 @@ async function main() {
   }
 }
 
-main().catch((err) => { console.error(`plan: ${err instanceof Error ? err.message : err}`); process.exit(1); });
+main().catch((err) => {
+  console.error(`plan: ${err instanceof Error ? err.message : err}`);
+  process.exit(1);
+});

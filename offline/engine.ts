@@ -42,7 +42,9 @@ export function unwrapSecrets(value: any, path = "", found: string[] = []): any 
   }
   if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, found));
   if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, found)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, found)]),
+    );
   }
   return value;
 }
@@ -58,20 +60,36 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     private readonly latencyMs?: (type: string, name: string) => number,
   ) {}
 
-  newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult | Promise<pulumi.runtime.MockResourceResult> {
+  newResource(
+    args: pulumi.runtime.MockResourceArgs,
+  ): pulumi.runtime.MockResourceResult | Promise<pulumi.runtime.MockResourceResult> {
     if (args.type === "pulumi:pulumi:Stack") return { id: undefined, state: {} };
     const id = args.custom === false ? "" : this.fixtures.idOf(args.type, args.name);
     const secretPaths: string[] = [];
     const inputs = unwrapSecrets(args.inputs, "", secretPaths);
     const state = { ...args.inputs, ...this.fixtures.outputs(args.type, args.name, inputs, id) };
     const seen = this.options.get(`${args.type}::${args.name}`) ?? { options: {} };
-    const record: RecordedResource = { type: args.type, name: args.name, parent: seen.parent, inputs, secretPaths, state, id, options: seen.options };
+    const record: RecordedResource = {
+      type: args.type,
+      name: args.name,
+      parent: seen.parent,
+      inputs,
+      secretPaths,
+      state,
+      id,
+      options: seen.options,
+    };
     this.resources.push(record);
     const result = { id: args.custom === false ? undefined : id, state };
     if (!this.latencyMs || args.custom === false) return result;
     const delay = this.latencyMs(args.type, args.name);
     record.startedAt = performance.now();
-    return new Promise((resolve) => setTimeout(() => { record.finishedAt = performance.now(); resolve(result); }, delay));
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        record.finishedAt = performance.now();
+        resolve(result);
+      }, delay),
+    );
   }
 
   call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
@@ -167,5 +185,10 @@ async function settle(mocks: RecordingMocks): Promise<void> {
 
 /** Resolves an Output's value (outputs are always known under the mocks). */
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+  return new Promise((resolve) =>
+    output.apply((v) => {
+      resolve(v);
+      return v;
+    }),
+  );
 }

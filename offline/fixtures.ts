@@ -5,7 +5,12 @@ import { createHash } from "crypto";
 
 export type InvokeHandler = (inputs: Record<string, any>) => Record<string, any>;
 /** What the mock returns on top of a resource's inputs (what AWS or a provider would compute). */
-export type OutputsFunction = (type: string, name: string, inputs: Record<string, any>, id: string) => Record<string, any>;
+export type OutputsFunction = (
+  type: string,
+  name: string,
+  inputs: Record<string, any>,
+  id: string,
+) => Record<string, any>;
 
 export interface Fixtures {
   invokes: Record<string, InvokeHandler>;
@@ -68,15 +73,32 @@ export function fixtures(options: FixtureOptions = {}): Fixtures {
   const subnets = options.subnets ?? EXISTING_SUBNETS;
   const { partition, dnsSuffix } = partitionOf(region);
   const invokes: Record<string, InvokeHandler> = {
-    "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({ id: region, names: zones, zoneIds: zones.map((_, i) => `${region}-az${i + 1}`) }),
+    "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
+      id: region,
+      names: zones,
+      zoneIds: zones.map((_, i) => `${region}-az${i + 1}`),
+    }),
     "aws:index/getRegion:getRegion": () => ({ id: region, name: region, region }),
-    "aws:index/getPartition:getPartition": () => ({ id: partition, partition, dnsSuffix, reverseDnsPrefix: "com.amazonaws" }),
+    "aws:index/getPartition:getPartition": () => ({
+      id: partition,
+      partition,
+      dnsSuffix,
+      reverseDnsPrefix: "com.amazonaws",
+    }),
     "aws:ssm/getParameter:getParameter": (inputs) => {
       if (inputs.name !== WINDOWS_2022_PARAMETER) throw new Error(`unmocked SSM parameter ${inputs.name}`);
       return { name: inputs.name, type: "String", value: FIXTURE_WINDOWS_AMI, insecureValue: FIXTURE_WINDOWS_AMI };
     },
-    "aws:elb/getServiceAccount:getServiceAccount": () => ({ id: "elb-account", arn: `arn:${partition}:iam::156460612806:root` }),
-    "aws:index/getCallerIdentity:getCallerIdentity": () => ({ id: FIXTURE_ACCOUNT, accountId: FIXTURE_ACCOUNT, arn: `arn:${partition}:iam::${FIXTURE_ACCOUNT}:user/deployer`, userId: "AIDDEPLOYER" }),
+    "aws:elb/getServiceAccount:getServiceAccount": () => ({
+      id: "elb-account",
+      arn: `arn:${partition}:iam::156460612806:root`,
+    }),
+    "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+      id: FIXTURE_ACCOUNT,
+      accountId: FIXTURE_ACCOUNT,
+      arn: `arn:${partition}:iam::${FIXTURE_ACCOUNT}:user/deployer`,
+      userId: "AIDDEPLOYER",
+    }),
     "aws:ec2/getSubnet:getSubnet": (inputs) => {
       const subnet = subnets[inputs.id];
       if (!subnet) throw new Error(options.subnetMissing?.(inputs.id) ?? `subnet ${inputs.id} is not in the fixtures`);
@@ -102,7 +124,10 @@ export function fixtures(options: FixtureOptions = {}): Fixtures {
         return { fqdn: inputs.name };
       case "aws:s3/bucket:Bucket":
       case "aws:s3/bucketV2:BucketV2":
-        return { bucket: inputs.bucket ?? `${name}-bucket`, arn: `arn:${partition}:s3:::${inputs.bucket ?? `${name}-bucket`}` };
+        return {
+          bucket: inputs.bucket ?? `${name}-bucket`,
+          arn: `arn:${partition}:s3:::${inputs.bucket ?? `${name}-bucket`}`,
+        };
       default: {
         const known = (property: string) => ({ [property]: inputs[property] ?? `${id}.${property}` });
         return {

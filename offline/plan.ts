@@ -83,7 +83,11 @@ export function scriptText(plan: Pick<Plan, "scripts">, value: unknown): string 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
@@ -102,7 +106,9 @@ function toPlanResource(r: RecordedResource): PlanResource {
     setPath(inputs, path, SECRET);
   }
   const options = Object.fromEntries(
-    Object.entries(r.options).filter(([, v]) => v !== undefined && v !== false && !(Array.isArray(v) && v.length === 0)),
+    Object.entries(r.options).filter(
+      ([, v]) => v !== undefined && v !== false && !(Array.isArray(v) && v.length === 0),
+    ),
   );
   return sortKeys({
     type: r.type,
@@ -154,7 +160,9 @@ interface InboundRule {
 /** Inbound rules with groups and sources named, from a plan's resources. */
 export function inboundRules(resources: PlanResource[]): InboundRule[] {
   const groupName = (id: unknown) => {
-    const found = resources.find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup" && resourceIdOf(r.type, r.name) === id);
+    const found = resources.find(
+      (r) => r.type === "aws:ec2/securityGroup:SecurityGroup" && resourceIdOf(r.type, r.name) === id,
+    );
     return found ? found.name : String(id);
   };
   return resources
@@ -167,7 +175,8 @@ export function inboundRules(resources: PlanResource[]): InboundRule[] {
         group: groupName(i.securityGroupId),
         from: allPorts ? 0 : i.fromPort,
         to: allPorts ? 65535 : i.toPort,
-        source: cidr ?? (i.referencedSecurityGroupId ? groupName(i.referencedSecurityGroupId) : i.prefixListId ?? "?"),
+        source:
+          cidr ?? (i.referencedSecurityGroupId ? groupName(i.referencedSecurityGroupId) : (i.prefixListId ?? "?")),
         sourceIsCidr: cidr !== undefined,
       };
     });
@@ -182,10 +191,16 @@ function summarize(resources: PlanResource[], scripts: Record<string, string>): 
   const boot: Record<string, string[]> = {};
   for (const r of resources.filter((x) => x.type === "aws:ec2/instance:Instance")) {
     const role = String((r.inputs.tags as Record<string, string> | undefined)?.[ROLE_TAG] ?? r.name);
-    const steps = [...(scriptText({ scripts }, r.inputs.userData) ?? "").matchAll(/^Step '([^']+)'/gm)].map((m) => m[1]);
+    const steps = [...(scriptText({ scripts }, r.inputs.userData) ?? "").matchAll(/^Step '([^']+)'/gm)].map(
+      (m) => m[1],
+    );
     boot[role] = steps;
   }
-  return { countsByType: sortKeys(countsByType) as Record<string, number>, inbound: inboundRules(resources).map(describeRule).sort(), boot: sortKeys(boot) as Record<string, string[]> };
+  return {
+    countsByType: sortKeys(countsByType) as Record<string, number>,
+    inbound: inboundRules(resources).map(describeRule).sort(),
+    boot: sortKeys(boot) as Record<string, string[]>,
+  };
 }
 
 export function summaryText(plan: Plan): string {
@@ -231,7 +246,8 @@ const keyOf = (r: PlanResource) => `${r.type}::${r.name}`;
 
 function flatten(value: unknown, path = "", out: Record<string, unknown> = {}): Record<string, unknown> {
   if (value !== null && typeof value === "object" && !(Array.isArray(value) && value.length === 0)) {
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) flatten(v, Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k, out);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>))
+      flatten(v, Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k, out);
   } else {
     out[path] = value;
   }
@@ -258,38 +274,65 @@ function cidrCovers(outer: string, inner: string): boolean {
 }
 
 function ruleCovered(rule: InboundRule, old: InboundRule[]): boolean {
-  return old.some((o) => o.group === rule.group && o.from <= rule.from && o.to >= rule.to &&
-    (rule.sourceIsCidr ? o.sourceIsCidr && cidrCovers(o.source, rule.source) : !o.sourceIsCidr && o.source === rule.source));
+  return old.some(
+    (o) =>
+      o.group === rule.group &&
+      o.from <= rule.from &&
+      o.to >= rule.to &&
+      (rule.sourceIsCidr
+        ? o.sourceIsCidr && cidrCovers(o.source, rule.source)
+        : !o.sourceIsCidr && o.source === rule.source),
+  );
 }
 
 /** Every (action, resource) pair a plan's IAM policies grant, per role-ish owner. */
 function grants(resources: PlanResource[]): Set<string> {
   const out = new Set<string>();
   for (const r of resources) {
-    if (r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment") out.add(`${r.inputs.role} attaches ${r.inputs.policyArn}`);
+    if (r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+      out.add(`${r.inputs.role} attaches ${r.inputs.policyArn}`);
     const doc = r.inputs.policy;
     if (typeof doc !== "string" || doc === SECRET) continue;
     let statements: any[] = [];
-    try { statements = ([] as any[]).concat(JSON.parse(doc).Statement ?? []); } catch { out.add(`${r.name} unparsable policy ${doc}`); }
+    try {
+      statements = ([] as any[]).concat(JSON.parse(doc).Statement ?? []);
+    } catch {
+      out.add(`${r.name} unparsable policy ${doc}`);
+    }
     for (const s of statements) {
       if (s.Effect !== "Allow") continue;
-      for (const action of [].concat(s.Action ?? s.NotAction ?? [])) for (const resource of [].concat(s.Resource ?? s.NotResource ?? [])) out.add(`${r.inputs.role ?? r.name}: ${action} on ${resource}`);
+      for (const action of [].concat(s.Action ?? s.NotAction ?? []))
+        for (const resource of [].concat(s.Resource ?? s.NotResource ?? []))
+          out.add(`${r.inputs.role ?? r.name}: ${action} on ${resource}`);
     }
   }
   return out;
 }
 
 /** Properties whose change replaces an EC2 instance (userData because the farm sets userDataReplaceOnChange). */
-const INSTANCE_REPLACING = ["inputs.ami", "inputs.subnetId", "inputs.userData", "inputs.availabilityZone", "inputs.privateIp", "inputs.rootBlockDevice", "inputs.keyName", "inputs.tenancy", "inputs.hostId"];
+const INSTANCE_REPLACING = [
+  "inputs.ami",
+  "inputs.subnetId",
+  "inputs.userData",
+  "inputs.availabilityZone",
+  "inputs.privateIp",
+  "inputs.rootBlockDevice",
+  "inputs.keyName",
+  "inputs.tenancy",
+  "inputs.hostId",
+];
 
-const isStateServer = (r: PlanResource) => r.type === "aws:ec2/instance:Instance" && (r.inputs.tags as Record<string, string> | undefined)?.[ROLE_TAG] === "state-server";
+const isStateServer = (r: PlanResource) =>
+  r.type === "aws:ec2/instance:Instance" &&
+  (r.inputs.tags as Record<string, string> | undefined)?.[ROLE_TAG] === "state-server";
 
 export function diffPlans(before: Plan, after: Plan): PlanDiff {
   const old = new Map(before.resources.map((r) => [keyOf(r), r]));
   const now = new Map(after.resources.map((r) => [keyOf(r), r]));
   const added = [...now.keys()].filter((k) => !old.has(k)).sort();
   const removed = [...old.keys()].filter((k) => !now.has(k)).sort();
-  const changed = [...now.keys()].filter((k) => old.has(k))
+  const changed = [...now.keys()]
+    .filter((k) => old.has(k))
     .map((k) => ({ resource: k, changes: propertyChanges(old.get(k)!, now.get(k)!) }))
     .filter((c) => c.changes.length > 0);
   for (const c of changed.flatMap((x) => x.changes)) {
@@ -305,14 +348,19 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
   for (const k of added) {
     const r = now.get(k)!;
     if (r.type === "aws:ec2/eip:Eip") broadening.push(`new public address: ${k}`);
-    if (r.type === "aws:lb/loadBalancer:LoadBalancer" && r.inputs.internal !== true) broadening.push(`new internet-facing load balancer: ${k}`);
-    if (r.type === "aws:ec2/instance:Instance" && r.inputs.associatePublicIpAddress !== false) broadening.push(`new instance without associatePublicIpAddress=false: ${k}`);
+    if (r.type === "aws:lb/loadBalancer:LoadBalancer" && r.inputs.internal !== true)
+      broadening.push(`new internet-facing load balancer: ${k}`);
+    if (r.type === "aws:ec2/instance:Instance" && r.inputs.associatePublicIpAddress !== false)
+      broadening.push(`new instance without associatePublicIpAddress=false: ${k}`);
   }
   for (const { resource, changes } of changed) {
     for (const c of changes) {
-      if (/associatePublicIpAddress$|mapPublicIpOnLaunch$/.test(c.path) && c.after === true) broadening.push(`public address turned on: ${resource} ${c.path}`);
-      if (c.path === "inputs.internal" && c.before === true && c.after !== true) broadening.push(`load balancer made internet-facing: ${resource}`);
-      if (c.before === SECRET && c.after !== SECRET) broadening.push(`secret input now plaintext: ${resource} ${c.path}`);
+      if (/associatePublicIpAddress$|mapPublicIpOnLaunch$/.test(c.path) && c.after === true)
+        broadening.push(`public address turned on: ${resource} ${c.path}`);
+      if (c.path === "inputs.internal" && c.before === true && c.after !== true)
+        broadening.push(`load balancer made internet-facing: ${resource}`);
+      if (c.before === SECRET && c.after !== SECRET)
+        broadening.push(`secret input now plaintext: ${resource} ${c.path}`);
     }
   }
   const oldGrants = grants(before.resources);
@@ -322,8 +370,11 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
   for (const k of removed) if (isStateServer(old.get(k)!)) stateServer.push(`state server deleted: ${k}`);
   for (const { resource, changes } of changed) {
     if (!isStateServer(now.get(resource)!)) continue;
-    const replacing = changes.filter((c) => INSTANCE_REPLACING.some((p) => c.path === p || c.path.startsWith(`${p}.`) || c.path.startsWith(`${p}[`)));
-    if (replacing.length > 0) stateServer.push(`state server replaced: ${resource} (${replacing.map((c) => c.path).join(", ")})`);
+    const replacing = changes.filter((c) =>
+      INSTANCE_REPLACING.some((p) => c.path === p || c.path.startsWith(`${p}.`) || c.path.startsWith(`${p}[`)),
+    );
+    if (replacing.length > 0)
+      stateServer.push(`state server replaced: ${resource} (${replacing.map((c) => c.path).join(", ")})`);
   }
   return { added, removed, changed, securityBroadening: broadening.sort(), stateServer };
 }
@@ -335,15 +386,23 @@ function show(value: unknown): string {
 
 /** Line-level view of a changed multi-line value (user data): lines removed and added. */
 function lineChanges(before: unknown, after: unknown): string[] {
-  if (typeof before !== "string" || typeof after !== "string" || (!before.includes("\n") && !after.includes("\n"))) return [];
-  const a = before.split(/\r?\n/), b = after.split(/\r?\n/);
-  const inA = new Set(a), inB = new Set(b);
-  return [...a.filter((l) => !inB.has(l)).map((l) => `        - ${l}`), ...b.filter((l) => !inA.has(l)).map((l) => `        + ${l}`)];
+  if (typeof before !== "string" || typeof after !== "string" || (!before.includes("\n") && !after.includes("\n")))
+    return [];
+  const a = before.split(/\r?\n/),
+    b = after.split(/\r?\n/);
+  const inA = new Set(a),
+    inB = new Set(b);
+  return [
+    ...a.filter((l) => !inB.has(l)).map((l) => `        - ${l}`),
+    ...b.filter((l) => !inA.has(l)).map((l) => `        + ${l}`),
+  ];
 }
 
 export function diffText(diff: PlanDiff): string {
   const lines: string[] = [];
-  const section = (title: string, items: string[]) => { lines.push(`${title} (${items.length})`, ...items.map((i) => `  ${i}`), ""); };
+  const section = (title: string, items: string[]) => {
+    lines.push(`${title} (${items.length})`, ...items.map((i) => `  ${i}`), "");
+  };
   section("added", diff.added);
   section("removed", diff.removed);
   lines.push(`changed (${diff.changed.length})`);

@@ -4,6 +4,7 @@ import { PolicyPack } from "@pulumi/policy";
 import { POLICIES } from "./policies";
 
 new PolicyPack("aspnet-webfarm", {
-  description: "Invariants of the load-balanced ASP.NET web farm: state port from security groups only, private nodes, IMDSv2, encrypted volumes, no machine key in user data.",
+  description:
+    "Invariants of the load-balanced ASP.NET web farm: state port from security groups only, private nodes, IMDSv2, encrypted volumes, no machine key in user data.",
   policies: POLICIES,
 });

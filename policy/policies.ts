@@ -35,14 +35,19 @@ interface StatePortConfig {
 }
 
 const covers = (from: unknown, to: unknown, protocol: unknown, port: number) =>
-  protocol === "-1" || protocol === "all" || (typeof from === "number" && typeof to === "number" && from <= port && port <= to);
+  protocol === "-1" ||
+  protocol === "all" ||
+  (typeof from === "number" && typeof to === "number" && from <= port && port <= to);
 
 /** The state port (42424 by default) only from security groups: the protocol has no authentication. */
 export const statePortFromGroupsOnly: ResourceValidationPolicy = {
   name: "state-port-from-security-groups-only",
-  description: "The ASP.NET State Service port may be opened only to security groups (the web nodes'), never to a CIDR or prefix list: its protocol has no authentication or encryption.",
+  description:
+    "The ASP.NET State Service port may be opened only to security groups (the web nodes'), never to a CIDR or prefix list: its protocol has no authentication or encryption.",
   enforcementLevel: "mandatory",
-  configSchema: { properties: { statePort: { type: "integer", default: DEFAULT_STATE_PORT, minimum: 1, maximum: 65535 } } },
+  configSchema: {
+    properties: { statePort: { type: "integer", default: DEFAULT_STATE_PORT, minimum: 1, maximum: 65535 } },
+  },
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     const port = args.getConfig<StatePortConfig>().statePort ?? DEFAULT_STATE_PORT;
     const fix = `Open port ${port} with a rule whose source is the web nodes' security group (referencedSecurityGroupId), and remove the CIDR source.`;
@@ -51,9 +56,14 @@ export const statePortFromGroupsOnly: ResourceValidationPolicy = {
       const source = p.cidrIpv4 ?? p.cidrIpv6 ?? p.prefixListId;
       if (source !== undefined) report(`Inbound rule opens the state port ${port} to ${source}. ${fix}`);
     }
-    if (args.type === TYPES.securityGroupRule && p.type === "ingress" && covers(p.fromPort, p.toPort, p.protocol, port)) {
+    if (
+      args.type === TYPES.securityGroupRule &&
+      p.type === "ingress" &&
+      covers(p.fromPort, p.toPort, p.protocol, port)
+    ) {
       const sources = [...(p.cidrBlocks ?? []), ...(p.ipv6CidrBlocks ?? []), ...(p.prefixListIds ?? [])];
-      if (sources.length > 0 || p.self === true) report(`Security group rule opens the state port ${port} to ${sources.join(", ") || "itself"}. ${fix}`);
+      if (sources.length > 0 || p.self === true)
+        report(`Security group rule opens the state port ${port} to ${sources.join(", ") || "itself"}. ${fix}`);
     }
     if (args.type === TYPES.securityGroup) {
       for (const rule of p.ingress ?? []) {
@@ -72,7 +82,8 @@ const isFarmInstance = (r: { type: string; props: Record<string, any> }) =>
 /** Web nodes and the state server: no public IP, and a subnet with no route to an internet gateway. */
 export const farmInstancesPrivate: StackValidationPolicy = {
   name: "farm-instances-private",
-  description: "Web nodes and the state server have no public IP and sit in subnets without a route to an internet gateway; only the load balancer faces the internet.",
+  description:
+    "Web nodes and the state server have no public IP and sit in subnets without a route to an internet gateway; only the load balancer faces the internet.",
   enforcementLevel: "mandatory",
   validateStack: (args: StackValidationArgs, report: ReportViolation) => {
     const deps = (r: PolicyResource, prop: string) => r.propertyDependencies[prop] ?? [];
@@ -93,10 +104,16 @@ export const farmInstancesPrivate: StackValidationPolicy = {
       }
       for (const subnet of deps(r, "subnetId")) {
         if (publicSubnets.has(subnet.urn)) {
-          report(`The ${role} ${r.name} is in subnet ${subnet.name}, which routes to an internet gateway. Put it in a private subnet (outbound through NAT).`, r.urn);
+          report(
+            `The ${role} ${r.name} is in subnet ${subnet.name}, which routes to an internet gateway. Put it in a private subnet (outbound through NAT).`,
+            r.urn,
+          );
         }
         if (subnet.props.mapPublicIpOnLaunch === true) {
-          report(`The ${role} ${r.name} is in subnet ${subnet.name}, which maps public IPs on launch. Use a private subnet.`, r.urn);
+          report(
+            `The ${role} ${r.name} is in subnet ${subnet.name}, which maps public IPs on launch. Use a private subnet.`,
+            r.urn,
+          );
         }
       }
     }
@@ -106,7 +123,8 @@ export const farmInstancesPrivate: StackValidationPolicy = {
 /** IMDSv2 only: a stolen request forwarded by the app cannot read the role's credentials. */
 export const imdsV2Required: ResourceValidationPolicy = {
   name: "instances-require-imdsv2",
-  description: "Every instance and launch template requires IMDSv2 session tokens (metadataOptions.httpTokens = \"required\").",
+  description:
+    'Every instance and launch template requires IMDSv2 session tokens (metadataOptions.httpTokens = "required").',
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type !== TYPES.instance && args.type !== TYPES.launchTemplate) return;
@@ -126,8 +144,13 @@ export const rootVolumesEncrypted: ResourceValidationPolicy = {
     }
     if (args.type === TYPES.launchTemplate) {
       const mappings: any[] = args.props.blockDeviceMappings ?? [];
-      if (mappings.length === 0 || mappings.some((m) => m.ebs && m.ebs.encrypted !== true && m.ebs.encrypted !== "true")) {
-        report(`${args.name} launches unencrypted volumes. Add blockDeviceMappings with ebs: { encrypted: "true" } for the root device.`);
+      if (
+        mappings.length === 0 ||
+        mappings.some((m) => m.ebs && m.ebs.encrypted !== true && m.ebs.encrypted !== "true")
+      ) {
+        report(
+          `${args.name} launches unencrypted volumes. Add blockDeviceMappings with ebs: { encrypted: "true" } for the root device.`,
+        );
       }
     }
   },
@@ -138,28 +161,39 @@ export const KEY_LIKE_HEX = /[0-9A-Fa-f]{40,}/;
 
 function userDataTexts(type: string, props: Record<string, any>): string[] {
   const decode = (b64: unknown) => (typeof b64 === "string" ? Buffer.from(b64, "base64").toString("utf8") : undefined);
-  const texts = type === TYPES.instance
-    ? [props.userData, decode(props.userDataBase64)]
-    : type === TYPES.launchTemplate ? [decode(props.userData)] : [];
+  const texts =
+    type === TYPES.instance
+      ? [props.userData, decode(props.userDataBase64)]
+      : type === TYPES.launchTemplate
+        ? [decode(props.userData)]
+        : [];
   return texts.filter((t): t is string => typeof t === "string");
 }
 
 /** User data is readable by anyone with ec2:DescribeInstanceAttribute: no key there. */
 export const noMachineKeyInUserData: ResourceValidationPolicy = {
   name: "no-machine-key-in-user-data",
-  description: "No instance or launch template user data contains a machine key: neither an inline <machineKey element nor a long hex run. User data is readable by anyone with ec2:DescribeInstanceAttribute.",
+  description:
+    "No instance or launch template user data contains a machine key: neither an inline <machineKey element nor a long hex run. User data is readable by anyone with ec2:DescribeInstanceAttribute.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     for (const text of userDataTexts(args.type, args.props)) {
-      if (/<machineKey/i.test(text)) report(`${args.name}'s user data contains an inline <machineKey> element. Store the key in an SSM SecureString and read it at boot.`);
-      else if (KEY_LIKE_HEX.test(text)) report(`${args.name}'s user data contains a ${KEY_LIKE_HEX.exec(text)![0].length}-character hex run that looks like a key. Store secrets in an SSM SecureString and read them at boot.`);
+      if (/<machineKey/i.test(text))
+        report(
+          `${args.name}'s user data contains an inline <machineKey> element. Store the key in an SSM SecureString and read it at boot.`,
+        );
+      else if (KEY_LIKE_HEX.test(text))
+        report(
+          `${args.name}'s user data contains a ${KEY_LIKE_HEX.exec(text)![0].length}-character hex run that looks like a key. Store secrets in an SSM SecureString and read them at boot.`,
+        );
     }
   },
 };
 
 export const machineKeyParameterSecure: ResourceValidationPolicy = {
   name: "machine-key-parameter-secure-string",
-  description: "The SSM parameter that holds the machine key is a SecureString (encrypted with KMS, decrypted only with kms:Decrypt).",
+  description:
+    "The SSM parameter that holds the machine key is a SecureString (encrypted with KMS, decrypted only with kms:Decrypt).",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     if (args.type !== TYPES.parameter) return;
@@ -172,24 +206,35 @@ export const machineKeyParameterSecure: ResourceValidationPolicy = {
 
 export const httpsOnPublicLoadBalancer: StackValidationPolicy = {
   name: "internet-facing-load-balancer-https",
-  description: "An internet-facing load balancer should serve HTTPS: forms-auth tickets and session cookies otherwise cross the internet in clear text.",
+  description:
+    "An internet-facing load balancer should serve HTTPS: forms-auth tickets and session cookies otherwise cross the internet in clear text.",
   enforcementLevel: "advisory",
   validateStack: (args, report) => {
     const listeners = args.resources.filter((r) => r.type === TYPES.listener);
     for (const lb of args.resources.filter((r) => r.type === TYPES.loadBalancer && r.props.internal !== true)) {
-      const https = listeners.some((l) => l.props.protocol === "HTTPS" && (l.propertyDependencies.loadBalancerArn ?? []).some((d) => d.urn === lb.urn));
-      if (!https) report(`${lb.name} faces the internet without an HTTPS listener. Set certificateArn (an ACM certificate) so port 80 redirects to 443.`, lb.urn);
+      const https = listeners.some(
+        (l) =>
+          l.props.protocol === "HTTPS" && (l.propertyDependencies.loadBalancerArn ?? []).some((d) => d.urn === lb.urn),
+      );
+      if (!https)
+        report(
+          `${lb.name} faces the internet without an HTTPS listener. Set certificateArn (an ACM certificate) so port 80 redirects to 443.`,
+          lb.urn,
+        );
     }
   },
 };
 
 export const stickinessOff: ResourceValidationPolicy = {
   name: "target-group-stickiness-off",
-  description: "Sticky sessions are not needed with the ASP.NET State Service, and they hide a machineKey or IIS site-id mismatch behind one node per user.",
+  description:
+    "Sticky sessions are not needed with the ASP.NET State Service, and they hide a machineKey or IIS site-id mismatch behind one node per user.",
   enforcementLevel: "advisory",
   validateResource: (args, report) => {
     if (args.type === TYPES.targetGroup && args.props.stickiness?.enabled === true) {
-      report(`${args.name} has stickiness on. Turn it off (stickiness: { enabled: false }) so every node serves every user and a key mismatch shows at once.`);
+      report(
+        `${args.name} has stickiness on. Turn it off (stickiness: { enabled: false }) so every node serves every user and a key mismatch shows at once.`,
+      );
     }
   },
 };

@@ -19,7 +19,8 @@ export function memberDocs(file: string, declarationName: string): Record<string
   const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
   let found: ts.InterfaceDeclaration | ts.ClassDeclaration | undefined;
   source.forEachChild((node) => {
-    if ((ts.isInterfaceDeclaration(node) || ts.isClassDeclaration(node)) && node.name?.text === declarationName) found = node;
+    if ((ts.isInterfaceDeclaration(node) || ts.isClassDeclaration(node)) && node.name?.text === declarationName)
+      found = node;
   });
   if (!found) throw new Error(`${declarationName} is not declared in ${file}`);
   const docs: Record<string, MemberDoc> = {};

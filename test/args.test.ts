@@ -24,47 +24,204 @@ const cases: Case[] = [
   { label: "node count as text", field: "nodeCount", bad: { nodeCount: "2" as never }, good: { nodeCount: 2 } },
   { label: "malformed VPC CIDR", field: "vpcCidr", bad: { vpcCidr: "10.0.0/16" }, good: { vpcCidr: "10.0.0.0/16" } },
   { label: "public VPC CIDR", field: "vpcCidr", bad: { vpcCidr: "8.8.0.0/16" }, good: { vpcCidr: "172.16.0.0/16" } },
-  { label: "VPC too small for the subnets", field: "vpcCidr", bad: { vpcCidr: "10.0.0.0/24" }, good: { vpcCidr: "10.0.0.0/23" } },
-  { label: "VPC larger than AWS allows", field: "vpcCidr", bad: { vpcCidr: "10.0.0.0/8" }, good: { vpcCidr: "10.0.0.0/16" } },
-  { label: "VPC CIDR with host bits", field: "vpcCidr", bad: { vpcCidr: "10.0.0.1/16" }, good: { vpcCidr: "192.168.0.0/16" } },
+  {
+    label: "VPC too small for the subnets",
+    field: "vpcCidr",
+    bad: { vpcCidr: "10.0.0.0/24" },
+    good: { vpcCidr: "10.0.0.0/23" },
+  },
+  {
+    label: "VPC larger than AWS allows",
+    field: "vpcCidr",
+    bad: { vpcCidr: "10.0.0.0/8" },
+    good: { vpcCidr: "10.0.0.0/16" },
+  },
+  {
+    label: "VPC CIDR with host bits",
+    field: "vpcCidr",
+    bad: { vpcCidr: "10.0.0.1/16" },
+    good: { vpcCidr: "192.168.0.0/16" },
+  },
   { label: "one AZ", field: "azCount", bad: { azCount: 1 }, good: { azCount: 2 } },
   { label: "more AZs than the kit plans for", field: "azCount", bad: { azCount: 9 }, good: { azCount: 3 } },
-  { label: "more AZs than the region offers", field: "azCount", bad: { azCount: 3, availabilityZones: ["eu-west-1a", "eu-west-1b"] }, good: { azCount: 2, availabilityZones: ["eu-west-1a", "eu-west-1b"] } },
-  { label: "a malformed AZ name", field: "availabilityZones[1]", bad: { availabilityZones: ["eu-west-1a", "west"] }, good: { availabilityZones: ["eu-west-1a", "eu-west-1b"] } },
+  {
+    label: "more AZs than the region offers",
+    field: "azCount",
+    bad: { azCount: 3, availabilityZones: ["eu-west-1a", "eu-west-1b"] },
+    good: { azCount: 2, availabilityZones: ["eu-west-1a", "eu-west-1b"] },
+  },
+  {
+    label: "a malformed AZ name",
+    field: "availabilityZones[1]",
+    bad: { availabilityZones: ["eu-west-1a", "west"] },
+    good: { availabilityZones: ["eu-west-1a", "eu-west-1b"] },
+  },
   { label: "empty public subnet list", field: "publicSubnetIds", bad: { ...byo, publicSubnetIds: [] }, good: byo },
   { label: "empty private subnet list", field: "privateSubnetIds", bad: { ...byo, privateSubnetIds: [] }, good: byo },
-  { label: "one public subnet per three private", field: "privateSubnetIds", bad: { ...byo, privateSubnetIds: [...byo.privateSubnetIds, "subnet-0f00000000000000f"] }, good: byo },
-  { label: "a subnet listed twice", field: "publicSubnetIds", bad: { ...byo, publicSubnetIds: [byo.publicSubnetIds[0], byo.publicSubnetIds[0]] }, good: byo },
-  { label: "bring-your-own combined with a VPC CIDR", field: "vpcCidr", bad: { ...byo, vpcCidr: "10.0.0.0/16" }, good: byo },
-  { label: "bring-your-own without private subnets", field: "privateSubnetIds", bad: { vpcId: byo.vpcId, publicSubnetIds: byo.publicSubnetIds }, good: byo },
+  {
+    label: "one public subnet per three private",
+    field: "privateSubnetIds",
+    bad: { ...byo, privateSubnetIds: [...byo.privateSubnetIds, "subnet-0f00000000000000f"] },
+    good: byo,
+  },
+  {
+    label: "a subnet listed twice",
+    field: "publicSubnetIds",
+    bad: { ...byo, publicSubnetIds: [byo.publicSubnetIds[0], byo.publicSubnetIds[0]] },
+    good: byo,
+  },
+  {
+    label: "bring-your-own combined with a VPC CIDR",
+    field: "vpcCidr",
+    bad: { ...byo, vpcCidr: "10.0.0.0/16" },
+    good: byo,
+  },
+  {
+    label: "bring-your-own without private subnets",
+    field: "privateSubnetIds",
+    bad: { vpcId: byo.vpcId, publicSubnetIds: byo.publicSubnetIds },
+    good: byo,
+  },
   { label: "a malformed VPC id", field: "vpcId", bad: { ...byo, vpcId: "vpc-xyz" }, good: byo },
-  { label: "a malformed subnet id", field: "privateSubnetIds[0]", bad: { ...byo, privateSubnetIds: ["subnet-!", byo.privateSubnetIds[1]] }, good: byo },
-  { label: "malformed allowed CIDR", field: "allowedCidrs[0]", bad: { allowedCidrs: ["0.0.0.0"] }, good: { allowedCidrs: ["0.0.0.0/0"] } },
-  { label: "allowed CIDR with host bits", field: "allowedCidrs[1]", bad: { allowedCidrs: ["10.0.0.0/8", "203.0.113.7/24"] }, good: { allowedCidrs: ["10.0.0.0/8", "203.0.113.7/32"] } },
-  { label: "no allowed CIDR", field: "allowedCidrs", bad: { allowedCidrs: [] }, good: { allowedCidrs: ["203.0.113.0/24"] } },
+  {
+    label: "a malformed subnet id",
+    field: "privateSubnetIds[0]",
+    bad: { ...byo, privateSubnetIds: ["subnet-!", byo.privateSubnetIds[1]] },
+    good: byo,
+  },
+  {
+    label: "malformed allowed CIDR",
+    field: "allowedCidrs[0]",
+    bad: { allowedCidrs: ["0.0.0.0"] },
+    good: { allowedCidrs: ["0.0.0.0/0"] },
+  },
+  {
+    label: "allowed CIDR with host bits",
+    field: "allowedCidrs[1]",
+    bad: { allowedCidrs: ["10.0.0.0/8", "203.0.113.7/24"] },
+    good: { allowedCidrs: ["10.0.0.0/8", "203.0.113.7/32"] },
+  },
+  {
+    label: "no allowed CIDR",
+    field: "allowedCidrs",
+    bad: { allowedCidrs: [] },
+    good: { allowedCidrs: ["203.0.113.0/24"] },
+  },
   { label: "state port 0", field: "statePort", bad: { statePort: 0 }, good: { statePort: 42424 } },
   { label: "state port out of range", field: "statePort", bad: { statePort: 70000 }, good: { statePort: 65535 } },
   { label: "state port equal to the web port", field: "statePort", bad: { statePort: 80 }, good: { statePort: 8080 } },
-  { label: "a certificate ARN that is not ACM", field: "certificateArn", bad: { certificateArn: "arn:aws:iam::123456789012:server-certificate/site" }, good: { certificateArn: cert } },
-  { label: "an unknown validation algorithm", field: "validation", bad: { validation: "MD5" as never }, good: { validation: "HMACSHA512" } },
-  { label: "a machine key version with a space", field: "machineKeyVersion", bad: { machineKeyVersion: "v 2" }, good: { machineKeyVersion: "v2" } },
-  { label: "a machine key version with a quote", field: "machineKeyVersion", bad: { machineKeyVersion: "2'" }, good: { machineKeyVersion: "2026-11" } },
-  { label: "an empty machine key version", field: "machineKeyVersion", bad: { machineKeyVersion: "" }, good: { machineKeyVersion: "1" } },
-  { label: "an instance type without a size", field: "webInstanceType", bad: { webInstanceType: "t3medium" }, good: { webInstanceType: "t3.medium" } },
-  { label: "an Arm instance type for Windows", field: "stateInstanceType", bad: { stateInstanceType: "m6g.large" }, good: { stateInstanceType: "m6i.large" } },
+  {
+    label: "a certificate ARN that is not ACM",
+    field: "certificateArn",
+    bad: { certificateArn: "arn:aws:iam::123456789012:server-certificate/site" },
+    good: { certificateArn: cert },
+  },
+  {
+    label: "an unknown validation algorithm",
+    field: "validation",
+    bad: { validation: "MD5" as never },
+    good: { validation: "HMACSHA512" },
+  },
+  {
+    label: "a machine key version with a space",
+    field: "machineKeyVersion",
+    bad: { machineKeyVersion: "v 2" },
+    good: { machineKeyVersion: "v2" },
+  },
+  {
+    label: "a machine key version with a quote",
+    field: "machineKeyVersion",
+    bad: { machineKeyVersion: "2'" },
+    good: { machineKeyVersion: "2026-11" },
+  },
+  {
+    label: "an empty machine key version",
+    field: "machineKeyVersion",
+    bad: { machineKeyVersion: "" },
+    good: { machineKeyVersion: "1" },
+  },
+  {
+    label: "an instance type without a size",
+    field: "webInstanceType",
+    bad: { webInstanceType: "t3medium" },
+    good: { webInstanceType: "t3.medium" },
+  },
+  {
+    label: "an Arm instance type for Windows",
+    field: "stateInstanceType",
+    bad: { stateInstanceType: "m6g.large" },
+    good: { stateInstanceType: "m6i.large" },
+  },
   { label: "a malformed AMI id", field: "amiId", bad: { amiId: "ami-123" }, good: { amiId: "ami-0123456789abcdef0" } },
-  { label: "a health check path without a slash", field: "healthCheckPath", bad: { healthCheckPath: "health.aspx" }, good: { healthCheckPath: "/health.aspx" } },
-  { label: "a tag with the reserved aws: prefix", field: "tags.aws:owner", bad: { tags: { "aws:owner": "me" } }, good: { tags: { owner: "me" } } },
-  { label: "a tag key over 128 characters", field: `tags.${"k".repeat(129)}`, bad: { tags: { ["k".repeat(129)]: "v" } }, good: { tags: { ["k".repeat(128)]: "v" } } },
-  { label: "a tag value over 256 characters", field: "tags.note", bad: { tags: { note: "v".repeat(257) } }, good: { tags: { note: "v".repeat(256) } } },
-  { label: "more tags than AWS allows", field: "tags", bad: { tags: Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`t${i}`, "x"])) }, good: { tags: Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`t${i}`, "x"])) } },
-  { label: "a tag the farm sets itself", field: "tags.Name", bad: { tags: { Name: "mine" } }, good: { tags: { name2: "mine" } } },
+  {
+    label: "a health check path without a slash",
+    field: "healthCheckPath",
+    bad: { healthCheckPath: "health.aspx" },
+    good: { healthCheckPath: "/health.aspx" },
+  },
+  {
+    label: "a tag with the reserved aws: prefix",
+    field: "tags.aws:owner",
+    bad: { tags: { "aws:owner": "me" } },
+    good: { tags: { owner: "me" } },
+  },
+  {
+    label: "a tag key over 128 characters",
+    field: `tags.${"k".repeat(129)}`,
+    bad: { tags: { ["k".repeat(129)]: "v" } },
+    good: { tags: { ["k".repeat(128)]: "v" } },
+  },
+  {
+    label: "a tag value over 256 characters",
+    field: "tags.note",
+    bad: { tags: { note: "v".repeat(257) } },
+    good: { tags: { note: "v".repeat(256) } },
+  },
+  {
+    label: "more tags than AWS allows",
+    field: "tags",
+    bad: { tags: Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`t${i}`, "x"])) },
+    good: { tags: Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`t${i}`, "x"])) },
+  },
+  {
+    label: "a tag the farm sets itself",
+    field: "tags.Name",
+    bad: { tags: { Name: "mine" } },
+    good: { tags: { name2: "mine" } },
+  },
   { label: "a misspelt argument", field: "nodecount", bad: { nodecount: 2 }, good: {} },
-  { label: "a farm name too long for the target group name", field: "name", bad: {}, good: {}, name: { bad: "a".repeat(MAX_FARM_NAME_LENGTH + 1), good: "a".repeat(MAX_FARM_NAME_LENGTH) } },
-  { label: "a certificate that is not ACM, inside a list of good values", field: "certificateArn", bad: { certificateArn: "arn:aws:acm:eu-west-1:123:certificate/x" }, good: { certificateArn: pulumi.output(cert) } },
-  { label: "a malformed SNS topic", field: "alarmTopicArn", bad: { alarmTopicArn: "arn:aws:sqs:eu-west-1:123456789012:q" }, good: { alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:q" } },
-  { label: "an allowed CIDR list that mixes a bad literal with an Output", field: "allowedCidrs[0]", bad: { allowedCidrs: ["300.0.0.0/8", pulumi.output("10.0.0.0/8")] }, good: { allowedCidrs: ["10.0.0.0/8", pulumi.output("10.1.0.0/16")] } },
-  { label: "a farm name with an underscore", field: "name", bad: {}, good: {}, name: { bad: "my_farm", good: "my-farm" } },
+  {
+    label: "a farm name too long for the target group name",
+    field: "name",
+    bad: {},
+    good: {},
+    name: { bad: "a".repeat(MAX_FARM_NAME_LENGTH + 1), good: "a".repeat(MAX_FARM_NAME_LENGTH) },
+  },
+  {
+    label: "a certificate that is not ACM, inside a list of good values",
+    field: "certificateArn",
+    bad: { certificateArn: "arn:aws:acm:eu-west-1:123:certificate/x" },
+    good: { certificateArn: pulumi.output(cert) },
+  },
+  {
+    label: "a malformed SNS topic",
+    field: "alarmTopicArn",
+    bad: { alarmTopicArn: "arn:aws:sqs:eu-west-1:123456789012:q" },
+    good: { alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:q" },
+  },
+  {
+    label: "an allowed CIDR list that mixes a bad literal with an Output",
+    field: "allowedCidrs[0]",
+    bad: { allowedCidrs: ["300.0.0.0/8", pulumi.output("10.0.0.0/8")] },
+    good: { allowedCidrs: ["10.0.0.0/8", pulumi.output("10.1.0.0/16")] },
+  },
+  {
+    label: "a farm name with an underscore",
+    field: "name",
+    bad: {},
+    good: {},
+    name: { bad: "my_farm", good: "my-farm" },
+  },
 ];
 
 async function attempt(name: string, args: Record<string, unknown>) {
@@ -93,13 +250,25 @@ describe("WebFarm argument validation", () => {
 
   test("a farm of good values registers its resources (validation is the only gate)", async () => {
     const good = Object.assign({}, ...cases.filter((c) => !("vpcId" in c.good) && !c.name).map((c) => c.good));
-    const { error, mocks } = await attempt("a".repeat(MAX_FARM_NAME_LENGTH), { ...good, ...byo, availabilityZones: undefined, azCount: undefined, vpcCidr: undefined });
+    const { error, mocks } = await attempt("a".repeat(MAX_FARM_NAME_LENGTH), {
+      ...good,
+      ...byo,
+      availabilityZones: undefined,
+      azCount: undefined,
+      vpcCidr: undefined,
+    });
     expect(error).toBeUndefined();
     expect(mocks.resources.length).toBeGreaterThan(0);
   });
 
   test("several bad fields are all reported in one error", async () => {
-    const { error, mocks } = await attempt("shop", { nodeCount: 0, vpcCidr: "8.8.8.0/24", statePort: 80, validation: "MD5", tags: { "aws:x": "y" } });
+    const { error, mocks } = await attempt("shop", {
+      nodeCount: 0,
+      vpcCidr: "8.8.8.0/24",
+      statePort: 80,
+      validation: "MD5",
+      tags: { "aws:x": "y" },
+    });
     const paths = (error as pulumi.InputPropertiesError).errors.map((e) => e.propertyPath);
     expect(paths).toEqual(expect.arrayContaining(["nodeCount", "vpcCidr", "statePort", "validation", "tags.aws:x"]));
     expect(error!.message).toMatch(/has [5-9] problems; nothing was created/);
@@ -107,8 +276,13 @@ describe("WebFarm argument validation", () => {
   });
 
   test("FarmNetwork on its own checks the same rules, and registers nothing when they fail", async () => {
-    const { error, graph } = await attemptProgram(() => new FarmNetwork("shared", { vpcCidr: "8.8.0.0/16", azCount: 1 }));
-    expect((error as pulumi.InputPropertiesError).errors.map((e) => e.propertyPath).sort()).toEqual(["azCount", "vpcCidr"]);
+    const { error, graph } = await attemptProgram(
+      () => new FarmNetwork("shared", { vpcCidr: "8.8.0.0/16", azCount: 1 }),
+    );
+    expect((error as pulumi.InputPropertiesError).errors.map((e) => e.propertyPath).sort()).toEqual([
+      "azCount",
+      "vpcCidr",
+    ]);
     expect(error!.message).toContain('FarmNetwork "shared" has 2 problems');
     expect(graph.resources).toEqual([]);
   });

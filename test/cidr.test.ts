@@ -43,26 +43,37 @@ const all = (plan: ReturnType<typeof planSubnets>) => [...plan.publicCidrs, ...p
 
 describe("subnet plan properties", () => {
   test("subnets never overlap", () => {
-    fc.assert(fc.property(vpc, azCount, (v, n) => {
-      const ranges = all(planSubnets(v, n)).map(range).sort((a, b) => a.start - b.start);
-      return ranges.every((r, i) => i === 0 || ranges[i - 1].end < r.start);
-    }));
+    fc.assert(
+      fc.property(vpc, azCount, (v, n) => {
+        const ranges = all(planSubnets(v, n))
+          .map(range)
+          .sort((a, b) => a.start - b.start);
+        return ranges.every((r, i) => i === 0 || ranges[i - 1].end < r.start);
+      }),
+    );
   });
 
   test("every subnet lies inside the VPC, and is a /27 or larger", () => {
-    fc.assert(fc.property(vpc, azCount, (v, n) => {
-      const outer = range(v);
-      return all(planSubnets(v, n)).every((s) => {
-        const r = range(s);
-        return r.start >= outer.start && r.end <= outer.end && Number(s.split("/")[1]) <= 27;
-      });
-    }));
+    fc.assert(
+      fc.property(vpc, azCount, (v, n) => {
+        const outer = range(v);
+        return all(planSubnets(v, n)).every((s) => {
+          const r = range(s);
+          return r.start >= outer.start && r.end <= outer.end && Number(s.split("/")[1]) <= 27;
+        });
+      }),
+    );
   });
 
   test("stable as azCount grows: the existing AZs keep their subnets", () => {
-    fc.assert(fc.property(vpc, azCount, azCount, (v, a, b) => {
-      const [small, large] = [planSubnets(v, Math.min(a, b)), planSubnets(v, Math.max(a, b))];
-      return small.publicCidrs.every((c, i) => large.publicCidrs[i] === c) && small.privateCidrs.every((c, i) => large.privateCidrs[i] === c);
-    }));
+    fc.assert(
+      fc.property(vpc, azCount, azCount, (v, a, b) => {
+        const [small, large] = [planSubnets(v, Math.min(a, b)), planSubnets(v, Math.max(a, b))];
+        return (
+          small.publicCidrs.every((c, i) => large.publicCidrs[i] === c) &&
+          small.privateCidrs.every((c, i) => large.privateCidrs[i] === c)
+        );
+      }),
+    );
   });
 });

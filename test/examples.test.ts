@@ -6,10 +6,17 @@ import ownNetwork from "../examples/own-network/index";
 import fromAnotherStack from "../examples/network-from-another-stack/index";
 import twoFarms from "../examples/two-farms/index";
 
-const farmsIn = (resources: { type: string; name: string }[]) => resources.filter((r) => r.type === T.farm).map((r) => r.name).sort();
+const farmsIn = (resources: { type: string; name: string }[]) =>
+  resources
+    .filter((r) => r.type === T.farm)
+    .map((r) => r.name)
+    .sort();
 
 test("own network: one farm that creates its VPC, subnets and NAT", async () => {
-  const { graph, result } = await record(ownNetwork, { project: "webfarm-own-network", config: { "webfarm-own-network:nodeCount": "3" } });
+  const { graph, result } = await record(ownNetwork, {
+    project: "webfarm-own-network",
+    config: { "webfarm-own-network:nodeCount": "3" },
+  });
   expect(farmsIn(graph.resources)).toEqual(["shop"]);
   expect(graph.count(T.vpc)).toBe(1);
   expect(graph.webNodes()).toHaveLength(3);
@@ -33,25 +40,45 @@ test("network from another stack: read through a StackReference, no network crea
   for (const t of [T.vpc, T.subnet, T.nat, T.igw]) expect(graph.count(t)).toBe(0);
   expect(graph.one(T.lb).inputs.subnets).toEqual(EXISTING_NETWORK.publicSubnetIds);
   const [a, b] = EXISTING_NETWORK.privateSubnetIds;
-  expect(graph.ofType(T.instance).map((i) => i.inputs.subnetId).sort()).toEqual([a, a, b]);
+  expect(
+    graph
+      .ofType(T.instance)
+      .map((i) => i.inputs.subnetId)
+      .sort(),
+  ).toEqual([a, a, b]);
   expect(graph.stateServer().inputs.userData).toContain(EXISTING_SUBNETS[a].cidrBlock);
 });
 
 test("two farms in one stack: one network, two farms, no name collision", async () => {
   const plan = planSubnets("10.60.0.0/16", 2);
   // The shared network's subnets, as AWS would describe them once created.
-  const subnets = Object.fromEntries(["public", "private"].flatMap((kind) => [0, 1].map((i) => [
-    `Subnet.shared-${kind}-${i}`,
-    { cidrBlock: (kind === "public" ? plan.publicCidrs : plan.privateCidrs)[i], availabilityZone: `eu-west-1${"ab"[i]}`, vpcId: "Vpc.shared-vpc" },
-  ])));
+  const subnets = Object.fromEntries(
+    ["public", "private"].flatMap((kind) =>
+      [0, 1].map((i) => [
+        `Subnet.shared-${kind}-${i}`,
+        {
+          cidrBlock: (kind === "public" ? plan.publicCidrs : plan.privateCidrs)[i],
+          availabilityZone: `eu-west-1${"ab"[i]}`,
+          vpcId: "Vpc.shared-vpc",
+        },
+      ]),
+    ),
+  );
   const { graph } = await record(twoFarms, { project: "webfarm-two-farms", fixtures: fixtures({ subnets }) });
   expect(farmsIn(graph.resources)).toEqual(["admin", "shop"]);
   expect(graph.count(T.vpc)).toBe(1);
   const keys = graph.resources.map((r) => `${r.type}::${r.name}`);
   expect(new Set(keys).size).toBe(keys.length);
   expect(graph.count(T.lb)).toBe(2);
-  expect(graph.ofType(T.zone).map((z) => z.inputs.name).sort()).toEqual(["admin.internal", "shop.internal"]);
+  expect(
+    graph
+      .ofType(T.zone)
+      .map((z) => z.inputs.name)
+      .sort(),
+  ).toEqual(["admin.internal", "shop.internal"]);
   expect(new Set(graph.ofType(T.parameter).map((p) => p.inputs.name)).size).toBe(2);
   for (const g of graph.ofType(T.sg)) expect(g.inputs.vpcId).toBe(graph.one(T.vpc).id);
-  expect(graph.byRole("state-server").find((s) => s.name.startsWith("admin"))!.inputs.userData).toContain(`'${plan.privateCidrs[0]}'`);
+  expect(graph.byRole("state-server").find((s) => s.name.startsWith("admin"))!.inputs.userData).toContain(
+    `'${plan.privateCidrs[0]}'`,
+  );
 });

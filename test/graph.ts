@@ -116,13 +116,20 @@ export class Graph {
 }
 
 /** Runs a program under the offline engine and returns its graph and result. */
-export async function record<T>(program: () => T | Promise<T>, options?: RunOptions): Promise<{ graph: Graph; result: T }> {
+export async function record<T>(
+  program: () => T | Promise<T>,
+  options?: RunOptions,
+): Promise<{ graph: Graph; result: T }> {
   const { mocks, result } = await runProgram(program, options);
   return { graph: new Graph(mocks), result };
 }
 
 /** Builds one WebFarm under the offline engine. */
-export async function buildFarm(args: WebFarmArgs, name = "shop", options?: RunOptions): Promise<{ graph: Graph; farm: WebFarm }> {
+export async function buildFarm(
+  args: WebFarmArgs,
+  name = "shop",
+  options?: RunOptions,
+): Promise<{ graph: Graph; farm: WebFarm }> {
   const { graph, result } = await record(() => new WebFarm(name, args), options);
   return { graph, farm: result };
 }

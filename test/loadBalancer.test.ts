@@ -19,26 +19,55 @@ describe("load balancer", () => {
   test("target group: short deregistration delay, health check on the session-free path", () => {
     const tg = plain.one(T.tg).inputs;
     expect(tg.deregistrationDelay).toBeLessThanOrEqual(30);
-    expect(tg.healthCheck).toMatchObject({ path: "/health.aspx", interval: 15, healthyThreshold: 3, unhealthyThreshold: 2 });
+    expect(tg.healthCheck).toMatchObject({
+      path: "/health.aspx",
+      interval: 15,
+      healthyThreshold: 3,
+      unhealthyThreshold: 2,
+    });
   });
 
   test("access logs go to an encrypted bucket with public access blocked, written only by ELB log delivery", () => {
     const bucket = guarded.one(T.bucket);
-    expect(guarded.one(T.lb).inputs.accessLogs).toEqual({ bucket: bucket.state.bucket, prefix: "shop-lb", enabled: true });
-    expect(guarded.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
-    expect(guarded.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe("AES256");
+    expect(guarded.one(T.lb).inputs.accessLogs).toEqual({
+      bucket: bucket.state.bucket,
+      prefix: "shop-lb",
+      enabled: true,
+    });
+    expect(guarded.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs).toMatchObject({
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    expect(
+      guarded.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs
+        .rules[0].applyServerSideEncryptionByDefault.sseAlgorithm,
+    ).toBe("AES256");
     const policy = JSON.parse(guarded.one("aws:s3/bucketPolicy:BucketPolicy").inputs.policy);
-    expect(policy.Statement[0]).toMatchObject({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::156460612806:root" }, Action: "s3:PutObject", Resource: `${bucket.state.arn}/shop-lb/AWSLogs/${FIXTURE_ACCOUNT}/*` });
+    expect(policy.Statement[0]).toMatchObject({
+      Effect: "Allow",
+      Principal: { AWS: "arn:aws:iam::156460612806:root" },
+      Action: "s3:PutObject",
+      Resource: `${bucket.state.arn}/shop-lb/AWSLogs/${FIXTURE_ACCOUNT}/*`,
+    });
     expect(plain.count(T.bucket)).toBe(0);
   });
 
   test("alarms: unhealthy host count above zero, and the 5xx rate", () => {
-    const lb = plain.one(T.lb), tg = plain.one(T.tg);
+    const lb = plain.one(T.lb),
+      tg = plain.one(T.tg);
     const unhealthy = plain.one(T.alarm, (a) => a.inputs.metricName === "UnHealthyHostCount").inputs;
-    expect(unhealthy).toMatchObject({ threshold: 0, comparisonOperator: "GreaterThanThreshold", dimensions: { LoadBalancer: lb.state.arnSuffix, TargetGroup: tg.state.arnSuffix } });
+    expect(unhealthy).toMatchObject({
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      dimensions: { LoadBalancer: lb.state.arnSuffix, TargetGroup: tg.state.arnSuffix },
+    });
     const rate = plain.one(T.alarm, (a) => Array.isArray(a.inputs.metricQueries)).inputs;
     expect(rate.threshold).toBe(ERROR_RATE_PERCENT);
-    expect(rate.metricQueries.find((q: { returnData?: boolean }) => q.returnData).expression).toMatch(/target5xx.*elb5xx.*\/ requests/);
+    expect(rate.metricQueries.find((q: { returnData?: boolean }) => q.returnData).expression).toMatch(
+      /target5xx.*elb5xx.*\/ requests/,
+    );
   });
 });
 

@@ -17,7 +17,12 @@ describe("machine key", () => {
   });
 
   test("generated from 64 and 32 random bytes for HMACSHA256/AES", () => {
-    expect(graph.ofType(T.randomBytes).map((b) => b.inputs.length).sort()).toEqual([32, 64]);
+    expect(
+      graph
+        .ofType(T.randomBytes)
+        .map((b) => b.inputs.length)
+        .sort(),
+    ).toEqual([32, 64]);
   });
 
   test("the key is stored as an SSM SecureString whose value is secret, under the farm's own path", () => {
@@ -26,7 +31,11 @@ describe("machine key", () => {
     expect(parameter.inputs.name).toBe("/aspnet-webfarm/test/shop/machine-key");
     expect(parameter.secretPaths).toEqual(["value"]);
     expect(parameter.options.additionalSecretOutputs).toEqual(expect.arrayContaining(["value"]));
-    expect(JSON.parse(parameter.inputs.value)).toMatchObject({ version: "1", validation: "HMACSHA256", decryption: "AES" });
+    expect(JSON.parse(parameter.inputs.value)).toMatchObject({
+      version: "1",
+      validation: "HMACSHA256",
+      decryption: "AES",
+    });
   });
 
   test("no resource input contains the key in plaintext (only the parameter's secret value holds it)", async () => {
@@ -35,7 +44,8 @@ describe("machine key", () => {
     expect(parameter.inputs.value.toUpperCase()).toContain(keys[0]);
     for (const r of graph.resources) {
       const inputs = JSON.stringify(r === parameter ? { ...r.inputs, value: undefined } : r.inputs).toUpperCase();
-      for (const k of keys) expect({ resource: r.name, hasKey: inputs.includes(k) }).toEqual({ resource: r.name, hasKey: false });
+      for (const k of keys)
+        expect({ resource: r.name, hasKey: inputs.includes(k) }).toEqual({ resource: r.name, hasKey: false });
     }
   });
 
@@ -43,7 +53,14 @@ describe("machine key", () => {
     const policies = graph.ofType(T.rolePolicy);
     expect(policies).toHaveLength(1);
     const statements = JSON.parse(policies[0].inputs.policy).Statement;
-    expect(statements).toEqual([{ Sid: "ReadFarmMachineKey", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [graph.one(T.parameter).state.arn] }]);
+    expect(statements).toEqual([
+      {
+        Sid: "ReadFarmMachineKey",
+        Effect: "Allow",
+        Action: ["ssm:GetParameter"],
+        Resource: [graph.one(T.parameter).state.arn],
+      },
+    ]);
     expect(JSON.stringify(statements)).not.toContain("*");
     expect(graph.count("aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toBe(0);
   });
@@ -73,6 +90,7 @@ describe("rotation", () => {
     const a = await buildFarm({ nodeCount: 2, machineKeyVersion: "7" });
     const b = await buildFarm({ nodeCount: 5, machineKeyVersion: "7", statePort: 42500 });
     expect(await valueOf(b.farm.validationKey)).toBe(await valueOf(a.farm.validationKey));
-    for (const bytes of a.graph.ofType(T.randomBytes)) expect(bytes.inputs.keepers).toEqual({ version: "7", validation: "HMACSHA256" });
+    for (const bytes of a.graph.ofType(T.randomBytes))
+      expect(bytes.inputs.keepers).toEqual({ version: "7", validation: "HMACSHA256" });
   });
 });

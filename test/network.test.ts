@@ -19,7 +19,11 @@ describe("network over three AZs", () => {
     expect(priv.map((s) => s.inputs.availabilityZone)).toEqual(["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
     expect(pub.map((s) => s.inputs.cidrBlock)).toEqual(["10.40.0.0/20", "10.40.16.0/20", "10.40.32.0/20"]);
     expect(priv.map((s) => s.inputs.cidrBlock)).toEqual(["10.40.128.0/20", "10.40.144.0/20", "10.40.160.0/20"]);
-    expect(graph.one(T.vpc).inputs).toMatchObject({ cidrBlock: "10.40.0.0/16", enableDnsHostnames: true, enableDnsSupport: true });
+    expect(graph.one(T.vpc).inputs).toMatchObject({
+      cidrBlock: "10.40.0.0/16",
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+    });
   });
 
   test("one NAT gateway by default; private subnets all route through it", () => {
@@ -33,7 +37,14 @@ describe("network over three AZs", () => {
     const nats = perAz.ofType(T.nat);
     expect(nats).toHaveLength(3);
     expect(new Set(nats.map((n) => n.inputs.subnetId)).size).toBe(3);
-    expect(new Set(perAz.ofType(T.route).filter((r) => r.inputs.natGatewayId).map((r) => r.inputs.natGatewayId)).size).toBe(3);
+    expect(
+      new Set(
+        perAz
+          .ofType(T.route)
+          .filter((r) => r.inputs.natGatewayId)
+          .map((r) => r.inputs.natGatewayId),
+      ).size,
+    ).toBe(3);
   });
 
   test("nodes spread over the private subnets, no AZ more than one node ahead", () => {

@@ -13,7 +13,12 @@ import { join } from "path";
 
 const ROOT = join(__dirname, "..");
 const run = (cmd: string, args: string[], cwd: string) =>
-  execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_audit: "false", npm_config_fund: "false" } });
+  execFileSync(cmd, args, {
+    cwd,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, npm_config_audit: "false", npm_config_fund: "false" },
+  });
 
 let dir: string;
 let tarball: string;
@@ -25,11 +30,22 @@ beforeAll(() => {
   (globalThis as Record<string, unknown>).packedFiles = packed[0].files.map((f: { path: string }) => f.path);
 }, 120000);
 
-afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 test("the tarball holds the compiled library with declarations, and nothing else of the repository", () => {
   const files = (globalThis as Record<string, unknown>).packedFiles as string[];
-  expect(files).toEqual(expect.arrayContaining(["package.json", "README.md", "dist/index.js", "dist/index.d.ts", "dist/webFarm.js", "dist/windows/userData.js"]));
+  expect(files).toEqual(
+    expect.arrayContaining([
+      "package.json",
+      "README.md",
+      "dist/index.js",
+      "dist/index.d.ts",
+      "dist/webFarm.js",
+      "dist/windows/userData.js",
+    ]),
+  );
   expect(files.filter((f) => !f.startsWith("dist/") && !["package.json", "README.md"].includes(f))).toEqual([]);
   expect(files.some((f) => f.endsWith(".test.js") || f.startsWith("dist/test"))).toBe(false);
 });
@@ -42,16 +58,44 @@ test("a program that installs the tarball type-checks and registers a farm under
   renameSync(join(modules, "package"), join(modules, "aspnet-webfarm"));
   const packed = JSON.parse(readFileSync(join(modules, "aspnet-webfarm", "package.json"), "utf8"));
   const needed = [...Object.keys(packed.dependencies ?? {}), ...Object.keys(packed.peerDependencies ?? {})];
-  expect(needed.sort()).toEqual(["@pulumi/aws", "@pulumi/pulumi", "@pulumi/random", "fast-xml-parser", "ipaddr.js", "zod"]);
+  expect(needed.sort()).toEqual([
+    "@pulumi/aws",
+    "@pulumi/pulumi",
+    "@pulumi/random",
+    "fast-xml-parser",
+    "ipaddr.js",
+    "zod",
+  ]);
   for (const dep of needed) symlinkSync(join(ROOT, "node_modules", dep), join(modules, dep), "dir");
-  writeFileSync(join(program, "package.json"), JSON.stringify({ name: "consumer", private: true, dependencies: { "aspnet-webfarm": `file:${tarball}` } }));
-  writeFileSync(join(program, "tsconfig.json"), JSON.stringify({ compilerOptions: { target: "ES2022", module: "commonjs", strict: true, esModuleInterop: true, skipLibCheck: true, types: [] }, files: ["index.ts"] }));
-  writeFileSync(join(program, "index.ts"), [
-    'import { WebFarm, WebFarmArgs } from "aspnet-webfarm";',
-    "const args: WebFarmArgs = { nodeCount: 2, tags: { app: \"consumer\" } };",
-    'export function build(): WebFarm { return new WebFarm("packed", args); }',
-  ].join("\n"));
-  writeFileSync(join(program, "run.js"), `
+  writeFileSync(
+    join(program, "package.json"),
+    JSON.stringify({ name: "consumer", private: true, dependencies: { "aspnet-webfarm": `file:${tarball}` } }),
+  );
+  writeFileSync(
+    join(program, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        target: "ES2022",
+        module: "commonjs",
+        strict: true,
+        esModuleInterop: true,
+        skipLibCheck: true,
+        types: [],
+      },
+      files: ["index.ts"],
+    }),
+  );
+  writeFileSync(
+    join(program, "index.ts"),
+    [
+      'import { WebFarm, WebFarmArgs } from "aspnet-webfarm";',
+      'const args: WebFarmArgs = { nodeCount: 2, tags: { app: "consumer" } };',
+      'export function build(): WebFarm { return new WebFarm("packed", args); }',
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(program, "run.js"),
+    `
     const pulumi = require("@pulumi/pulumi");
     const recorded = [];
     pulumi.runtime.setMocks({
@@ -67,7 +111,8 @@ test("a program that installs the tarball type-checks and registers a farm under
       .then(() => pulumi.runtime.waitForRPCs ? pulumi.runtime.waitForRPCs() : undefined)
       .then(() => console.log(JSON.stringify(recorded)))
       .catch((e) => { console.error(e); process.exit(1); });
-  `);
+  `,
+  );
   // Type-check against the installed package's .d.ts (not the source tree), then compile.
   run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], program);
   const recorded: string[] = JSON.parse(run(process.execPath, ["run.js"], program).trim().split("\n").pop()!);

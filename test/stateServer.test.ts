@@ -17,7 +17,13 @@ describe("state server", () => {
   test("the record lives in a private zone of the farm's VPC and targets the state server", () => {
     const zone = graph.one(T.zone);
     expect(zone.inputs).toMatchObject({ name: "shop.internal", vpcs: [{ vpcId: graph.one(T.vpc).id }] });
-    expect(graph.one(T.record).inputs).toMatchObject({ zoneId: zone.state.zoneId, name: "state.shop.internal", type: "A", ttl: 60, records: [graph.stateServer().state.privateIp] });
+    expect(graph.one(T.record).inputs).toMatchObject({
+      zoneId: zone.state.zoneId,
+      name: "state.shop.internal",
+      type: "A",
+      ttl: 60,
+      records: [graph.stateServer().state.privateIp],
+    });
   });
 
   test("the nodes do not wait for the state server: no node input depends on it", () => {
@@ -46,7 +52,9 @@ describe("state server", () => {
 
   test("termination protection follows deletionProtection", async () => {
     expect(graph.stateServer().inputs.disableApiTermination).toBe(false);
-    expect((await buildFarm({ nodeCount: 1, deletionProtection: true })).graph.stateServer().inputs.disableApiTermination).toBe(true);
+    expect(
+      (await buildFarm({ nodeCount: 1, deletionProtection: true })).graph.stateServer().inputs.disableApiTermination,
+    ).toBe(true);
   });
 });
 

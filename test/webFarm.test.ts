@@ -18,7 +18,9 @@ describe("a two-node farm with defaults", () => {
     const root = graph.one(T.farm);
     expect(root.name).toBe("shop");
     expect(root.parent).toBeUndefined();
-    const components = new Map(graph.resources.filter((r) => r.type.startsWith("aspnet-webfarm:")).map((r) => [r.name, r]));
+    const components = new Map(
+      graph.resources.filter((r) => r.type.startsWith("aspnet-webfarm:")).map((r) => [r.name, r]),
+    );
     for (const r of graph.resources.filter((x) => x !== root)) {
       expect(r.name.startsWith("shop-")).toBe(true);
       let top: string | undefined = r.parent;
@@ -38,7 +40,9 @@ describe("a two-node farm with defaults", () => {
   test("the load balancer accepts 80 from the internet by default, and may send only to the web nodes on 80", () => {
     expect(graph.inbound("load balancer")).toEqual(["tcp/80-80 from 0.0.0.0/0"]);
     const out = graph.rulesOf(T.egress, "load balancer");
-    expect(out.map((r) => [r.inputs.fromPort, r.inputs.toPort, graph.describeGroup(r.inputs.referencedSecurityGroupId)])).toEqual([[80, 80, "web nodes"]]);
+    expect(
+      out.map((r) => [r.inputs.fromPort, r.inputs.toPort, graph.describeGroup(r.inputs.referencedSecurityGroupId)]),
+    ).toEqual([[80, 80, "web nodes"]]);
   });
 
   test("every rule is a separate resource with a description; no group has inline rules", () => {
@@ -59,14 +63,19 @@ describe("a two-node farm with defaults", () => {
   });
 
   test("instances run Amazon's latest Windows Server 2022 from its public parameter", () => {
-    expect(graph.invokes.map((i) => i.inputs.name)).toContain("/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base");
+    expect(graph.invokes.map((i) => i.inputs.name)).toContain(
+      "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base",
+    );
     for (const i of graph.ofType(T.instance)) expect(i.inputs.ami).toBe(FIXTURE_WINDOWS_AMI);
   });
 
   test("without a certificate there is only an HTTP listener, forwarding to the target group", () => {
     const listeners = graph.ofType(T.listener);
     expect(listeners.map((l) => l.inputs.port)).toEqual([80]);
-    expect(listeners[0].inputs.defaultActions[0]).toMatchObject({ type: "forward", targetGroupArn: graph.one(T.tg).state.arn });
+    expect(listeners[0].inputs.defaultActions[0]).toMatchObject({
+      type: "forward",
+      targetGroupArn: graph.one(T.tg).state.arn,
+    });
   });
 
   test("target group: HTTP 80, health check on the session-free path, stickiness off", () => {
@@ -84,7 +93,12 @@ describe("a two-node farm with defaults", () => {
     expect(await valueOf(farm.loadBalancerZoneId)).toBe(lb.state.zoneId);
     expect(await valueOf(farm.targetGroupArn)).toBe(graph.one(T.tg).state.arn);
     expect(await valueOf(farm.stateServerAddress)).toBe("state.shop.internal");
-    expect((await valueOf(farm.webNodeIds)).sort()).toEqual(graph.webNodes().map((n) => n.id).sort());
+    expect((await valueOf(farm.webNodeIds)).sort()).toEqual(
+      graph
+        .webNodes()
+        .map((n) => n.id)
+        .sort(),
+    );
     expect(await valueOf(farm.autoScalingGroupName)).toBeUndefined();
   });
 
@@ -106,13 +120,25 @@ describe("a two-node farm with defaults", () => {
 
   test("registers every output it exposes, each documented", () => {
     const outputs = Object.keys(WebFarm.outputsOf(farm)).sort();
-    expect(outputs).toEqual(expect.arrayContaining(["url", "loadBalancerArn", "loadBalancerZoneId", "targetGroupArn", "autoScalingGroupName", "nodeRoleArn", "nodeRoleName", "stateServerSecurityGroupId"]));
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        "url",
+        "loadBalancerArn",
+        "loadBalancerZoneId",
+        "targetGroupArn",
+        "autoScalingGroupName",
+        "nodeRoleArn",
+        "nodeRoleName",
+        "stateServerSecurityGroupId",
+      ]),
+    );
     expect(outputs).not.toContain("urn");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { memberDocs } = require("../scripts/docs") as typeof import("../scripts/docs");
     const docs = memberDocs(`${__dirname}/../components/webFarm.ts`, "WebFarm");
     expect(Object.keys(docs).sort()).toEqual(outputs);
-    for (const name of outputs) expect({ name, described: docs[name].description.length > 10 }).toEqual({ name, described: true });
+    for (const name of outputs)
+      expect({ name, described: docs[name].description.length > 10 }).toEqual({ name, described: true });
   });
 
   test("the web.config fragment output is secret and names the state server", async () => {
@@ -122,10 +148,15 @@ describe("a two-node farm with defaults", () => {
 });
 
 test("registerOutputs records every exposed output", async () => {
-  const spy = jest.spyOn(pulumi.ComponentResource.prototype as unknown as { registerOutputs(o: unknown): void }, "registerOutputs");
+  const spy = jest.spyOn(
+    pulumi.ComponentResource.prototype as unknown as { registerOutputs(o: unknown): void },
+    "registerOutputs",
+  );
   try {
     const { farm } = await buildFarm({ nodeCount: 1 });
-    const call = spy.mock.calls.find(([outputs]) => outputs && typeof outputs === "object" && "loadBalancerZoneId" in outputs);
+    const call = spy.mock.calls.find(
+      ([outputs]) => outputs && typeof outputs === "object" && "loadBalancerZoneId" in outputs,
+    );
     expect(Object.keys(call![0] as object).sort()).toEqual(Object.keys(WebFarm.outputsOf(farm)).sort());
   } finally {
     spy.mockRestore();
@@ -133,17 +164,20 @@ test("registerOutputs records every exposed output", async () => {
 });
 
 describe("nodes", () => {
-  test.each([1, 3, 10])("nodeCount %i gives that many nodes, each attached to the target group, named by index", async (n) => {
-    const { graph } = await buildFarm({ nodeCount: n });
-    const nodes = graph.webNodes();
-    const attachments = graph.ofType(T.attachment);
-    expect(nodes).toHaveLength(n);
-    expect(nodes.map((i) => i.name).sort()).toEqual([...Array(n).keys()].map((i) => `shop-web-${i}`).sort());
-    expect(attachments.map((a) => a.inputs.targetId).sort()).toEqual(nodes.map((i) => i.id).sort());
-    const tg = graph.one(T.tg);
-    expect(attachments.every((a) => a.inputs.targetGroupArn === tg.state.arn && a.inputs.port === 80)).toBe(true);
-    expect(graph.stateServer().name).toBe("shop-state");
-  });
+  test.each([1, 3, 10])(
+    "nodeCount %i gives that many nodes, each attached to the target group, named by index",
+    async (n) => {
+      const { graph } = await buildFarm({ nodeCount: n });
+      const nodes = graph.webNodes();
+      const attachments = graph.ofType(T.attachment);
+      expect(nodes).toHaveLength(n);
+      expect(nodes.map((i) => i.name).sort()).toEqual([...Array(n).keys()].map((i) => `shop-web-${i}`).sort());
+      expect(attachments.map((a) => a.inputs.targetId).sort()).toEqual(nodes.map((i) => i.id).sort());
+      const tg = graph.one(T.tg);
+      expect(attachments.every((a) => a.inputs.targetGroupArn === tg.state.arn && a.inputs.port === 80)).toBe(true);
+      expect(graph.stateServer().name).toBe("shop-state");
+    },
+  );
 });
 
 describe("the security posture holds over three AZs with a NAT per AZ", () => {
@@ -154,8 +188,14 @@ describe("the security posture holds over three AZs with a NAT per AZ", () => {
     for (const i of graph.ofType(T.instance)) expect(i.inputs.associatePublicIpAddress).toBe(false);
     for (const s of graph.ofType(T.subnet)) expect(s.inputs.mapPublicIpOnLaunch).toBe(false);
     const igw = graph.one(T.igw);
-    const igwTables = graph.ofType(T.route).filter((r) => r.inputs.gatewayId === igw.id).map((r) => r.inputs.routeTableId);
-    const behindIgw = graph.ofType(T.association).filter((a) => igwTables.includes(a.inputs.routeTableId)).map((a) => a.inputs.subnetId);
+    const igwTables = graph
+      .ofType(T.route)
+      .filter((r) => r.inputs.gatewayId === igw.id)
+      .map((r) => r.inputs.routeTableId);
+    const behindIgw = graph
+      .ofType(T.association)
+      .filter((a) => igwTables.includes(a.inputs.routeTableId))
+      .map((a) => a.inputs.subnetId);
     const lb = graph.one(T.lb);
     expect(lb.inputs.internal).toBe(false);
     expect([...lb.inputs.subnets].sort()).toEqual([...behindIgw].sort());
@@ -171,15 +211,24 @@ describe("options that change the shape", () => {
   });
 
   test("HTTPS listener on 443 when a certificate is given, and 80 redirects to it", async () => {
-    const { graph } = await buildFarm({ nodeCount: 2, certificateArn: CERT, allowedCidrs: ["203.0.113.0/24", "198.51.100.0/24"] });
+    const { graph } = await buildFarm({
+      nodeCount: 2,
+      certificateArn: CERT,
+      allowedCidrs: ["203.0.113.0/24", "198.51.100.0/24"],
+    });
     const https = graph.one(T.listener, (l) => l.inputs.port === 443);
     expect(https.inputs).toMatchObject({ protocol: "HTTPS", certificateArn: CERT });
     expect(https.inputs.defaultActions[0].type).toBe("forward");
     const http = graph.one(T.listener, (l) => l.inputs.port === 80);
-    expect(http.inputs.defaultActions[0]).toMatchObject({ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } });
+    expect(http.inputs.defaultActions[0]).toMatchObject({
+      type: "redirect",
+      redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" },
+    });
     expect(graph.inbound("load balancer")).toEqual([
-      "tcp/443-443 from 198.51.100.0/24", "tcp/443-443 from 203.0.113.0/24",
-      "tcp/80-80 from 198.51.100.0/24", "tcp/80-80 from 203.0.113.0/24",
+      "tcp/443-443 from 198.51.100.0/24",
+      "tcp/443-443 from 203.0.113.0/24",
+      "tcp/80-80 from 198.51.100.0/24",
+      "tcp/80-80 from 203.0.113.0/24",
     ]);
   });
 
@@ -192,7 +241,11 @@ describe("options that change the shape", () => {
     const untaggable = new Set([T.route, T.association, T.attachment, T.rolePolicy, T.randomBytes, T.record]);
     const taggable = graph.resources.filter((r) => !r.type.startsWith("aspnet-webfarm:") && !untaggable.has(r.type));
     expect(taggable.length).toBeGreaterThan(20);
-    for (const r of taggable) expect({ r: r.name, tags: r.inputs.tags }).toMatchObject({ r: r.name, tags: { Name: expect.any(String), env: "test", team: "web" } });
+    for (const r of taggable)
+      expect({ r: r.name, tags: r.inputs.tags }).toMatchObject({
+        r: r.name,
+        tags: { Name: expect.any(String), env: "test", team: "web" },
+      });
   });
 
   test("two farms in one stack do not collide", async () => {
@@ -233,7 +286,10 @@ describe("values computed in the same program", () => {
     const list = graph.one(T.prefixList);
     expect(list.inputs).toMatchObject({ addressFamily: "IPv4", maxEntries: 2 });
     expect(list.inputs.entries.map((e: { cidr: string }) => e.cidr)).toEqual(["198.51.100.0/24", "203.0.113.0/24"]);
-    expect(graph.inbound("load balancer")).toEqual([`tcp/443-443 from prefix list ${list.name}`, `tcp/80-80 from prefix list ${list.name}`]);
+    expect(graph.inbound("load balancer")).toEqual([
+      `tcp/443-443 from prefix list ${list.name}`,
+      `tcp/80-80 from prefix list ${list.name}`,
+    ]);
   });
 
   test("tags and the image from Outputs reach the resources", () => {
@@ -244,15 +300,22 @@ describe("values computed in the same program", () => {
   });
 
   test.each([
-    ["certificateArn", pulumi.output("arn:aws:iam::123456789012:server-certificate/x"), /certificateArn: must be an ACM certificate ARN/],
+    [
+      "certificateArn",
+      pulumi.output("arn:aws:iam::123456789012:server-certificate/x"),
+      /certificateArn: must be an ACM certificate ARN/,
+    ],
     ["allowedCidrs", pulumi.output(["10.0.0.1/8"]), /allowedCidrs\[0\]: has host bits set/],
     ["allowedCidrs", [pulumi.output("10.0.0.1/8")], /allowedCidrs\[0\]: has host bits set/],
     ["tags", pulumi.output({ "aws:x": "y" }), /tags\.aws:x: the aws: prefix is reserved/],
-  ] as const)("a bad %s Output is checked once its value is known, with the message a literal gets", async (field, value, message) => {
-    const known = await valueOf(pulumi.output(value as pulumi.Input<unknown>));
-    const problems = knownValueProblems(field, known);
-    expect(problems.map((p) => `${p.propertyPath}: ${p.reason}`).join("\n")).toMatch(message);
-  });
+  ] as const)(
+    "a bad %s Output is checked once its value is known, with the message a literal gets",
+    async (field, value, message) => {
+      const known = await valueOf(pulumi.output(value as pulumi.Input<unknown>));
+      const problems = knownValueProblems(field, known);
+      expect(problems.map((p) => `${p.propertyPath}: ${p.reason}`).join("\n")).toMatch(message);
+    },
+  );
 
   test("values holding an Output are wrapped for that check; literals pass through (checked before anything was registered)", async () => {
     const later = whenKnown("shop", "allowedCidrs", [pulumi.output("10.0.0.0/8")]);
@@ -270,11 +333,18 @@ describe("bring your own network", () => {
     for (const t of [T.vpc, T.subnet, T.nat, T.igw, T.eip, T.routeTable]) expect(graph.count(t)).toBe(0);
     expect(graph.one(T.lb).inputs.subnets).toEqual(EXISTING_NETWORK.publicSubnetIds);
     const [a, b] = EXISTING_NETWORK.privateSubnetIds;
-    expect(graph.webNodes().sort((x, y) => x.name.localeCompare(y.name)).map((i) => i.inputs.subnetId)).toEqual([a, b, a]);
+    expect(
+      graph
+        .webNodes()
+        .sort((x, y) => x.name.localeCompare(y.name))
+        .map((i) => i.inputs.subnetId),
+    ).toEqual([a, b, a]);
     for (const g of graph.ofType(T.sg)) expect(g.inputs.vpcId).toBe(EXISTING_NETWORK.vpcId);
     expect(await valueOf(farm.vpcId)).toBe(EXISTING_NETWORK.vpcId);
     // the state server's firewall admits the brought private subnets, looked up by id
-    expect(graph.stateServer().inputs.userData).toContain(`$WebSubnets = @('${EXISTING_SUBNETS[a].cidrBlock}', '${EXISTING_SUBNETS[b].cidrBlock}')`);
+    expect(graph.stateServer().inputs.userData).toContain(
+      `$WebSubnets = @('${EXISTING_SUBNETS[a].cidrBlock}', '${EXISTING_SUBNETS[b].cidrBlock}')`,
+    );
   });
 
   test("accepts Outputs from another stack for the brought network", async () => {

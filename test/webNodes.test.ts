@@ -7,7 +7,10 @@ describe("web nodes", () => {
     for (let nodes = 1; nodes <= 10; nodes++) {
       const perAz = Array(azs).fill(0);
       for (let i = 0; i < nodes; i++) perAz[subnetIndexOf(i, azs)]++;
-      expect({ nodes, spread: Math.max(...perAz) - Math.min(...perAz) }).toEqual({ nodes, spread: nodes % azs === 0 ? 0 : 1 });
+      expect({ nodes, spread: Math.max(...perAz) - Math.min(...perAz) }).toEqual({
+        nodes,
+        spread: nodes % azs === 0 ? 0 : 1,
+      });
     }
   });
 
@@ -16,7 +19,10 @@ describe("web nodes", () => {
     const counts = new Map<string, number>();
     for (const n of graph.webNodes()) counts.set(n.inputs.subnetId, (counts.get(n.inputs.subnetId) ?? 0) + 1);
     expect([...counts.values()].sort()).toEqual([2, 2, 3]);
-    const privateSubnets = graph.ofType(T.subnet).filter((s) => s.name.includes("-private-")).map((s) => s.id);
+    const privateSubnets = graph
+      .ofType(T.subnet)
+      .filter((s) => s.name.includes("-private-"))
+      .map((s) => s.id);
     for (const id of counts.keys()) expect(privateSubnets).toContain(id);
   });
 });
@@ -29,7 +35,8 @@ describe("Auto Scaling mode", () => {
     // One program at a time: the mock engine is global to the process.
     fixed = (await buildFarm({ nodeCount: 2 })).graph;
     scaled = (await buildFarm({ nodeCount: 3, nodeMode: "autoscaling", maxNodeCount: 6 })).graph;
-    rotated = (await buildFarm({ nodeCount: 3, nodeMode: "autoscaling", maxNodeCount: 6, machineKeyVersion: "2" })).graph;
+    rotated = (await buildFarm({ nodeCount: 3, nodeMode: "autoscaling", maxNodeCount: 6, machineKeyVersion: "2" }))
+      .graph;
   });
 
   test("a launch template and a group (min = desired = nodeCount) in the private subnets, registered with the target group, ELB health checks", () => {
@@ -37,7 +44,10 @@ describe("Auto Scaling mode", () => {
     expect(scaled.count(T.attachment)).toBe(0);
     const group = scaled.one(T.group);
     const template = scaled.one(T.template);
-    const privateSubnets = scaled.ofType(T.subnet).filter((s) => s.name.includes("-private-")).map((s) => s.id);
+    const privateSubnets = scaled
+      .ofType(T.subnet)
+      .filter((s) => s.name.includes("-private-"))
+      .map((s) => s.id);
     expect(group.inputs).toMatchObject({ minSize: 3, desiredCapacity: 3, maxSize: 6, healthCheckType: "ELB" });
     expect([...group.inputs.vpcZoneIdentifiers].sort()).toEqual(privateSubnets.sort());
     expect(group.inputs.targetGroupArns).toEqual([scaled.one(T.tg).state.arn]);
@@ -60,7 +70,11 @@ describe("Auto Scaling mode", () => {
   });
 
   test("maxNodeCount below nodeCount, or without Auto Scaling mode, is rejected", async () => {
-    await expect(buildFarm({ nodeCount: 3, nodeMode: "autoscaling", maxNodeCount: 2 })).rejects.toThrow(/maxNodeCount: is 2, below nodeCount 3/);
-    await expect(buildFarm({ nodeCount: 3, maxNodeCount: 4 })).rejects.toThrow(/maxNodeCount: applies only with nodeMode "autoscaling"/);
+    await expect(buildFarm({ nodeCount: 3, nodeMode: "autoscaling", maxNodeCount: 2 })).rejects.toThrow(
+      /maxNodeCount: is 2, below nodeCount 3/,
+    );
+    await expect(buildFarm({ nodeCount: 3, maxNodeCount: 4 })).rejects.toThrow(
+      /maxNodeCount: applies only with nodeMode "autoscaling"/,
+    );
   });
 });

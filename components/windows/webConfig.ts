@@ -87,7 +87,10 @@ export function farmWebConfigFragment(key: MachineKeyValues, state: SessionState
 }
 
 /** Reads a fragment back into attribute maps (used by tests and the local farm's self-check). */
-export function parseFarmFragment(xml: string): { machineKey: Record<string, string>; sessionState: Record<string, string> } {
+export function parseFarmFragment(xml: string): {
+  machineKey: Record<string, string>;
+  sessionState: Record<string, string>;
+} {
   const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(xml);
   const systemWeb = parsed?.["system.web"] ?? parsed?.configuration?.["system.web"];
   if (!systemWeb?.machineKey || !systemWeb?.sessionState) {
@@ -105,7 +108,11 @@ export interface ApplicationOptions {
  * A complete application web.config around the farm elements: what the local farm gives each
  * node, and a starting point for an application that keeps its settings at application level.
  */
-export function applicationWebConfig(key: MachineKeyValues, state: SessionStateValues, options: ApplicationOptions = {}): string {
+export function applicationWebConfig(
+  key: MachineKeyValues,
+  state: SessionStateValues,
+  options: ApplicationOptions = {},
+): string {
   return buildXml({
     configuration: {
       "system.web": {

@@ -3,9 +3,23 @@
 import { FarmNetwork, WebFarm } from "aspnet-webfarm";
 
 export = async () => {
-  const network = new FarmNetwork("shared", { vpcCidr: "10.60.0.0/16", azCount: 2, natPerAz: false, tags: { app: "shared" } });
-  const shared = { vpcId: network.vpcId, publicSubnetIds: network.publicSubnetIds, privateSubnetIds: network.privateSubnetIds };
+  const network = new FarmNetwork("shared", {
+    vpcCidr: "10.60.0.0/16",
+    azCount: 2,
+    natPerAz: false,
+    tags: { app: "shared" },
+  });
+  const shared = {
+    vpcId: network.vpcId,
+    publicSubnetIds: network.publicSubnetIds,
+    privateSubnetIds: network.privateSubnetIds,
+  };
   const shop = new WebFarm("shop", { nodeCount: 2, ...shared, tags: { app: "shop" } });
-  const admin = new WebFarm("admin", { nodeCount: 1, ...shared, allowedCidrs: ["203.0.113.0/24"], tags: { app: "admin" } });
+  const admin = new WebFarm("admin", {
+    nodeCount: 1,
+    ...shared,
+    allowedCidrs: ["203.0.113.0/24"],
+    tags: { app: "admin" },
+  });
   return { shopUrl: shop.url, adminUrl: admin.url };
 };

@@ -47,35 +47,54 @@ describe("stack program", () => {
     expect(nodes).toHaveLength(4);
     expect(new Set(nodes.map((n) => n.inputs.subnetId)).size).toBe(3);
     expect(graph.count(T.nat)).toBe(3);
-    expect(graph.ofType(T.listener).map((l) => l.inputs.port).sort()).toEqual([443, 80]);
+    expect(
+      graph
+        .ofType(T.listener)
+        .map((l) => l.inputs.port)
+        .sort(),
+    ).toEqual([443, 80]);
     expect(graph.stateServer().options.protect).toBe(true);
   });
 
   test("exports the farm's outputs, the fragment as a secret", async () => {
     const outputs = await outputsOf(stackConfig("dev"));
-    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(["url", "loadBalancerDnsName", "loadBalancerZoneId", "stateServerAddress", "webNodeIds", "webConfigFragment", "nodeRoleArn"]));
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining([
+        "url",
+        "loadBalancerDnsName",
+        "loadBalancerZoneId",
+        "stateServerAddress",
+        "webNodeIds",
+        "webConfigFragment",
+        "nodeRoleArn",
+      ]),
+    );
     expect(await pulumi.isSecret(outputs.webConfigFragment)).toBe(true);
   });
 
   test("a broken config lists every problem at once and registers nothing", async () => {
-    const { graph, error } = await runStack(withConfig("dev", {
-      [key("nodeCount")]: "two",
-      [key("natPerAz")]: "yes",
-      [key("vpcCidr")]: "8.8.0.0/16",
-      [key("statePort")]: "80",
-      [key("allowedCidrs")]: "[]",
-      [key("nodeCnt")]: "3",
-    }));
+    const { graph, error } = await runStack(
+      withConfig("dev", {
+        [key("nodeCount")]: "two",
+        [key("natPerAz")]: "yes",
+        [key("vpcCidr")]: "8.8.0.0/16",
+        [key("statePort")]: "80",
+        [key("allowedCidrs")]: "[]",
+        [key("nodeCnt")]: "3",
+      }),
+    );
     expect(error).toBeDefined();
     const paths = (error as pulumi.InputPropertiesError).errors.map((e) => e.propertyPath).sort();
     expect(paths).toEqual(["allowedCidrs", "natPerAz", "nodeCnt", "nodeCount", "statePort", "vpcCidr"]);
-    expect(error!.message).toContain("nodeCount: must be a number; got \"two\"");
+    expect(error!.message).toContain('nodeCount: must be a number; got "two"');
     expect(graph.resources).toEqual([]);
   });
 
   test("azCount above what the region offers is reported with the region's AZs", async () => {
     const { graph, error } = await runStack(withConfig("dev", { [key("azCount")]: "4" }));
-    expect(error!.message).toContain("azCount: is 4 but region eu-west-1 offers 3 AZs (eu-west-1a, eu-west-1b, eu-west-1c)");
+    expect(error!.message).toContain(
+      "azCount: is 4 but region eu-west-1 offers 3 AZs (eu-west-1a, eu-west-1b, eu-west-1c)",
+    );
     expect(graph.resources).toEqual([]);
   });
 
@@ -91,9 +110,14 @@ describe("stack program", () => {
   });
 
   test("bring your own network: subnets whose AZs do not match are reported, nothing registered", async () => {
-    const skewed: typeof EXISTING_SUBNETS = { ...EXISTING_SUBNETS, "subnet-0d00000000000000d": { ...EXISTING_SUBNETS["subnet-0d00000000000000d"], availabilityZone: "eu-west-1c" } };
+    const skewed: typeof EXISTING_SUBNETS = {
+      ...EXISTING_SUBNETS,
+      "subnet-0d00000000000000d": { ...EXISTING_SUBNETS["subnet-0d00000000000000d"], availabilityZone: "eu-west-1c" },
+    };
     const bad = await runStack({ ...projectDefaults(), ...byo }, skewed);
-    expect(bad.error?.message).toContain("privateSubnetIds: cover AZs eu-west-1a, eu-west-1c but publicSubnetIds cover eu-west-1a, eu-west-1b");
+    expect(bad.error?.message).toContain(
+      "privateSubnetIds: cover AZs eu-west-1a, eu-west-1c but publicSubnetIds cover eu-west-1a, eu-west-1b",
+    );
     expect(bad.graph.resources).toEqual([]);
   });
 });
@@ -121,7 +145,8 @@ describe("config declarations", () => {
       const def = (schema as unknown as { _zod: { def: { type: string; defaultValue?: unknown } } })._zod.def;
       if (name === "nodeCount") continue; // required: no default
       expect({ name, hasDefaultTag: doc.defaultTag !== undefined }).toEqual({ name, hasDefaultTag: true });
-      if (def.type === "default") expect({ name, tag: doc.defaultTag }).toEqual({ name, tag: JSON.stringify(def.defaultValue) });
+      if (def.type === "default")
+        expect({ name, tag: doc.defaultTag }).toEqual({ name, tag: JSON.stringify(def.defaultValue) });
     }
   });
 
@@ -137,7 +162,8 @@ describe("config declarations", () => {
   test("the stack files set only declared keys", () => {
     for (const stack of ["dev", "prod"]) {
       const keys = Object.keys(YAML.parse(readFileSync(`${REPO_ROOT}/Pulumi.${stack}.yaml`, "utf8")).config);
-      for (const k of keys.filter((k) => k.startsWith("aspnet-webfarm:"))) expect(Object.keys(CONFIG)).toContain(k.split(":")[1]);
+      for (const k of keys.filter((k) => k.startsWith("aspnet-webfarm:")))
+        expect(Object.keys(CONFIG)).toContain(k.split(":")[1]);
     }
   });
 });

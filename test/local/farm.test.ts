@@ -17,15 +17,30 @@ const startedPids: number[] = [];
 beforeAll(async () => {
   const missing = missingFiles();
   if (missing.length > 0) {
-    throw new Error(`the local farm test needs Debian's mono-xsp4, mono-fastcgi-server4 and nginx-light (missing ${missing.join(", ")}); .ci/run installs them`);
+    throw new Error(
+      `the local farm test needs Debian's mono-xsp4, mono-fastcgi-server4 and nginx-light (missing ${missing.join(", ")}); .ci/run installs them`,
+    );
   }
-  farm = await LocalFarm.start({ nodes: NODES, port: PORT, statePort: STATE_PORT, dir: join(tmpdir(), `aspnet-webfarm-test-${process.pid}`), readyTimeoutMs: 60000 });
+  farm = await LocalFarm.start({
+    nodes: NODES,
+    port: PORT,
+    statePort: STATE_PORT,
+    dir: join(tmpdir(), `aspnet-webfarm-test-${process.pid}`),
+    readyTimeoutMs: 60000,
+  });
   startedPids.push(...farm.started().map((p) => p.pid));
 }, 120000);
 
 afterAll(async () => {
   await farm?.stop();
-  const alive = startedPids.filter((pid) => { try { process.kill(pid, 0); return true; } catch { return false; } });
+  const alive = startedPids.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
   expect(alive).toEqual([]);
 }, 60000);
 
@@ -89,10 +104,16 @@ describe("local farm on Mono", () => {
   });
 
   test("a ViewState form fetched from one node and posted to another validates", async () => {
-    for (const [from, to] of [[0, 1], [1, 2], [2, 0]]) {
+    for (const [from, to] of [
+      [0, 1],
+      [1, 2],
+      [2, 0],
+    ]) {
       const res = await postAcross(from, to, `hello-${from}-${to}`);
       expect(res.status).toBe(200);
-      expect(res.body).toContain(`postback ok: rendered by node-${from}, validated by node-${to}, message hello-${from}-${to}`);
+      expect(res.body).toContain(
+        `postback ok: rendered by node-${from}, validated by node-${to}, message hello-${from}-${to}`,
+      );
     }
   });
 

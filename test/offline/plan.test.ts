@@ -3,13 +3,25 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import { REPO_ROOT, stackConfig } from "../../infra/stackFile";
-import { diffPlans, Plan, planJson, renderPlan, renderPlanFromConfig, scriptText, SECRET, summaryText } from "../../offline/plan";
+import {
+  diffPlans,
+  Plan,
+  planJson,
+  renderPlan,
+  renderPlanFromConfig,
+  scriptText,
+  SECRET,
+  summaryText,
+} from "../../offline/plan";
 
 const key = (k: string) => `aspnet-webfarm:${k}`;
-const devWith = (overrides: Record<string, string>) => renderPlanFromConfig("dev", { ...stackConfig("dev"), ...overrides });
+const devWith = (overrides: Record<string, string>) =>
+  renderPlanFromConfig("dev", { ...stackConfig("dev"), ...overrides });
 
 let dev: Plan;
-beforeAll(async () => { dev = await renderPlan("dev"); });
+beforeAll(async () => {
+  dev = await renderPlan("dev");
+});
 
 describe("offline plan", () => {
   test("is deterministic: two runs with the same config give byte-identical plans", async () => {
@@ -17,14 +29,17 @@ describe("offline plan", () => {
   });
 
   // The committed plans pin every logical name, type and input: a rename shows up in review.
-  test.each(["dev", "prod"])("the committed plans/%s.json, .md and scripts are what the program renders now", async (stack) => {
-    const plan = stack === "dev" ? dev : await renderPlan(stack);
-    expect(readFileSync(join(REPO_ROOT, "plans", `${stack}.json`), "utf8")).toBe(planJson(plan));
-    expect(readFileSync(join(REPO_ROOT, "plans", `${stack}.md`), "utf8")).toBe(summaryText(plan));
-    for (const [file, text] of Object.entries(plan.scripts)) {
-      expect({ file, text: readFileSync(join(REPO_ROOT, "plans", stack, file), "utf8") }).toEqual({ file, text });
-    }
-  });
+  test.each(["dev", "prod"])(
+    "the committed plans/%s.json, .md and scripts are what the program renders now",
+    async (stack) => {
+      const plan = stack === "dev" ? dev : await renderPlan(stack);
+      expect(readFileSync(join(REPO_ROOT, "plans", `${stack}.json`), "utf8")).toBe(planJson(plan));
+      expect(readFileSync(join(REPO_ROOT, "plans", `${stack}.md`), "utf8")).toBe(summaryText(plan));
+      for (const [file, text] of Object.entries(plan.scripts)) {
+        expect({ file, text: readFileSync(join(REPO_ROOT, "plans", stack, file), "utf8") }).toEqual({ file, text });
+      }
+    },
+  );
 
   test("each generated script is stored once, however many instances run it", () => {
     expect(Object.keys(dev.scripts).sort()).toEqual(["state-server.ps1", "web-node.ps1"]);
@@ -75,8 +90,12 @@ describe("plan diff", () => {
   test("narrowing allowedCidrs is not broadening; widening it back is", async () => {
     const narrow = await devWith({ [key("allowedCidrs")]: JSON.stringify(["203.0.113.0/24"]) });
     const narrowing = diffPlans(dev, narrow);
-    expect(narrowing.added).toEqual(["aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::shop-dev-lb-http-203-0-113-0-24"]);
-    expect(narrowing.removed).toEqual(["aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::shop-dev-lb-http-0-0-0-0-0"]);
+    expect(narrowing.added).toEqual([
+      "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::shop-dev-lb-http-203-0-113-0-24",
+    ]);
+    expect(narrowing.removed).toEqual([
+      "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::shop-dev-lb-http-0-0-0-0-0",
+    ]);
     expect(narrowing.securityBroadening).toEqual([]);
 
     const widening = diffPlans(narrow, dev);
@@ -85,10 +104,16 @@ describe("plan diff", () => {
 
   test("a new state port is a new inbound port, and it replaces the state server", async () => {
     const diff = diffPlans(dev, await devWith({ [key("statePort")]: "42500" }));
-    expect(diff.securityBroadening).toEqual(["new inbound access: shop-dev-state-sg <- group shop-dev-web-sg on tcp/42500"]);
-    expect(diff.stateServer).toEqual(["state server replaced: aws:ec2/instance:Instance::shop-dev-state (inputs.userData)"]);
+    expect(diff.securityBroadening).toEqual([
+      "new inbound access: shop-dev-state-sg <- group shop-dev-web-sg on tcp/42500",
+    ]);
+    expect(diff.stateServer).toEqual([
+      "state server replaced: aws:ec2/instance:Instance::shop-dev-state (inputs.userData)",
+    ]);
     const rule = diff.changed.find((c) => c.resource.endsWith("::shop-dev-web-to-state-in"))!;
-    expect(rule.changes.map((c) => [c.path, c.before, c.after])).toEqual(expect.arrayContaining([["inputs.fromPort", 42424, 42500]]));
+    expect(rule.changes.map((c) => [c.path, c.before, c.after])).toEqual(
+      expect.arrayContaining([["inputs.fromPort", 42424, 42500]]),
+    );
   });
 
   test("renaming the farm deletes the state server (and says so)", async () => {
@@ -99,7 +124,7 @@ describe("plan diff", () => {
   test("a secret input becoming plaintext, a public address and a wider IAM permission are flagged", () => {
     const after: Plan = JSON.parse(JSON.stringify(dev));
     const parameter = after.resources.find((r) => r.type === "aws:ssm/parameter:Parameter")!;
-    parameter.inputs.value = "{\"validationKey\":\"…\"}";
+    parameter.inputs.value = '{"validationKey":"…"}';
     const node = after.resources.find((r) => r.name === "shop-dev-web-0" && r.type === "aws:ec2/instance:Instance")!;
     node.inputs.associatePublicIpAddress = true;
     const policy = after.resources.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy")!;
@@ -108,11 +133,13 @@ describe("plan diff", () => {
     policy.inputs.policy = JSON.stringify(doc);
 
     const flags = diffPlans(dev, after).securityBroadening;
-    expect(flags).toEqual(expect.arrayContaining([
-      "secret input now plaintext: aws:ssm/parameter:Parameter::shop-dev-key-parameter inputs.value",
-      "public address turned on: aws:ec2/instance:Instance::shop-dev-web-0 inputs.associatePublicIpAddress",
-      expect.stringMatching(/^new IAM permission: .*ssm:GetParameter on \*$/),
-    ]));
+    expect(flags).toEqual(
+      expect.arrayContaining([
+        "secret input now plaintext: aws:ssm/parameter:Parameter::shop-dev-key-parameter inputs.value",
+        "public address turned on: aws:ec2/instance:Instance::shop-dev-web-0 inputs.associatePublicIpAddress",
+        expect.stringMatching(/^new IAM permission: .*ssm:GetParameter on \*$/),
+      ]),
+    );
     expect(flags).toHaveLength(3);
   });
 
@@ -123,7 +150,8 @@ describe("plan diff", () => {
 });
 
 describe("resource options that keep changes deliberate", () => {
-  const options = (plan: Plan, name: string) => plan.resources.find((r) => r.name === name && r.type === "aws:ec2/instance:Instance")!.options ?? {};
+  const options = (plan: Plan, name: string) =>
+    plan.resources.find((r) => r.name === name && r.type === "aws:ec2/instance:Instance")!.options ?? {};
 
   test("an image resolved from Amazon's latest is ignored on existing instances; a pinned one is not", async () => {
     expect(options(dev, "shop-dev-web-0")).toMatchObject({ ignoreChanges: ["ami"] });

@@ -13,25 +13,59 @@ import { RecordedResource, runProgram } from "../../offline/engine";
 import * as p from "../../policy/policies";
 
 const urn = (type: string, name: string) => `urn:pulumi:test::aspnet-webfarm::${type}::${name}`;
-const options = { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] };
+const options = {
+  protect: false,
+  ignoreChanges: [],
+  aliases: [],
+  customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+  additionalSecretOutputs: [],
+};
 
-const byToken = () => { throw new Error("the kit's policies check types by token"); };
+const byToken = () => {
+  throw new Error("the kit's policies check types by token");
+};
 
 function policyResource(type: string, name: string, props: Record<string, any>): PolicyResource {
-  return { type, name, urn: urn(type, name), props, opts: options, dependencies: [], propertyDependencies: {}, isType: byToken, asType: byToken };
-}
-
-function resourceArgs(type: string, props: Record<string, any>, config: Record<string, unknown> = {}): ResourceValidationArgs {
   return {
-    type, props, urn: urn(type, "r"), name: "r", opts: options, stackTags: new Map(),
+    type,
+    name,
+    urn: urn(type, name),
+    props,
+    opts: options,
+    dependencies: [],
+    propertyDependencies: {},
     isType: byToken,
     asType: byToken,
-    getConfig: <T extends object>() => ({ statePort: 42424, ...config }) as T,
-    notApplicable: (reason?: string) => { throw new Error(`not applicable: ${reason}`); },
   };
 }
 
-function check(policy: ResourceValidationPolicy, type: string, props: Record<string, any>, config?: Record<string, unknown>): string[] {
+function resourceArgs(
+  type: string,
+  props: Record<string, any>,
+  config: Record<string, unknown> = {},
+): ResourceValidationArgs {
+  return {
+    type,
+    props,
+    urn: urn(type, "r"),
+    name: "r",
+    opts: options,
+    stackTags: new Map(),
+    isType: byToken,
+    asType: byToken,
+    getConfig: <T extends object>() => ({ statePort: 42424, ...config }) as T,
+    notApplicable: (reason?: string) => {
+      throw new Error(`not applicable: ${reason}`);
+    },
+  };
+}
+
+function check(
+  policy: ResourceValidationPolicy,
+  type: string,
+  props: Record<string, any>,
+  config?: Record<string, unknown>,
+): string[] {
   const messages: string[] = [];
   const validations = ([] as any[]).concat(policy.validateResource ?? []);
   for (const v of validations) v(resourceArgs(type, props, config), (m: string) => messages.push(m));
@@ -39,7 +73,9 @@ function check(policy: ResourceValidationPolicy, type: string, props: Record<str
 }
 
 /** A stack of policy resources; `deps` names, per property, the resources it depends on. */
-function stack(spec: { name: string; type: string; props?: Record<string, any>; deps?: Record<string, string[]> }[]): PolicyResource[] {
+function stack(
+  spec: { name: string; type: string; props?: Record<string, any>; deps?: Record<string, string[]> }[],
+): PolicyResource[] {
   const byName = new Map<string, PolicyResource>();
   for (const s of spec) byName.set(s.name, policyResource(s.type, s.name, s.props ?? {}));
   for (const s of spec) {
@@ -55,9 +91,12 @@ function stack(spec: { name: string; type: string; props?: Record<string, any>; 
 function checkStack(policy: StackValidationPolicy, resources: PolicyResource[]): string[] {
   const messages: string[] = [];
   const args: StackValidationArgs = {
-    resources, stackTags: new Map(),
+    resources,
+    stackTags: new Map(),
     getConfig: <T extends object>() => ({ statePort: 42424 }) as T,
-    notApplicable: (reason?: string) => { throw new Error(`not applicable: ${reason}`); },
+    notApplicable: (reason?: string) => {
+      throw new Error(`not applicable: ${reason}`);
+    },
   };
   policy.validateStack(args, (m) => messages.push(m));
   return messages;
@@ -66,8 +105,17 @@ function checkStack(policy: StackValidationPolicy, resources: PolicyResource[]):
 describe("state port only from security groups", () => {
   const rule = { securityGroupId: "sg-1", ipProtocol: "tcp", fromPort: 42424, toPort: 42424 };
   test("passes a rule from the web nodes' group, and CIDR rules on other ports", () => {
-    expect(check(p.statePortFromGroupsOnly, p.TYPES.ingressRule, { ...rule, referencedSecurityGroupId: "sg-web" })).toEqual([]);
-    expect(check(p.statePortFromGroupsOnly, p.TYPES.ingressRule, { ...rule, fromPort: 80, toPort: 80, cidrIpv4: "0.0.0.0/0" })).toEqual([]);
+    expect(
+      check(p.statePortFromGroupsOnly, p.TYPES.ingressRule, { ...rule, referencedSecurityGroupId: "sg-web" }),
+    ).toEqual([]);
+    expect(
+      check(p.statePortFromGroupsOnly, p.TYPES.ingressRule, {
+        ...rule,
+        fromPort: 80,
+        toPort: 80,
+        cidrIpv4: "0.0.0.0/0",
+      }),
+    ).toEqual([]);
   });
   test.each([
     ["the internet", { ...rule, cidrIpv4: "0.0.0.0/0" }],
@@ -80,34 +128,71 @@ describe("state port only from security groups", () => {
     expect(message).toMatch(/opens the state port 42424 .*referencedSecurityGroupId/);
   });
   test("rejects inline ingress and SecurityGroupRule resources too, on a configured port", () => {
-    expect(check(p.statePortFromGroupsOnly, p.TYPES.securityGroup, { ingress: [{ protocol: "tcp", fromPort: 42500, toPort: 42500, cidrBlocks: ["0.0.0.0/0"] }] }, { statePort: 42500 })).toHaveLength(1);
-    expect(check(p.statePortFromGroupsOnly, p.TYPES.securityGroupRule, { type: "ingress", protocol: "tcp", fromPort: 42424, toPort: 42424, cidrBlocks: ["10.0.0.0/8"] })).toHaveLength(1);
-    expect(check(p.statePortFromGroupsOnly, p.TYPES.securityGroupRule, { type: "ingress", protocol: "tcp", fromPort: 42424, toPort: 42424, sourceSecurityGroupId: "sg-web" })).toEqual([]);
+    expect(
+      check(
+        p.statePortFromGroupsOnly,
+        p.TYPES.securityGroup,
+        { ingress: [{ protocol: "tcp", fromPort: 42500, toPort: 42500, cidrBlocks: ["0.0.0.0/0"] }] },
+        { statePort: 42500 },
+      ),
+    ).toHaveLength(1);
+    expect(
+      check(p.statePortFromGroupsOnly, p.TYPES.securityGroupRule, {
+        type: "ingress",
+        protocol: "tcp",
+        fromPort: 42424,
+        toPort: 42424,
+        cidrBlocks: ["10.0.0.0/8"],
+      }),
+    ).toHaveLength(1);
+    expect(
+      check(p.statePortFromGroupsOnly, p.TYPES.securityGroupRule, {
+        type: "ingress",
+        protocol: "tcp",
+        fromPort: 42424,
+        toPort: 42424,
+        sourceSecurityGroupId: "sg-web",
+      }),
+    ).toEqual([]);
   });
 });
 
 describe("farm instances private", () => {
-  const network = (instanceProps: Record<string, any>, subnet: string) => stack([
-    { name: "igw", type: p.TYPES.internetGateway },
-    { name: "nat", type: "aws:ec2/natGateway:NatGateway" },
-    { name: "public-rt", type: p.TYPES.routeTable },
-    { name: "private-rt", type: p.TYPES.routeTable },
-    { name: "public-default", type: p.TYPES.route, deps: { routeTableId: ["public-rt"], gatewayId: ["igw"] } },
-    { name: "private-default", type: p.TYPES.route, deps: { routeTableId: ["private-rt"], natGatewayId: ["nat"] } },
-    { name: "public", type: p.TYPES.subnet, props: { mapPublicIpOnLaunch: false } },
-    { name: "private", type: p.TYPES.subnet, props: { mapPublicIpOnLaunch: false } },
-    { name: "public-assoc", type: p.TYPES.association, deps: { subnetId: ["public"], routeTableId: ["public-rt"] } },
-    { name: "private-assoc", type: p.TYPES.association, deps: { subnetId: ["private"], routeTableId: ["private-rt"] } },
-    { name: "web-0", type: p.TYPES.instance, props: { tags: { [p.ROLE_TAG]: "web-node" }, ...instanceProps }, deps: { subnetId: [subnet] } },
-  ]);
+  const network = (instanceProps: Record<string, any>, subnet: string) =>
+    stack([
+      { name: "igw", type: p.TYPES.internetGateway },
+      { name: "nat", type: "aws:ec2/natGateway:NatGateway" },
+      { name: "public-rt", type: p.TYPES.routeTable },
+      { name: "private-rt", type: p.TYPES.routeTable },
+      { name: "public-default", type: p.TYPES.route, deps: { routeTableId: ["public-rt"], gatewayId: ["igw"] } },
+      { name: "private-default", type: p.TYPES.route, deps: { routeTableId: ["private-rt"], natGatewayId: ["nat"] } },
+      { name: "public", type: p.TYPES.subnet, props: { mapPublicIpOnLaunch: false } },
+      { name: "private", type: p.TYPES.subnet, props: { mapPublicIpOnLaunch: false } },
+      { name: "public-assoc", type: p.TYPES.association, deps: { subnetId: ["public"], routeTableId: ["public-rt"] } },
+      {
+        name: "private-assoc",
+        type: p.TYPES.association,
+        deps: { subnetId: ["private"], routeTableId: ["private-rt"] },
+      },
+      {
+        name: "web-0",
+        type: p.TYPES.instance,
+        props: { tags: { [p.ROLE_TAG]: "web-node" }, ...instanceProps },
+        deps: { subnetId: [subnet] },
+      },
+    ]);
   test("passes a node in a NAT-routed subnet without a public IP", () => {
     expect(checkStack(p.farmInstancesPrivate, network({ associatePublicIpAddress: false }, "private"))).toEqual([]);
   });
   test("rejects a node in a subnet that routes to the internet gateway", () => {
-    expect(checkStack(p.farmInstancesPrivate, network({ associatePublicIpAddress: false }, "public"))).toEqual([expect.stringMatching(/web-0 is in subnet public, which routes to an internet gateway/)]);
+    expect(checkStack(p.farmInstancesPrivate, network({ associatePublicIpAddress: false }, "public"))).toEqual([
+      expect.stringMatching(/web-0 is in subnet public, which routes to an internet gateway/),
+    ]);
   });
   test("rejects a node that may get a public IP", () => {
-    expect(checkStack(p.farmInstancesPrivate, network({ associatePublicIpAddress: true }, "private"))).toEqual([expect.stringMatching(/may get a public IP/)]);
+    expect(checkStack(p.farmInstancesPrivate, network({ associatePublicIpAddress: true }, "private"))).toEqual([
+      expect.stringMatching(/may get a public IP/),
+    ]);
   });
 });
 
@@ -121,46 +206,95 @@ describe("instance hardening", () => {
   test("root volume: passes encrypted, rejects unencrypted instances and launch templates", () => {
     expect(check(p.rootVolumesEncrypted, p.TYPES.instance, good)).toEqual([]);
     expect(check(p.rootVolumesEncrypted, p.TYPES.instance, { rootBlockDevice: { encrypted: false } })).toHaveLength(1);
-    expect(check(p.rootVolumesEncrypted, p.TYPES.launchTemplate, { blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { encrypted: "true" } }] })).toEqual([]);
-    expect(check(p.rootVolumesEncrypted, p.TYPES.launchTemplate, { blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { volumeSize: 50 } }] })).toHaveLength(1);
+    expect(
+      check(p.rootVolumesEncrypted, p.TYPES.launchTemplate, {
+        blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { encrypted: "true" } }],
+      }),
+    ).toEqual([]);
+    expect(
+      check(p.rootVolumesEncrypted, p.TYPES.launchTemplate, {
+        blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { volumeSize: 50 } }],
+      }),
+    ).toHaveLength(1);
   });
 });
 
 describe("no machine key in user data", () => {
   const key = "A1B2".repeat(32);
   test("passes the kit's own script, which reads the key at boot", () => {
-    expect(check(p.noMachineKeyInUserData, p.TYPES.instance, { userData: "<powershell>Get-SSMParameter -Name '/x/machine-key' -WithDecryption $true; ami-0123456789abcdef0</powershell>" })).toEqual([]);
+    expect(
+      check(p.noMachineKeyInUserData, p.TYPES.instance, {
+        userData:
+          "<powershell>Get-SSMParameter -Name '/x/machine-key' -WithDecryption $true; ami-0123456789abcdef0</powershell>",
+      }),
+    ).toEqual([]);
   });
   test.each([
-    ["an inline <machineKey> element", { userData: `<powershell>'<machineKey validationKey="x"/>' | Out-File web.config</powershell>` }],
+    [
+      "an inline <machineKey> element",
+      { userData: `<powershell>'<machineKey validationKey="x"/>' | Out-File web.config</powershell>` },
+    ],
     ["a long hex run", { userData: `<powershell>$k = '${key}'</powershell>` }],
     ["a key in base64 user data", { userDataBase64: Buffer.from(`$k='${key}'`).toString("base64") }],
   ])("rejects %s", (_label, props) => {
     expect(check(p.noMachineKeyInUserData, p.TYPES.instance, props)).toHaveLength(1);
   });
   test("checks launch templates' base64 user data", () => {
-    expect(check(p.noMachineKeyInUserData, p.TYPES.launchTemplate, { userData: Buffer.from(`<machineKey decryptionKey="x"/>`).toString("base64") })).toHaveLength(1);
+    expect(
+      check(p.noMachineKeyInUserData, p.TYPES.launchTemplate, {
+        userData: Buffer.from(`<machineKey decryptionKey="x"/>`).toString("base64"),
+      }),
+    ).toHaveLength(1);
   });
 });
 
 describe("machine key parameter", () => {
   test("passes a SecureString, rejects a String", () => {
-    expect(check(p.machineKeyParameterSecure, p.TYPES.parameter, { name: "/app/dev/shop/machine-key", type: "SecureString" })).toEqual([]);
-    expect(check(p.machineKeyParameterSecure, p.TYPES.parameter, { name: "/app/dev/shop/machine-key", type: "String" })).toEqual([expect.stringMatching(/Set type: "SecureString"/)]);
-    expect(check(p.machineKeyParameterSecure, p.TYPES.parameter, { name: "/app/dev/feature-flag", type: "String" })).toEqual([]);
+    expect(
+      check(p.machineKeyParameterSecure, p.TYPES.parameter, {
+        name: "/app/dev/shop/machine-key",
+        type: "SecureString",
+      }),
+    ).toEqual([]);
+    expect(
+      check(p.machineKeyParameterSecure, p.TYPES.parameter, { name: "/app/dev/shop/machine-key", type: "String" }),
+    ).toEqual([expect.stringMatching(/Set type: "SecureString"/)]);
+    expect(
+      check(p.machineKeyParameterSecure, p.TYPES.parameter, { name: "/app/dev/feature-flag", type: "String" }),
+    ).toEqual([]);
   });
 });
 
 describe("advisories", () => {
   test("an internet-facing balancer without HTTPS is reported; with an HTTPS listener it is not", () => {
     const lb = { name: "lb", type: p.TYPES.loadBalancer, props: { internal: false } };
-    expect(checkStack(p.httpsOnPublicLoadBalancer, stack([lb, { name: "http", type: p.TYPES.listener, props: { protocol: "HTTP" }, deps: { loadBalancerArn: ["lb"] } }]))).toHaveLength(1);
-    expect(checkStack(p.httpsOnPublicLoadBalancer, stack([lb, { name: "https", type: p.TYPES.listener, props: { protocol: "HTTPS" }, deps: { loadBalancerArn: ["lb"] } }]))).toEqual([]);
+    expect(
+      checkStack(
+        p.httpsOnPublicLoadBalancer,
+        stack([
+          lb,
+          { name: "http", type: p.TYPES.listener, props: { protocol: "HTTP" }, deps: { loadBalancerArn: ["lb"] } },
+        ]),
+      ),
+    ).toHaveLength(1);
+    expect(
+      checkStack(
+        p.httpsOnPublicLoadBalancer,
+        stack([
+          lb,
+          { name: "https", type: p.TYPES.listener, props: { protocol: "HTTPS" }, deps: { loadBalancerArn: ["lb"] } },
+        ]),
+      ),
+    ).toEqual([]);
     expect(p.httpsOnPublicLoadBalancer.enforcementLevel).toBe("advisory");
   });
   test("stickiness on is reported, off is not", () => {
-    expect(check(p.stickinessOff, p.TYPES.targetGroup, { stickiness: { type: "lb_cookie", enabled: true } })).toHaveLength(1);
-    expect(check(p.stickinessOff, p.TYPES.targetGroup, { stickiness: { type: "lb_cookie", enabled: false } })).toEqual([]);
+    expect(
+      check(p.stickinessOff, p.TYPES.targetGroup, { stickiness: { type: "lb_cookie", enabled: true } }),
+    ).toHaveLength(1);
+    expect(check(p.stickinessOff, p.TYPES.targetGroup, { stickiness: { type: "lb_cookie", enabled: false } })).toEqual(
+      [],
+    );
     expect(p.stickinessOff.enforcementLevel).toBe("advisory");
   });
 });
@@ -170,7 +304,10 @@ test("every policy has a description and a name, and all but the advisories are 
     expect(policy.description.length).toBeGreaterThan(40);
     expect(["mandatory", "advisory"]).toContain(policy.enforcementLevel);
   }
-  expect(p.POLICIES.filter((x) => x.enforcementLevel === "advisory").map((x) => x.name)).toEqual(["internet-facing-load-balancer-https", "target-group-stickiness-off"]);
+  expect(p.POLICIES.filter((x) => x.enforcementLevel === "advisory").map((x) => x.name)).toEqual([
+    "internet-facing-load-balancer-https",
+    "target-group-stickiness-off",
+  ]);
 });
 
 /** Recorded resources as the policy engine sees them: references by id become property dependencies. */
@@ -208,12 +345,15 @@ describe.each(["dev", "prod"])("the kit's own %s stack", (stackName) => {
   test("passes every mandatory policy", () => {
     const violations: string[] = [];
     for (const policy of p.POLICIES.filter((x) => x.enforcementLevel === "mandatory")) {
-      if ("validateStack" in policy) violations.push(...checkStack(policy, resources).map((m) => `${policy.name}: ${m}`));
-      else for (const r of resources) {
-        const messages: string[] = [];
-        for (const v of ([] as any[]).concat(policy.validateResource ?? [])) v({ ...resourceArgs(r.type, r.props), name: r.name, urn: r.urn }, (m: string) => messages.push(m));
-        violations.push(...messages.map((m) => `${policy.name}: ${m}`));
-      }
+      if ("validateStack" in policy)
+        violations.push(...checkStack(policy, resources).map((m) => `${policy.name}: ${m}`));
+      else
+        for (const r of resources) {
+          const messages: string[] = [];
+          for (const v of ([] as any[]).concat(policy.validateResource ?? []))
+            v({ ...resourceArgs(r.type, r.props), name: r.name, urn: r.urn }, (m: string) => messages.push(m));
+          violations.push(...messages.map((m) => `${policy.name}: ${m}`));
+        }
     }
     expect(violations).toEqual([]);
   });

@@ -36,7 +36,7 @@ function expectFailsLoudly(script: string) {
 
 test("the delimiter check rejects a broken script", () => {
   expect(balanced("<powershell>if ($x) { Write-Output 'a' </powershell>")).toBe(false);
-  expect(balanced("<powershell>Write-Output \"unclosed</powershell>")).toBe(false);
+  expect(balanced('<powershell>Write-Output "unclosed</powershell>')).toBe(false);
   expect(balanced("<powershell>if ($x) { Write-Output 'it''s {' }</powershell>")).toBe(true);
 });
 
@@ -95,7 +95,11 @@ describe("web node user data", () => {
   });
 
   test("stays under EC2's 16 KB limit even with the longest allowed values", () => {
-    const longest = webNodeUserData({ ...web, stateHost: `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.internal`, keyParameterName: `/${"p".repeat(1000)}` });
+    const longest = webNodeUserData({
+      ...web,
+      stateHost: `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.internal`,
+      keyParameterName: `/${"p".repeat(1000)}`,
+    });
     expect(Buffer.byteLength(longest)).toBeLessThan(USER_DATA_LIMIT_BYTES);
   });
 });
@@ -125,7 +129,9 @@ describe("state server user data", () => {
 
   test("opens the firewall for the state port from the web subnets only", () => {
     expect(script).toContain("$WebSubnets = @('10.0.128.0/20', '10.0.144.0/20')");
-    expect(script).toMatch(/New-NetFirewallRule .*-Direction Inbound -Protocol TCP -LocalPort \$StatePort -RemoteAddress \$WebSubnets -Action Allow/);
+    expect(script).toMatch(
+      /New-NetFirewallRule .*-Direction Inbound -Protocol TCP -LocalPort \$StatePort -RemoteAddress \$WebSubnets -Action Allow/,
+    );
     expect(script).not.toMatch(/RemoteAddress (Any|0\.0\.0\.0)/);
   });
 

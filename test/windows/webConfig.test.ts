@@ -16,13 +16,23 @@ describe("web.config fragment", () => {
 
   test("carries explicit keys and algorithms, never AutoGenerate or IsolateApps", () => {
     const { machineKey } = parseFarmFragment(farmWebConfigFragment(key, state));
-    expect(machineKey).toEqual({ validationKey: key.validationKey, decryptionKey: key.decryptionKey, validation: "HMACSHA256", decryption: "AES" });
+    expect(machineKey).toEqual({
+      validationKey: key.validationKey,
+      decryptionKey: key.decryptionKey,
+      validation: "HMACSHA256",
+      decryption: "AES",
+    });
     expect(JSON.stringify(machineKey)).not.toMatch(/AutoGenerate|IsolateApps|IsolateByAppId/);
   });
 
   test("points session state at the state server with tcpip=HOST:PORT", () => {
     const { sessionState } = parseFarmFragment(farmWebConfigFragment(key, { ...state, timeoutMinutes: 30 }));
-    expect(sessionState).toMatchObject({ mode: "StateServer", stateConnectionString: "tcpip=10.0.128.10:42424", cookieless: "false", timeout: "30" });
+    expect(sessionState).toMatchObject({
+      mode: "StateServer",
+      stateConnectionString: "tcpip=10.0.128.10:42424",
+      cookieless: "false",
+      timeout: "30",
+    });
   });
 
   test.each([
@@ -36,7 +46,7 @@ describe("web.config fragment", () => {
   });
 
   test.each([
-    ['a quote in the host', { stateHost: 'evil" mode="InProc', statePort: 42424 }],
+    ["a quote in the host", { stateHost: 'evil" mode="InProc', statePort: 42424 }],
     ["a space in the host", { stateHost: "10.0.0.1 x", statePort: 42424 }],
     ["port 0", { stateHost: "10.0.0.1", statePort: 0 }],
     ["port 70000", { stateHost: "10.0.0.1", statePort: 70000 }],
