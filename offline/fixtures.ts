@@ -99,6 +99,11 @@ export function fixtures(options: FixtureOptions = {}): Fixtures {
       arn: `arn:${partition}:iam::${FIXTURE_ACCOUNT}:user/deployer`,
       userId: "AIDDEPLOYER",
     }),
+    "aws:route53/getZone:getZone": (inputs) => ({
+      id: `Zone.${inputs.name}`,
+      zoneId: `Zone.${inputs.name}.zoneId`,
+      name: inputs.name,
+    }),
     "aws:ec2/getSubnet:getSubnet": (inputs) => {
       const subnet = subnets[inputs.id];
       if (!subnet) throw new Error(options.subnetMissing?.(inputs.id) ?? `subnet ${inputs.id} is not in the fixtures`);
@@ -120,6 +125,24 @@ export function fixtures(options: FixtureOptions = {}): Fixtures {
       case "aws:ec2/launchTemplate:LaunchTemplate":
         // A new version number whenever the template's inputs change, as EC2 numbers them.
         return { arn: `${id}.arn`, latestVersion: 1 + (parseInt(digest(inputs).slice(0, 6), 16) % 1000) };
+      // ARNs the kit validates when they arrive as Outputs are shaped like AWS's.
+      case "aws:acm/certificate:Certificate": {
+        const h = digest(type, name);
+        const uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+        return {
+          arn: `arn:${partition}:acm:${region}:${FIXTURE_ACCOUNT}:certificate/${uuid}`,
+          domainValidationOptions: [
+            {
+              domainName: inputs.domainName,
+              resourceRecordName: `_proof.${inputs.domainName}.`,
+              resourceRecordType: "CNAME",
+              resourceRecordValue: "_proof.acm-validations.aws.",
+            },
+          ],
+        };
+      }
+      case "aws:sns/topic:Topic":
+        return { arn: `arn:${partition}:sns:${region}:${FIXTURE_ACCOUNT}:${inputs.name ?? name}` };
       case "aws:route53/record:Record":
         return { fqdn: inputs.name };
       case "aws:s3/bucket:Bucket":

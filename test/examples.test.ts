@@ -5,6 +5,7 @@ import { record, T } from "./graph";
 import ownNetwork from "../examples/own-network/index";
 import fromAnotherStack from "../examples/network-from-another-stack/index";
 import twoFarms from "../examples/two-farms/index";
+import ownDomain from "../examples/own-domain/index";
 
 const farmsIn = (resources: { type: string; name: string }[]) =>
   resources
@@ -81,4 +82,21 @@ test("two farms in one stack: one network, two farms, no name collision", async 
   expect(graph.byRole("state-server").find((s) => s.name.startsWith("admin"))!.inputs.userData).toContain(
     `'${plan.privateCidrs[0]}'`,
   );
+});
+
+test("own domain: a certificate and a Route 53 alias made in the same program, passed as Outputs", async () => {
+  const { graph } = await record(ownDomain, {
+    project: "webfarm-own-domain",
+    config: { "webfarm-own-domain:domain": "shop.example.com", "webfarm-own-domain:zone": "example.com" },
+  });
+  const validation = graph.one("aws:acm/certificateValidation:CertificateValidation");
+  const https = graph.one(T.listener, (l) => l.inputs.port === 443);
+  expect(https.inputs.certificateArn).toBe(validation.state.certificateArn);
+  const lb = graph.one(T.lb);
+  const alias = graph.one(T.record, (r) => r.inputs.name === "shop.example.com");
+  expect(alias.inputs).toMatchObject({
+    type: "A",
+    zoneId: "Zone.example.com.zoneId",
+    aliases: [{ name: lb.state.dnsName, zoneId: lb.state.zoneId, evaluateTargetHealth: true }],
+  });
 });
