@@ -5,6 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { MAX_AZS, parseIpv4Cidr, isPrivateBlock, SMALLEST_VPC_PREFIX } from "./cidr";
 import * as rules from "./rules";
+import { artifactProblems } from "./artifact";
+import { settingName, settingValue } from "./windows/release";
 import { validationAlgorithm } from "./windows/values";
 
 export const MAX_NODES = 200;
@@ -161,6 +163,94 @@ export interface WebFarmArgs {
    * @default {}
    */
   tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+
+  /**
+   * The team's ASP.NET application, released to every node through AWS CodeDeploy.
+   * @default none: the nodes serve an empty site and the health page
+   */
+  app?: AppArgs;
+}
+
+/**
+ * The application: a published site from this machine (`path`) or from S3 (`bucket` and `key`),
+ * with its settings. A new build is a new release: CodeDeploy takes the nodes out of the load
+ * balancer a few at a time, installs, validates and puts them back, and rolls back on failure.
+ */
+export interface AppArgs {
+  /**
+   * A published site on this machine: a folder (or .zip) holding web.config and/or bin/, as "Publish to folder" or msbuild /p:DeployOnBuild=true writes it. The kit uploads it.
+   * @default none: give bucket and key instead
+   */
+  path?: string;
+  /**
+   * The S3 bucket of a build your CI uploaded (a .zip of the published site), with key.
+   * @default none: give path instead
+   */
+  bucket?: pulumi.Input<string>;
+  /**
+   * The S3 key of that build.
+   * @default none
+   */
+  key?: pulumi.Input<string>;
+  /**
+   * The S3 version of that build (a versioned bucket).
+   * @default the object's current version, read by each node at install time
+   */
+  versionId?: pulumi.Input<string>;
+  /**
+   * With path: a bucket of yours to upload the site and the release bundle into.
+   * @default a private, encrypted, versioned bucket the farm creates
+   */
+  uploadBucket?: pulumi.Input<string>;
+  /**
+   * The release's label, shown by CodeDeploy, `npm run plan:diff` and the appSettings key webfarm:release.
+   * @default "sha-" and 12 characters of the build's content hash (path), or of bucket, key and versionId
+   */
+  version?: string;
+  /**
+   * An application URL that must answer 200 through IIS on each node before it takes traffic (after the health page).
+   * @default "/"
+   */
+  validatePath?: string;
+  /**
+   * How many nodes a release takes out of the load balancer at once (fewer than nodeCount).
+   * @default 1
+   */
+  nodesAtOnce?: number;
+  /**
+   * appSettings written into the release's web.config, the same on every node.
+   * @default {}
+   */
+  settings?: Record<string, string>;
+  /**
+   * connectionStrings written into the release's web.config, the same on every node.
+   * @default {}
+   */
+  connectionStrings?: Record<string, string>;
+  /**
+   * appSettings read on each node at install time from SSM (SecureString) or Secrets Manager; never in Pulumi's state.
+   * @default {}
+   */
+  secretSettings?: Record<string, SecretReference>;
+  /**
+   * connectionStrings read on each node at install time from SSM (SecureString) or Secrets Manager.
+   * @default {}
+   */
+  secretConnectionStrings?: Record<string, SecretReference>;
+}
+
+/** Where a secret setting comes from: exactly one of the two. */
+export interface SecretReference {
+  /**
+   * An SSM parameter name (a SecureString), e.g. /shop/prod/payment-key.
+   * @default none
+   */
+  ssmParameter?: string;
+  /**
+   * A Secrets Manager secret name or ARN.
+   * @default none
+   */
+  secretsManagerSecret?: string;
 }
 
 export interface Problem {
@@ -216,6 +306,37 @@ const tags = z
 
 const bool = z.boolean({ error: "must be true or false" });
 
+const secretReference = z
+  .strictObject({
+    ssmParameter: rules.ssmParameterReference.optional(),
+    secretsManagerSecret: rules.secretsManagerSecret.optional(),
+  })
+  .refine((r) => (r.ssmParameter === undefined) !== (r.secretsManagerSecret === undefined), {
+    error: "must name exactly one of ssmParameter and secretsManagerSecret",
+  });
+
+const settingsMap = z.record(settingName, settingValue, { error: "must be a map of names to text" });
+const secretsMap = z.record(settingName, secretReference, { error: "must be a map of names to secret references" });
+
+/** The application's rules and defaults (cross-field rules in appProblems). */
+export const appSchema = z.strictObject({
+  path: z
+    .string({ error: "must be a folder or .zip path" })
+    .min(1, { error: "must be a folder or .zip path" })
+    .optional(),
+  bucket: input(rules.s3Bucket).optional(),
+  key: input(rules.s3Key).optional(),
+  versionId: input(rules.s3VersionId).optional(),
+  uploadBucket: input(rules.s3Bucket).optional(),
+  version: rules.token.optional(),
+  validatePath: rules.appPath.default("/"),
+  nodesAtOnce: rules.wholeNumber(1, MAX_NODES).default(1),
+  settings: settingsMap.default({}),
+  connectionStrings: settingsMap.default({}),
+  secretSettings: secretsMap.default({}),
+  secretConnectionStrings: secretsMap.default({}),
+});
+
 /** Every argument's rule and default: the one definition the resolved type is derived from. */
 export const argsSchema = z.strictObject({
   nodeCount: rules.wholeNumber(1, MAX_NODES),
@@ -251,12 +372,15 @@ export const argsSchema = z.strictObject({
     .default("1"),
   keyParameterName: rules.ssmParameterName.optional(),
   tags: input(tags).default({}),
+  app: appSchema.optional(),
 });
 
 // The interface and the schema name the same arguments (checked when this file compiles).
 type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : never;
 const argumentsMatchSchema: SameKeys<WebFarmArgs, z.input<typeof argsSchema>> = true;
+const appArgumentsMatchSchema: SameKeys<AppArgs, z.input<typeof appSchema>> = true;
 void argumentsMatchSchema;
+void appArgumentsMatchSchema;
 
 type Parsed = z.output<typeof argsSchema>;
 export interface OwnNetwork {
@@ -344,7 +468,42 @@ function crossFieldProblems(name: string, a: Record<string, unknown>): Problem[]
       problems.push({ propertyPath: "maxNodeCount", reason: `is ${a.maxNodeCount}, below nodeCount ${a.nodeCount}` });
     }
   }
-  problems.push(...azListProblems(a), ...farmNameProblems(name));
+  problems.push(...azListProblems(a), ...farmNameProblems(name), ...appProblems(a));
+  return problems;
+}
+
+/** The application's rules that need several fields (or the file system): where it comes from, batches. */
+function appProblems(a: Record<string, unknown>): Problem[] {
+  const app = a.app as Record<string, unknown> | undefined;
+  if (app === undefined || app === null || typeof app !== "object") return [];
+  const problems: Problem[] = [];
+  const at = (field: string, reason: string) => problems.push({ propertyPath: `app.${field}`, reason });
+  const fromS3 = app.bucket !== undefined || app.key !== undefined;
+  if (typeof app.path === "string" && fromS3) at("path", "give either path or bucket and key, not both");
+  else if (app.path === undefined && !fromS3) at("path", "is required (or bucket and key of a build in S3)");
+  else if (fromS3 && (app.bucket === undefined || app.key === undefined)) {
+    at(app.bucket === undefined ? "bucket" : "key", "bucket and key go together");
+  }
+  if (app.versionId !== undefined && !fromS3) at("versionId", "applies only to a build in S3 (bucket and key)");
+  if (app.uploadBucket !== undefined && app.path === undefined)
+    at("uploadBucket", "applies only to path (the kit uploads nothing else)");
+  if (typeof app.path === "string") for (const reason of artifactProblems(app.path)) at("path", reason);
+  const nodes = typeof a.nodeCount === "number" ? a.nodeCount : undefined;
+  if (typeof app.nodesAtOnce === "number" && nodes !== undefined && nodes > 1 && app.nodesAtOnce >= nodes) {
+    at(
+      "nodesAtOnce",
+      `is ${app.nodesAtOnce} of ${nodes} nodes: a release would take every node out of service at once`,
+    );
+  }
+  for (const [plain, secret] of [
+    ["settings", "secretSettings"],
+    ["connectionStrings", "secretConnectionStrings"],
+  ] as const) {
+    const names = (field: string) =>
+      Object.keys((app[field] as Record<string, unknown> | undefined) ?? {}).map((n) => n.toLowerCase());
+    for (const name of names(secret).filter((n) => names(plain).includes(n)))
+      at(`${secret}.${name}`, `is also in ${plain}: give each name once`);
+  }
   return problems;
 }
 
@@ -494,6 +653,10 @@ export const KNOWN_VALUE_RULES = {
   alarmTopicArn: rules.snsTopicArn,
   amiId: rules.amiId,
   tags,
+  "app.bucket": rules.s3Bucket,
+  "app.key": rules.s3Key,
+  "app.versionId": rules.s3VersionId,
+  "app.uploadBucket": rules.s3Bucket,
 };
 
 /** The problems of a known value of an Input argument, with the paths a literal would get. */

@@ -1,7 +1,8 @@
 // The kit's public entry point.
 export { WebFarm, WEB_FARM_TYPE, defaultKeyParameterName } from "./webFarm";
-export type { WebFarmArgs, ResolvedWebFarmArgs, Problem } from "./args";
+export type { WebFarmArgs, AppArgs, SecretReference, ResolvedWebFarmArgs, Problem } from "./args";
 export {
+  appSchema,
   argsSchema,
   LITERAL_OF,
   validateWebFarmArgs,
@@ -11,7 +12,7 @@ export {
   MAX_FARM_NAME_LENGTH,
   DEFAULT_STATE_PORT,
 } from "./args";
-export { ROLE_TAG } from "./tags";
+export { FARM_TAG, ROLE_TAG } from "./tags";
 export * as windows from "./windows";
 // For stacks that share one network between farms (examples/two-farms).
 export { FarmNetwork } from "./network";

@@ -44,6 +44,8 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
   public readonly targetGroup: lb.TargetGroup;
   public readonly dnsName: pulumi.Output<string>;
   public readonly url: pulumi.Output<string>;
+  /** More than ERROR_RATE_PERCENT of requests end in a 5xx. */
+  public readonly errorRateAlarm: cloudwatch.MetricAlarm;
   /** Only when allowedCidrs holds an Output: the prefix list of those CIDRs. */
   public readonly allowedPrefixList?: ec2.ManagedPrefixList;
 
@@ -164,7 +166,7 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
       );
     }
 
-    this.alarms(name, args);
+    this.errorRateAlarm = this.alarms(name, args);
 
     this.dnsName = this.loadBalancer.dnsName;
     this.url = pulumi.interpolate`${https ? "https" : "http"}://${this.loadBalancer.dnsName}/`;
@@ -237,7 +239,8 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
     return { bucket: bucket.bucket, policy };
   }
 
-  private alarms(name: string, args: FarmLoadBalancerArgs) {
+  /** The 5xx-rate alarm: notifies, and stops and rolls back a release while it fires. */
+  private alarms(name: string, args: FarmLoadBalancerArgs): cloudwatch.MetricAlarm {
     const actions = args.alarmTopicArn ? [args.alarmTopicArn] : [];
     new cloudwatch.MetricAlarm(
       `${name}-unhealthy-hosts`,
@@ -268,7 +271,7 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
         stat: "Sum",
       },
     });
-    new cloudwatch.MetricAlarm(
+    return new cloudwatch.MetricAlarm(
       `${name}-5xx-rate`,
       {
         alarmDescription: `aspnet-webfarm: more than ${ERROR_RATE_PERCENT}% of requests end in a 5xx`,

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { isNetworkAddress, parseIpv4Cidr } from "./cidr";
 
 /** A rule with its message: each schema carries the one sentence a user sees ("must be ..."). */
-const text = (message: string) => z.string({ error: message });
+export const text = (message: string) => z.string({ error: message });
 
 export function wholeNumber(min: number, max: number, message = `must be a whole number ${min}-${max}`) {
   return z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message });
@@ -51,6 +51,47 @@ export const ssmParameterName = text("must be an SSM parameter path")
   .regex(/^\/[A-Za-z0-9_.\-/]{1,1010}$/, { error: "must be an SSM parameter path: /, then letters, digits, . _ - /" })
   .refine((v) => !/^\/(aws|ssm)/i.test(v), { error: "must not start with /aws or /ssm (reserved)" });
 
+/** An application URL path, with an optional query: what a node's own check requests through IIS. */
+export const appPath = text("must be a path such as /status.aspx").regex(
+  /^\/[A-Za-z0-9._~\-/]{0,1023}(\?[A-Za-z0-9._~\-=&%]{0,1024})?$/,
+  {
+    error: "must be an absolute path (letters, digits, . _ ~ - /), optionally with a ?query",
+  },
+);
+
+/** An S3 bucket name (the rules for buckets in all regions). */
+export const s3Bucket = text("must be an S3 bucket name")
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    error: "must be an S3 bucket name: 3-63 lower-case letters, digits, . and -",
+  })
+  .refine((v) => !v.includes("..") && !/^\d+\.\d+\.\d+\.\d+$/.test(v), {
+    error: "must be an S3 bucket name (no .., not an IP address)",
+  });
+
+/** An S3 object key of safe characters: no * or ? (the key lands in an IAM policy's resource). */
+export const s3Key = text("must be an S3 object key").regex(
+  /^[A-Za-z0-9!_.'()\-=+@,:;~][A-Za-z0-9!_.'()\-/=+@,:;~]{0,1023}$/,
+  {
+    error: "must be an S3 object key of letters, digits and ! _ . ' ( ) - / = + @ , : ; ~ (not starting with /)",
+  },
+);
+
+/** An S3 object version id. */
+export const s3VersionId = text("must be an S3 version id").regex(/^[A-Za-z0-9._-]{1,1024}$/, {
+  error: "must be an S3 version id",
+});
+
+/** An SSM parameter to read (the team's own): a name or path; reading /aws/reference/... is allowed. */
+export const ssmParameterReference = text("must be an SSM parameter name").regex(/^\/?[A-Za-z0-9_.\-/]{1,1011}$/, {
+  error: "must be an SSM parameter name: letters, digits, . _ - /",
+});
+
+/** A Secrets Manager secret: its name, or its ARN. */
+export const secretsManagerSecret = text("must be a Secrets Manager secret name or ARN").regex(
+  /^([A-Za-z0-9/_+=.@-]{1,512}|arn:aws(-cn|-us-gov)?:secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512})$/,
+  { error: "must be a Secrets Manager secret name (letters, digits, / _ + = . @ -) or ARN" },
+);
+
 export const amiId = text("must be an AMI id (ami-…)").regex(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, {
   error: "must be an AMI id (ami- and 8 or 17 hex digits)",
 });
@@ -73,6 +114,8 @@ export const snsTopicArn = text("must be an SNS topic ARN").regex(
 
 const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 export const ROLE_TAG = "webfarm:role";
+/** Which farm a web node belongs to: CodeDeploy's deployment group finds the nodes by it. */
+export const FARM_TAG = "webfarm:farm";
 /** AWS allows 50 tags per resource; the farm adds Name and webfarm:role. */
 export const MAX_CALLER_TAGS = 48;
 export const tagKey = z
@@ -81,7 +124,9 @@ export const tagKey = z
   .max(128, { error: "tag keys must be 1-128 characters" })
   .regex(TAG_CHARS, { error: "tag keys may use letters, digits, spaces and _ . : / = + - @" })
   .refine((k) => !k.toLowerCase().startsWith("aws:"), { error: "the aws: prefix is reserved for AWS" })
-  .refine((k) => k !== "Name" && k !== ROLE_TAG, { error: `Name and ${ROLE_TAG} are set by the farm` });
+  .refine((k) => k !== "Name" && k !== ROLE_TAG && k !== FARM_TAG, {
+    error: `Name, ${ROLE_TAG} and ${FARM_TAG} are set by the farm`,
+  });
 export const tagValue = text("tag values must be strings")
   .max(256, { error: "tag values must be at most 256 characters" })
   .regex(TAG_CHARS, { error: "tag values may use letters, digits, spaces and _ . : / = + - @" });

@@ -1,7 +1,10 @@
 // WebFarm wires the parts together: network, machine key, load balancer, state server, web nodes,
 // and the security group connections between them. Each part lives in its own file.
 import * as pulumi from "@pulumi/pulumi";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import { getPartitionOutput } from "@pulumi/aws/getPartition";
 import { getRegionOutput } from "@pulumi/aws/getRegion";
+import { codeDeployNames, FarmApplication } from "./application";
 import { ExistingNetwork, ResolvedWebFarmArgs, validateWebFarmArgs, WebFarmArgs, whenKnown } from "./args";
 import { FarmLoadBalancer, WEB_PORT } from "./loadBalancer";
 import { windowsServer2022 } from "./machineImage";
@@ -9,6 +12,7 @@ import { MachineKey } from "./machineKey";
 import { existingNetwork, FarmNetwork, FarmNetworkShape } from "./network";
 import { allowBetweenGroups, allowOutbound } from "./securityGroups";
 import { stateAddress, StateServer } from "./stateServer";
+import { FARM_TAG } from "./tags";
 import { WebNodes } from "./webNodes";
 import { stateServerUserData, webNodeUserData } from "./windows/userData";
 import { farmWebConfigFragment } from "./windows/webConfig";
@@ -26,6 +30,7 @@ interface WebFarmParts {
   loadBalancer: FarmLoadBalancer;
   stateServer: StateServer;
   webNodes: WebNodes;
+  application?: FarmApplication;
 }
 
 // Kept off the instance: every property of the class is read as an output of the component's
@@ -78,6 +83,12 @@ export class WebFarm extends pulumi.ComponentResource {
   public readonly loadBalancerSecurityGroupId: pulumi.Output<string>;
   /** The state server's security group. */
   public readonly stateServerSecurityGroupId: pulumi.Output<string>;
+  /** With an application: the release every node serves after this update (its label); undefined without one. */
+  public readonly releaseVersion: pulumi.Output<string | undefined>;
+  /** With an application: the CodeDeploy application and deployment group (aws deploy list-deployments ...). */
+  public readonly codeDeployApplication: pulumi.Output<string | undefined>;
+  /** With an application: the CodeDeploy deployment group of the web nodes. */
+  public readonly codeDeployDeploymentGroup: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: WebFarmArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before registering anything, the component included.
@@ -137,6 +148,7 @@ export class WebFarm extends pulumi.ComponentResource {
     );
 
     const region = getRegionOutput({}, parent).region;
+    const partition = getPartitionOutput({}, parent);
     const stateServer = new StateServer(
       `${name}-state`,
       {
@@ -172,18 +184,26 @@ export class WebFarm extends pulumi.ComponentResource {
         instanceType: farm.webInstanceType,
         keyParameterArn: machineKey.parameterArn,
         targetGroupArn: loadBalancer.targetGroup.arn,
-        userData: pulumi.all([machineKey.parameterName, region]).apply(([keyParameterName, regionName]) =>
-          webNodeUserData({
-            keyParameterName,
-            keyVersion: farm.machineKeyVersion,
-            keyValidation: farm.validation,
-            region: regionName,
-            stateHost,
-            statePort: farm.statePort,
-            healthCheckPath: farm.healthCheckPath,
-            sessionTimeoutMinutes: farm.sessionTimeoutMinutes,
-          }),
-        ),
+        userData: pulumi
+          .all([machineKey.parameterName, region, partition.dnsSuffix])
+          .apply(([keyParameterName, regionName, dnsSuffix]) =>
+            webNodeUserData({
+              keyParameterName,
+              keyVersion: farm.machineKeyVersion,
+              keyValidation: farm.validation,
+              region: regionName,
+              stateHost,
+              statePort: farm.statePort,
+              healthCheckPath: farm.healthCheckPath,
+              sessionTimeoutMinutes: farm.sessionTimeoutMinutes,
+              codeDeploy: farm.app && {
+                dnsSuffix,
+                // An Auto Scaling group gets the current release from CodeDeploy itself.
+                currentRelease: farm.nodeMode === "instances" ? codeDeployNames(name) : undefined,
+              },
+            }),
+          ),
+        farmName: name,
         tags,
       },
       parent,
@@ -217,10 +237,32 @@ export class WebFarm extends pulumi.ComponentResource {
       tags,
       parent,
     );
+    const application = farm.app
+      ? new FarmApplication(
+          `${name}-app`,
+          {
+            farmName: name,
+            app: farm.app,
+            nodeCount: farm.nodeCount,
+            region,
+            partition: partition.partition,
+            accountId: getCallerIdentityOutput({}, parent).accountId,
+            healthCheckPath: farm.healthCheckPath,
+            targetGroupName: loadBalancer.targetGroup.name,
+            nodeTag: { key: FARM_TAG, value: name },
+            autoScalingGroupName: webNodes.autoScalingGroup?.name,
+            nodeRoleName: webNodes.role.name,
+            rollbackAlarmName: loadBalancer.errorRateAlarm.name,
+            nodes: webNodes,
+            tags,
+          },
+          parent,
+        )
+      : undefined;
     allowOutbound(`${name}-web`, webNodes.securityGroup, tags, parent);
     allowOutbound(`${name}-state`, stateServer.securityGroup, tags, parent);
 
-    partsOf.set(this, { network, machineKey, loadBalancer, stateServer, webNodes });
+    partsOf.set(this, { network, machineKey, loadBalancer, stateServer, webNodes, application });
     this.url = loadBalancer.url;
     this.loadBalancerDnsName = loadBalancer.dnsName;
     this.loadBalancerArn = loadBalancer.loadBalancer.arn;
@@ -250,6 +292,10 @@ export class WebFarm extends pulumi.ComponentResource {
     this.webSecurityGroupId = webNodes.securityGroup.id;
     this.loadBalancerSecurityGroupId = loadBalancer.securityGroup.id;
     this.stateServerSecurityGroupId = stateServer.securityGroup.id;
+    // The release's own output, so the version is reported only once CodeDeploy succeeded.
+    this.releaseVersion = application ? application.release.version : pulumi.output(undefined);
+    this.codeDeployApplication = application ? application.applicationName : pulumi.output(undefined);
+    this.codeDeployDeploymentGroup = application ? application.deploymentGroupName : pulumi.output(undefined);
 
     this.registerOutputs(WebFarm.outputsOf(this));
   }
@@ -275,6 +321,11 @@ export class WebFarm extends pulumi.ComponentResource {
   /** The web nodes: security group, role and instance profile, instances or Auto Scaling group. */
   get webNodes(): WebNodes {
     return partsOf.get(this)!.webNodes;
+  }
+
+  /** With an application: its build, bundle, CodeDeploy application and group, and the release. */
+  get application(): FarmApplication | undefined {
+    return partsOf.get(this)!.application;
   }
 
   /** Every Output the farm exposes, by name: what `registerOutputs` records. */

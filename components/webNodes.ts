@@ -12,7 +12,7 @@ import { farmInstance, METADATA_OPTIONS, ROOT_DEVICE_NAME, ROOT_VOLUME_GB } from
 import { WEB_PORT } from "./loadBalancer";
 import { imageOptions, MachineImage } from "./machineImage";
 import { securityGroup } from "./securityGroups";
-import { nameTags, Tags } from "./tags";
+import { FARM_TAG, nameTags, Tags, withTag } from "./tags";
 
 /** Windows boots, installs IIS and reads its key in well under 20 minutes; ELB checks wait that long. */
 export const HEALTH_CHECK_GRACE_SECONDS = 1200;
@@ -30,6 +30,8 @@ export interface WebNodesArgs {
   userData: pulumi.Input<string>;
   keyParameterArn: pulumi.Input<string>;
   targetGroupArn: pulumi.Input<string>;
+  /** The farm's name, as the nodes' webfarm:farm tag. */
+  farmName: string;
   tags: Tags;
 }
 
@@ -57,6 +59,7 @@ export class WebNodes extends pulumi.ComponentResource {
   constructor(name: string, args: WebNodesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aspnet-webfarm:index:WebNodes", name, {}, opts);
     const parent = { parent: this };
+    const nodeTags = withTag(args.tags, FARM_TAG, args.farmName);
 
     this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm web nodes", args.tags, parent);
     this.role = new iam.Role(
@@ -101,7 +104,7 @@ export class WebNodes extends pulumi.ComponentResource {
             securityGroupIds: [this.securityGroup.id],
             instanceProfile: profile.name,
             userData: args.userData,
-            tags: args.tags,
+            tags: nodeTags,
           },
           parent,
         );
@@ -122,7 +125,7 @@ export class WebNodes extends pulumi.ComponentResource {
   }
 
   private autoScaling(name: string, args: WebNodesArgs, profile: iam.InstanceProfile): autoscaling.Group {
-    const tags = nameTags(args.tags, `${name}-node`, "web-node");
+    const tags = nameTags(withTag(args.tags, FARM_TAG, args.farmName), `${name}-node`, "web-node");
     const template = new ec2.LaunchTemplate(
       `${name}-template`,
       {

@@ -2,7 +2,15 @@
 // default come from the schema (Pulumi.yaml and the README's table are generated from this and
 // from WebFarmArgs' doc comments by scripts/config-docs.ts; a test keeps them current). Reading
 // raw values and turning them into WebFarmArgs reports every problem at once.
-import { argsSchema, farmConfigError, LITERAL_OF, Problem, WebFarmArgs, webFarmArgProblems } from "../components";
+import {
+  appSchema,
+  argsSchema,
+  farmConfigError,
+  LITERAL_OF,
+  Problem,
+  WebFarmArgs,
+  webFarmArgProblems,
+} from "../components";
 
 export type ConfigType = "string" | "integer" | "boolean" | "array";
 
@@ -37,7 +45,25 @@ export const CONFIG_DEFAULTS: Record<string, ConfigDeclaration["default"]> = { n
 export const CONFIG_NOTES: Record<string, string> = {
   tags: "In stack config: a list of Key=Value items.",
   maxNodeCount: "In stack config, 0 means nodeCount.",
+  appSettings: "In stack config: a list of Name=Value items.",
+  appConnectionStrings: "In stack config: a list of Name=Value items.",
+  appSecretSettings: "In stack config: a list of Name=ssm:<parameter> or Name=secretsmanager:<secret> items.",
+  appSecretConnectionStrings: "In stack config: a list of Name=ssm:<parameter> or Name=secretsmanager:<secret> items.",
 };
+
+/**
+ * Object arguments, flattened into config keys (Pulumi.yaml has no object type): app.path is
+ * appPath, app.settings is appSettings. Their descriptions are the doc comments of the interface.
+ */
+export const NESTED_ARGUMENTS = { app: { schema: appSchema, docs: "AppArgs" } } as const;
+export const flatKey = (parent: string, child: string) => parent + child[0].toUpperCase() + child.slice(1);
+/** The argument path of a config key: appPath -> app.path; nodeCount -> nodeCount. */
+export function argumentPathOf(key: string): string {
+  for (const [parent, { schema }] of Object.entries(NESTED_ARGUMENTS)) {
+    for (const child of Object.keys(schema.shape)) if (flatKey(parent, child) === key) return `${parent}.${child}`;
+  }
+  return key;
+}
 
 type Def = { type: string; innerType?: unknown; defaultValue?: unknown; element?: unknown };
 const defOf = (schema: unknown): Def => (schema as { _zod: { def: Def } })._zod.def;
@@ -70,10 +96,16 @@ type ConfigShape = Omit<ConfigDeclaration, "description">;
 export const CONFIG: Record<string, ConfigShape> = (() => {
   const shapes: Record<string, ConfigShape> = {};
   for (const [key, { type, default: value }] of Object.entries(CONFIG_ONLY)) shapes[key] = { type, default: value };
-  for (const [key, schema] of Object.entries(argsSchema.shape)) {
-    if ((NOT_CONFIGURABLE as readonly string[]).includes(key)) continue;
+  const add = (key: string, schema: unknown) => {
     const shape = { ...configShapeOf(schema), ...(key in CONFIG_DEFAULTS ? { default: CONFIG_DEFAULTS[key] } : {}) };
     shapes[key] = { ...shape, ...(shape.type === "array" ? { items: { type: "string" as const } } : {}) };
+  };
+  for (const [key, schema] of Object.entries(argsSchema.shape)) {
+    if ((NOT_CONFIGURABLE as readonly string[]).includes(key)) continue;
+    const nested = NESTED_ARGUMENTS[key as keyof typeof NESTED_ARGUMENTS];
+    if (nested)
+      for (const [child, childSchema] of Object.entries(nested.schema.shape)) add(flatKey(key, child), childSchema);
+    else add(key, schema);
   }
   return shapes;
 })();
@@ -133,15 +165,61 @@ function parseValue(key: string, decl: ConfigShape, raw: string, problems: Probl
   }
 }
 
-function parseTags(list: string[], problems: Problem[]): Record<string, string> {
-  const tags: Record<string, string> = {};
+/** A list of Key=Value items (tags, settings) as a map. */
+function parsePairs(key: string, list: string[], problems: Problem[]): Record<string, string> {
+  const map: Record<string, string> = {};
   list.forEach((entry, i) => {
     const at = entry.indexOf("=");
     if (at <= 0)
-      problems.push({ propertyPath: `tags[${i}]`, reason: `must be Key=Value; got ${JSON.stringify(entry)}` });
-    else tags[entry.slice(0, at)] = entry.slice(at + 1);
+      problems.push({ propertyPath: `${key}[${i}]`, reason: `must be Key=Value; got ${JSON.stringify(entry)}` });
+    else map[entry.slice(0, at)] = entry.slice(at + 1);
   });
-  return tags;
+  return map;
+}
+
+/** Name=ssm:<parameter> / Name=secretsmanager:<secret> items as secret references. */
+function parseSecretReferences(key: string, list: string[], problems: Problem[]) {
+  const refs: Record<string, { ssmParameter?: string; secretsManagerSecret?: string }> = {};
+  for (const [name, source] of Object.entries(parsePairs(key, list, problems))) {
+    const m = /^(ssm|secretsmanager):(.+)$/.exec(source);
+    if (!m)
+      problems.push({
+        propertyPath: `${key}.${name}`,
+        reason: `must be ssm:<parameter> or secretsmanager:<secret>; got ${JSON.stringify(source)}`,
+      });
+    else refs[name] = m[1] === "ssm" ? { ssmParameter: m[2] } : { secretsManagerSecret: m[2] };
+  }
+  return refs;
+}
+
+/** The app.* config keys as WebFarmArgs.app: present only when the stack names a build. */
+function appFromConfig(values: Record<string, unknown>, problems: Problem[]): WebFarmArgs["app"] {
+  const given = Object.keys(appSchema.shape).filter(
+    (child) =>
+      values[flatKey("app", child)] !== undefined &&
+      values[flatKey("app", child)] !== CONFIG[flatKey("app", child)].default,
+  );
+  const source = ["path", "bucket", "key"].some((child) => values[flatKey("app", child)] !== undefined);
+  if (!source) {
+    for (const child of given)
+      problems.push({
+        propertyPath: flatKey("app", child),
+        reason: "applies only with an application: set appPath, or appBucket and appKey",
+      });
+    return undefined;
+  }
+  const app: Record<string, unknown> = {};
+  for (const child of Object.keys(appSchema.shape)) {
+    const key = flatKey("app", child);
+    const value = values[key];
+    if (value === undefined) continue;
+    if (child === "settings" || child === "connectionStrings")
+      app[child] = parsePairs(key, value as string[], problems);
+    else if (child === "secretSettings" || child === "secretConnectionStrings")
+      app[child] = parseSecretReferences(key, value as string[], problems);
+    else app[child] = value;
+  }
+  return app as WebFarmArgs["app"];
 }
 
 /**
@@ -166,9 +244,11 @@ export function readStackSettings(raw: RawConfig): StackSettings {
     if (!(isEmpty(value) && isEmpty(decl.default))) values[key] = value;
   }
   const { farmName, tags, ...rest } = values;
+  const app = appFromConfig(values, problems);
   const args = {
-    ...rest,
-    ...(tags !== undefined ? { tags: parseTags(tags as string[], problems) } : {}),
+    ...Object.fromEntries(Object.entries(rest).filter(([k]) => argumentPathOf(k) === k)),
+    ...(tags !== undefined ? { tags: parsePairs("tags", tags as string[], problems) } : {}),
+    ...(app ? { app } : {}),
   } as unknown as WebFarmArgs;
   // Pulumi merges Pulumi.yaml's defaults into every stack's config, so a stack that brings its own
   // network always "has" vpcCidr/azCount/natPerAz: drop them while they hold the default, and let
@@ -179,9 +259,12 @@ export function readStackSettings(raw: RawConfig): StackSettings {
     }
   }
   const name = typeof farmName === "string" ? farmName : "webfarm";
-  const farmProblems = webFarmArgProblems(name, args).map((p) =>
-    p.propertyPath === "name" ? { ...p, propertyPath: "farmName" } : p,
-  );
+  // Problems in the config's own terms: the farm's name, app.path as appPath.
+  const farmProblems = webFarmArgProblems(name, args).map((p) => {
+    if (p.propertyPath === "name") return { ...p, propertyPath: "farmName" };
+    const m = /^app\.(\w+)(.*)$/.exec(p.propertyPath);
+    return m ? { ...p, propertyPath: flatKey("app", m[1]) + m[2] } : p;
+  });
   problems.push(...farmProblems.filter((p) => !problems.some((q) => q.propertyPath === p.propertyPath)));
   return { farmName: name, args, problems };
 }

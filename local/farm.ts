@@ -1,20 +1,23 @@
 // The farm's shape on one Linux machine, on 127.0.0.1 only: an ASP.NET state server (Mono's
-// asp-state4), N nodes (fastcgi-mono-server4, real System.Web) each with its own HOME, the kit's
-// own web.config on every node, and nginx as the round-robin balancer in front.
+// asp-state4), N nodes (fastcgi-mono-server4, real System.Web) each with its own HOME, a published
+// application on every node with the kit's own web.config settings, and nginx as the round-robin
+// balancer in front. Releases follow CodeDeploy's order of steps, node by node (release.ts).
 import { ChildProcess, spawn } from "child_process";
 import { randomBytes } from "crypto";
-import { closeSync, copyFileSync, cpSync, mkdirSync, openSync, rmSync, writeFileSync } from "fs";
-import * as http from "http";
-import * as net from "net";
+import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { join } from "path";
-import { applicationWebConfig, MachineKeyValues } from "../components/windows";
+import { MachineKeyValues } from "../components/windows";
+import { HOST, portOpen, request, waitFor } from "./http";
+import { HEALTH_PATH, installRelease, LocalRelease } from "./release";
 
-export const HOST = "127.0.0.1";
+export { HOST, request } from "./http";
+export type { HttpResult } from "./http";
+
+/** The sample application, as a published site: the default when no --app is given. */
 export const APP_SOURCE = join(__dirname, "app");
 export const STATE_SERVER_EXE = "/usr/lib/xsp/4.0/asp-state4.exe";
 export const FASTCGI_SERVER = "/usr/bin/fastcgi-mono-server4";
 export const NGINX = "/usr/sbin/nginx";
-export const HEALTH_PATH = "/health.aspx";
 
 export interface LocalFarmOptions {
   nodes: number;
@@ -26,6 +29,8 @@ export interface LocalFarmOptions {
   /** Bound on every readiness wait. */
   readyTimeoutMs?: number;
   log?: (line: string) => void;
+  /** The first release every node runs. Default: the sample application, labelled "v1". */
+  release?: LocalRelease;
 }
 
 export interface StartedProcess {
@@ -42,81 +47,14 @@ export function generateMachineKey(): MachineKeyValues {
   };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export interface HttpResult {
-  status: number;
-  body: string;
-  headers: http.IncomingHttpHeaders;
-  ms: number;
-}
-
-/** One HTTP request to 127.0.0.1, with a hard timeout. */
-export function request(
-  port: number,
-  path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
-): Promise<HttpResult> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: HOST,
-        port,
-        path,
-        method: options.method ?? "GET",
-        headers: options.headers,
-        timeout: options.timeoutMs ?? 15000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            body: Buffer.concat(chunks).toString("utf8"),
-            headers: res.headers,
-            ms: Date.now() - started,
-          }),
-        );
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`timed out after ${options.timeoutMs ?? 15000} ms: ${path}`)));
-    req.on("error", reject);
-    if (options.body !== undefined) req.write(options.body);
-    req.end();
-  });
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: HOST, port });
-    socket.setTimeout(1000);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await sleep(200);
-  }
-  throw new Error(`${what} was not ready within ${timeoutMs} ms`);
-}
-
 export class LocalFarm {
   public readonly key: MachineKeyValues;
   private readonly processes = new Map<string, ChildProcess>();
   private readonly readyTimeoutMs: number;
+  /** The release each node serves. */
+  public readonly serving: string[] = [];
+  /** Nodes the balancer sends to (a release takes a node out while it works on it). */
+  private readonly inRotation = new Set<number>();
 
   private constructor(
     public readonly options: LocalFarmOptions,
@@ -129,11 +67,17 @@ export class LocalFarm {
   /** Prepares the directory, starts state server, nodes and balancer, and waits until all answer. */
   static async start(options: LocalFarmOptions, key = generateMachineKey()): Promise<LocalFarm> {
     const farm = new LocalFarm(options, key);
+    const first = options.release ?? { app: APP_SOURCE, version: "v1" };
     try {
       rmSync(options.dir, { recursive: true, force: true });
       mkdirSync(options.dir, { recursive: true });
       await farm.startStateServer();
-      for (let i = 0; i < options.nodes; i++) await farm.startNode(i);
+      for (let i = 0; i < options.nodes; i++) {
+        farm.install(i, first);
+        farm.switchTo(i, first.version);
+        farm.inRotation.add(i);
+        await farm.startNode(i);
+      }
       await farm.startBalancer();
       return farm;
     } catch (err) {
@@ -154,6 +98,16 @@ export class LocalFarm {
   nodeName(i: number): string {
     return `node-${i}`;
   }
+  nodeDir(i: number): string {
+    return join(this.options.dir, this.nodeName(i));
+  }
+  /** The folder node i serves: a link to one of its releases, switched in one step. */
+  currentDir(i: number): string {
+    return join(this.nodeDir(i), "current");
+  }
+  releaseDir(i: number, version: string): string {
+    return join(this.nodeDir(i), "releases", version);
+  }
 
   /** Every process this farm started and still runs, by role. */
   started(): StartedProcess[] {
@@ -162,8 +116,23 @@ export class LocalFarm {
       .map(([role, p]) => ({ role, pid: p.pid! }));
   }
 
-  private log(line: string) {
+  log(line: string): void {
     this.options.log?.(line);
+  }
+
+  /** Installs a release into node i's releases folder (BeforeInstall): the files and the web.config. */
+  install(i: number, release: LocalRelease, key: MachineKeyValues = this.key): void {
+    installRelease(this.releaseDir(i, release.version), release, {
+      key,
+      state: { stateHost: HOST, statePort: this.options.statePort },
+    });
+  }
+
+  /** Points node i at an installed release in one step (the link); the node must restart to load it. */
+  switchTo(i: number, version: string): void {
+    rmSync(this.currentDir(i), { force: true });
+    symlinkSync(this.releaseDir(i, version), this.currentDir(i), "dir");
+    this.serving[i] = version;
   }
 
   private launch(
@@ -227,23 +196,16 @@ export class LocalFarm {
     await this.halt("state-server");
   }
 
-  /** Starts node i; `key` overrides the farm's machine key (the negative control uses it). */
-  async startNode(i: number, key: MachineKeyValues = this.key): Promise<void> {
-    const nodeDir = join(this.options.dir, this.nodeName(i));
-    const appDir = join(nodeDir, "app");
+  /** Starts node i on the release it is switched to; waits for it once the balancer runs. */
+  async startNode(i: number, options: { wait?: boolean } = {}): Promise<void> {
+    const nodeDir = this.nodeDir(i);
     for (const sub of ["home", "tmp"]) mkdirSync(join(nodeDir, sub), { recursive: true });
-    rmSync(appDir, { recursive: true, force: true });
-    cpSync(APP_SOURCE, appDir, { recursive: true });
-    writeFileSync(
-      join(appDir, "web.config"),
-      applicationWebConfig(key, { stateHost: HOST, statePort: this.options.statePort }, { showErrors: true }),
-    );
     // Its own HOME and TMPDIR: Mono keeps auto-generated keys under $HOME/.mono, and a shared
     // HOME would let a farm without a machineKey pass the cross-node checks by accident.
     this.launch(
       this.nodeName(i),
       FASTCGI_SERVER,
-      [`--applications=/:${appDir}`, `--socket=tcp:${HOST}:${this.options.port + 101 + i}`],
+      [`--applications=/:${this.currentDir(i)}`, `--socket=tcp:${HOST}:${this.options.port + 101 + i}`],
       {
         ...process.env,
         HOME: join(nodeDir, "home"),
@@ -252,14 +214,22 @@ export class LocalFarm {
       },
       nodeDir,
     );
-    if (this.processes.has("balancer")) await this.waitForNode(i);
+    if (this.processes.has("balancer") && options.wait !== false) await this.waitForNode(i);
   }
 
   async stopNode(i: number): Promise<void> {
     await this.halt(this.nodeName(i));
   }
 
-  private async waitForNode(i: number): Promise<void> {
+  /** Restarts node i on an installed release (ApplicationStart: switch, then recycle). */
+  async restartNode(i: number, version = this.serving[i], options: { wait?: boolean } = {}): Promise<void> {
+    await this.stopNode(i);
+    this.switchTo(i, version);
+    await this.startNode(i, options);
+  }
+
+  /** Waits until node i answers its health page (bounded). */
+  async waitForNode(i: number): Promise<void> {
     await waitFor(
       `${this.nodeName(i)} (${this.nodeUrl(i)})`,
       this.readyTimeoutMs,
@@ -270,6 +240,7 @@ export class LocalFarm {
   private nginxConfig(): string {
     const dir = this.options.dir;
     const nodes = [...Array(this.options.nodes).keys()];
+    const upstream = nodes.filter((i) => this.inRotation.has(i));
     return (
       [
         "worker_processes 1;",
@@ -280,13 +251,15 @@ export class LocalFarm {
         `  access_log ${dir}/nginx-access.log;`,
         ...["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `  ${t}_temp_path ${dir}/nginx-tmp/${t};`),
         "  upstream farm {",
-        ...nodes.map((i) => `    server ${HOST}:${this.nodePort(i)} max_fails=1 fail_timeout=5s;`),
+        ...upstream.map((i) => `    server ${HOST}:${this.nodePort(i)} max_fails=1 fail_timeout=5s;`),
+        // Every node out of rotation (a one-node farm during a release): nginx needs a server.
+        ...(upstream.length === 0 ? [`    server ${HOST}:${this.nodePort(0)} down;`] : []),
         "  }",
         "  # The balancer: round robin, no stickiness, like the ALB; a node that refuses is skipped.",
         `  server { listen ${HOST}:${this.options.port}; location / { proxy_pass http://farm; proxy_next_upstream error timeout http_502; proxy_connect_timeout 2s; proxy_read_timeout 30s; } }`,
         ...nodes.map((i) =>
           [
-            `  server { listen ${HOST}:${this.nodePort(i)}; root ${join(dir, this.nodeName(i), "app")}; index Default.aspx;`,
+            `  server { listen ${HOST}:${this.nodePort(i)}; root ${this.currentDir(i)}; index Default.aspx;`,
             `    add_header X-Farm-Node ${this.nodeName(i)} always;`,
             `    location / { fastcgi_pass ${HOST}:${this.options.port + 101 + i}; include /etc/nginx/fastcgi_params; fastcgi_param PATH_INFO ""; fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name; } }`,
           ].join("\n"),
@@ -314,6 +287,38 @@ export class LocalFarm {
       this.readyTimeoutMs,
       async () => (await request(this.options.port, HEALTH_PATH)).status === 200,
     );
+  }
+
+  /** The nginx master's worker processes (children), from /proc. */
+  private workers(): number[] {
+    const master = this.processes.get("balancer")?.pid;
+    if (master === undefined) return [];
+    try {
+      return readFileSync(`/proc/${master}/task/${master}/children`, "utf8")
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Takes node i out of the balancer's rotation or puts it back, as a target group
+   * (de)registration does: nginx reloads, and the old worker finishes its in-flight requests
+   * before it exits. Resolves once the old worker is gone (the node is drained).
+   */
+  async setInRotation(i: number, on: boolean): Promise<void> {
+    if (on) this.inRotation.add(i);
+    else this.inRotation.delete(i);
+    const before = this.workers();
+    writeFileSync(join(this.options.dir, "nginx.conf"), this.nginxConfig());
+    this.processes.get("balancer")?.kill("SIGHUP");
+    await waitFor(`the balancer to reload (node ${i} ${on ? "in" : "out"})`, this.readyTimeoutMs, async () => {
+      const now = this.workers();
+      return now.length > 0 && before.every((pid) => !now.includes(pid));
+    });
   }
 
   /** Stops every process this farm started, balancer first, and only those. */

@@ -3,6 +3,8 @@ import { join } from "path";
 
 export const RUN_DIR = join(__dirname, "..", ".local-farm");
 export const PID_FILE = join(RUN_DIR, "pids.json");
+/** The running farm's control socket (local:release talks to it). */
+export const CONTROL_SOCKET = join(RUN_DIR, "control.sock");
 
 export interface PidFile {
   runner: number;

@@ -4,7 +4,7 @@
 // npm run plan:check                  fails when a committed plan is out of date (CI)
 import { execFileSync } from "child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
-import { join } from "path";
+import { dirname, join, relative, sep } from "path";
 import { parseArgs } from "util";
 import { REPO_ROOT } from "../infra/stackFile";
 import { diffPlans, diffText, Plan, planJson, renderPlan, summaryText } from "./plan";
@@ -22,9 +22,12 @@ const git = (...args: string[]) =>
 function planOnDisk(stack: string, file = planFile(stack)): Plan | undefined {
   if (!existsSync(file)) return undefined;
   const dir = join(file, "..", stack);
-  const scripts = existsSync(dir)
-    ? Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), "utf8")]))
-    : {};
+  const files = existsSync(dir)
+    ? readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join("/"))
+    : [];
+  const scripts = Object.fromEntries(files.map((f) => [f, readFileSync(join(dir, f), "utf8")]));
   return { ...JSON.parse(readFileSync(file, "utf8")), scripts };
 }
 
@@ -39,7 +42,7 @@ function committedPlan(stack: string, against?: string): Plan {
     );
   try {
     const plan = JSON.parse(git("show", `HEAD:plans/${stack}.json`));
-    const files = git("ls-tree", "--name-only", `HEAD:plans/${stack}`).split("\n").filter(Boolean);
+    const files = git("ls-tree", "-r", "--name-only", `HEAD:plans/${stack}`).split("\n").filter(Boolean);
     return { ...plan, scripts: Object.fromEntries(files.map((f) => [f, git("show", `HEAD:plans/${stack}/${f}`)])) };
   } catch {
     const plan = planOnDisk(stack);
@@ -54,7 +57,10 @@ function writePlan(plan: Plan): void {
   writeFileSync(summaryFile(plan.stack), summaryText(plan));
   rmSync(scriptDir(plan.stack), { recursive: true, force: true });
   mkdirSync(scriptDir(plan.stack), { recursive: true });
-  for (const [file, text] of Object.entries(plan.scripts)) writeFileSync(join(scriptDir(plan.stack), file), text);
+  for (const [file, text] of Object.entries(plan.scripts)) {
+    mkdirSync(dirname(join(scriptDir(plan.stack), file)), { recursive: true });
+    writeFileSync(join(scriptDir(plan.stack), file), text);
+  }
 }
 
 /** True when the files on disk are exactly what `plan` would write. */

@@ -49,6 +49,56 @@ export function unwrapSecrets(value: any, path = "", found: string[] = []): any 
   return value;
 }
 
+/** The SDK's wire markers for assets and archives: how a plan file shows them. */
+export const ASSET_MARKERS = {
+  sig: "4dabf18193072939515e22adb298388d",
+  asset: "c44067f5952c0a294b673a41bacd8c17",
+  archive: "0def7320c3a5731c473e5ecbe6d01bc7",
+};
+
+/** Assets and archives arrive as SDK objects holding promises: resolve them into plain data. */
+async function resolveAssets(value: any): Promise<any> {
+  const { sig, asset, archive } = ASSET_MARKERS;
+  if (pulumi.asset.Asset.isInstance(value)) {
+    const v = value as any;
+    const [text, path, uri] = await Promise.all([v.text, v.path, v.uri]);
+    return {
+      [sig]: asset,
+      ...(text !== undefined ? { text } : {}),
+      ...(path !== undefined ? { path } : {}),
+      ...(uri !== undefined ? { uri } : {}),
+    };
+  }
+  if (pulumi.asset.Archive.isInstance(value)) {
+    const v = value as any;
+    const [assets, path, uri] = await Promise.all([v.assets, v.path, v.uri]);
+    const resolved =
+      assets === undefined
+        ? undefined
+        : Object.fromEntries(
+            await Promise.all(Object.entries(assets).map(async ([k, a]) => [k, await resolveAssets(a)])),
+          );
+    return {
+      [sig]: archive,
+      ...(resolved ? { assets: resolved } : {}),
+      ...(path !== undefined ? { path } : {}),
+      ...(uri !== undefined ? { uri } : {}),
+    };
+  }
+  if (Array.isArray(value)) return Promise.all(value.map(resolveAssets));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveAssets(v)])),
+    );
+  }
+  return value;
+}
+
+const holdsAsset = (value: any): boolean =>
+  pulumi.asset.Asset.isInstance(value) ||
+  pulumi.asset.Archive.isInstance(value) ||
+  (value !== null && typeof value === "object" && Object.values(value).some(holdsAsset));
+
 export class RecordingMocks implements pulumi.runtime.Mocks {
   public readonly resources: RecordedResource[] = [];
   public readonly invokes: { token: string; inputs: Record<string, any> }[] = [];
@@ -61,6 +111,13 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
   ) {}
 
   newResource(
+    args: pulumi.runtime.MockResourceArgs,
+  ): pulumi.runtime.MockResourceResult | Promise<pulumi.runtime.MockResourceResult> {
+    if (holdsAsset(args.inputs)) return resolveAssets(args.inputs).then((inputs) => this.record({ ...args, inputs }));
+    return this.record(args);
+  }
+
+  private record(
     args: pulumi.runtime.MockResourceArgs,
   ): pulumi.runtime.MockResourceResult | Promise<pulumi.runtime.MockResourceResult> {
     if (args.type === "pulumi:pulumi:Stack") return { id: undefined, state: {} };

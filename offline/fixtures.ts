@@ -143,6 +143,8 @@ export function fixtures(options: FixtureOptions = {}): Fixtures {
       }
       case "aws:sns/topic:Topic":
         return { arn: `arn:${partition}:sns:${region}:${FIXTURE_ACCOUNT}:${inputs.name ?? name}` };
+      case "aws:s3/bucketObjectv2:BucketObjectv2":
+        return { arn: `${id}.arn`, versionId: `${id}.versionId` };
       case "aws:route53/record:Record":
         return { fqdn: inputs.name };
       case "aws:s3/bucket:Bucket":

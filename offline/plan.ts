@@ -6,7 +6,7 @@ import * as ipaddr from "ipaddr.js";
 import { ROLE_TAG } from "../components";
 import { program } from "../infra/program";
 import { stackConfig } from "../infra/stackFile";
-import { RecordedResource, runProgram } from "./engine";
+import { ASSET_MARKERS, RecordedResource, runProgram } from "./engine";
 import { fixtures, Fixtures, resourceIdOf } from "./fixtures";
 
 export const SECRET = "[secret]";
@@ -34,7 +34,11 @@ export interface PlanSummary {
   inbound: string[];
   /** What each kind of instance does at boot (its user data's steps). */
   boot: Record<string, string[]>;
+  /** The application release, when the farm has one: label, CodeDeploy group, batch. */
+  release?: string;
 }
+
+const RELEASE_TYPE = "pulumi-nodejs:dynamic/aspnet-webfarm:Release";
 
 /** The offline plan's view of a region: AZs <region>a-f; another stack's subnets cannot be looked up. */
 export function planFixtures(region: string): Fixtures {
@@ -55,6 +59,43 @@ const SCRIPT_REF = /^\[script (\S+) sha256:([0-9a-f]{12})\]$/;
 const scriptRef = (file: string, text: string) =>
   `[script ${file} sha256:${createHash("sha256").update(text).digest("hex").slice(0, 12)}]`;
 
+const { sig: SIG, asset: ASSET_SIG, archive: ARCHIVE_SIG } = ASSET_MARKERS;
+
+/** Stores `text` once under a name (a different text under a taken name gets the resource's name). */
+function store(scripts: Record<string, string>, file: string, text: string, fallback: string): string {
+  const existing = Object.entries(scripts).find(([, t]) => t === text)?.[0];
+  if (existing) return existing;
+  const name = scripts[file] === undefined ? file : fallback;
+  scripts[name] = text;
+  return name;
+}
+
+/**
+ * Assets and archives as a reader wants them: a file or folder as its path, a text asset inside
+ * an archive (a release bundle's appspec, hooks, manifest) as a script file of the plan.
+ */
+function renderAssets(value: unknown, scripts: Record<string, string>, folder: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => renderAssets(v, scripts, folder));
+  if (value === null || typeof value !== "object") return value;
+  const v = value as Record<string, any>;
+  if (v[SIG] === ASSET_SIG) {
+    if (typeof v.text === "string") return scriptRef(store(scripts, folder, v.text, folder), v.text);
+    return `[file ${v.path ?? v.uri}]`;
+  }
+  if (v[SIG] === ARCHIVE_SIG) {
+    if (v.assets) {
+      return Object.fromEntries(
+        Object.entries(v.assets as Record<string, unknown>).map(([path, asset]) => [
+          path,
+          renderAssets(asset, scripts, `${folder}/${path}`),
+        ]),
+      );
+    }
+    return `[archive ${v.path ?? v.uri}]`;
+  }
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renderAssets(x, scripts, folder)]));
+}
+
 /** Moves each script input into `scripts` (one file per distinct script) and leaves a reference. */
 function extractScripts(resources: PlanResource[]): Record<string, string> {
   const scripts: Record<string, string> = {};
@@ -64,12 +105,11 @@ function extractScripts(resources: PlanResource[]): Record<string, string> {
       if (typeof raw !== "string") continue;
       const text = s.base64 ? Buffer.from(raw, "base64").toString("utf8") : raw;
       const role = String((r.inputs.tags as Record<string, string> | undefined)?.[ROLE_TAG] ?? r.name);
-      const existing = Object.entries(scripts).find(([, t]) => t === text)?.[0];
-      let file = existing ?? `${role}.ps1`;
-      if (!existing && scripts[file] !== undefined) file = `${r.name}.ps1`;
-      scripts[file] = text;
-      r.inputs[s.path] = scriptRef(file, text);
+      r.inputs[s.path] = scriptRef(store(scripts, `${role}.ps1`, text, `${r.name}.ps1`), text);
     }
+    // A dynamic provider's serialized code is the kit's own source, not configuration.
+    if (typeof r.inputs.__provider === "string") r.inputs.__provider = "[dynamic provider code]";
+    r.inputs = renderAssets(r.inputs, scripts, r.name) as Record<string, unknown>;
   }
   return scripts;
 }
@@ -196,10 +236,17 @@ function summarize(resources: PlanResource[], scripts: Record<string, string>): 
     );
     boot[role] = steps;
   }
+  const release = resources.find((r) => r.type === RELEASE_TYPE);
+  const group = resources.find((r) => r.type === "aws:codedeploy/deploymentGroup:DeploymentGroup");
   return {
     countsByType: sortKeys(countsByType) as Record<string, number>,
     inbound: inboundRules(resources).map(describeRule).sort(),
     boot: sortKeys(boot) as Record<string, string[]>,
+    ...(release && group
+      ? {
+          release: `${release.inputs.version}, released by CodeDeploy (${release.inputs.applicationName} / ${release.inputs.deploymentGroupName}, ${group.inputs.deploymentConfigName}, through the target group, rolled back on failure)`,
+        }
+      : {}),
   };
 }
 
@@ -219,6 +266,7 @@ export function summaryText(plan: Plan): string {
     "## What each instance does at first boot",
     ...Object.entries(s.boot).flatMap(([role, steps]) => [`- ${role}:`, ...steps.map((st, i) => `  ${i + 1}. ${st}`)]),
     "",
+    ...(s.release ? ["## Application", `- release ${s.release}`, ""] : []),
   ].join("\n");
 }
 
@@ -240,6 +288,8 @@ export interface PlanDiff {
   securityBroadening: string[];
   /** Changes that replace or delete the state server (every user's session is lost). */
   stateServer: string[];
+  /** Application releases: the version change, and whether nodes are replaced too. */
+  releases: string[];
 }
 
 const keyOf = (r: PlanResource) => `${r.type}::${r.name}`;
@@ -376,7 +426,29 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
     if (replacing.length > 0)
       stateServer.push(`state server replaced: ${resource} (${replacing.map((c) => c.path).join(", ")})`);
   }
-  return { added, removed, changed, securityBroadening: broadening.sort(), stateServer };
+  const releases: string[] = [];
+  const webReplaced = changed.filter(({ resource, changes }) => {
+    const r = now.get(resource)!;
+    const isWebNode =
+      r.type === "aws:ec2/instance:Instance" &&
+      (r.inputs.tags as Record<string, string> | undefined)?.[ROLE_TAG] === "web-node";
+    return isWebNode && changes.some((c) => INSTANCE_REPLACING.some((p) => c.path === p || c.path.startsWith(`${p}.`)));
+  });
+  for (const k of [...now.keys()].filter((key) => now.get(key)!.type === RELEASE_TYPE)) {
+    const from = old.get(k)?.inputs.version;
+    const to = now.get(k)!.inputs.version;
+    if (from === to) continue;
+    const nodes =
+      webReplaced.length === 0
+        ? "no node replaced"
+        : `and ${webReplaced.length} web node(s) replaced: ${webReplaced.map((c) => c.resource.split("::")[1]).join(", ")}`;
+    releases.push(
+      from === undefined
+        ? `application ${to}: first release, through CodeDeploy`
+        : `application ${from} -> ${to}, in place through CodeDeploy, ${nodes}`,
+    );
+  }
+  return { added, removed, changed, securityBroadening: broadening.sort(), stateServer, releases };
 }
 
 function show(value: unknown): string {
@@ -413,5 +485,6 @@ export function diffText(diff: PlanDiff): string {
   lines.push("");
   section("SECURITY-BROADENING changes", diff.securityBroadening);
   section("changes that replace or delete the STATE SERVER (every session is lost)", diff.stateServer);
+  section("APPLICATION RELEASES (node by node, sessions kept)", diff.releases);
   return lines.join("\n");
 }

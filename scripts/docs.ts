@@ -5,7 +5,7 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import * as ts from "typescript";
 import YAML from "yaml";
-import { ConfigDeclaration, configDeclarations } from "../infra/config";
+import { ConfigDeclaration, configDeclarations, flatKey, NESTED_ARGUMENTS } from "../infra/config";
 import { REPO_ROOT } from "../infra/stackFile";
 
 export interface MemberDoc {
@@ -41,10 +41,19 @@ export function memberDocs(file: string, declarationName: string): Record<string
 
 export const ARGS_FILE = join(REPO_ROOT, "components", "args.ts");
 
+/** Every argument's description by config key: WebFarmArgs', and the nested interfaces' under their flat keys. */
+export function argumentDescriptions(): Record<string, string> {
+  const descriptions: Record<string, string> = {};
+  for (const [k, d] of Object.entries(memberDocs(ARGS_FILE, "WebFarmArgs"))) descriptions[k] = d.description;
+  for (const [parent, { docs }] of Object.entries(NESTED_ARGUMENTS)) {
+    for (const [k, d] of Object.entries(memberDocs(ARGS_FILE, docs))) descriptions[flatKey(parent, k)] = d.description;
+  }
+  return descriptions;
+}
+
 /** Pulumi.yaml's config section, generated. */
 export function generatedDeclarations(): Record<string, ConfigDeclaration> {
-  const docs = memberDocs(ARGS_FILE, "WebFarmArgs");
-  return configDeclarations(Object.fromEntries(Object.entries(docs).map(([k, d]) => [k, d.description])));
+  return configDeclarations(argumentDescriptions());
 }
 
 /** Pulumi.yaml with its config section replaced by the generated one. */

@@ -2,6 +2,10 @@
 // a good value for the same field, so no check rejects good input.
 import * as pulumi from "@pulumi/pulumi";
 import { FarmNetwork, MAX_FARM_NAME_LENGTH, WebFarm, WebFarmArgs, webFarmArgProblems } from "../components";
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { dirname, join } from "path";
+import { MAX_ARTIFACT_BYTES } from "../components/artifact";
 import { EXISTING_NETWORK } from "../offline/fixtures";
 import { attempt as attemptProgram } from "./graph";
 
@@ -16,9 +20,42 @@ interface Case {
   name?: { bad: string; good: string };
 }
 
+// Published sites on disk for the application cases: a good one, one that is no site, one too
+// large (a sparse file: no disk is used), one whose web.config would undo the farm.
+const sites = mkdtempSync(join(tmpdir(), "aspnet-webfarm-args-"));
+const site = (name: string, files: Record<string, string>) => {
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(sites, name, file)), { recursive: true });
+    writeFileSync(join(sites, name, file), text);
+  }
+  return join(sites, name);
+};
+const goodSite = site("good", { "web.config": "<configuration><system.web /></configuration>", "Default.aspx": "hi" });
+const notASite = site("docs", { "README.md": "no web.config, no bin/" });
+const overridesSession = site("inproc", {
+  "web.config": '<configuration><system.web><sessionState mode="InProc" /></system.web></configuration>',
+});
+const tooLarge = site("large", { "bin/App.dll": "" });
+truncateSync(join(tooLarge, "bin", "App.dll"), MAX_ARTIFACT_BYTES + 1);
+afterAll(() => rmSync(sites, { recursive: true, force: true }));
+
 // One bad input per line, next to a good one for the same field.
 // prettier-ignore
 const cases: Case[] = [
+  { label: "an application folder that does not exist", field: "app.path", bad: { app: { path: join(sites, "missing") } }, good: { app: { path: goodSite } } },
+  { label: "a folder that is not a published site", field: "app.path", bad: { app: { path: notASite } }, good: { app: { path: goodSite } } },
+  { label: "a site larger than the kit uploads", field: "app.path", bad: { app: { path: tooLarge } }, good: { app: { path: goodSite } } },
+  { label: "a site whose web.config sets InProc sessions", field: "app.path", bad: { app: { path: overridesSession } }, good: { app: { path: goodSite } } },
+  { label: "both a folder and an S3 build", field: "app.path", bad: { app: { path: goodSite, bucket: "b-uilds", key: "a.zip" } }, good: { app: { bucket: "b-uilds", key: "a.zip" } } },
+  { label: "neither a folder nor an S3 build", field: "app.path", bad: { app: { version: "v1" } }, good: { app: { path: goodSite, version: "v1" } } },
+  { label: "a malformed bucket", field: "app.bucket", bad: { app: { bucket: "My_Builds", key: "a.zip" } }, good: { app: { bucket: "my-builds", key: "a.zip" } } },
+  { label: "an S3 key with a wildcard", field: "app.key", bad: { app: { bucket: "my-builds", key: "shop/*.zip" } }, good: { app: { bucket: "my-builds", key: "shop/1.zip" } } },
+  { label: "a bucket without a key", field: "app.key", bad: { app: { bucket: "my-builds" } }, good: { app: { bucket: "my-builds", key: "a.zip" } } },
+  { label: "a setting name with a control character", field: "app.settings.A\u0007", bad: { app: { path: goodSite, settings: { "A\u0007": "x" } } }, good: { app: { path: goodSite, settings: { A: "x" } } } },
+  { label: "a secret setting with two sources", field: "app.secretSettings.Key", bad: { app: { path: goodSite, secretSettings: { Key: { ssmParameter: "/p", secretsManagerSecret: "s" } } } }, good: { app: { path: goodSite, secretSettings: { Key: { ssmParameter: "/p" } } } } },
+  { label: "a setting given both plain and secret", field: "app.secretSettings.key", bad: { app: { path: goodSite, settings: { Key: "x" }, secretSettings: { key: { ssmParameter: "/p" } } } }, good: { app: { path: goodSite, settings: { Key: "x" }, secretSettings: { Other: { ssmParameter: "/p" } } } } },
+  { label: "a release batch of every node", field: "app.nodesAtOnce", bad: { app: { path: goodSite, nodesAtOnce: 2 } }, good: { app: { path: goodSite, nodesAtOnce: 1 } } },
+  { label: "a validate path without a slash", field: "app.validatePath", bad: { app: { path: goodSite, validatePath: "status.aspx" } }, good: { app: { path: goodSite, validatePath: "/status.aspx?deep=1" } } },
   { label: "node count 0", field: "nodeCount", bad: { nodeCount: 0 }, good: { nodeCount: 1 } },
   { label: "negative node count", field: "nodeCount", bad: { nodeCount: -2 }, good: { nodeCount: 2 } },
   { label: "fractional node count", field: "nodeCount", bad: { nodeCount: 2.5 }, good: { nodeCount: 3 } },

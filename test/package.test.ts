@@ -59,13 +59,16 @@ test("a program that installs the tarball type-checks and registers a farm under
   const packed = JSON.parse(readFileSync(join(modules, "aspnet-webfarm", "package.json"), "utf8"));
   const needed = [...Object.keys(packed.dependencies ?? {}), ...Object.keys(packed.peerDependencies ?? {})];
   expect(needed.sort()).toEqual([
+    "@aws-sdk/client-codedeploy",
     "@pulumi/aws",
     "@pulumi/pulumi",
     "@pulumi/random",
     "fast-xml-parser",
+    "fflate",
     "ipaddr.js",
     "zod",
   ]);
+  mkdirSync(join(modules, "@aws-sdk"), { recursive: true });
   for (const dep of needed) symlinkSync(join(ROOT, "node_modules", dep), join(modules, dep), "dir");
   writeFileSync(
     join(program, "package.json"),
@@ -103,6 +106,7 @@ test("a program that installs the tarball type-checks and registers a farm under
       call: (c) => {
         if (c.token === "aws:index/getAvailabilityZones:getAvailabilityZones") return { names: ["eu-west-1a", "eu-west-1b"] };
         if (c.token === "aws:index/getRegion:getRegion") return { region: "eu-west-1", name: "eu-west-1" };
+        if (c.token === "aws:index/getPartition:getPartition") return { partition: "aws", dnsSuffix: "amazonaws.com" };
         if (c.token === "aws:ssm/getParameter:getParameter") return { value: "ami-0123456789abcdef0" };
         throw new Error("unmocked invoke " + c.token);
       },

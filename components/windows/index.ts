@@ -2,3 +2,5 @@
 export * from "./values";
 export * from "./webConfig";
 export * from "./userData";
+export * from "./site";
+export * from "./release";

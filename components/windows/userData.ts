@@ -1,5 +1,7 @@
 // PowerShell user data for the Windows nodes (EC2Launch v2, Windows Server 2022). Pure functions:
 // plain values in, script text out. Every embedded value is validated and single-quoted.
+import * as rules from "../rules";
+import { SITE_ID, SITE_NAME } from "./site";
 import { sessionStateAttributes } from "./webConfig";
 import {
   checkCidr,
@@ -18,9 +20,6 @@ import {
 
 /** EC2 rejects raw user data over 16 KB (fact sheet §4). */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
-/** KB 325056: every node serves the application from the same site id and path. */
-export const SITE_NAME = "Default Web Site";
-export const SITE_ID = 1;
 export const BOOT_LOG = "C:\\ProgramData\\aspnet-webfarm\\boot.log";
 const EVENT_SOURCE = "aspnet-webfarm";
 
@@ -37,6 +36,17 @@ export interface WebNodeBootValues {
   /** The load balancer's health check path, served session-free. */
   healthCheckPath: string;
   sessionTimeoutMinutes?: number;
+  /**
+   * With an application: the node installs the CodeDeploy agent; the health page then comes with
+   * each release (a node with no release is never healthy). With `currentRelease` (instances mode,
+   * where CodeDeploy does not serve new instances by itself) the node installs the group's last
+   * successful release at boot, with the same hooks CodeDeploy runs.
+   */
+  codeDeploy?: {
+    /** The region's DNS suffix (amazonaws.com, amazonaws.com.cn), for the agent's download. */
+    dnsSuffix: string;
+    currentRelease?: { application: string; deploymentGroup: string };
+  };
 }
 
 export interface StateServerBootValues {
@@ -109,6 +119,50 @@ export function healthCheckFile(healthCheckPath: string): { relativePath: string
   return { relativePath, content };
 }
 
+/** The CodeDeploy agent (unless the image has it), then, in instances mode, the current release. */
+function codeDeploySteps(region: string, app: NonNullable<WebNodeBootValues["codeDeploy"]>): string[] {
+  const suffix = rules.check(dnsSuffix, "dnsSuffix", app.dnsSuffix);
+  const installer = `https://aws-codedeploy-${region}.s3.${region}.${suffix}/latest/codedeploy-agent.msi`;
+  const current = app.currentRelease;
+  return [
+    "Step 'install the CodeDeploy agent' {",
+    "  if (Get-Service -Name codedeployagent -ErrorAction SilentlyContinue) { Write-Output 'the image has the agent'; return }",
+    "  $msi = Join-Path $env:TEMP 'codedeploy-agent.msi'",
+    `  Invoke-WebRequest -Uri ${psLiteral(installer)} -OutFile $msi -UseBasicParsing`,
+    "  $installer = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet', '/l', (Join-Path $env:TEMP 'codedeploy-agent-install.log')) -Wait -PassThru",
+    "  if ($installer.ExitCode -ne 0) { throw ('the agent installer exited ' + $installer.ExitCode) }",
+    "  if (-not (Get-Service -Name codedeployagent -ErrorAction SilentlyContinue)) { throw 'no codedeployagent service after the install' }",
+    "}",
+    "",
+    ...(current
+      ? [
+          "# CodeDeploy serves new instances of an Auto Scaling group by itself, not single ones:",
+          "# install the group's last successful release with the very hooks CodeDeploy runs.",
+          "Step 'install the current release' {",
+          `  $group = Get-CDDeploymentGroup -ApplicationName ${psLiteral(rules.check(rules.token, "application", current.application))} -DeploymentGroupName ${psLiteral(rules.check(rules.token, "deploymentGroup", current.deploymentGroup))} -Region $Region`,
+          "  if (-not $group.LastSuccessfulDeployment.DeploymentId) { Write-Output 'no release yet: the first release installs it'; return }",
+          "  $bundle = (Get-CDDeployment -DeploymentId $group.LastSuccessfulDeployment.DeploymentId -Region $Region).Revision.S3Location",
+          "  $dir = Join-Path $env:TEMP 'aspnet-webfarm-release'",
+          "  $zip = $dir + '.zip'",
+          "  $s3 = @{ BucketName = $bundle.Bucket; Key = $bundle.Key; File = $zip; Region = $Region }",
+          "  if ($bundle.Version) { $s3.VersionId = $bundle.Version }",
+          "  Read-S3Object @s3 | Out-Null",
+          "  Expand-Archive -LiteralPath $zip -DestinationPath $dir -Force",
+          "  foreach ($hook in 'install', 'start', 'validate') {",
+          "    & powershell.exe -NoProfile -ExecutionPolicy Bypass -File (Join-Path $dir ('hooks\\' + $hook + '.ps1'))",
+          "    if ($LASTEXITCODE -ne 0) { throw ('release hook ' + $hook + ' failed; see C:\\ProgramData\\aspnet-webfarm\\release.log') }",
+          "  }",
+          "}",
+          "",
+        ]
+      : []),
+  ];
+}
+
+const dnsSuffix = rules
+  .text("must be a DNS suffix")
+  .regex(/^amazonaws\.com(\.cn)?$/, { error: "must be amazonaws.com or amazonaws.com.cn" });
+
 export function webNodeUserData(values: WebNodeBootValues): string {
   const parameter = checkParameterName("keyParameterName", values.keyParameterName);
   const version = checkToken("keyVersion", values.keyVersion);
@@ -121,6 +175,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
   });
   const health = healthCheckFile(values.healthCheckPath);
   const keyLengths = VALIDATION_ALGORITHMS.map((a) => `${a} = ${validationKeyBytes(a) * 2}`).join("; ");
+  const app = values.codeDeploy;
 
   return finish([
     ...prelude("web node"),
@@ -133,8 +188,9 @@ export function webNodeUserData(values: WebNodeBootValues): string {
     `$StatePort = ${checkPort("statePort", values.statePort)}`,
     `$SiteName = ${psLiteral(SITE_NAME)}`,
     `$SiteId = ${SITE_ID}`,
-    `$HealthFile = ${psLiteral(health.relativePath)}`,
-    `$HealthContent = ${psLiteral(health.content)}`,
+    ...(app
+      ? []
+      : [`$HealthFile = ${psLiteral(health.relativePath)}`, `$HealthContent = ${psLiteral(health.content)}`]),
     `$ValidationKeyChars = @{ ${keyLengths} }`,
     "",
     "Step 'install IIS and ASP.NET 4.x' {",
@@ -185,30 +241,46 @@ export function webNodeUserData(values: WebNodeBootValues): string {
     "}",
     "",
     "# KB 325056: the state server keys sessions by /LM/W3SVC/<siteId>/ROOT, so every node pins it.",
-    "Step 'pin the site id and write the health check file' {",
+    `Step 'pin the site id${app ? "" : " and write the health check file"}' {`,
     "  Import-Module WebAdministration",
     "  $site = Get-Website | Where-Object { $_.Name -eq $SiteName }",
     "  if (-not $site) { throw ('no IIS site named ' + $SiteName) }",
     "  $other = Get-Website | Where-Object { $_.Id -eq $SiteId -and $_.Name -ne $SiteName }",
     "  if ($other) { throw ('site id ' + $SiteId + ' is taken by ' + $other.Name) }",
     "  if ($site.Id -ne $SiteId) { Set-ItemProperty -Path ('IIS:\\Sites\\' + $SiteName) -Name id -Value $SiteId }",
-    "  $root = [Environment]::ExpandEnvironmentVariables($site.physicalPath)",
-    "  $file = Join-Path $root $HealthFile",
-    "  New-Item -ItemType Directory -Force -Path (Split-Path -Parent $file) | Out-Null",
-    "  Set-Content -LiteralPath $file -Value $HealthContent -Encoding UTF8",
+    ...(app
+      ? []
+      : [
+          "  $root = [Environment]::ExpandEnvironmentVariables($site.physicalPath)",
+          "  $file = Join-Path $root $HealthFile",
+          "  New-Item -ItemType Directory -Force -Path (Split-Path -Parent $file) | Out-Null",
+          "  Set-Content -LiteralPath $file -Value $HealthContent -Encoding UTF8",
+        ]),
     "}",
     "",
-    "Step 'restart IIS and check the health page answers 200' {",
-    "  & iisreset.exe /restart | Out-Null",
-    "  if ($LASTEXITCODE -ne 0) { throw ('iisreset exited ' + $LASTEXITCODE) }",
-    "  $url = 'http://localhost/' + ($HealthFile -replace '\\\\', '/')",
-    "  foreach ($attempt in 1..10) {",
-    "    try { if ((Invoke-WebRequest -Uri $url -UseBasicParsing -TimeoutSec 30).StatusCode -eq 200) { break } } catch { }",
-    "    if ($attempt -eq 10) { throw ($url + ' did not answer 200') }",
-    "    Start-Sleep -Seconds 3",
-    "  }",
-    "}",
-    "",
+    ...(app
+      ? [
+          // With an application the health page comes with the release: nothing to check yet.
+          "Step 'restart IIS' {",
+          "  & iisreset.exe /restart | Out-Null",
+          "  if ($LASTEXITCODE -ne 0) { throw ('iisreset exited ' + $LASTEXITCODE) }",
+          "}",
+          "",
+          ...codeDeploySteps(region, app),
+        ]
+      : [
+          "Step 'restart IIS and check the health page answers 200' {",
+          "  & iisreset.exe /restart | Out-Null",
+          "  if ($LASTEXITCODE -ne 0) { throw ('iisreset exited ' + $LASTEXITCODE) }",
+          "  $url = 'http://localhost/' + ($HealthFile -replace '\\\\', '/')",
+          "  foreach ($attempt in 1..10) {",
+          "    try { if ((Invoke-WebRequest -Uri $url -UseBasicParsing -TimeoutSec 30).StatusCode -eq 200) { break } } catch { }",
+          "    if ($attempt -eq 10) { throw ($url + ' did not answer 200') }",
+          "    Start-Sleep -Seconds 3",
+          "  }",
+          "}",
+          "",
+        ]),
     "# The state server may still be booting: report, do not fail.",
     "if (-not (Test-NetConnection -ComputerName $StateHost -Port $StatePort -InformationLevel Quiet)) {",
     "  Write-Output ('aspnet-webfarm web node: warning: state server ' + $StateHost + ':' + $StatePort + ' not reachable yet')",

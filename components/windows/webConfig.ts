@@ -2,6 +2,7 @@
 // Built with a real XML library so attribute values are escaped, then parsed back as a check.
 import { XMLBuilder, XMLParser, XMLValidator } from "fast-xml-parser";
 import { check, wholeNumber } from "../rules";
+import { RELEASE_SETTING } from "./release";
 import {
   checkHexKey,
   checkHost,
@@ -99,28 +100,84 @@ export function parseFarmFragment(xml: string): {
   return { machineKey: systemWeb.machineKey, sessionState: systemWeb.sessionState };
 }
 
-export interface ApplicationOptions {
+/**
+ * What an application's own web.config must not do on this farm: carry a <machineKey> or a
+ * <sessionState> of its own (it overrides the farm's silently: a per-node key, or InProc sessions).
+ */
+export function webConfigOverrides(xml: string): string[] {
+  let parsed: Record<string, any>;
+  try {
+    const verdict = XMLValidator.validate(xml);
+    if (verdict !== true) return [`its web.config does not parse: ${verdict.err.msg} (line ${verdict.err.line})`];
+    parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(xml);
+  } catch (err) {
+    return [`its web.config does not parse: ${err instanceof Error ? err.message : String(err)}`];
+  }
+  const systemWeb = parsed?.configuration?.["system.web"];
+  const problems: string[] = [];
+  if (systemWeb?.machineKey !== undefined) {
+    problems.push(
+      "its web.config sets <machineKey>, which would override the farm's shared key: remove it (the farm sets it at machine level)",
+    );
+  }
+  if (systemWeb?.sessionState !== undefined) {
+    const mode = systemWeb.sessionState?.mode ?? "InProc";
+    problems.push(
+      `its web.config sets <sessionState mode="${mode}">, which would override the farm's session store: remove it (the farm sets it at machine level)`,
+    );
+  }
+  return problems;
+}
+
+export interface ReleaseConfigOptions {
+  /**
+   * The farm's elements, put at application level. On AWS they are at machine level; the local farm
+   * puts them here because Mono's machine-level web.config is one file for every node.
+   */
+  farm?: { key: MachineKeyValues; state: SessionStateValues };
+  appSettings?: { name: string; value: string }[];
+  connectionStrings?: { name: string; value: string }[];
+  /** The release's label, as the appSettings key webfarm:release. */
+  release: string;
   /** Show error details to the client (local rehearsal only; never on a real farm). */
   showErrors?: boolean;
 }
 
+type Entries = Record<string, string>[];
+
+function upsert(entries: Entries, keyAttribute: string, key: string, valueAttribute: string, value: string): void {
+  const found = entries.find((e) => e[`@_${keyAttribute}`] === key);
+  if (found) found[`@_${valueAttribute}`] = value;
+  else entries.push({ [`@_${keyAttribute}`]: key, [`@_${valueAttribute}`]: value });
+}
+
 /**
- * A complete application web.config around the farm elements: what the local farm gives each
- * node, and a starting point for an application that keeps its settings at application level.
+ * A release's web.config: the application's own, with the release's settings (and, locally, the
+ * farm's elements) written in, as the install hook does on each Windows node.
  */
-export function applicationWebConfig(
-  key: MachineKeyValues,
-  state: SessionStateValues,
-  options: ApplicationOptions = {},
-): string {
-  return buildXml({
-    configuration: {
-      "system.web": {
-        ...systemWebFarmElements(key, state),
-        compilation: { "@_targetFramework": "4.5", "@_debug": "false" },
-        pages: { "@_enableViewStateMac": "true" },
-        customErrors: { "@_mode": options.showErrors ? "Off" : "RemoteOnly" },
-      },
-    },
+export function releaseWebConfig(appXml: string | undefined, o: ReleaseConfigOptions): string {
+  const source = appXml ?? "<configuration/>";
+  const problems = webConfigOverrides(source);
+  if (problems.length > 0) throw new Error(`the application's web.config cannot be used: ${problems.join("; ")}`);
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: "@_",
+    isArray: (name) => name === "add",
+    parseAttributeValue: false,
   });
+  const doc = parser.parse(source);
+  delete doc["?xml"];
+  const configuration = (doc.configuration ||= {});
+  const systemWeb = (configuration["system.web"] ||= {});
+  if (o.farm) Object.assign(systemWeb, systemWebFarmElements(o.farm.key, o.farm.state));
+  if (o.showErrors) systemWeb.customErrors = { ...(systemWeb.customErrors ?? {}), "@_mode": "Off" };
+  const appSettings = (configuration.appSettings ||= {});
+  const settings: Entries = (appSettings.add ||= []);
+  for (const s of o.appSettings ?? []) upsert(settings, "key", s.name, "value", s.value);
+  upsert(settings, "key", RELEASE_SETTING, "value", o.release);
+  if ((o.connectionStrings ?? []).length > 0) {
+    const strings: Entries = ((configuration.connectionStrings ||= {}).add ||= []);
+    for (const c of o.connectionStrings ?? []) upsert(strings, "name", c.name, "connectionString", c.value);
+  }
+  return buildXml(doc);
 }

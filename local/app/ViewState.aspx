@@ -2,7 +2,7 @@
 <%-- A ViewState form: the node that rendered it is kept in ViewState; a postback to another node
      validates only if both share the machineKey. --%>
 <script runat="server">
-  string Node { get { return Environment.GetEnvironmentVariable("WEBFARM_NODE"); } }
+  string Node { get { return Environment.GetEnvironmentVariable("WEBFARM_NODE") ?? Environment.MachineName; } }
   protected void Page_Load(object sender, EventArgs e)
   {
     if (!IsPostBack) ViewState["renderedBy"] = Node;

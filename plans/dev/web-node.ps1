@@ -31,8 +31,6 @@ $StateHost = 'state.shop-dev.internal'
 $StatePort = 42424
 $SiteName = 'Default Web Site'
 $SiteId = 1
-$HealthFile = 'health.aspx'
-$HealthContent = '<%@ Page Language="C#" EnableSessionState="false" %>OK'
 $ValidationKeyChars = @{ HMACSHA256 = 128; HMACSHA384 = 256; HMACSHA512 = 256; SHA1 = 128 }
 
 Step 'install IIS and ASP.NET 4.x' {
@@ -83,27 +81,44 @@ Step 'write machineKey and sessionState to both root web.configs' {
 }
 
 # KB 325056: the state server keys sessions by /LM/W3SVC/<siteId>/ROOT, so every node pins it.
-Step 'pin the site id and write the health check file' {
+Step 'pin the site id' {
   Import-Module WebAdministration
   $site = Get-Website | Where-Object { $_.Name -eq $SiteName }
   if (-not $site) { throw ('no IIS site named ' + $SiteName) }
   $other = Get-Website | Where-Object { $_.Id -eq $SiteId -and $_.Name -ne $SiteName }
   if ($other) { throw ('site id ' + $SiteId + ' is taken by ' + $other.Name) }
   if ($site.Id -ne $SiteId) { Set-ItemProperty -Path ('IIS:\Sites\' + $SiteName) -Name id -Value $SiteId }
-  $root = [Environment]::ExpandEnvironmentVariables($site.physicalPath)
-  $file = Join-Path $root $HealthFile
-  New-Item -ItemType Directory -Force -Path (Split-Path -Parent $file) | Out-Null
-  Set-Content -LiteralPath $file -Value $HealthContent -Encoding UTF8
 }
 
-Step 'restart IIS and check the health page answers 200' {
+Step 'restart IIS' {
   & iisreset.exe /restart | Out-Null
   if ($LASTEXITCODE -ne 0) { throw ('iisreset exited ' + $LASTEXITCODE) }
-  $url = 'http://localhost/' + ($HealthFile -replace '\\', '/')
-  foreach ($attempt in 1..10) {
-    try { if ((Invoke-WebRequest -Uri $url -UseBasicParsing -TimeoutSec 30).StatusCode -eq 200) { break } } catch { }
-    if ($attempt -eq 10) { throw ($url + ' did not answer 200') }
-    Start-Sleep -Seconds 3
+}
+
+Step 'install the CodeDeploy agent' {
+  if (Get-Service -Name codedeployagent -ErrorAction SilentlyContinue) { Write-Output 'the image has the agent'; return }
+  $msi = Join-Path $env:TEMP 'codedeploy-agent.msi'
+  Invoke-WebRequest -Uri 'https://aws-codedeploy-eu-west-1.s3.eu-west-1.amazonaws.com/latest/codedeploy-agent.msi' -OutFile $msi -UseBasicParsing
+  $installer = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet', '/l', (Join-Path $env:TEMP 'codedeploy-agent-install.log')) -Wait -PassThru
+  if ($installer.ExitCode -ne 0) { throw ('the agent installer exited ' + $installer.ExitCode) }
+  if (-not (Get-Service -Name codedeployagent -ErrorAction SilentlyContinue)) { throw 'no codedeployagent service after the install' }
+}
+
+# CodeDeploy serves new instances of an Auto Scaling group by itself, not single ones:
+# install the group's last successful release with the very hooks CodeDeploy runs.
+Step 'install the current release' {
+  $group = Get-CDDeploymentGroup -ApplicationName 'shop-dev' -DeploymentGroupName 'shop-dev-web' -Region $Region
+  if (-not $group.LastSuccessfulDeployment.DeploymentId) { Write-Output 'no release yet: the first release installs it'; return }
+  $bundle = (Get-CDDeployment -DeploymentId $group.LastSuccessfulDeployment.DeploymentId -Region $Region).Revision.S3Location
+  $dir = Join-Path $env:TEMP 'aspnet-webfarm-release'
+  $zip = $dir + '.zip'
+  $s3 = @{ BucketName = $bundle.Bucket; Key = $bundle.Key; File = $zip; Region = $Region }
+  if ($bundle.Version) { $s3.VersionId = $bundle.Version }
+  Read-S3Object @s3 | Out-Null
+  Expand-Archive -LiteralPath $zip -DestinationPath $dir -Force
+  foreach ($hook in 'install', 'start', 'validate') {
+    & powershell.exe -NoProfile -ExecutionPolicy Bypass -File (Join-Path $dir ('hooks\' + $hook + '.ps1'))
+    if ($LASTEXITCODE -ne 0) { throw ('release hook ' + $hook + ' failed; see C:\ProgramData\aspnet-webfarm\release.log') }
   }
 }
 

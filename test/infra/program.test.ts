@@ -3,8 +3,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import YAML from "yaml";
-import { argsSchema, ROLE_TAG } from "../../components";
-import { CONFIG, CONFIG_DEFAULTS, configShapeOf, NOT_CONFIGURABLE } from "../../infra/config";
+import { appSchema, argsSchema, ROLE_TAG } from "../../components";
+import {
+  argumentPathOf,
+  CONFIG,
+  CONFIG_DEFAULTS,
+  configShapeOf,
+  flatKey,
+  NOT_CONFIGURABLE,
+  projectConfig,
+  readStackSettings,
+} from "../../infra/config";
 import { program } from "../../infra/program";
 import { projectDefaults, REPO_ROOT, stackConfig } from "../../infra/stackFile";
 import { EXISTING_NETWORK, EXISTING_SUBNETS, fixtures, Subnet } from "../../offline/fixtures";
@@ -136,27 +145,81 @@ describe("config declarations", () => {
     expect(readme).toBe(generatedReadme(readme));
   });
 
-  test("every argument has a doc comment, and its @default states the schema's default", () => {
-    const docs = memberDocs(ARGS_FILE, "WebFarmArgs");
-    expect(Object.keys(docs).sort()).toEqual(Object.keys(argsSchema.shape).sort());
-    for (const [name, schema] of Object.entries(argsSchema.shape)) {
-      const doc = docs[name];
-      expect({ name, described: doc.description.length > 10 }).toEqual({ name, described: true });
-      const def = (schema as unknown as { _zod: { def: { type: string; defaultValue?: unknown } } })._zod.def;
-      if (name === "nodeCount") continue; // required: no default
-      expect({ name, hasDefaultTag: doc.defaultTag !== undefined }).toEqual({ name, hasDefaultTag: true });
-      if (def.type === "default")
-        expect({ name, tag: doc.defaultTag }).toEqual({ name, tag: JSON.stringify(def.defaultValue) });
-    }
-  });
+  test.each([
+    ["WebFarmArgs", argsSchema],
+    ["AppArgs", appSchema],
+  ] as const)(
+    "every argument of %s has a doc comment, and its @default states the schema's default",
+    (iface, schema) => {
+      const docs = memberDocs(ARGS_FILE, iface);
+      expect(Object.keys(docs).sort()).toEqual(Object.keys(schema.shape).sort());
+      for (const [name, fieldSchema] of Object.entries(schema.shape)) {
+        const doc = docs[name];
+        expect({ name, described: doc.description.length > 10 }).toEqual({ name, described: true });
+        const def = (fieldSchema as unknown as { _zod: { def: { type: string; defaultValue?: unknown } } })._zod.def;
+        if (name === "nodeCount") continue; // required: no default
+        expect({ name, hasDefaultTag: doc.defaultTag !== undefined }).toEqual({ name, hasDefaultTag: true });
+        if (def.type === "default")
+          expect({ name, tag: doc.defaultTag }).toEqual({ name, tag: JSON.stringify(def.defaultValue) });
+      }
+    },
+  );
 
-  test("every config key is an argument (or the farm's name), typed as the schema says", () => {
-    const args = Object.keys(argsSchema.shape).filter((k) => !(NOT_CONFIGURABLE as readonly string[]).includes(k));
-    expect(Object.keys(CONFIG).sort()).toEqual(["farmName", ...args].sort());
+  test("every config key is an argument (or the farm's name), app.* flattened as appPath etc., typed as the schema says", () => {
+    const args = Object.keys(argsSchema.shape).filter(
+      (k) => !(NOT_CONFIGURABLE as readonly string[]).includes(k) && k !== "app",
+    );
+    const app = Object.keys(appSchema.shape).map((k) => flatKey("app", k));
+    expect(Object.keys(CONFIG).sort()).toEqual(["farmName", ...args, ...app].sort());
+    expect(argumentPathOf("appPath")).toBe("app.path");
     expect(CONFIG.nodeCount).toEqual({ type: "integer", default: CONFIG_DEFAULTS.nodeCount });
+    expect(CONFIG.appSecretSettings).toEqual({ type: "array", default: [], items: { type: "string" } });
+    expect(CONFIG.appNodesAtOnce).toEqual({ type: "integer", default: 1 });
     expect(configShapeOf(argsSchema.shape.allowedCidrs)).toEqual({ type: "array", default: ["0.0.0.0/0"] });
     expect(configShapeOf(argsSchema.shape.certificateArn)).toEqual({ type: "string", default: "" });
     expect(configShapeOf(argsSchema.shape.protectStateServer)).toEqual({ type: "boolean", default: false });
+  });
+
+  test("the application's keys become WebFarmArgs.app: settings as maps, secrets as references", () => {
+    const settings = readStackSettings(
+      projectConfig(
+        withConfig("dev", {
+          [key("appSettings")]: JSON.stringify(["Greeting=hi", "Mode=a=b"]),
+          [key("appSecretSettings")]: JSON.stringify([
+            "PaymentKey=ssm:/shop/dev/payment",
+            "Api=secretsmanager:shop/dev/api",
+          ]),
+        }),
+      ),
+    );
+    expect(settings.problems).toEqual([]);
+    expect(settings.args.app).toMatchObject({
+      path: "local/app",
+      version: "v1",
+      settings: { Greeting: "hi", Mode: "a=b" },
+      secretSettings: {
+        PaymentKey: { ssmParameter: "/shop/dev/payment" },
+        Api: { secretsManagerSecret: "shop/dev/api" },
+      },
+    });
+  });
+
+  test("bad application keys are reported in the config's own terms", () => {
+    const { problems } = readStackSettings(
+      projectConfig(
+        withConfig("dev", {
+          [key("appPath")]: "no/such/folder",
+          [key("appSecretSettings")]: JSON.stringify(["Key=vault:/x"]),
+          [key("appNodesAtOnce")]: "2",
+        }),
+      ),
+    );
+    expect(problems.map((p) => p.propertyPath).sort()).toEqual(["appNodesAtOnce", "appPath", "appSecretSettings.Key"]);
+    expect(problems.find((p) => p.propertyPath === "appPath")!.reason).toContain('"no/such/folder" does not exist');
+    const withoutApp = readStackSettings(projectConfig({ ...projectDefaults(), [key("appVersion")]: "v3" }));
+    expect(withoutApp.problems).toEqual([
+      { propertyPath: "appVersion", reason: "applies only with an application: set appPath, or appBucket and appKey" },
+    ]);
   });
 
   test("the stack files set only declared keys", () => {

@@ -1,11 +1,11 @@
 // Acceptance test of the local farm: real ASP.NET (Mono's System.Web) nodes, Mono's state server
 // and nginx on 127.0.0.1, configured with the kit's own web.config generator. Every loop and
 // request count is bounded; every process started here is stopped here.
-import { readFileSync } from "fs";
+import { readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { parseFarmFragment } from "../../components/windows";
-import { generateMachineKey, HttpResult, LocalFarm, request } from "../../local/farm";
+import { APP_SOURCE, generateMachineKey, HttpResult, LocalFarm, request } from "../../local/farm";
 import { missingFiles } from "../../local/packages";
 
 const PORT = 18180;
@@ -33,6 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await farm?.stop();
+  if (farm) rmSync(farm.options.dir, { recursive: true, force: true });
   const alive = startedPids.filter((pid) => {
     try {
       process.kill(pid, 0);
@@ -83,7 +84,7 @@ async function postAcross(fromNode: number, toNode: number, message: string): Pr
 describe("local farm on Mono", () => {
   test("every node runs the kit's own web.config with the farm's one machine key", () => {
     for (let i = 0; i < NODES; i++) {
-      const config = readFileSync(join(farm.options.dir, farm.nodeName(i), "app", "web.config"), "utf8");
+      const config = readFileSync(join(farm.currentDir(i), "web.config"), "utf8");
       const { machineKey, sessionState } = parseFarmFragment(config);
       expect(machineKey.validationKey).toBe(farm.key.validationKey);
       expect(sessionState.stateConnectionString).toBe(`tcpip=127.0.0.1:${STATE_PORT}`);
@@ -118,8 +119,12 @@ describe("local farm on Mono", () => {
   });
 
   test("negative control: a node with a different validation key rejects the cross-node postback", async () => {
-    await farm.stopNode(1);
-    await farm.startNode(1, { ...farm.key, validationKey: generateMachineKey().validationKey });
+    farm.install(
+      1,
+      { app: APP_SOURCE, version: "v1-other-key" },
+      { ...farm.key, validationKey: generateMachineKey().validationKey },
+    );
+    await farm.restartNode(1, "v1-other-key");
     try {
       const crossed = await postAcross(0, 1, "tampered");
       expect(crossed.status).toBe(500);
@@ -129,8 +134,7 @@ describe("local farm on Mono", () => {
       expect(own.status).toBe(200);
       expect(own.body).toContain("postback ok: rendered by node-1, validated by node-1");
     } finally {
-      await farm.stopNode(1);
-      await farm.startNode(1);
+      await farm.restartNode(1, "v1");
     }
     expect((await postAcross(0, 1, "restored")).status).toBe(200);
   }, 90000);

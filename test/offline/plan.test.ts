@@ -3,8 +3,10 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import { REPO_ROOT, stackConfig } from "../../infra/stackFile";
+import { fixtures } from "../../offline/fixtures";
 import {
   diffPlans,
+  diffText,
   Plan,
   planJson,
   renderPlan,
@@ -42,7 +44,15 @@ describe("offline plan", () => {
   );
 
   test("each generated script is stored once, however many instances run it", () => {
-    expect(Object.keys(dev.scripts).sort()).toEqual(["state-server.ps1", "web-node.ps1"]);
+    expect(Object.keys(dev.scripts).sort()).toEqual([
+      "shop-dev-app-bundle/appspec.yml",
+      "shop-dev-app-bundle/hooks/install.ps1",
+      "shop-dev-app-bundle/hooks/start.ps1",
+      "shop-dev-app-bundle/hooks/validate.ps1",
+      "shop-dev-app-bundle/release.json",
+      "state-server.ps1",
+      "web-node.ps1",
+    ]);
     const refs = dev.resources.filter((r) => r.type === "aws:ec2/instance:Instance").map((r) => r.inputs.userData);
     expect(new Set(refs).size).toBe(2);
     for (const ref of refs) expect(scriptText(dev, ref)).toMatch(/^<powershell>/);
@@ -51,8 +61,15 @@ describe("offline plan", () => {
   test("secrets are shown as [secret] and no key material reaches the plan file", () => {
     const parameter = dev.resources.find((r) => r.type === "aws:ssm/parameter:Parameter")!;
     expect(parameter.inputs.value).toBe(SECRET);
-    const text = planJson(dev);
-    expect(text).not.toMatch(/[0-9A-Fa-f]{64,}/);
+    // The key the engine generated for this plan, recomputed: it is nowhere in the plan's files.
+    const text = [planJson(dev), ...Object.values(dev.scripts)].join("\n").toUpperCase();
+    const bytes = dev.resources.filter((r) => r.type === "random:index/randomBytes:RandomBytes");
+    expect(bytes).toHaveLength(2);
+    for (const r of bytes) {
+      const { hex } = fixtures().outputs(r.type, r.name, r.inputs, "");
+      expect(hex.length).toBeGreaterThanOrEqual(64);
+      expect(text).not.toContain(hex.toUpperCase());
+    }
   });
 
   test("lists every resource with its type, logical name, parent and inputs", () => {
@@ -85,6 +102,19 @@ describe("plan diff", () => {
     expect(diff.changed).toEqual([]);
     expect(diff.securityBroadening).toEqual([]);
     expect(diff.stateServer).toEqual([]);
+    expect(diff.releases).toEqual([]);
+  });
+
+  test("a new application version is named as a release: in place, no node replaced", async () => {
+    const diff = diffPlans(dev, await devWith({ [key("appVersion")]: "v2" }));
+    expect(diff.releases).toEqual(["application v1 -> v2, in place through CodeDeploy, no node replaced"]);
+    expect(diff.added).toEqual([]);
+    expect(diff.removed).toEqual([]);
+    expect(diff.securityBroadening).toEqual([]);
+    const bundle = diff.changed.find((c) => c.resource.endsWith("::shop-dev-app-bundle"))!;
+    // Only the manifest changes: the appspec and the hooks are the same for every release.
+    expect(bundle.changes.map((c) => c.path)).toEqual(["inputs.source.release.json"]);
+    expect(diffText(diff)).toContain("APPLICATION RELEASES (node by node, sessions kept) (1)");
   });
 
   test("narrowing allowedCidrs is not broadening; widening it back is", async () => {

@@ -1,6 +1,7 @@
 // The PowerShell the nodes run at first boot: structure checks, hostile input, size. The reviewed
 // copy of each script is the one in plans/<stack>/ (checked by the plan tests).
 import { stateServerUserData, USER_DATA_LIMIT_BYTES, webNodeUserData } from "../../components/windows";
+import { balanced } from "../support/powershell";
 
 const web = {
   keyParameterName: "/aspnet-webfarm/dev/shop/machine-key",
@@ -12,18 +13,6 @@ const web = {
   healthCheckPath: "/health.aspx",
 };
 const state = { statePort: 42424, webSubnetCidrs: ["10.0.128.0/20", "10.0.144.0/20"] };
-
-/** Delimiters balance outside single-quoted strings: catches a broken template, not a full parse. */
-function balanced(script: string): boolean {
-  const body = script.replace(/'(?:[^']|'')*'/g, "''").replace(/#.*$/gm, "");
-  const pairs: Record<string, string> = { "(": ")", "{": "}", "[": "]" };
-  const stack: string[] = [];
-  for (const ch of body) {
-    if (pairs[ch]) stack.push(pairs[ch]);
-    else if (Object.values(pairs).includes(ch) && stack.pop() !== ch) return false;
-  }
-  return stack.length === 0 && !/"/.test(body.replace(/"[^"\r\n]*"/g, ""));
-}
 
 /** Both scripts: one <powershell> block that stops on any error and fails loudly. */
 function expectFailsLoudly(script: string) {

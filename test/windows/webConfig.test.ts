@@ -1,6 +1,11 @@
 // The <machineKey>/<sessionState> fragment, checked by parsing it with a real XML parser.
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { farmWebConfigFragment, parseFarmFragment } from "../../components/windows";
+import {
+  farmWebConfigFragment,
+  parseFarmFragment,
+  releaseWebConfig,
+  webConfigOverrides,
+} from "../../components/windows";
 
 const key = { validationKey: "A1".repeat(64), decryptionKey: "B2".repeat(32), validation: "HMACSHA256" as const };
 const state = { stateHost: "10.0.128.10", statePort: 42424 };
@@ -56,5 +61,57 @@ describe("web.config fragment", () => {
 
   test("matches the reviewed snapshot", () => {
     expect(farmWebConfigFragment(key, state)).toMatchSnapshot();
+  });
+});
+
+describe("a release's web.config (what the local farm's nodes run; the install hook does the same on Windows)", () => {
+  const app = `<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <appSettings><add key="Greeting" value="old" /><add key="Keep" value="kept" /></appSettings>
+  <system.web><compilation targetFramework="4.5" /></system.web>
+</configuration>`;
+
+  test("writes the release's settings over the application's own, keeps the others, and labels the release", () => {
+    const xml = releaseWebConfig(app, {
+      appSettings: [
+        { name: "Greeting", value: 'new "quoted" & <escaped>' },
+        { name: "Added", value: "1" },
+      ],
+      connectionStrings: [{ name: "ShopDb", value: "Server=db;Database=shop" }],
+      release: "v2",
+    });
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const parsed = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: "",
+      isArray: (n) => n === "add",
+    }).parse(xml).configuration;
+    expect(parsed.appSettings.add).toEqual([
+      { key: "Greeting", value: 'new "quoted" & <escaped>' },
+      { key: "Keep", value: "kept" },
+      { key: "Added", value: "1" },
+      { key: "webfarm:release", value: "v2" },
+    ]);
+    expect(parsed.connectionStrings.add).toEqual([{ name: "ShopDb", connectionString: "Server=db;Database=shop" }]);
+    expect(parsed["system.web"].compilation).toEqual({ targetFramework: "4.5" });
+  });
+
+  test("locally, the farm's machineKey and sessionState go in at application level", () => {
+    const { machineKey, sessionState } = parseFarmFragment(
+      releaseWebConfig(app, { farm: { key, state }, release: "v1" }),
+    );
+    expect(machineKey.validationKey).toBe(key.validationKey);
+    expect(sessionState.stateConnectionString).toBe("tcpip=10.0.128.10:42424");
+  });
+
+  test("refuses an application whose own web.config would override the farm's key or session store", () => {
+    const inproc = '<configuration><system.web><sessionState mode="InProc" /></system.web></configuration>';
+    expect(() => releaseWebConfig(inproc, { release: "v1" })).toThrow(/sets <sessionState mode="InProc">/);
+    expect(
+      webConfigOverrides(
+        '<configuration><system.web><machineKey validationKey="AutoGenerate" /></system.web></configuration>',
+      ),
+    ).toEqual([expect.stringContaining("sets <machineKey>")]);
+    expect(webConfigOverrides("<configuration><system.web>")).toEqual([expect.stringContaining("does not parse")]);
   });
 });

@@ -1,0 +1,407 @@
+// The team's application on the farm: its build in S3, a release bundle (appspec, hooks,
+// release.json), and AWS CodeDeploy (application, deployment group with traffic control through
+// the farm's target group, automatic rollback) that releases it to the nodes a few at a time.
+// `pulumi up` starts each release and waits for its outcome (release.ts).
+import * as codedeploy from "@pulumi/aws/codedeploy";
+import * as iam from "@pulumi/aws/iam";
+import * as s3 from "@pulumi/aws/s3";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { z } from "zod";
+import { appSchema } from "./args";
+import { readArtifact } from "./artifact";
+import { Release } from "./release";
+import { nameTags, Tags } from "./tags";
+import { bundleFiles, ReleaseManifest, releaseManifestJson, SiteLocation } from "./windows/release";
+
+export type ParsedApp = z.output<typeof appSchema>;
+
+/** How long old builds and bundles stay, for rollbacks and late joiners: the newest this many. */
+export const KEPT_VERSIONS = 10;
+
+export interface FarmApplicationArgs {
+  farmName: string;
+  app: ParsedApp;
+  nodeCount: number;
+  region: pulumi.Input<string>;
+  partition: pulumi.Input<string>;
+  accountId: pulumi.Input<string>;
+  healthCheckPath: string;
+  targetGroupName: pulumi.Input<string>;
+  /** Instances mode: the nodes carry this tag, which is how the deployment group finds them. */
+  nodeTag: { key: string; value: string };
+  /** Auto Scaling mode: the group; CodeDeploy then also releases to every instance it launches. */
+  autoScalingGroupName?: pulumi.Input<string>;
+  /** The web nodes' role: it may read the builds, the bundles and the secret settings, nothing more. */
+  nodeRoleName: pulumi.Input<string>;
+  /** Stop and roll back a release while this alarm fires (the farm's 5xx rate). */
+  rollbackAlarmName?: pulumi.Input<string>;
+  /** What the release waits for: the web nodes' component (so every node, however many). */
+  nodes: pulumi.Resource;
+  tags: Tags;
+}
+
+/** The names CodeDeploy knows the farm by, known before anything exists (user data names them). */
+export function codeDeployNames(farmName: string): { application: string; deploymentGroup: string } {
+  return { application: farmName, deploymentGroup: `${farmName}-web` };
+}
+
+/** "sha-" and 12 hex digits of what identifies a build: the default release label. */
+export function defaultVersion(identity: string): string {
+  return `sha-${identity.slice(0, 12)}`;
+}
+
+/** What the node role may do for releases: read its bucket's builds and bundles, its secrets. */
+export function appNodePolicy(p: {
+  partition: string;
+  region: string;
+  accountId: string;
+  readable: string[];
+  deploymentGroupArn: string;
+  ssmParameters: string[];
+  secrets: string[];
+}): string {
+  const statements: Record<string, unknown>[] = [
+    { Sid: "ReadReleases", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: p.readable },
+    {
+      // The agent's own channel; these actions have no resource-level permissions.
+      Sid: "CodeDeployAgent",
+      Effect: "Allow",
+      Action: [
+        "codedeploy-commands-secure:GetDeploymentSpecification",
+        "codedeploy-commands-secure:PollHostCommand",
+        "codedeploy-commands-secure:PutHostCommandAcknowledgement",
+        "codedeploy-commands-secure:PutHostCommandComplete",
+      ],
+      Resource: "*",
+    },
+    {
+      Sid: "FindCurrentRelease",
+      Effect: "Allow",
+      Action: ["codedeploy:GetDeploymentGroup", "codedeploy:GetDeployment"],
+      Resource: [p.deploymentGroupArn],
+    },
+  ];
+  if (p.ssmParameters.length > 0) {
+    const arns = p.ssmParameters.map(
+      (n) => `arn:${p.partition}:ssm:${p.region}:${p.accountId}:parameter/${n.replace(/^\//, "")}`,
+    );
+    statements.push({ Sid: "ReadSecretSettings", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: arns });
+  }
+  if (p.secrets.length > 0) {
+    // A name matches the secret's ARN with AWS's six-character suffix.
+    const arns = p.secrets.map((s) =>
+      s.startsWith("arn:") ? s : `arn:${p.partition}:secretsmanager:${p.region}:${p.accountId}:secret:${s}-??????`,
+    );
+    statements.push({
+      Sid: "ReadSecretSettingsFromSecretsManager",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: arns,
+    });
+  }
+  return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
+
+export class FarmApplication extends pulumi.ComponentResource {
+  public readonly applicationName: pulumi.Output<string>;
+  public readonly deploymentGroupName: pulumi.Output<string>;
+  /** The bucket holding the builds and bundles (the farm's own, or the one given). */
+  public readonly bucket: pulumi.Output<string>;
+  public readonly version: string | pulumi.Output<string>;
+  public readonly release: Release;
+
+  constructor(name: string, args: FarmApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aspnet-webfarm:index:FarmApplication", name, {}, opts);
+    const parent = { parent: this };
+    const app = args.app;
+    const names = codeDeployNames(args.farmName);
+    const prefix = `${args.farmName}/`;
+
+    const bucket =
+      app.path !== undefined
+        ? app.uploadBucket !== undefined
+          ? pulumi.output(app.uploadBucket)
+          : this.ownBucket(name, args.tags)
+        : undefined;
+
+    // The site: uploaded from this machine (versioned object, so CodeDeploy can roll back to an
+    // older build), or the team's own object in S3.
+    let site: pulumi.Output<SiteLocation>;
+    let identity: pulumi.Input<string>;
+    if (app.path !== undefined) {
+      const build = readArtifact(app.path);
+      identity = build.sha256;
+      const object = new s3.BucketObjectv2(
+        `${name}-site`,
+        {
+          bucket: bucket!,
+          key: `${prefix}site.zip`,
+          source: new pulumi.asset.FileArchive(app.path),
+          serverSideEncryption: "AES256",
+          // Changing content, same key: a new object version each build.
+          sourceHash: build.sha256,
+          tags: nameTags(args.tags, `${name}-site`),
+        },
+        parent,
+      );
+      site = pulumi
+        .all([object.bucket, object.key, object.versionId])
+        .apply(([b, k, v]) => ({ bucket: b, key: k, versionId: v }));
+    } else {
+      site = pulumi
+        .all([app.bucket!, app.key!, app.versionId])
+        .apply(([b, k, v]) => ({ bucket: b, key: k, ...(v ? { versionId: v } : {}) }));
+      identity = site.apply((s) => createHashHex(`${s.bucket}/${s.key}@${s.versionId ?? "current"}`));
+    }
+    this.version = app.version ?? pulumi.output(identity).apply(defaultVersion);
+
+    const manifest = pulumi
+      .all([site, pulumi.output(identity), this.version, args.region])
+      .apply(([location, sha, version, region]) =>
+        releaseManifestJson({
+          version,
+          sha256: sha,
+          region,
+          site: location,
+          healthCheckPath: args.healthCheckPath,
+          validatePath: app.validatePath,
+          appSettings: Object.entries(app.settings).map(([n, value]) => ({ name: n, value })),
+          connectionStrings: Object.entries(app.connectionStrings).map(([n, value]) => ({ name: n, value })),
+          secretAppSettings: Object.entries(app.secretSettings).map(([n, ref]) => ({ name: n, ...ref })),
+          secretConnectionStrings: Object.entries(app.secretConnectionStrings).map(([n, ref]) => ({ name: n, ...ref })),
+        } satisfies ReleaseManifest),
+      );
+    const files = bundleFiles({ farmName: args.farmName });
+    const bundleBucket = bucket ?? this.ownBucket(name, args.tags);
+    const bundle = new s3.BucketObjectv2(
+      `${name}-bundle`,
+      {
+        bucket: bundleBucket,
+        key: `${prefix}release.zip`,
+        source: manifest.apply(
+          (json) =>
+            new pulumi.asset.AssetArchive({
+              ...Object.fromEntries(
+                Object.entries(files).map(([path, text]) => [path, new pulumi.asset.StringAsset(text)]),
+              ),
+              "release.json": new pulumi.asset.StringAsset(json),
+            }),
+        ),
+        serverSideEncryption: "AES256",
+        tags: nameTags(args.tags, `${name}-bundle`),
+      },
+      parent,
+    );
+
+    // CodeDeploy: the service role (AWS's documented managed policy for EC2 deployments), the
+    // application, and the group that targets the farm's nodes behind its target group.
+    const serviceRole = new iam.Role(
+      `${name}-codedeploy`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "codedeploy.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+        tags: nameTags(args.tags, `${name}-codedeploy`),
+      },
+      parent,
+    );
+    const servicePolicy = new iam.RolePolicyAttachment(
+      `${name}-codedeploy`,
+      {
+        role: serviceRole.name,
+        policyArn: pulumi.interpolate`arn:${args.partition}:iam::aws:policy/service-role/AWSCodeDeployRole`,
+      },
+      parent,
+    );
+    const application = new codedeploy.Application(
+      name,
+      {
+        name: names.application,
+        computePlatform: "Server",
+        tags: nameTags(args.tags, name),
+      },
+      parent,
+    );
+    const config =
+      app.nodesAtOnce === 1
+        ? undefined
+        : new codedeploy.DeploymentConfig(
+            `${name}-batch`,
+            {
+              deploymentConfigName: `${args.farmName}-${app.nodesAtOnce}-at-a-time`,
+              computePlatform: "Server",
+              // At most nodesAtOnce nodes out of service at a time.
+              minimumHealthyHosts: { type: "HOST_COUNT", value: Math.max(args.nodeCount - app.nodesAtOnce, 0) },
+            },
+            parent,
+          );
+    const group = new codedeploy.DeploymentGroup(
+      `${name}-group`,
+      {
+        appName: application.name,
+        deploymentGroupName: names.deploymentGroup,
+        serviceRoleArn: serviceRole.arn,
+        deploymentConfigName: config ? config.deploymentConfigName : "CodeDeployDefault.OneAtATime",
+        // In place, through the load balancer: each node leaves the target group (in-flight requests
+        // drain), is installed and validated, and joins again.
+        deploymentStyle: { deploymentOption: "WITH_TRAFFIC_CONTROL", deploymentType: "IN_PLACE" },
+        loadBalancerInfo: { targetGroupInfos: [{ name: args.targetGroupName }] },
+        autoRollbackConfiguration: {
+          enabled: true,
+          events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST"],
+        },
+        ...(args.rollbackAlarmName ? { alarmConfiguration: { enabled: true, alarms: [args.rollbackAlarmName] } } : {}),
+        ...(args.autoScalingGroupName
+          ? { autoscalingGroups: [args.autoScalingGroupName], outdatedInstancesStrategy: "UPDATE" }
+          : {
+              ec2TagSets: [
+                { ec2TagFilters: [{ key: args.nodeTag.key, value: args.nodeTag.value, type: "KEY_AND_VALUE" }] },
+              ],
+            }),
+        tags: nameTags(args.tags, `${name}-group`),
+      },
+      { parent: this, dependsOn: [servicePolicy] },
+    );
+
+    const secretRefs = [...Object.values(app.secretSettings), ...Object.values(app.secretConnectionStrings)];
+    const nodePolicy = new iam.RolePolicy(
+      `${name}-node-access`,
+      {
+        role: args.nodeRoleName,
+        policy: pulumi
+          .all([args.partition, args.region, args.accountId, bundle.bucket, site, group.arn])
+          .apply(([partition, region, accountId, bundleBucketName, location, groupArn]) =>
+            appNodePolicy({
+              partition,
+              region,
+              accountId,
+              readable: [
+                ...new Set([
+                  `arn:${partition}:s3:::${bundleBucketName}/${prefix}release.zip`,
+                  `arn:${partition}:s3:::${location.bucket}/${location.key}`,
+                ]),
+              ],
+              deploymentGroupArn: groupArn,
+              ssmParameters: secretRefs.flatMap((r) => (r.ssmParameter ? [r.ssmParameter] : [])),
+              secrets: secretRefs.flatMap((r) => (r.secretsManagerSecret ? [r.secretsManagerSecret] : [])),
+            }),
+          ),
+      },
+      parent,
+    );
+
+    this.release = new Release(
+      `${name}-release`,
+      {
+        region: args.region,
+        applicationName: application.name,
+        deploymentGroupName: group.deploymentGroupName,
+        bucket: bundle.bucket,
+        key: bundle.key,
+        versionId: bundle.versionId,
+        version: this.version,
+        nodesAtOnce: app.nodesAtOnce,
+      },
+      { parent: this, dependsOn: [group, nodePolicy, args.nodes] },
+    );
+
+    this.applicationName = application.name;
+    this.deploymentGroupName = group.deploymentGroupName;
+    this.bucket = pulumi.output(bundleBucket);
+    this.registerOutputs({
+      applicationName: this.applicationName,
+      deploymentGroupName: this.deploymentGroupName,
+      bucket: this.bucket,
+      version: this.version,
+    });
+  }
+
+  private ownBucketName?: pulumi.Output<string>;
+
+  /** A private, encrypted, versioned bucket, TLS only, whose old versions expire. */
+  private ownBucket(name: string, tags: Tags): pulumi.Output<string> {
+    if (this.ownBucketName) return this.ownBucketName;
+    const parent = { parent: this };
+    const bucket = new s3.Bucket(
+      `${name}-releases`,
+      { forceDestroy: false, tags: nameTags(tags, `${name}-releases`) },
+      parent,
+    );
+    new s3.BucketPublicAccessBlock(
+      `${name}-releases`,
+      {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
+      parent,
+    );
+    new s3.BucketOwnershipControls(
+      `${name}-releases`,
+      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      parent,
+    );
+    new s3.BucketServerSideEncryptionConfiguration(
+      `${name}-releases`,
+      {
+        bucket: bucket.id,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+      },
+      parent,
+    );
+    const versioning = new s3.BucketVersioning(
+      `${name}-releases`,
+      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+      parent,
+    );
+    new s3.BucketLifecycleConfiguration(
+      `${name}-releases`,
+      {
+        bucket: bucket.id,
+        rules: [
+          {
+            id: "old-releases",
+            status: "Enabled",
+            filter: {},
+            noncurrentVersionExpiration: { noncurrentDays: 30, newerNoncurrentVersions: KEPT_VERSIONS },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+          },
+        ],
+      },
+      { parent: this, dependsOn: [versioning] },
+    );
+    new s3.BucketPolicy(
+      `${name}-releases`,
+      {
+        bucket: bucket.id,
+        policy: bucket.arn.apply((arn) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "TlsOnly",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:*",
+                Resource: [arn, `${arn}/*`],
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+              },
+            ],
+          }),
+        ),
+      },
+      parent,
+    );
+    // Objects are uploaded once versioning is on, so every build keeps its version.
+    this.ownBucketName = pulumi.all([bucket.bucket, versioning.id]).apply(([b]) => b);
+    return this.ownBucketName;
+  }
+}
+
+const createHashHex = (text: string) => createHash("sha256").update(text).digest("hex");

@@ -1,0 +1,167 @@
+// Releases on the local farm, in the order AWS CodeDeploy runs an in-place deployment with
+// traffic control on each node: BlockTraffic (out of the balancer, in-flight requests drain),
+// BeforeInstall (the release into a new folder, with its web.config), ApplicationStart (switch
+// the node to it in one step and restart), ValidateService (health page and application URL
+// answer 200 on the node itself), AllowTraffic (back into the balancer). A failure stops the
+// release and rolls every node it reached back to the previous release, as CodeDeploy's
+// automatic rollback does.
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
+import { dirname, join } from "path";
+import { unzipSync } from "fflate";
+import { readArtifact } from "../components/artifact";
+import { MachineKeyValues, releaseWebConfig, SessionStateValues } from "../components/windows";
+import type { LocalFarm } from "./farm";
+import { request, sleep } from "./http";
+
+export const HEALTH_PATH = "/health.aspx";
+
+/** One release of an application: a published site folder (or .zip) and its settings. */
+export interface LocalRelease {
+  app: string;
+  version: string;
+  /** The application URL ValidateService requires to answer 200. Default "/". */
+  validatePath?: string;
+  settings?: Record<string, string>;
+  connectionStrings?: Record<string, string>;
+}
+
+const entries = (m: Record<string, string> | undefined) =>
+  Object.entries(m ?? {}).map(([name, value]) => ({ name, value }));
+
+/**
+ * BeforeInstall on one node: the site's files into `dir`, its web.config with the release's
+ * settings (and, locally, the farm's machineKey and sessionState), and the health page.
+ */
+export function installRelease(
+  dir: string,
+  release: LocalRelease,
+  farm: { key: MachineKeyValues; state: SessionStateValues },
+): void {
+  const marker = join(dir, ".webfarm-release");
+  const build = readArtifact(release.app);
+  if (existsSync(marker) && readFileSync(marker, "utf8") === `${build.sha256}:${farm.key.validationKey}`) return;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  if (statSync(release.app).isDirectory()) {
+    cpSync(release.app, dir, { recursive: true });
+  } else {
+    for (const [name, data] of Object.entries(unzipSync(readFileSync(release.app)))) {
+      if (name.endsWith("/")) continue;
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), data);
+    }
+  }
+  writeFileSync(
+    join(dir, "web.config"),
+    releaseWebConfig(build.webConfig, {
+      farm,
+      appSettings: entries(release.settings),
+      connectionStrings: entries(release.connectionStrings),
+      release: release.version,
+      showErrors: true,
+    }),
+  );
+  // The health page comes with the release, as on AWS: a node without one is never healthy.
+  const health = join(dir, HEALTH_PATH.slice(1));
+  if (!existsSync(health)) writeFileSync(health, '<%@ Page Language="C#" EnableSessionState="false" %>OK');
+  writeFileSync(marker, `${build.sha256}:${farm.key.validationKey}`);
+}
+
+export interface ReleaseEvent {
+  node: string;
+  event: "BlockTraffic" | "BeforeInstall" | "ApplicationStart" | "ValidateService" | "AllowTraffic";
+  ms: number;
+}
+
+export class LocalReleaseFailed extends Error {
+  constructor(
+    public readonly node: string,
+    public readonly hook: string,
+    public readonly reason: string,
+    public readonly rolledBack: string[],
+    public readonly previous: string,
+  ) {
+    super(
+      `release failed on ${node} in ${hook}: ${reason}; rolled back ${rolledBack.join(", ") || "no node"} to ${previous}`,
+    );
+  }
+}
+
+export interface ReleaseOptions {
+  /** Nodes taken out at once (CodeDeploy's deployment configuration). Default 1. */
+  nodesAtOnce?: number;
+  /** ValidateService asks this many times, a moment apart, before it fails the node. */
+  validateAttempts?: number;
+}
+
+/** ValidateService: the health page, then the application's URL, answer 200 on the node itself. */
+async function validate(farm: LocalFarm, i: number, path: string, attempts: number): Promise<void> {
+  await farm.waitForNode(i);
+  let last = "";
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    try {
+      const res = await request(farm.nodePort(i), path, { timeoutMs: 15000 });
+      if (res.status === 200) return;
+      last = `${path} answered ${res.status}`;
+    } catch (err) {
+      last = `${path}: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    await sleep(300);
+  }
+  throw new Error(last);
+}
+
+/** Releases `release` to every node of the running farm; throws LocalReleaseFailed after rolling back. */
+export async function releaseFarm(
+  farm: LocalFarm,
+  release: LocalRelease,
+  options: ReleaseOptions = {},
+): Promise<ReleaseEvent[]> {
+  const events: ReleaseEvent[] = [];
+  const previous = [...farm.serving];
+  const reached: number[] = [];
+  const batchSize = options.nodesAtOnce ?? 1;
+  const attempts = options.validateAttempts ?? 5;
+  const step = async (i: number, event: ReleaseEvent["event"], body: () => Promise<void> | void) => {
+    const started = Date.now();
+    farm.log(`${farm.nodeName(i)}: ${event}`);
+    await body();
+    events.push({ node: farm.nodeName(i), event, ms: Date.now() - started });
+  };
+  const one = async (i: number) => {
+    let hook: ReleaseEvent["event"] = "BlockTraffic";
+    try {
+      await step(i, (hook = "BlockTraffic"), () => farm.setInRotation(i, false));
+      reached.push(i);
+      await step(i, (hook = "BeforeInstall"), () => farm.install(i, release));
+      await step(i, (hook = "ApplicationStart"), () => farm.restartNode(i, release.version, { wait: false }));
+      await step(i, (hook = "ValidateService"), () => validate(farm, i, release.validatePath ?? "/", attempts));
+      await step(i, (hook = "AllowTraffic"), () => farm.setInRotation(i, true));
+    } catch (err) {
+      throw Object.assign(err instanceof Error ? err : new Error(String(err)), { node: farm.nodeName(i), hook });
+    }
+  };
+  const nodes = [...Array(farm.options.nodes).keys()];
+  for (let b = 0; b < nodes.length; b += batchSize) {
+    const results = await Promise.allSettled(nodes.slice(b, b + batchSize).map(one));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (!failed) continue;
+    const error = failed.reason as Error & { node: string; hook: string };
+    // CodeDeploy's automatic rollback: the last good release on every node this one reached.
+    for (const i of reached) {
+      farm.log(`${farm.nodeName(i)}: rolling back to ${previous[i]}`);
+      await farm.setInRotation(i, false);
+      await farm.restartNode(i, previous[i], { wait: false });
+      await validate(farm, i, HEALTH_PATH, attempts);
+      await farm.setInRotation(i, true);
+    }
+    throw new LocalReleaseFailed(
+      error.node,
+      error.hook,
+      error.message,
+      reached.map((i) => farm.nodeName(i)),
+      previous[0],
+    );
+  }
+  return events;
+}
