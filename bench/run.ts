@@ -1,11 +1,16 @@
 // npm run bench: (1) how long evaluating the farm's program takes, by node count, against a
 // one-resource program in the same run; (2) how long `pulumi up` must wait, modeled from typical
-// AWS creation times, and the chain of resources that sets it. Writes bench/results.json.
+// AWS creation times, and the chain of resources that sets it; (3) how long a release takes, modeled,
+// and measured on the local farm. Writes bench/results.json.
 import { execFileSync } from "child_process";
-import { writeFileSync } from "fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import { join } from "path";
+import { APP_SOURCE, LocalFarm } from "../local/farm";
+import { missingFiles } from "../local/packages";
+import { releaseFarm } from "../local/release";
 import { CREATION_SECONDS, floorSeconds, modelDeployment, withNodesWaitingForStateServer } from "./deploy";
+import { NODE_BOOT_STEPS, RELEASE_STEPS, releaseSeconds, replacementSeconds } from "./model";
 
 interface Cell {
   nodes: number | null;
@@ -35,6 +40,28 @@ function fit(points: [number, number][]) {
   const ssRes = points.reduce((s, [x, y]) => s + (y - (intercept + slope * x)) ** 2, 0),
     ssTot = points.reduce((s, [, y]) => s + (y - my) ** 2, 0);
   return { slope, intercept, r2: 1 - ssRes / ssTot };
+}
+
+/** A real release on the local farm (3 nodes, CodeDeploy's order of steps), timed; undefined without Mono. */
+async function measureLocalRelease(): Promise<{ seconds: number; perNode: string } | undefined> {
+  if (missingFiles().length > 0) return undefined;
+  const dir = mkdtempSync(join(os.tmpdir(), "aspnet-webfarm-bench-"));
+  const v2 = join(dir, "v2");
+  cpSync(APP_SOURCE, v2, { recursive: true });
+  const farm = await LocalFarm.start({ nodes: 3, port: 18980, statePort: 18995, dir: join(dir, "farm") });
+  try {
+    const started = performance.now();
+    const events = await releaseFarm(farm, { app: v2, version: "v2", validatePath: "/validate.aspx" });
+    const seconds = (performance.now() - started) / 1000;
+    const steps = [...new Set(events.map((e) => e.event))].map((event) => {
+      const ms = events.filter((e) => e.event === event).map((e) => e.ms);
+      return `${event} ${(ms.reduce((a, b) => a + b, 0) / ms.length / 1000).toFixed(1)} s`;
+    });
+    return { seconds, perNode: `per node: ${steps.join(", ")}` };
+  } finally {
+    await farm.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function main() {
@@ -107,11 +134,33 @@ async function main() {
     );
   }
 
+  console.log(
+    "\n3. A release of the application (modeled: CodeDeploy in place with traffic control; see bench/model.ts)",
+  );
+  const releases = [
+    { farm: "dev (2 nodes)", nodes: 2, nodesAtOnce: 1 },
+    { farm: "prod (4 nodes)", nodes: 4, nodesAtOnce: 1 },
+    { farm: "200 nodes, 1 at a time", nodes: 200, nodesAtOnce: 1 },
+    { farm: "200 nodes, 20 at a time", nodes: 200, nodesAtOnce: 20 },
+  ].map((r) => ({
+    ...r,
+    releaseSeconds: releaseSeconds(r.nodes, r.nodesAtOnce).total,
+    replaceEveryNodeSeconds: replacementSeconds(true),
+  }));
+  console.table(releases);
+  const local = await measureLocalRelease();
+  console.log(
+    local
+      ? `measured on this machine: a 3-node local farm released v1 -> v2 in ${local.seconds.toFixed(1)} s (${local.perNode})`
+      : "local release not measured: Mono and nginx are not installed (npm run local:install)",
+  );
+
   const results = {
     takenAt: new Date().toISOString(),
     machine,
     evaluation: { rows, growth },
     deployment: { creationSeconds: CREATION_SECONDS, ...deployments },
+    release: { steps: RELEASE_STEPS, nodeBoot: NODE_BOOT_STEPS, modeled: releases, measuredLocal: local },
   };
   writeFileSync(join(__dirname, "results.json"), JSON.stringify(results, null, 2) + "\n");
   console.log("\nwrote bench/results.json");
