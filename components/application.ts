@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { z } from "zod";
 import { appSchema } from "./args";
-import { readArtifact } from "./artifact";
+import { defaultVersion, readArtifact } from "./artifact";
 import { Release } from "./release";
 import { nameTags, Tags } from "./tags";
 import { bundleFiles, ReleaseManifest, releaseManifestJson, SiteLocation } from "./windows/release";
@@ -44,11 +44,6 @@ export interface FarmApplicationArgs {
 /** The names CodeDeploy knows the farm by, known before anything exists (user data names them). */
 export function codeDeployNames(farmName: string): { application: string; deploymentGroup: string } {
   return { application: farmName, deploymentGroup: `${farmName}-web` };
-}
-
-/** "sha-" and 12 hex digits of what identifies a build: the default release label. */
-export function defaultVersion(identity: string): string {
-  return `sha-${identity.slice(0, 12)}`;
 }
 
 /** What the node role may do for releases: read its bucket's builds and bundles, its secrets. */

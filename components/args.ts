@@ -137,6 +137,11 @@ export interface WebFarmArgs {
    */
   accessLogs?: boolean;
   /**
+   * How long the farm's CloudWatch Logs (boot and release logs, IIS, Windows event logs) are kept, in days (one of CloudWatch's periods: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...).
+   * @default 30
+   */
+  logRetentionDays?: number;
+  /**
    * An SNS topic ARN the farm's alarms notify.
    * @default none: alarms only show in CloudWatch
    */
@@ -362,6 +367,12 @@ export const argsSchema = z.strictObject({
   nodeMode: z.enum(NODE_MODES, { error: `must be one of ${NODE_MODES.join(", ")}` }).default("instances"),
   maxNodeCount: rules.wholeNumber(1, MAX_NODES).optional(),
   accessLogs: bool.default(false),
+  logRetentionDays: z
+    .number({ error: "must be a whole number of days" })
+    .refine((d) => (rules.LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+      error: `must be one of CloudWatch's periods: ${rules.LOG_RETENTION_DAYS.join(", ")}`,
+    })
+    .default(30),
   alarmTopicArn: input(rules.snsTopicArn).optional(),
   validation: validationAlgorithm.default("HMACSHA256"),
   machineKeyVersion: z

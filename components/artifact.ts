@@ -97,3 +97,8 @@ export function artifactProblems(path: string): string[] {
   if (artifact.webConfig !== undefined) problems.push(...webConfigOverrides(artifact.webConfig));
   return problems;
 }
+
+/** "sha-" and 12 hex digits of what identifies a build: the default release label. */
+export function defaultVersion(identity: string): string {
+  return `sha-${identity.slice(0, 12)}`;
+}

@@ -1,8 +1,10 @@
 // What every Windows instance of the farm shares: private only, IMDSv2, encrypted root volume,
 // user data that replaces the instance when it changes (Windows never re-runs it in place).
 import * as ec2 from "@pulumi/aws/ec2";
+import * as iam from "@pulumi/aws/iam";
 import * as pulumi from "@pulumi/pulumi";
 import { imageOptions, MachineImage } from "./machineImage";
+import { policyDocument, Statement } from "./policies";
 import { FarmRole, nameTags, Tags } from "./tags";
 
 export const ROOT_VOLUME_GB = 50;
@@ -47,4 +49,39 @@ export function farmInstance(name: string, args: FarmInstanceArgs, opts: pulumi.
     },
     pulumi.mergeOptions(opts, imageOptions(args.image)),
   );
+}
+
+/** An instance role with exactly the given statements (one inline policy), and its instance profile. */
+export function instanceRole(
+  name: string,
+  statements: pulumi.Input<Statement[]>,
+  tags: Tags,
+  opts: pulumi.CustomResourceOptions,
+  aliasOfPolicy?: string,
+): { role: iam.Role; policy: iam.RolePolicy; profile: iam.InstanceProfile } {
+  const role = new iam.Role(
+    `${name}-role`,
+    {
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+      tags: nameTags(tags, `${name}-role`),
+    },
+    opts,
+  );
+  const policy = new iam.RolePolicy(
+    `${name}-access`,
+    {
+      role: role.id,
+      policy: pulumi.output(statements).apply((s) => policyDocument(s as Statement[])),
+    },
+    { ...opts, ...(aliasOfPolicy ? { aliases: [{ name: aliasOfPolicy }] } : {}) },
+  );
+  const profile = new iam.InstanceProfile(
+    `${name}-profile`,
+    { role: role.name, tags: nameTags(tags, `${name}-profile`) },
+    opts,
+  );
+  return { role, policy, profile };
 }

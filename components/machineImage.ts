@@ -24,7 +24,10 @@ export function windowsServer2022(
   return { imageId: latest.apply((p) => p.value), pinned: false };
 }
 
-/** Resource options for an instance on this image (see `pinned`). */
-export function imageOptions(image: MachineImage): pulumi.CustomResourceOptions {
-  return image.pinned ? {} : { ignoreChanges: ["ami"] };
+/**
+ * Resource options for a resource that takes this image (see `pinned`): `property` is the name of
+ * the image's property on that resource, `ami` on an instance, `imageId` on a launch template.
+ */
+export function imageOptions(image: MachineImage, property: "ami" | "imageId" = "ami"): pulumi.CustomResourceOptions {
+  return image.pinned ? {} : { ignoreChanges: [property] };
 }

@@ -46,8 +46,8 @@ export interface FarmNetworkShape {
   vpcId: pulumi.Output<string>;
   publicSubnetIds: pulumi.Output<string>[];
   privateSubnetIds: pulumi.Output<string>[];
-  /** CIDR of each private subnet, same order as privateSubnetIds (the state server's firewall uses them). */
-  privateSubnetCidrs: pulumi.Output<string>[];
+  /** The VPC's CIDRs (the state server's firewall admits them: they do not change when AZs do). */
+  vpcCidrs: pulumi.Output<string[]>;
 }
 
 /** Builds the farm's own VPC. Subnets and routes are named by AZ index, never by AZ name. */
@@ -55,7 +55,7 @@ export class FarmNetwork extends pulumi.ComponentResource implements FarmNetwork
   public readonly vpcId: pulumi.Output<string>;
   public readonly publicSubnetIds: pulumi.Output<string>[];
   public readonly privateSubnetIds: pulumi.Output<string>[];
-  public readonly privateSubnetCidrs: pulumi.Output<string>[];
+  public readonly vpcCidrs: pulumi.Output<string[]>;
   public readonly natGatewayIds: pulumi.Output<string>[];
 
   constructor(name: string, rawArgs: OwnNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -211,7 +211,7 @@ export class FarmNetwork extends pulumi.ComponentResource implements FarmNetwork
     this.vpcId = vpc.id;
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
-    this.privateSubnetCidrs = privateSubnets.map((s) => s.cidrBlock);
+    this.vpcCidrs = pulumi.output([args.vpcCidr]);
     this.natGatewayIds = nats.map((n) => n.id);
     this.registerOutputs({
       vpcId: this.vpcId,
@@ -228,6 +228,8 @@ export function existingNetwork(args: ExistingNetworkArgs, opts: pulumi.InvokeOu
     vpcId: pulumi.output(args.vpcId),
     publicSubnetIds: args.publicSubnetIds.map((id) => pulumi.output(id)),
     privateSubnetIds,
-    privateSubnetCidrs: privateSubnetIds.map((id) => ec2.getSubnetOutput({ id }, opts).apply((s) => s.cidrBlock)),
+    vpcCidrs: ec2
+      .getVpcOutput({ id: args.vpcId }, opts)
+      .apply((vpc) => [...new Set([vpc.cidrBlock, ...vpc.cidrBlockAssociations.map((a) => a.cidrBlock)])]),
   };
 }

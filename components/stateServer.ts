@@ -6,7 +6,10 @@ import * as cloudwatch from "@pulumi/aws/cloudwatch";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as route53 from "@pulumi/aws/route53";
 import * as pulumi from "@pulumi/pulumi";
-import { farmInstance } from "./instance";
+import * as iam from "@pulumi/aws/iam";
+import { farmInstance, instanceRole } from "./instance";
+import { Account, bootStatusStatement, observabilityStatements, sessionManagerStatement } from "./policies";
+import { BOOT_TAG } from "./windows/userData";
 import { MachineImage } from "./machineImage";
 import { securityGroup } from "./securityGroups";
 import { nameTags, Tags } from "./tags";
@@ -28,6 +31,11 @@ export interface StateServerArgs {
   instanceType: string;
   userData: pulumi.Input<string>;
   region: pulumi.Input<string>;
+  account: pulumi.Input<Account>;
+  /** Where its CloudWatch agent reads its configuration and ships to. */
+  observability: { agentConfigParameter: string; logGroups: string[]; namespace: string };
+  /** Resources it must not boot before (its agent configuration). */
+  bootAfter: pulumi.Resource[];
   /** Refuse to delete or replace it without an explicit Pulumi step (it holds every user's session). */
   protect: boolean;
   /** EC2 termination protection. */
@@ -43,6 +51,7 @@ export class StateServer extends pulumi.ComponentResource {
   /** The name the nodes use; it follows the instance when the instance is replaced. */
   public readonly host: pulumi.Output<string>;
   public readonly zoneId: pulumi.Output<string>;
+  public readonly role: iam.Role;
 
   constructor(name: string, args: StateServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aspnet-webfarm:index:StateServer", name, {}, opts);
@@ -50,6 +59,16 @@ export class StateServer extends pulumi.ComponentResource {
     const address = stateAddress(args.farmName);
 
     this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm state server", args.tags, parent);
+    // Its own role: report its boot, ship its logs and counters, open a session. Not the key.
+    const access = pulumi
+      .output(args.account)
+      .apply((a) => [
+        bootStatusStatement(a, { key: "Name", value: name }, BOOT_TAG),
+        ...observabilityStatements(a, args.observability),
+        sessionManagerStatement(),
+      ]);
+    const { role, profile, policy } = instanceRole(name, access, args.tags, parent);
+    this.role = role;
     this.instance = farmInstance(
       name,
       {
@@ -59,10 +78,11 @@ export class StateServer extends pulumi.ComponentResource {
         subnetId: args.subnetId,
         securityGroupIds: [this.securityGroup.id],
         userData: args.userData,
+        instanceProfile: profile.name,
         terminationProtection: args.terminationProtection,
         tags: args.tags,
       },
-      { parent: this, protect: args.protect },
+      { parent: this, protect: args.protect, dependsOn: [policy, ...args.bootAfter] },
     );
     this.privateIp = this.instance.privateIp;
 
@@ -105,7 +125,11 @@ export class StateServer extends pulumi.ComponentResource {
         evaluationPeriods: 2,
         threshold: 0,
         comparisonOperator: "GreaterThanThreshold",
-        alarmActions: [pulumi.interpolate`arn:aws:automate:${args.region}:ec2:recover`, ...actions],
+        // The recover action's ARN is in the region's partition (aws, aws-us-gov, aws-cn).
+        alarmActions: [
+          pulumi.interpolate`arn:${pulumi.output(args.account).partition}:automate:${args.region}:ec2:recover`,
+          ...actions,
+        ],
         tags: nameTags(args.tags, `${name}-recover`),
       },
       parent,

@@ -12,8 +12,12 @@ import { MachineKey } from "./machineKey";
 import { existingNetwork, FarmNetwork, FarmNetworkShape } from "./network";
 import { allowBetweenGroups, allowOutbound } from "./securityGroups";
 import { stateAddress, StateServer } from "./stateServer";
+import { farmDashboard, FarmLogs } from "./monitoring";
+import { dashboardUrl, farmNames } from "./names";
+import { Account } from "./policies";
+import { ServingGate, SERVING_TIMEOUT_MINUTES } from "./servingGate";
 import { FARM_TAG } from "./tags";
-import { WebNodes } from "./webNodes";
+import { launchHookName, WebNodes } from "./webNodes";
 import { stateServerUserData, webNodeUserData } from "./windows/userData";
 import { farmWebConfigFragment } from "./windows/webConfig";
 
@@ -21,7 +25,7 @@ export const WEB_FARM_TYPE = "aspnet-webfarm:index:WebFarm";
 
 /** The default key parameter path: unique per project, stack and farm, so farms never share one. */
 export function defaultKeyParameterName(project: string, stack: string, farm: string): string {
-  return `/${project}/${stack}/${farm}/machine-key`;
+  return farmNames(project, stack, farm).keyParameter;
 }
 
 interface WebFarmParts {
@@ -83,6 +87,10 @@ export class WebFarm extends pulumi.ComponentResource {
   public readonly loadBalancerSecurityGroupId: pulumi.Output<string>;
   /** The state server's security group. */
   public readonly stateServerSecurityGroupId: pulumi.Output<string>;
+  /** The farm's CloudWatch dashboard: requests, 5xx, response time, healthy nodes per AZ, the state server, ASP.NET's counters. */
+  public readonly dashboardUrl: pulumi.Output<string>;
+  /** The CloudWatch Logs groups the nodes ship to: boot and release logs, IIS, the Windows event logs. */
+  public readonly logGroups: pulumi.Output<string[]>;
   /** With an application: the release every node serves after this update (its label); undefined without one. */
   public readonly releaseVersion: pulumi.Output<string | undefined>;
   /** With an application: the CodeDeploy application and deployment group (aws deploy list-deployments ...). */
@@ -112,12 +120,13 @@ export class WebFarm extends pulumi.ComponentResource {
         )
       : existingNetwork(farm.network as ExistingNetwork, parent);
 
+    const names = farmNames(pulumi.getProject(), pulumi.getStack(), name);
     const machineKey = new MachineKey(
       `${name}-key`,
       {
         version: farm.machineKeyVersion,
         validation: farm.validation,
-        parameterName: farm.keyParameterName ?? defaultKeyParameterName(pulumi.getProject(), pulumi.getStack(), name),
+        parameterName: farm.keyParameterName ?? names.keyParameter,
         tags,
       },
       parent,
@@ -147,8 +156,26 @@ export class WebFarm extends pulumi.ComponentResource {
       parent,
     );
 
+    // Where the farm is: every ARN it builds takes the partition (aws, aws-us-gov, aws-cn) from here.
     const region = getRegionOutput({}, parent).region;
     const partition = getPartitionOutput({}, parent);
+    const account: pulumi.Output<Account> = pulumi
+      .all([partition.partition, region, getCallerIdentityOutput({}, parent).accountId])
+      .apply(([partitionName, regionName, accountId]) => ({ partition: partitionName, region: regionName, accountId }));
+    const boot = (role: "web-node" | "state-server", lifecycleHook?: string) =>
+      pulumi.all([region, partition.dnsSuffix]).apply(([regionName, dnsSuffix]) => ({
+        region: regionName,
+        dnsSuffix,
+        cloudWatchConfigParameter: role === "web-node" ? names.agentConfig.webNode : names.agentConfig.stateServer,
+        lifecycleHook,
+      }));
+    const logs = new FarmLogs(`${name}-logs`, { names, retentionDays: farm.logRetentionDays, tags }, parent);
+    const observability = (role: "web-node" | "state-server") => ({
+      agentConfigParameter: role === "web-node" ? names.agentConfig.webNode : names.agentConfig.stateServer,
+      logGroups: logs.logGroupNames,
+      namespace: names.namespace,
+    });
+
     const stateServer = new StateServer(
       `${name}-state`,
       {
@@ -158,12 +185,16 @@ export class WebFarm extends pulumi.ComponentResource {
         image,
         instanceType: farm.stateInstanceType,
         region,
+        account,
+        observability: observability("state-server"),
+        bootAfter: [logs.agentConfigs["state-server"]],
         protect: farm.protectStateServer,
         terminationProtection: farm.deletionProtection,
         alarmTopicArn,
+        // The VPC's CIDRs, not the web subnets': the state server stays put when AZs change.
         userData: pulumi
-          .all(network.privateSubnetCidrs)
-          .apply((webSubnetCidrs) => stateServerUserData({ statePort: farm.statePort, webSubnetCidrs })),
+          .all([network.vpcCidrs, boot("state-server")])
+          .apply(([webCidrs, values]) => stateServerUserData({ ...values, statePort: farm.statePort, webCidrs })),
         tags,
       },
       parent,
@@ -182,23 +213,28 @@ export class WebFarm extends pulumi.ComponentResource {
         subnetIds: network.privateSubnetIds,
         image,
         instanceType: farm.webInstanceType,
-        keyParameterArn: machineKey.parameterArn,
+        keyParameterName: machineKey.parameterName,
         targetGroupArn: loadBalancer.targetGroup.arn,
+        account,
+        observability: observability("web-node"),
+        bootAfter: [logs.agentConfigs["web-node"]],
         userData: pulumi
-          .all([machineKey.parameterName, region, partition.dnsSuffix])
-          .apply(([keyParameterName, regionName, dnsSuffix]) =>
+          .all([
+            machineKey.parameterName,
+            boot("web-node", farm.nodeMode === "autoscaling" ? launchHookName(name) : undefined),
+          ])
+          .apply(([keyParameterName, values]) =>
             webNodeUserData({
+              ...values,
               keyParameterName,
               keyVersion: farm.machineKeyVersion,
               keyValidation: farm.validation,
-              region: regionName,
               stateHost,
               statePort: farm.statePort,
               healthCheckPath: farm.healthCheckPath,
               sessionTimeoutMinutes: farm.sessionTimeoutMinutes,
+              // An Auto Scaling group gets the current release from CodeDeploy itself.
               codeDeploy: farm.app && {
-                dnsSuffix,
-                // An Auto Scaling group gets the current release from CodeDeploy itself.
                 currentRelease: farm.nodeMode === "instances" ? codeDeployNames(name) : undefined,
               },
             }),
@@ -246,7 +282,7 @@ export class WebFarm extends pulumi.ComponentResource {
             nodeCount: farm.nodeCount,
             region,
             partition: partition.partition,
-            accountId: getCallerIdentityOutput({}, parent).accountId,
+            accountId: account.accountId,
             healthCheckPath: farm.healthCheckPath,
             targetGroupName: loadBalancer.targetGroup.name,
             nodeTag: { key: FARM_TAG, value: name },
@@ -259,6 +295,36 @@ export class WebFarm extends pulumi.ComponentResource {
           parent,
         )
       : undefined;
+    // Instances mode: each node must serve before `pulumi up` goes on (and before replaced nodes
+    // are deleted, at the end of the update). With an application, after the release installs it.
+    webNodes.instances.forEach((node, i) => {
+      new ServingGate(
+        `${name}-web-${i}-serving`,
+        {
+          region,
+          targetGroupArn: loadBalancer.targetGroup.arn,
+          instanceId: node.id,
+          instanceArn: node.arn,
+          node: `${name}-web-${i}`,
+          bootLogGroup: names.logGroups.boot,
+          timeoutMinutes: SERVING_TIMEOUT_MINUTES,
+        },
+        { parent: this, dependsOn: [webNodes.attachments[i], ...(application ? [application.release] : [])] },
+      );
+    });
+    const dashboard = farmDashboard(
+      `${name}-dashboard`,
+      names.dashboard,
+      {
+        region,
+        farmName: name,
+        loadBalancer: loadBalancer.loadBalancer.arnSuffix,
+        targetGroup: loadBalancer.targetGroup.arnSuffix,
+        stateInstanceId: stateServer.instance.id,
+        namespace: names.namespace,
+      },
+      parent,
+    );
     allowOutbound(`${name}-web`, webNodes.securityGroup, tags, parent);
     allowOutbound(`${name}-state`, stateServer.securityGroup, tags, parent);
 
@@ -296,6 +362,10 @@ export class WebFarm extends pulumi.ComponentResource {
     this.releaseVersion = application ? application.release.version : pulumi.output(undefined);
     this.codeDeployApplication = application ? application.applicationName : pulumi.output(undefined);
     this.codeDeployDeploymentGroup = application ? application.deploymentGroupName : pulumi.output(undefined);
+    this.dashboardUrl = pulumi
+      .all([partition.partition, region, dashboard.dashboardName])
+      .apply(([p, r, d]) => dashboardUrl(p, r, d));
+    this.logGroups = pulumi.output(logs.logGroupNames);
 
     this.registerOutputs(WebFarm.outputsOf(this));
   }

@@ -1,21 +1,37 @@
-// The Windows/IIS web nodes: one security group, an instance role that may read only the farm's
-// key parameter, and either `count` separate instances spread over the private subnets (default)
-// or a launch template and an Auto Scaling group. Both modes boot from the same image, user data,
-// metadata and volume settings.
+// The Windows/IIS web nodes: one security group, an instance role with exactly what a node needs,
+// and either `count` separate instances spread over the private subnets (default) or a launch
+// template and an Auto Scaling group. Both modes boot from the same image, user data, metadata and
+// volume settings. In Auto Scaling mode a node enters service only once its boot says it is ready
+// (a launch lifecycle hook it completes), and a refresh keeps every node serving while it adds.
 import * as autoscaling from "@pulumi/aws/autoscaling";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as iam from "@pulumi/aws/iam";
 import * as lb from "@pulumi/aws/lb";
 import * as pulumi from "@pulumi/pulumi";
 import { NodeMode } from "./args";
-import { farmInstance, METADATA_OPTIONS, ROOT_DEVICE_NAME, ROOT_VOLUME_GB } from "./instance";
+import { farmInstance, instanceRole, METADATA_OPTIONS, ROOT_DEVICE_NAME, ROOT_VOLUME_GB } from "./instance";
 import { WEB_PORT } from "./loadBalancer";
 import { imageOptions, MachineImage } from "./machineImage";
+import {
+  Account,
+  bootStatusStatement,
+  completeLaunchStatements,
+  observabilityStatements,
+  parameterArn,
+  policyDocument,
+  sessionManagerStatement,
+  Statement,
+} from "./policies";
 import { securityGroup } from "./securityGroups";
 import { FARM_TAG, nameTags, Tags, withTag } from "./tags";
+import { BOOT_TAG } from "./windows/userData";
 
-/** Windows boots, installs IIS and reads its key in well under 20 minutes; ELB checks wait that long. */
-export const HEALTH_CHECK_GRACE_SECONDS = 1200;
+/** A node enters service (and is health-checked) only after its boot completed the lifecycle hook. */
+export const HEALTH_CHECK_GRACE_SECONDS = 300;
+/** The longest a booting node may take before Auto Scaling abandons it: a stock Windows boot and more. */
+export const LAUNCH_TIMEOUT_SECONDS = 3600;
+/** How long `pulumi up` waits for the group's nodes to be healthy behind the load balancer. */
+export const CAPACITY_TIMEOUT = "60m";
 
 export interface WebNodesArgs {
   mode: NodeMode;
@@ -28,19 +44,37 @@ export interface WebNodesArgs {
   image: MachineImage;
   instanceType: string;
   userData: pulumi.Input<string>;
-  keyParameterArn: pulumi.Input<string>;
+  keyParameterName: pulumi.Input<string>;
   targetGroupArn: pulumi.Input<string>;
   /** The farm's name, as the nodes' webfarm:farm tag. */
   farmName: string;
+  account: pulumi.Input<Account>;
+  /** Where the nodes' CloudWatch agent reads its configuration and ships to. */
+  observability: { agentConfigParameter: string; logGroups: string[]; namespace: string };
+  /** Resources a node must not boot before (its agent configuration). */
+  bootAfter: pulumi.Resource[];
   tags: Tags;
 }
 
-/** The only AWS permission a node has: read (and decrypt) the one key parameter. */
-export function keyReadPolicy(parameterArn: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [{ Sid: "ReadFarmMachineKey", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [parameterArn] }],
-  });
+/** The launch lifecycle hook's name: the node's boot script completes it. */
+export const launchHookName = (farmName: string) => `${farmName}-ready`;
+
+/** What a web node may do: read its key, report its boot, ship its logs and metrics, open a session. */
+export function webNodeStatements(
+  a: Account,
+  p: { farmName: string; keyParameterName: string; observability: WebNodesArgs["observability"] },
+): Statement[] {
+  return [
+    {
+      Sid: "ReadFarmMachineKey",
+      Effect: "Allow",
+      Action: ["ssm:GetParameter"],
+      Resource: [parameterArn(a, p.keyParameterName)],
+    },
+    bootStatusStatement(a, { key: FARM_TAG, value: p.farmName }, BOOT_TAG),
+    ...observabilityStatements(a, p.observability),
+    sessionManagerStatement(),
+  ];
 }
 
 /** Which private subnet node i lives in: round robin, so no AZ holds two more nodes than another. */
@@ -53,6 +87,8 @@ export class WebNodes extends pulumi.ComponentResource {
   public readonly role: iam.Role;
   /** Fixed-instances mode: the instances. Auto Scaling mode: empty (the group owns them). */
   public readonly instances: ec2.Instance[] = [];
+  /** Fixed-instances mode: each instance's target group attachment. */
+  public readonly attachments: lb.TargetGroupAttachment[] = [];
   public readonly instanceIds: pulumi.Output<string>[];
   public readonly autoScalingGroup?: autoscaling.Group;
 
@@ -62,38 +98,20 @@ export class WebNodes extends pulumi.ComponentResource {
     const nodeTags = withTag(args.tags, FARM_TAG, args.farmName);
 
     this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm web nodes", args.tags, parent);
-    this.role = new iam.Role(
-      `${name}-role`,
-      {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
-        tags: nameTags(args.tags, `${name}-role`),
-      },
-      parent,
-    );
-    new iam.RolePolicy(
-      `${name}-read-key`,
-      {
-        role: this.role.id,
-        policy: pulumi.output(args.keyParameterArn).apply(keyReadPolicy),
-      },
-      parent,
-    );
-    const profile = new iam.InstanceProfile(
-      `${name}-profile`,
-      {
-        role: this.role.name,
-        tags: nameTags(args.tags, `${name}-profile`),
-      },
-      parent,
-    );
+    const access = pulumi
+      .all([args.account, args.keyParameterName])
+      .apply(([account, keyParameterName]) =>
+        webNodeStatements(account, { farmName: args.farmName, keyParameterName, observability: args.observability }),
+      );
+    // The policy was named read-key when reading the key was all it allowed: moved, not replaced.
+    const { role, profile, policy } = instanceRole(name, access, args.tags, parent, `${name}-read-key`);
+    this.role = role;
+    const bootAfter = [policy, ...args.bootAfter];
 
     if (args.mode === "autoscaling") {
-      this.autoScalingGroup = this.autoScaling(name, args, profile);
+      this.autoScalingGroup = this.autoScaling(name, args, profile, bootAfter);
     } else {
-      this.instances = [...Array(args.count).keys()].map((i) => {
+      for (let i = 0; i < args.count; i++) {
         const node = farmInstance(
           `${name}-${i}`,
           {
@@ -106,25 +124,28 @@ export class WebNodes extends pulumi.ComponentResource {
             userData: args.userData,
             tags: nodeTags,
           },
-          parent,
+          { parent: this, dependsOn: bootAfter },
         );
-        new lb.TargetGroupAttachment(
-          `${name}-${i}`,
-          {
-            targetGroupArn: args.targetGroupArn,
-            targetId: node.id,
-            port: WEB_PORT,
-          },
-          parent,
+        this.instances.push(node);
+        this.attachments.push(
+          new lb.TargetGroupAttachment(
+            `${name}-${i}`,
+            { targetGroupArn: args.targetGroupArn, targetId: node.id, port: WEB_PORT },
+            parent,
+          ),
         );
-        return node;
-      });
+      }
     }
     this.instanceIds = this.instances.map((n) => n.id);
     this.registerOutputs({ instanceIds: this.instanceIds });
   }
 
-  private autoScaling(name: string, args: WebNodesArgs, profile: iam.InstanceProfile): autoscaling.Group {
+  private autoScaling(
+    name: string,
+    args: WebNodesArgs,
+    profile: iam.InstanceProfile,
+    bootAfter: pulumi.Resource[],
+  ): autoscaling.Group {
     const tags = nameTags(withTag(args.tags, FARM_TAG, args.farmName), `${name}-node`, "web-node");
     const template = new ec2.LaunchTemplate(
       `${name}-template`,
@@ -148,10 +169,17 @@ export class WebNodes extends pulumi.ComponentResource {
         ],
         tags: nameTags(args.tags, `${name}-template`),
       },
-      { parent: this, ...imageOptions(args.image) },
+      { parent: this, dependsOn: bootAfter, ...imageOptions(args.image, "imageId") },
     );
 
-    return new autoscaling.Group(
+    const hook = {
+      name: launchHookName(args.farmName),
+      lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+      // A node that never says it is ready is replaced, not put into service.
+      defaultResult: "ABANDON",
+      heartbeatTimeout: LAUNCH_TIMEOUT_SECONDS,
+    };
+    const group = new autoscaling.Group(
       `${name}-group`,
       {
         minSize: args.count,
@@ -161,11 +189,23 @@ export class WebNodes extends pulumi.ComponentResource {
         launchTemplate: { id: template.id, version: template.latestVersion.apply(String) },
         targetGroupArns: [args.targetGroupArn],
         healthCheckType: "ELB",
+        // Counted from InService, which a node reaches only once its boot completed the hook.
         healthCheckGracePeriod: HEALTH_CHECK_GRACE_SECONDS,
-        // A new template version (image, user data, type) rolls the group, keeping most nodes serving.
+        // The first nodes wait for the hook too (a separate hook resource would come after them).
+        initialLifecycleHooks: [hook],
+        // `pulumi up` waits until this many nodes are healthy behind the load balancer.
+        waitForElbCapacity: args.count,
+        waitForCapacityTimeout: CAPACITY_TIMEOUT,
+        // A new template version (image, user data, type) rolls the group: new nodes are added and
+        // must be healthy before old ones go (100-200% of capacity), and a failed refresh rolls back.
         instanceRefresh: {
           strategy: "Rolling",
-          preferences: { minHealthyPercentage: 50, instanceWarmup: String(HEALTH_CHECK_GRACE_SECONDS) },
+          preferences: {
+            minHealthyPercentage: 100,
+            maxHealthyPercentage: 200,
+            instanceWarmup: String(HEALTH_CHECK_GRACE_SECONDS),
+            autoRollback: true,
+          },
         },
         tags: pulumi
           .output(tags)
@@ -173,5 +213,16 @@ export class WebNodes extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // The hook as a resource too, so a group created before it existed gets it.
+    new autoscaling.LifecycleHook(`${name}-ready`, { autoscalingGroupName: group.name, ...hook }, { parent: this });
+    new iam.RolePolicy(
+      `${name}-launch`,
+      {
+        role: this.role.id,
+        policy: group.arn.apply((arn) => policyDocument(completeLaunchStatements(arn))),
+      },
+      { parent: this },
+    );
+    return group;
   }
 }

@@ -1,15 +1,10 @@
 // `npm run local [-- --nodes 3 --port 8080 --state-port 42424 --app <published site> --version v1]`:
 // the farm on 127.0.0.1, serving the sample application or your own published site. While it runs,
 // `npm run local:release -- --app <folder>` releases a new version over it (control.ts).
-import { existsSync, writeFileSync } from "fs";
-import { resolve } from "path";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "fs";
 import { parseArgs } from "util";
-import { defaultVersion } from "../components/application";
-import { artifactProblems, readArtifact } from "../components/artifact";
-import { serveControl } from "./control";
-import { APP_SOURCE, LocalFarm } from "./farm";
-import { ensurePackages } from "./packages";
-import { CONTROL_SOCKET, PID_FILE, PidFile, RUN_DIR } from "./run";
+import { assertPortsFree, farmPorts, portCollisions } from "./ports";
+import { CONTROL_SOCKET, FARM_DIR, PID_FILE, PidFile, readRecord, recordedFarmRunning, RUN_DIR } from "./run";
 
 function option(value: string | undefined, name: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
@@ -17,16 +12,6 @@ function option(value: string | undefined, name: string, min: number, max: numbe
   if (!Number.isInteger(n) || n < min || n > max)
     throw new Error(`--${name} must be a whole number ${min}-${max}; got ${value}`);
   return n;
-}
-
-/** The published site an option names, checked as `pulumi up` checks app.path. */
-export function appOption(path: string | undefined): { app: string; sha256: string } {
-  const app = path === undefined ? APP_SOURCE : resolve(path);
-  if (path !== undefined) {
-    const problems = artifactProblems(app);
-    if (problems.length > 0) throw new Error(`--app: ${problems.join("; ")}`);
-  }
-  return { app, sha256: readArtifact(app).sha256 };
 }
 
 async function main() {
@@ -42,30 +27,52 @@ async function main() {
   const nodes = option(values.nodes, "nodes", 1, 20, 3);
   const port = option(values.port, "port", 1024, 65000 - 200, 8080);
   const statePort = option(values["state-port"], "state-port", 1024, 65535, 42424);
-  if (statePort >= port && statePort <= port + 101 + nodes)
-    throw new Error(`--state-port ${statePort} collides with the farm's ports ${port}-${port + 101 + nodes}`);
+  const collisions = portCollisions({ nodes, port, statePort });
+  if (collisions.length > 0) throw new Error(`--port/--state-port: ${collisions.join("; ")}`);
+  // Refuse before touching anything of a farm that runs (or is starting): its folder, its record.
+  // Only light modules are loaded so far: a refusal or a busy port is reported within a second.
+  const running = recordedFarmRunning();
+  if (running) throw new Error(running);
+  await assertPortsFree(farmPorts({ nodes, port, statePort }));
+
+  const [{ defaultVersion }, { appOption }, { LocalFarm }, { serveControl }, { ensurePackages }] = await Promise.all([
+    import("../components/artifact"),
+    import("./release"),
+    import("./farm"),
+    import("./control"),
+    import("./packages"),
+  ]);
   const { app, sha256 } = appOption(values.app);
   const version = values.version ?? (values.app === undefined ? "v1" : defaultVersion(sha256));
+  mkdirSync(RUN_DIR, { recursive: true });
+  const record = (processes: PidFile["processes"]) =>
+    writeFileSync(PID_FILE, JSON.stringify({ runner: process.pid, processes } satisfies PidFile, null, 2));
+  // Recorded from the first moment, so a second start during this one's is refused too.
+  record([]);
+  const forgetOwnRecord = () => {
+    if (readRecord()?.runner === process.pid) rmSync(PID_FILE, { force: true });
+  };
 
   ensurePackages();
   console.log(
-    `starting a ${nodes}-node farm on 127.0.0.1 with ${app} as ${version} (logs and configs in ${RUN_DIR})...`,
+    `starting a ${nodes}-node farm on 127.0.0.1 with ${app} as ${version} (logs and configs in ${FARM_DIR})...`,
   );
-  const farm = await LocalFarm.start({
-    nodes,
-    port,
-    statePort,
-    dir: RUN_DIR,
-    log: (l) => console.log(`  ${l}`),
-    release: { app, version },
-  });
-  const record = () =>
-    writeFileSync(
-      PID_FILE,
-      JSON.stringify({ runner: process.pid, processes: farm.started() } satisfies PidFile, null, 2),
-    );
-  record();
-  const control = serveControl(farm, CONTROL_SOCKET, record);
+  let farm: import("./farm").LocalFarm;
+  try {
+    farm = await LocalFarm.start({
+      nodes,
+      port,
+      statePort,
+      dir: FARM_DIR,
+      log: (l) => console.log(`  ${l}`),
+      release: { app, version },
+      onProcesses: record,
+    });
+  } catch (err) {
+    forgetOwnRecord();
+    throw err;
+  }
+  const control = serveControl(farm, CONTROL_SOCKET, () => record(farm.started()));
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -74,7 +81,7 @@ async function main() {
     console.log(`\n${signal}: stopping the farm...`);
     control.close();
     await farm.stop();
-    writeFileSync(PID_FILE, JSON.stringify({ runner: process.pid, processes: [] }, null, 2));
+    forgetOwnRecord();
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

@@ -7,14 +7,14 @@ import { randomBytes } from "crypto";
 import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { join } from "path";
 import { MachineKeyValues } from "../components/windows";
-import { HOST, portOpen, request, waitFor } from "./http";
-import { HEALTH_PATH, installRelease, LocalRelease } from "./release";
+import { HOST, request, waitFor } from "./http";
+import { assertPortsFree, farmPorts, listensOn, portCollisions } from "./ports";
+import { APP_SOURCE, HEALTH_PATH, installRelease, LocalRelease } from "./release";
 
 export { HOST, request } from "./http";
+export { APP_SOURCE } from "./release";
 export type { HttpResult } from "./http";
 
-/** The sample application, as a published site: the default when no --app is given. */
-export const APP_SOURCE = join(__dirname, "app");
 export const STATE_SERVER_EXE = "/usr/lib/xsp/4.0/asp-state4.exe";
 export const FASTCGI_SERVER = "/usr/bin/fastcgi-mono-server4";
 export const NGINX = "/usr/sbin/nginx";
@@ -31,6 +31,8 @@ export interface LocalFarmOptions {
   log?: (line: string) => void;
   /** The first release every node runs. Default: the sample application, labelled "v1". */
   release?: LocalRelease;
+  /** Told whenever a process starts or stops: `npm run local` records them for local:down. */
+  onProcesses?: (processes: StartedProcess[]) => void;
 }
 
 export interface StartedProcess {
@@ -68,6 +70,10 @@ export class LocalFarm {
   static async start(options: LocalFarmOptions, key = generateMachineKey()): Promise<LocalFarm> {
     const farm = new LocalFarm(options, key);
     const first = options.release ?? { app: APP_SOURCE, version: "v1" };
+    const collisions = portCollisions(options);
+    if (collisions.length > 0) throw new Error(collisions.join("; "));
+    // Before anything is emptied or started: a busy port is named at once, not after a wait.
+    await assertPortsFree(farmPorts(options));
     try {
       rmSync(options.dir, { recursive: true, force: true });
       mkdirSync(options.dir, { recursive: true });
@@ -149,7 +155,22 @@ export class LocalFarm {
     if (child.pid === undefined) throw new Error(`could not start ${role} (${command})`);
     this.processes.set(role, child);
     this.log(`started ${role} (pid ${child.pid})`);
+    this.options.onProcesses?.(this.started());
     return child;
+  }
+
+  /** Why waiting for `role` is pointless: it exited. Names its exit and the end of its log. */
+  private exitOf(role: string): string | undefined {
+    const child = this.processes.get(role);
+    if (!child || (child.exitCode === null && child.signalCode === null)) return undefined;
+    const logFile = join(this.options.dir, `${role}.log`);
+    let tail = "";
+    try {
+      tail = readFileSync(logFile, "utf8").trim().split("\n").slice(-3).join(" | ");
+    } catch {
+      // no log yet
+    }
+    return `${role} exited (${child.exitCode ?? child.signalCode}) before it was ready; ${logFile}: ${tail || "(empty)"}`;
   }
 
   /** Stops one process this farm started (SIGTERM, then SIGKILL after 5 s). */
@@ -168,6 +189,7 @@ export class LocalFarm {
     clearTimeout(escalate);
     child.stdin?.destroy();
     this.log(`stopped ${role}`);
+    this.options.onProcesses?.(this.started());
   }
 
   async startStateServer(): Promise<void> {
@@ -186,9 +208,14 @@ export class LocalFarm {
       ].join("\n"),
     );
     // It exits when its standard input closes: the pipe stays open as long as this process lives.
-    this.launch("state-server", "mono", ["asp-state4.exe"], { ...process.env, HOME: dir }, dir, true);
-    await waitFor(`the state server on port ${this.options.statePort}`, this.readyTimeoutMs, () =>
-      portOpen(this.options.statePort),
+    const child = this.launch("state-server", "mono", ["asp-state4.exe"], { ...process.env, HOME: dir }, dir, true);
+    // Ready when it listens itself (a port another program holds answers too); a state server
+    // that cannot bind exits, and that fails the start at once.
+    await waitFor(
+      `the state server on port ${this.options.statePort}`,
+      this.readyTimeoutMs,
+      async () => listensOn(child.pid!, this.options.statePort),
+      () => this.exitOf("state-server"),
     );
   }
 
@@ -234,6 +261,7 @@ export class LocalFarm {
       `${this.nodeName(i)} (${this.nodeUrl(i)})`,
       this.readyTimeoutMs,
       async () => (await request(this.nodePort(i), HEALTH_PATH, { timeoutMs: 10000 })).status === 200,
+      () => this.exitOf(this.nodeName(i)) ?? this.exitOf("balancer"),
     );
   }
 
@@ -286,6 +314,7 @@ export class LocalFarm {
       `the balancer (${this.url})`,
       this.readyTimeoutMs,
       async () => (await request(this.options.port, HEALTH_PATH)).status === 200,
+      () => this.exitOf("balancer"),
     );
   }
 

@@ -1,6 +1,5 @@
 // HTTP and TCP on 127.0.0.1, bounded: what the local farm, its releases and its tests talk with.
 import * as http from "http";
-import * as net from "net";
 
 export const HOST = "127.0.0.1";
 
@@ -55,25 +54,20 @@ export function request(
   });
 }
 
-export function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: HOST, port });
-    socket.setTimeout(1000);
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+/**
+ * Polls `check` until it holds (bounded). `failed` names a reason to stop at once (a process that
+ * exited, say) rather than wait out the bound.
+ */
+export async function waitFor(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+  failed: () => string | undefined = () => undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    const why = failed();
+    if (why) throw new Error(`${what}: ${why}`);
     if (await check().catch(() => false)) return;
     await sleep(50);
   }

@@ -6,14 +6,27 @@
 // release and rolls every node it reached back to the previous release, as CodeDeploy's
 // automatic rollback does.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
-import { dirname, join } from "path";
+import { dirname, join, resolve } from "path";
 import { unzipSync } from "fflate";
-import { readArtifact } from "../components/artifact";
+import { artifactProblems, readArtifact } from "../components/artifact";
 import { MachineKeyValues, releaseWebConfig, SessionStateValues } from "../components/windows";
 import type { LocalFarm } from "./farm";
 import { request, sleep } from "./http";
 
 export const HEALTH_PATH = "/health.aspx";
+
+/** The sample application, as a published site: the default when no --app is given. */
+export const APP_SOURCE = join(__dirname, "app");
+
+/** The published site an --app option names, checked as `pulumi up` checks app.path. */
+export function appOption(path: string | undefined): { app: string; sha256: string } {
+  const app = path === undefined ? APP_SOURCE : resolve(path);
+  if (path !== undefined) {
+    const problems = artifactProblems(app);
+    if (problems.length > 0) throw new Error(`--app: ${problems.join("; ")}`);
+  }
+  return { app, sha256: readArtifact(app).sha256 };
+}
 
 /** One release of an application: a published site folder (or .zip) and its settings. */
 export interface LocalRelease {

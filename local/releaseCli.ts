@@ -2,9 +2,9 @@
 // [--nodes-at-once 1]`: releases a new version over the farm `npm run local` runs, node by node,
 // in the order of an AWS CodeDeploy in-place deployment, keeping every session.
 import { parseArgs } from "util";
-import { defaultVersion } from "../components/application";
-import { appOption } from "./cli";
+import { defaultVersion } from "../components/artifact";
 import { requestRelease } from "./control";
+import { appOption } from "./release";
 import { CONTROL_SOCKET } from "./run";
 
 async function main() {

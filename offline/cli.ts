@@ -1,6 +1,6 @@
 // npm run plan -- --stack dev         writes plans/dev.json and plans/dev.md, prints the summary
 // npm run plan:diff -- --stack dev    compares the program now with the committed plan
-//                                     (--against <file>, --approve-security)
+//                                     (--against <file>, --approve-security, --approve-disruption)
 // npm run plan:check                  fails when a committed plan is out of date (CI)
 import { execFileSync } from "child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
@@ -79,7 +79,12 @@ async function main() {
   const [command, ...rest] = process.argv.slice(2);
   const { values } = parseArgs({
     args: rest,
-    options: { stack: { type: "string" }, against: { type: "string" }, "approve-security": { type: "boolean" } },
+    options: {
+      stack: { type: "string" },
+      against: { type: "string" },
+      "approve-security": { type: "boolean" },
+      "approve-disruption": { type: "boolean" },
+    },
   });
   const stack = values.stack;
   if ((command === "plan" || command === "diff") && !stack)
@@ -98,6 +103,12 @@ async function main() {
     if (diff.securityBroadening.length > 0 && !values["approve-security"]) {
       console.error(
         `${diff.securityBroadening.length} security-broadening change(s): review them, then re-run with --approve-security`,
+      );
+      process.exitCode = 2;
+    }
+    if (diff.mustRead.length > 0 && !values["approve-disruption"]) {
+      console.error(
+        `${diff.mustRead.length} disruptive change(s) above: read them, then re-run with --approve-disruption`,
       );
       process.exitCode = 2;
     }

@@ -99,6 +99,22 @@ export function fixtures(options: FixtureOptions = {}): Fixtures {
       arn: `arn:${partition}:iam::${FIXTURE_ACCOUNT}:user/deployer`,
       userId: "AIDDEPLOYER",
     }),
+    "aws:ec2/getVpc:getVpc": (inputs) => {
+      const cidrs = [
+        ...new Set(
+          Object.values(subnets)
+            .filter((x) => x.vpcId === inputs.id)
+            .map((x) => `${x.cidrBlock.split(".").slice(0, 2).join(".")}.0.0/16`),
+        ),
+      ];
+      if (cidrs.length === 0)
+        throw new Error(options.subnetMissing?.(inputs.id) ?? `VPC ${inputs.id} is not in the fixtures`);
+      return {
+        id: inputs.id,
+        cidrBlock: cidrs[0],
+        cidrBlockAssociations: cidrs.map((cidrBlock) => ({ cidrBlock, associationId: "assoc", state: "associated" })),
+      };
+    },
     "aws:route53/getZone:getZone": (inputs) => ({
       id: `Zone.${inputs.name}`,
       zoneId: `Zone.${inputs.name}.zoneId`,

@@ -231,7 +231,7 @@ function summarize(resources: PlanResource[], scripts: Record<string, string>): 
   const boot: Record<string, string[]> = {};
   for (const r of resources.filter((x) => x.type === "aws:ec2/instance:Instance")) {
     const role = String((r.inputs.tags as Record<string, string> | undefined)?.[ROLE_TAG] ?? r.name);
-    const steps = [...(scriptText({ scripts }, r.inputs.userData) ?? "").matchAll(/^Step '([^']+)'/gm)].map(
+    const steps = [...(scriptText({ scripts }, r.inputs.userData) ?? "").matchAll(/^\s*Step '([^']+)'/gm)].map(
       (m) => m[1],
     );
     boot[role] = steps;
@@ -290,6 +290,11 @@ export interface PlanDiff {
   stateServer: string[];
   /** Application releases: the version change, and whether nodes are replaced too. */
   releases: string[];
+  /**
+   * Disruptive changes a reviewer must read and approve (`plan:diff` exits 2 until then): a key
+   * rotation, web nodes replaced, the farm renamed, the state server replaced or deleted.
+   */
+  mustRead: string[];
 }
 
 const keyOf = (r: PlanResource) => `${r.type}::${r.name}`;
@@ -448,7 +453,62 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
         : `application ${from} -> ${to}, in place through CodeDeploy, ${nodes}`,
     );
   }
-  return { added, removed, changed, securityBroadening: broadening.sort(), stateServer, releases };
+  const mustRead: string[] = [];
+  const rotated = changed.filter(
+    ({ resource, changes }) =>
+      now.get(resource)!.type === "random:index/randomBytes:RandomBytes" &&
+      changes.some((c) => c.path.startsWith("inputs.keepers")),
+  );
+  if (rotated.length > 0) {
+    const keepers = (c: { changes: PropertyChange[] }) =>
+      c.changes
+        .filter((x) => x.path.startsWith("inputs.keepers"))
+        .map((x) => `${x.path.replace("inputs.keepers.", "")} ${show(x.before)} -> ${show(x.after)}`);
+    mustRead.push(
+      `the machine key is rotated (${[...new Set(rotated.flatMap(keepers))].join(", ")}): every user is logged out (forms authentication), pages open in a browser fail one postback, and every web node is replaced`,
+    );
+  }
+  const webNodes = [...now.values()].filter(
+    (r) =>
+      r.type === "aws:ec2/instance:Instance" &&
+      (r.inputs.tags as Record<string, string> | undefined)?.[ROLE_TAG] === "web-node",
+  );
+  if (webReplaced.length > 0) {
+    const why = [
+      ...new Set(
+        webReplaced.flatMap((c) =>
+          c.changes
+            .filter((x) => INSTANCE_REPLACING.some((p) => x.path === p || x.path.startsWith(`${p}.`)))
+            .map((x) => x.path),
+        ),
+      ),
+    ];
+    mustRead.push(
+      `${webReplaced.length} of ${webNodes.length} web nodes are replaced (${why.join(", ")}): new ones must pass the health check before the old ones go`,
+    );
+  }
+  for (const { resource, changes } of changed.filter(
+    (c) => now.get(c.resource)!.type === "aws:ec2/launchTemplate:LaunchTemplate",
+  )) {
+    const why = changes.filter((c) => c.path.startsWith("inputs.")).map((c) => c.path);
+    if (why.length > 0)
+      mustRead.push(
+        `every node of the Auto Scaling group is replaced by an instance refresh (${resource.split("::")[1]}: ${why.join(", ")})`,
+      );
+  }
+  const farms = (plan: Map<string, PlanResource>) =>
+    [...plan.values()].filter((r) => r.type === "aspnet-webfarm:index:WebFarm").map((r) => r.name);
+  const gone = farms(old).filter((f) => !farms(now).includes(f));
+  const come = farms(now).filter((f) => !farms(old).includes(f));
+  if (gone.length > 0 && come.length > 0) {
+    mustRead.push(
+      `the farm is renamed ${gone.join(", ")} -> ${come.join(", ")}: every resource is deleted and created anew, the URL changes, every session is lost`,
+    );
+  } else {
+    for (const f of gone) mustRead.push(`the farm ${f} is deleted: every resource of it goes`);
+  }
+  mustRead.push(...stateServer.map((line) => `${line}: every session is lost`));
+  return { added, removed, changed, securityBroadening: broadening.sort(), stateServer, releases, mustRead };
 }
 
 function show(value: unknown): string {
@@ -484,7 +544,7 @@ export function diffText(diff: PlanDiff): string {
   }
   lines.push("");
   section("SECURITY-BROADENING changes", diff.securityBroadening);
-  section("changes that replace or delete the STATE SERVER (every session is lost)", diff.stateServer);
+  section("MUST READ: disruptive changes (users notice; approve with --approve-disruption)", diff.mustRead);
   section("APPLICATION RELEASES (node by node, sessions kept)", diff.releases);
   return lines.join("\n");
 }

@@ -33,6 +33,11 @@ export const T = {
   template: "aws:ec2/launchTemplate:LaunchTemplate",
   bucket: "aws:s3/bucket:Bucket",
   farm: "aspnet-webfarm:index:WebFarm",
+  dashboard: "aws:cloudwatch/dashboard:Dashboard",
+  logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  lifecycleHook: "aws:autoscaling/lifecycleHook:LifecycleHook",
+  gate: "pulumi-nodejs:dynamic/aspnet-webfarm:ServingGate",
+  release: "pulumi-nodejs:dynamic/aspnet-webfarm:Release",
 };
 
 export type Role = "web-node" | "state-server" | "load balancer";

@@ -4,6 +4,8 @@ import { WebFarm } from "../components";
 import { valueOf } from "../offline/engine";
 import { buildFarm, Graph, T } from "./graph";
 
+const keyParameter = (g: Graph) => g.one(T.parameter, (p) => p.inputs.type === "SecureString");
+
 describe("machine key", () => {
   let graph: Graph;
   let farm: WebFarm;
@@ -26,7 +28,7 @@ describe("machine key", () => {
   });
 
   test("the key is stored as an SSM SecureString whose value is secret, under the farm's own path", () => {
-    const parameter = graph.one(T.parameter);
+    const parameter = keyParameter(graph);
     expect(parameter.inputs.type).toBe("SecureString");
     expect(parameter.inputs.name).toBe("/aspnet-webfarm/test/shop/machine-key");
     expect(parameter.secretPaths).toEqual(["value"]);
@@ -40,7 +42,7 @@ describe("machine key", () => {
 
   test("no resource input contains the key in plaintext (only the parameter's secret value holds it)", async () => {
     const keys = [await valueOf(farm.validationKey), await valueOf(farm.decryptionKey)];
-    const parameter = graph.one(T.parameter);
+    const parameter = keyParameter(graph);
     expect(parameter.inputs.value.toUpperCase()).toContain(keys[0]);
     for (const r of graph.resources) {
       const inputs = JSON.stringify(r === parameter ? { ...r.inputs, value: undefined } : r.inputs).toUpperCase();
@@ -49,19 +51,18 @@ describe("machine key", () => {
     }
   });
 
-  test("the nodes' role may read only the farm's key parameter", () => {
-    const policies = graph.ofType(T.rolePolicy);
-    expect(policies).toHaveLength(1);
-    const statements = JSON.parse(policies[0].inputs.policy).Statement;
-    expect(statements).toEqual([
-      {
-        Sid: "ReadFarmMachineKey",
-        Effect: "Allow",
-        Action: ["ssm:GetParameter"],
-        Resource: [graph.one(T.parameter).state.arn],
-      },
+  test("only the web nodes' role may read the key, and of all parameters only the key and its agent configuration", () => {
+    const webPolicy = JSON.parse(graph.one(T.rolePolicy, (p) => p.name === "shop-web-access").inputs.policy).Statement;
+    const reads = webPolicy.filter((s: { Action: string[] }) => s.Action.includes("ssm:GetParameter"));
+    expect(reads.map((s: { Sid: string; Resource: string[] }) => [s.Sid, s.Resource])).toEqual([
+      ["ReadFarmMachineKey", [`arn:aws:ssm:eu-west-1:123456789012:parameter${keyParameter(graph).inputs.name}`]],
+      [
+        "ReadAgentConfig",
+        ["arn:aws:ssm:eu-west-1:123456789012:parameter/aspnet-webfarm/test/shop/cloudwatch-agent/web-node"],
+      ],
     ]);
-    expect(JSON.stringify(statements)).not.toContain("*");
+    const statePolicy = graph.one(T.rolePolicy, (p) => p.name === "shop-state-access").inputs.policy;
+    expect(statePolicy).not.toContain("machine-key");
     expect(graph.count("aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toBe(0);
   });
 });

@@ -60,6 +60,8 @@ test("a program that installs the tarball type-checks and registers a farm under
   const needed = [...Object.keys(packed.dependencies ?? {}), ...Object.keys(packed.peerDependencies ?? {})];
   expect(needed.sort()).toEqual([
     "@aws-sdk/client-codedeploy",
+    "@aws-sdk/client-elastic-load-balancing-v2",
+    "@aws-sdk/client-resource-groups-tagging-api",
     "@pulumi/aws",
     "@pulumi/pulumi",
     "@pulumi/random",
@@ -108,6 +110,7 @@ test("a program that installs the tarball type-checks and registers a farm under
         if (c.token === "aws:index/getRegion:getRegion") return { region: "eu-west-1", name: "eu-west-1" };
         if (c.token === "aws:index/getPartition:getPartition") return { partition: "aws", dnsSuffix: "amazonaws.com" };
         if (c.token === "aws:ssm/getParameter:getParameter") return { value: "ami-0123456789abcdef0" };
+        if (c.token === "aws:index/getCallerIdentity:getCallerIdentity") return { accountId: "123456789012" };
         throw new Error("unmocked invoke " + c.token);
       },
     }, "consumer", "test", false);

@@ -1,4 +1,5 @@
 // The state server survives failures: a stable DNS name, EC2 recovery, alarms, protections.
+import { fixtures } from "../offline/fixtures";
 import { buildFarm, Graph, T } from "./graph";
 
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:farm-alarms";
@@ -32,7 +33,8 @@ describe("state server", () => {
       const inputs = JSON.stringify(node.inputs);
       expect(inputs).not.toContain(state.id);
       expect(inputs).not.toContain(state.state.privateIp);
-      expect(node.options.dependsOn).toEqual([]);
+      expect(node.options.dependsOn).not.toContain(state.name);
+      expect(node.options.dependsOn?.filter((d) => d.startsWith("shop-state"))).toEqual([]);
     }
   });
 
@@ -66,4 +68,49 @@ test("replacing the state server moves the record and changes no web node", asyn
   const webInputs = (g: Graph) => g.webNodes().map((i) => JSON.stringify(i.inputs));
   expect(a.graph.stateServer().inputs.instanceType).not.toBe(b.graph.stateServer().inputs.instanceType);
   expect(webInputs(b.graph)).toEqual(webInputs(a.graph));
+});
+
+test("the state server stays put when the farm gains an AZ: its inputs are the same with 2 and 3 AZs", async () => {
+  const two = (await buildFarm({ nodeCount: 2, azCount: 2 })).graph.stateServer();
+  const three = (await buildFarm({ nodeCount: 2, azCount: 3 })).graph.stateServer();
+  expect(three.inputs).toEqual(two.inputs);
+  expect(two.inputs.userData).toContain("$WebCidrs = @('10.0.0.0/16')");
+});
+
+test.each([
+  ["us-gov-west-1", "aws-us-gov"],
+  ["cn-north-1", "aws-cn"],
+  ["eu-west-1", "aws"],
+])("in %s every ARN the farm builds is in the %s partition", async (region, partition) => {
+  const { graph } = await buildFarm({ nodeCount: 1 }, "shop", { fixtures: fixtures({ region }) });
+  const recover = graph.one(T.alarm, (a) => a.inputs.metricName === "StatusCheckFailed_System");
+  expect(recover.inputs.alarmActions).toEqual([`arn:${partition}:automate:${region}:ec2:recover`]);
+  const built = graph
+    .ofType(T.rolePolicy)
+    .flatMap((p) =>
+      JSON.parse(p.inputs.policy).Statement.flatMap((s: { Resource: string | string[] }) => [s.Resource].flat()),
+    );
+  const arns = built.filter((r: string) => r.startsWith("arn:"));
+  expect(arns.length).toBeGreaterThan(3);
+  for (const arn of arns) expect(arn.startsWith(`arn:${partition}:`)).toBe(true);
+});
+
+test("the state server has a role of its own: boot status, logs, metrics, Session Manager; never the machine key", async () => {
+  const { graph } = await buildFarm({ nodeCount: 1 });
+  const state = graph.stateServer();
+  const profile = graph.one(T.profile, (p) => p.state.name === state.inputs.iamInstanceProfile);
+  const policy = graph.one(
+    T.rolePolicy,
+    (p) => p.inputs.role === graph.one(T.role, (r) => r.state.name === profile.inputs.role).id,
+  );
+  const statements = JSON.parse(policy.inputs.policy).Statement;
+  expect(statements.map((s: { Sid: string }) => s.Sid)).toEqual([
+    "ReportBootStatus",
+    "ReadAgentConfig",
+    "ShipLogs",
+    "PublishMetrics",
+    "SessionManager",
+  ]);
+  expect(statements[0].Condition.StringEquals).toEqual({ "ec2:ResourceTag/Name": "shop-state" });
+  expect(policy.inputs.policy).not.toContain("machine-key");
 });

@@ -54,19 +54,65 @@ describe("Auto Scaling mode", () => {
     expect(group.inputs.launchTemplate).toEqual({ id: template.id, version: String(template.state.latestVersion) });
   });
 
-  test("the template boots nodes like the fixed mode: same user data, IMDSv2, encrypted root, no public IP", () => {
+  test("the template boots nodes like the fixed mode: the same user data but for the launch hook, IMDSv2, encrypted root, no public IP", () => {
     const template = scaled.one(T.template).inputs;
-    expect(Buffer.from(template.userData, "base64").toString("utf8")).toBe(fixed.webNodes()[0].inputs.userData);
+    const hookless = (userData: string) => userData.replace(/\$LifecycleHook = .*/, "$LifecycleHook = <hook>");
+    expect(hookless(Buffer.from(template.userData, "base64").toString("utf8"))).toBe(
+      hookless(fixed.webNodes()[0].inputs.userData),
+    );
     expect(template.metadataOptions.httpTokens).toBe("required");
     expect(template.blockDeviceMappings[0].ebs.encrypted).toBe("true");
     expect(template.networkInterfaces ?? []).toEqual([]);
     expect(template.tagSpecifications[0].tags["webfarm:role"]).toBe("web-node");
   });
 
-  test("a changed template rolls the group: instance refresh, and the group follows the template's latest version", () => {
+  test("a changed template rolls the group: new nodes first, all of capacity kept healthy, rolled back on failure", () => {
     const group = (g: Graph) => g.one(T.group).inputs;
-    expect(group(scaled).instanceRefresh).toMatchObject({ strategy: "Rolling" });
+    expect(group(scaled).instanceRefresh).toEqual({
+      strategy: "Rolling",
+      preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmup: "300", autoRollback: true },
+    });
     expect(group(rotated).launchTemplate.version).not.toBe(group(scaled).launchTemplate.version);
+  });
+
+  test("a node enters service only once its boot completes the launch hook, so the grace period can be short", () => {
+    const group = scaled.one(T.group).inputs;
+    const hook = {
+      name: "shop-ready",
+      lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+      defaultResult: "ABANDON",
+      heartbeatTimeout: 3600,
+    };
+    expect(group.initialLifecycleHooks).toEqual([hook]);
+    expect(scaled.one(T.lifecycleHook).inputs).toEqual({
+      ...hook,
+      autoscalingGroupName: scaled.one(T.group).state.name,
+    });
+    expect(group.healthCheckGracePeriod).toBe(300);
+    const userData = Buffer.from(scaled.one(T.template).inputs.userData, "base64").toString("utf8");
+    expect(userData).toContain("$LifecycleHook = 'shop-ready'");
+    const launch = JSON.parse(scaled.one(T.rolePolicy, (p) => p.name === "shop-web-launch").inputs.policy).Statement;
+    expect(launch[0]).toEqual({
+      Sid: "CompleteLaunch",
+      Effect: "Allow",
+      Action: ["autoscaling:CompleteLifecycleAction"],
+      Resource: [scaled.one(T.group).state.arn],
+    });
+  });
+
+  test("`pulumi up` waits until nodeCount nodes are healthy behind the load balancer", () => {
+    expect(scaled.one(T.group).inputs).toMatchObject({ waitForElbCapacity: 3, waitForCapacityTimeout: "60m" });
+  });
+
+  test("the image resolved from Amazon's latest is ignored on each resource by its own property name", () => {
+    // A property the resource does not have would be ignored silently, and every new image would roll the farm.
+    const template = scaled.one(T.template);
+    expect(template.options.ignoreChanges).toEqual(["imageId"]);
+    expect(template.inputs).toHaveProperty("imageId");
+    for (const node of fixed.ofType(T.instance)) {
+      expect(node.options.ignoreChanges).toEqual(["ami"]);
+      expect(node.inputs).toHaveProperty("ami");
+    }
   });
 
   test("maxNodeCount below nodeCount, or without Auto Scaling mode, is rejected", async () => {

@@ -1,66 +1,107 @@
-<powershell>
-# aspnet-webfarm state server bootstrap (generated). Runs once, at first boot, under EC2Launch v2.
-$ErrorActionPreference = 'Stop'
-$ProgressPreference = 'SilentlyContinue'
-New-Item -ItemType Directory -Force -Path 'C:\ProgramData\aspnet-webfarm' | Out-Null
-Start-Transcript -Path 'C:\ProgramData\aspnet-webfarm\boot.log' -Append | Out-Null
+version: 1.1
+tasks:
+  - task: executeScript
+    inputs:
+      - frequency: once
+        type: powershell
+        runAs: localSystem
+        detach: false
+        content: |-
+          # aspnet-webfarm state server bootstrap (generated). EC2Launch v2 runs it once, at first boot, and waits for it.
+          $ErrorActionPreference = 'Stop'
+          $ProgressPreference = 'SilentlyContinue'
+          New-Item -ItemType Directory -Force -Path 'C:\ProgramData\aspnet-webfarm' | Out-Null
+          Start-Transcript -Path 'C:\ProgramData\aspnet-webfarm\boot.log' -Append | Out-Null
+          $Region = 'eu-west-1'
+          $LifecycleHook = $null
+          $InstanceId = $null
+          try { $InstanceId = Get-EC2InstanceMetadata -Category InstanceId } catch { Write-Output ('no instance id from IMDS: ' + $_.Exception.Message) }
 
-# A failure exits non-zero (EC2Launch logs it) and is written to the System event log,
-# whose latest errors appear in the EC2 console output (get-console-output).
-function Fail([string]$Message) {
-  $text = 'aspnet-webfarm state server: FAILED: ' + $Message
-  Write-Output $text
-  try {
-    if (-not [System.Diagnostics.EventLog]::SourceExists('aspnet-webfarm')) { New-EventLog -LogName System -Source 'aspnet-webfarm' }
-    Write-EventLog -LogName System -Source 'aspnet-webfarm' -EventId 1001 -EntryType Error -Message $text
-  } catch { Write-Output ('could not write the event log: ' + $_.Exception.Message) }
-  try { Stop-Transcript | Out-Null } catch { }
-  exit 1
-}
-function Step([string]$Name, [scriptblock]$Body) {
-  Write-Output ('aspnet-webfarm state server: ' + $Name)
-  try { & $Body } catch { Fail ($Name + ': ' + $_.Exception.Message) }
-}
+          # Where an operator sees the boot without logging in: the instance's tag webfarm:boot.
+          function Set-BootStatus([string]$Status) {
+            if (-not $InstanceId) { return }
+            try { New-EC2Tag -Resource $InstanceId -Tag @{ Key = 'webfarm:boot'; Value = $Status.Substring(0, [Math]::Min($Status.Length, 255)) } -Region $Region }
+            catch { Write-Output ('could not tag the boot status: ' + $_.Exception.Message) }
+          }
+          # Auto Scaling mode: the node is InService only once it says so (CONTINUE), or is replaced (ABANDON).
+          function Complete-Launch([string]$Result) {
+            if (-not $LifecycleHook -or -not $InstanceId) { return }
+            try {
+              $group = (Get-ASAutoScalingInstance -InstanceId $InstanceId -Region $Region).AutoScalingGroupName
+              Complete-ASLifecycleAction -LifecycleHookName $LifecycleHook -AutoScalingGroupName $group -InstanceId $InstanceId -LifecycleActionResult $Result -Region $Region
+            } catch { Write-Output ('could not complete the lifecycle action: ' + $_.Exception.Message) }
+          }
+          # A failure: the tag, the System event log, the launch abandoned, and a non-zero exit EC2Launch records.
+          function Fail([string]$Message) {
+            $text = 'aspnet-webfarm state server: FAILED: ' + $Message
+            Write-Output $text
+            try {
+              if (-not [System.Diagnostics.EventLog]::SourceExists('aspnet-webfarm')) { New-EventLog -LogName System -Source 'aspnet-webfarm' }
+              Write-EventLog -LogName System -Source 'aspnet-webfarm' -EventId 1001 -EntryType Error -Message $text
+            } catch { Write-Output ('could not write the event log: ' + $_.Exception.Message) }
+            Set-BootStatus ('failed: ' + $Message)
+            Complete-Launch 'ABANDON'
+            try { Stop-Transcript | Out-Null } catch { }
+            exit 1
+          }
+          function Step([string]$Name, [scriptblock]$Body) {
+            Write-Output ('aspnet-webfarm state server: ' + $Name)
+            Set-BootStatus ('running: ' + $Name)
+            try { & $Body } catch { Fail ($Name + ': ' + $_.Exception.Message) }
+          }
 
-$StatePort = 42424
-$WebSubnets = @('10.30.128.0/20', '10.30.144.0/20', '10.30.160.0/20')
-$Parameters = 'HKLM:\SYSTEM\CurrentControlSet\Services\aspnet_state\Parameters'
+          $StatePort = 42424
+          $WebCidrs = @('10.30.0.0/16')
+          $Parameters = 'HKLM:\SYSTEM\CurrentControlSet\Services\aspnet_state\Parameters'
 
-Step 'install ASP.NET 4.x (brings the state service)' {
-  $result = Install-WindowsFeature -Name NET-Framework-45-ASPNET
-  if (-not $result.Success) { throw 'Install-WindowsFeature did not succeed' }
-  if (-not (Get-Service -Name aspnet_state -ErrorAction SilentlyContinue)) { throw 'the aspnet_state service is not registered' }
-}
+          # From here on, this log, IIS's and the event logs reach CloudWatch Logs.
+          Step 'start the CloudWatch agent' {
+            if (-not (Get-Service -Name AmazonCloudWatchAgent -ErrorAction SilentlyContinue)) {
+              $msi = Join-Path $env:TEMP 'amazon-cloudwatch-agent.msi'
+              Invoke-WebRequest -Uri 'https://amazoncloudwatch-agent-eu-west-1.s3.eu-west-1.amazonaws.com/windows/amd64/latest/amazon-cloudwatch-agent.msi' -OutFile $msi -UseBasicParsing
+              $installer = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet') -Wait -PassThru
+              if ($installer.ExitCode -ne 0) { throw ('the CloudWatch agent installer exited ' + $installer.ExitCode) }
+            }
+            & (Join-Path $env:ProgramFiles 'Amazon\AmazonCloudWatchAgent\amazon-cloudwatch-agent-ctl.ps1') -a fetch-config -m ec2 -s -c 'ssm:/aspnet-webfarm/prod/shop-prod/cloudwatch-agent/state-server'
+            if ($LASTEXITCODE -ne 0) { throw ('the CloudWatch agent did not start (exit ' + $LASTEXITCODE + ')') }
+          }
 
-# AllowRemoteConnection (singular) and Port are read when the service starts.
-Step 'allow remote connections on the state port' {
-  if (-not (Test-Path -Path $Parameters)) { New-Item -Path $Parameters -Force | Out-Null }
-  New-ItemProperty -Path $Parameters -Name AllowRemoteConnection -PropertyType DWord -Value 1 -Force | Out-Null
-  New-ItemProperty -Path $Parameters -Name Port -PropertyType DWord -Value $StatePort -Force | Out-Null
-}
+          Step 'install ASP.NET 4.x (brings the state service)' {
+            $result = Install-WindowsFeature -Name NET-Framework-45-ASPNET
+            if (-not $result.Success) { throw 'Install-WindowsFeature did not succeed' }
+            if (-not (Get-Service -Name aspnet_state -ErrorAction SilentlyContinue)) { throw 'the aspnet_state service is not registered' }
+          }
 
-# The service is Manual by default, and some updates reset it: make it Automatic and self-restarting.
-Step 'start the state service automatically' {
-  Set-Service -Name aspnet_state -StartupType Automatic
-  & sc.exe failure aspnet_state reset= 86400 actions= restart/5000/restart/5000/restart/5000 | Out-Null
-  Restart-Service -Name aspnet_state -Force
-}
+          # AllowRemoteConnection (singular) and Port are read when the service starts.
+          Step 'allow remote connections on the state port' {
+            if (-not (Test-Path -Path $Parameters)) { New-Item -Path $Parameters -Force | Out-Null }
+            New-ItemProperty -Path $Parameters -Name AllowRemoteConnection -PropertyType DWord -Value 1 -Force | Out-Null
+            New-ItemProperty -Path $Parameters -Name Port -PropertyType DWord -Value $StatePort -Force | Out-Null
+          }
 
-# The protocol has no authentication: the network is the only boundary.
-Step 'open the Windows Firewall for the web subnets only' {
-  Get-NetFirewallRule -Name 'aspnet-webfarm-state' -ErrorAction SilentlyContinue | Remove-NetFirewallRule
-  New-NetFirewallRule -Name 'aspnet-webfarm-state' -DisplayName 'ASP.NET State Service from the web nodes' -Direction Inbound -Protocol TCP -LocalPort $StatePort -RemoteAddress $WebSubnets -Action Allow -Profile Any | Out-Null
-}
+          # The service is Manual by default, and some updates reset it: make it Automatic and self-restarting.
+          Step 'start the state service automatically' {
+            Set-Service -Name aspnet_state -StartupType Automatic
+            & sc.exe failure aspnet_state reset= 86400 actions= restart/5000/restart/5000/restart/5000 | Out-Null
+            Restart-Service -Name aspnet_state -Force
+          }
 
-Step 'check the state service listens' {
-  foreach ($attempt in 1..10) {
-    if (Get-NetTCPConnection -LocalPort $StatePort -State Listen -ErrorAction SilentlyContinue) { break }
-    if ($attempt -eq 10) { throw ('nothing listens on port ' + $StatePort) }
-    Start-Sleep -Seconds 2
-  }
-}
+          # The protocol has no authentication: the web nodes' security group is the boundary; this rule admits the VPC's own addresses only (not the subnets, so a new AZ does not change this server).
+          Step 'open the Windows Firewall for the VPC only' {
+            Get-NetFirewallRule -Name 'aspnet-webfarm-state' -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+            New-NetFirewallRule -Name 'aspnet-webfarm-state' -DisplayName 'ASP.NET State Service from the farm''s VPC' -Direction Inbound -Protocol TCP -LocalPort $StatePort -RemoteAddress $WebCidrs -Action Allow -Profile Any | Out-Null
+          }
 
-Write-Output 'aspnet-webfarm state server: ready'
-Stop-Transcript | Out-Null
-exit 0
-</powershell>
+          Step 'check the state service listens' {
+            foreach ($attempt in 1..10) {
+              if (Get-NetTCPConnection -LocalPort $StatePort -State Listen -ErrorAction SilentlyContinue) { break }
+              if ($attempt -eq 10) { throw ('nothing listens on port ' + $StatePort) }
+              Start-Sleep -Seconds 2
+            }
+          }
+
+          Set-BootStatus 'ok'
+          Complete-Launch 'CONTINUE'
+          Write-Output 'aspnet-webfarm state server: ready'
+          Stop-Transcript | Out-Null
+          exit 0

@@ -2,6 +2,7 @@
 // and nginx on 127.0.0.1, configured with the kit's own web.config generator. Every loop and
 // request count is bounded; every process started here is stopped here.
 import { readFileSync, rmSync } from "fs";
+import * as net from "net";
 import { tmpdir } from "os";
 import { join } from "path";
 import { parseFarmFragment } from "../../components/windows";
@@ -158,6 +159,26 @@ describe("local farm on Mono", () => {
       await farm.startNode(2);
     }
   }, 90000);
+
+  test("a state server that cannot bind its port fails its start at once instead of reporting ready", async () => {
+    await farm.stopStateServer();
+    const squatter = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => squatter.listen(STATE_PORT, "127.0.0.1", resolve));
+    const t0 = Date.now();
+    try {
+      await expect(farm.startStateServer()).rejects.toThrow(
+        new RegExp(
+          `the state server on port ${STATE_PORT}: state-server exited \\(1\\) before it was ready; .*state-server\\.log: .+`,
+        ),
+      );
+      // Mono gives up in about a second; the bound on readiness is a minute.
+      expect(Date.now() - t0).toBeLessThan(15000);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+      await farm.startStateServer();
+    }
+    expect(farm.started().map((p) => p.role)).toContain("state-server");
+  }, 60000);
 
   test("the state server stopped: nodes answer an error quickly, and serve again once it is back", async () => {
     await farm.stopStateServer();

@@ -55,7 +55,7 @@ describe("offline plan", () => {
     ]);
     const refs = dev.resources.filter((r) => r.type === "aws:ec2/instance:Instance").map((r) => r.inputs.userData);
     expect(new Set(refs).size).toBe(2);
-    for (const ref of refs) expect(scriptText(dev, ref)).toMatch(/^<powershell>/);
+    for (const ref of refs) expect(scriptText(dev, ref)).toMatch(/^version: 1\.1\ntasks:\n {2}- task: executeScript/);
   });
 
   test("secrets are shown as [secret] and no key material reaches the plan file", () => {
@@ -97,12 +97,45 @@ describe("plan diff", () => {
     expect(diff.added).toEqual([
       "aws:ec2/instance:Instance::shop-dev-web-2",
       "aws:lb/targetGroupAttachment:TargetGroupAttachment::shop-dev-web-2",
+      "pulumi-nodejs:dynamic/aspnet-webfarm:ServingGate::shop-dev-web-2-serving",
     ]);
     expect(diff.removed).toEqual([]);
     expect(diff.changed).toEqual([]);
     expect(diff.securityBroadening).toEqual([]);
     expect(diff.stateServer).toEqual([]);
     expect(diff.releases).toEqual([]);
+    expect(diff.mustRead).toEqual([]);
+  });
+
+  test("a machine key rotation is must-read: everyone logged out, every node replaced", async () => {
+    const diff = diffPlans(dev, await devWith({ [key("machineKeyVersion")]: "2" }));
+    expect(diff.mustRead).toEqual([
+      "the machine key is rotated (version 1 -> 2): every user is logged out (forms authentication), pages open in a browser fail one postback, and every web node is replaced",
+      "2 of 2 web nodes are replaced (inputs.userData): new ones must pass the health check before the old ones go",
+    ]);
+    expect(diffText(diff)).toContain(
+      "MUST READ: disruptive changes (users notice; approve with --approve-disruption) (2)",
+    );
+  });
+
+  test("a changed session timeout replaces the web nodes, and says how many and why", async () => {
+    const diff = diffPlans(dev, await devWith({ [key("sessionTimeoutMinutes")]: "30" }));
+    expect(diff.mustRead).toEqual([
+      "2 of 2 web nodes are replaced (inputs.userData): new ones must pass the health check before the old ones go",
+    ]);
+  });
+
+  test("in Auto Scaling mode a changed template is a refresh of every node, must-read", async () => {
+    const scaled = await devWith({ [key("nodeMode")]: "autoscaling" });
+    const diff = diffPlans(
+      scaled,
+      await devWith({ [key("nodeMode")]: "autoscaling", [key("sessionTimeoutMinutes")]: "30" }),
+    );
+    expect(diff.mustRead).toEqual([
+      expect.stringMatching(
+        /^every node of the Auto Scaling group is replaced by an instance refresh \(shop-dev-web-template: inputs\.userData\)$/,
+      ),
+    ]);
   });
 
   test("a new application version is named as a release: in place, no node replaced", async () => {
@@ -140,15 +173,22 @@ describe("plan diff", () => {
     expect(diff.stateServer).toEqual([
       "state server replaced: aws:ec2/instance:Instance::shop-dev-state (inputs.userData)",
     ]);
+    expect(diff.mustRead).toContain(
+      "state server replaced: aws:ec2/instance:Instance::shop-dev-state (inputs.userData): every session is lost",
+    );
     const rule = diff.changed.find((c) => c.resource.endsWith("::shop-dev-web-to-state-in"))!;
     expect(rule.changes.map((c) => [c.path, c.before, c.after])).toEqual(
       expect.arrayContaining([["inputs.fromPort", 42424, 42500]]),
     );
   });
 
-  test("renaming the farm deletes the state server (and says so)", async () => {
+  test("renaming the farm is must-read: everything recreated, a new URL, the state server deleted", async () => {
     const diff = diffPlans(dev, await devWith({ [key("farmName")]: "shop2-dev" }));
     expect(diff.stateServer).toContain("state server deleted: aws:ec2/instance:Instance::shop-dev-state");
+    expect(diff.mustRead).toEqual([
+      "the farm is renamed shop-dev -> shop2-dev: every resource is deleted and created anew, the URL changes, every session is lost",
+      "state server deleted: aws:ec2/instance:Instance::shop-dev-state: every session is lost",
+    ]);
   });
 
   test("a secret input becoming plaintext, a public address and a wider IAM permission are flagged", () => {

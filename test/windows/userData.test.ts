@@ -1,29 +1,68 @@
-// The PowerShell the nodes run at first boot: structure checks, hostile input, size. The reviewed
-// copy of each script is the one in plans/<stack>/ (checked by the plan tests).
-import { stateServerUserData, USER_DATA_LIMIT_BYTES, webNodeUserData } from "../../components/windows";
+// The user data the nodes run at first boot: an EC2Launch v2 document whose one task runs the
+// PowerShell not detached; structure checks, hostile input, size. The reviewed copy of each
+// script is the one in plans/<stack>/ (checked by the plan tests).
+import YAML from "yaml";
+import {
+  BOOT_TAG,
+  KEY_READ_SECONDS,
+  stateServerUserData,
+  USER_DATA_LIMIT_BYTES,
+  webNodeUserData,
+} from "../../components/windows";
 import { balanced } from "../support/powershell";
 
+const boot = {
+  region: "eu-west-1",
+  dnsSuffix: "amazonaws.com",
+  cloudWatchConfigParameter: "/aspnet-webfarm/dev/shop/cloudwatch-agent/web-node",
+};
 const web = {
+  ...boot,
   keyParameterName: "/aspnet-webfarm/dev/shop/machine-key",
   keyVersion: "1",
   keyValidation: "HMACSHA256" as const,
-  region: "eu-west-1",
   stateHost: "10.0.128.10",
   statePort: 42424,
   healthCheckPath: "/health.aspx",
 };
-const state = { statePort: 42424, webSubnetCidrs: ["10.0.128.0/20", "10.0.144.0/20"] };
+const state = { ...boot, statePort: 42424, webCidrs: ["10.0.0.0/16"] };
 
-/** Both scripts: one <powershell> block that stops on any error and fails loudly. */
-function expectFailsLoudly(script: string) {
-  expect(script.startsWith("<powershell>")).toBe(true);
-  expect(script.trimEnd().endsWith("</powershell>")).toBe(true);
+/** The PowerShell inside the EC2Launch v2 document, and the task that runs it. */
+function task(userData: string) {
+  const document = YAML.parse(userData);
+  expect(document.version).toBe(1.1);
+  expect(document.tasks).toHaveLength(1);
+  expect(document.tasks[0].task).toBe("executeScript");
+  return document.tasks[0].inputs[0] as {
+    frequency: string;
+    type: string;
+    runAs: string;
+    detach: boolean;
+    content: string;
+  };
+}
+
+/** Both scripts: run once, waited for, stop on any error and fail loudly where an operator looks. */
+function expectFailsLoudly(userData: string) {
+  const t = task(userData);
+  expect(t).toMatchObject({ frequency: "once", type: "powershell", runAs: "localSystem", detach: false });
+  const script = t.content;
   expect(script).toContain("$ErrorActionPreference = 'Stop'");
-  expect(script).toMatch(/function Fail[\s\S]*Write-EventLog -LogName System[\s\S]*exit 1/);
+  expect(script).toMatch(
+    /function Fail[\s\S]*Write-EventLog -LogName System[\s\S]*Set-BootStatus \('failed: ' \+ \$Message\)[\s\S]*exit 1/,
+  );
+  expect(script).toContain(`New-EC2Tag -Resource $InstanceId -Tag @{ Key = '${BOOT_TAG}'`);
+  expect(script.trimEnd().split("\n").slice(-5)).toEqual(expect.arrayContaining(["Set-BootStatus 'ok'", "exit 0"]));
   expect(balanced(script)).toBe(true);
+  // The CloudWatch agent comes first, so even a failed boot's log reaches CloudWatch.
+  expect(script.indexOf("Step 'start the CloudWatch agent'")).toBeLessThan(
+    script.indexOf("Step '", script.indexOf("Step 'start the CloudWatch agent'") + 1),
+  );
+  expect(script).toContain("amazon-cloudwatch-agent-ctl.ps1') -a fetch-config -m ec2 -s -c 'ssm:");
 }
 
 test("the delimiter check rejects a broken script", () => {
+  expect(balanced("if ($x) { Write-Output 'a' ")).toBe(false);
   expect(balanced("<powershell>if ($x) { Write-Output 'a' </powershell>")).toBe(false);
   expect(balanced('<powershell>Write-Output "unclosed</powershell>')).toBe(false);
   expect(balanced("<powershell>if ($x) { Write-Output 'it''s {' }</powershell>")).toBe(true);
@@ -32,7 +71,29 @@ test("the delimiter check rejects a broken script", () => {
 describe("web node user data", () => {
   const script = webNodeUserData(web);
 
-  test("is one <powershell> block that stops on errors and fails loudly", () => expectFailsLoudly(script));
+  test("is one EC2Launch v2 task, run once and waited for, that stops on errors and fails loudly", () =>
+    expectFailsLoudly(script));
+
+  test("reads the key with backoff for about ten minutes, and keeps the root web.config's original once", () => {
+    expect(KEY_READ_SECONDS).toBe(600);
+    expect(script).toContain("$deadline = (Get-Date).AddSeconds(600)");
+    expect(script).toContain("$wait = [Math]::Min($wait * 2, 60)");
+    expect(script).toContain(
+      "if (-not (Test-Path -LiteralPath $backup)) { Copy-Item -LiteralPath $path -Destination $backup }",
+    );
+    expect(script).not.toContain("-Destination ($path + '.before-webfarm') -Force");
+  });
+
+  test("in Auto Scaling mode it completes the launch lifecycle action: CONTINUE when ready, ABANDON on failure", () => {
+    expect(script).toContain("$LifecycleHook = $null");
+    const scaled = task(webNodeUserData({ ...web, lifecycleHook: "shop-ready" })).content;
+    expect(scaled).toContain("$LifecycleHook = 'shop-ready'");
+    expect(scaled).toContain(
+      "Complete-ASLifecycleAction -LifecycleHookName $LifecycleHook -AutoScalingGroupName $group -InstanceId $InstanceId -LifecycleActionResult $Result",
+    );
+    expect(scaled).toMatch(/Set-BootStatus 'ok'\nComplete-Launch 'CONTINUE'/);
+    expect(scaled).toMatch(/Set-BootStatus \('failed: ' \+ \$Message\)\n\s*Complete-Launch 'ABANDON'/);
+  });
 
   test("installs IIS and ASP.NET 4.x", () => {
     expect(script).toContain("Install-WindowsFeature -Name Web-Server, Web-Asp-Net45, NET-Framework-45-ASPNET");
@@ -96,7 +157,8 @@ describe("web node user data", () => {
 describe("state server user data", () => {
   const script = stateServerUserData(state);
 
-  test("is one <powershell> block that stops on errors and fails loudly", () => expectFailsLoudly(script));
+  test("is one EC2Launch v2 task, run once and waited for, that stops on errors and fails loudly", () =>
+    expectFailsLoudly(script));
 
   test("fails when the aspnet_state service is missing", () => {
     expect(script).toContain("if (-not (Get-Service -Name aspnet_state -ErrorAction SilentlyContinue)) { throw");
@@ -116,24 +178,26 @@ describe("state server user data", () => {
     expect(script.indexOf("Restart-Service -Name aspnet_state")).toBeGreaterThan(registry);
   });
 
-  test("opens the firewall for the state port from the web subnets only", () => {
-    expect(script).toContain("$WebSubnets = @('10.0.128.0/20', '10.0.144.0/20')");
+  test("opens the firewall for the state port from the VPC only", () => {
+    expect(script).toContain("$WebCidrs = @('10.0.0.0/16')");
     expect(script).toMatch(
-      /New-NetFirewallRule .*-Direction Inbound -Protocol TCP -LocalPort \$StatePort -RemoteAddress \$WebSubnets -Action Allow/,
+      /New-NetFirewallRule .*-Direction Inbound -Protocol TCP -LocalPort \$StatePort -RemoteAddress \$WebCidrs -Action Allow/,
     );
     expect(script).not.toMatch(/RemoteAddress (Any|0\.0\.0\.0)/);
   });
 
   test.each([
-    ["a quote in a CIDR", { webSubnetCidrs: ["10.0.0.0/8'"] }],
-    ["no subnets", { webSubnetCidrs: [] }],
+    ["a quote in a CIDR", { webCidrs: ["10.0.0.0/8'"] }],
+    ["no CIDR", { webCidrs: [] }],
     ["port 65536", { statePort: 65536 }],
+    ["a lifecycle hook with a quote", { lifecycleHook: "ready'" }],
+    ["a DNS suffix that is not AWS's", { dnsSuffix: "evil.example" }],
   ])("rejects %s", (_label, override) => {
     expect(() => stateServerUserData({ ...state, ...override })).toThrow();
   });
 
-  test("too many subnets for 16 KB is an error when generated, not a failed boot", () => {
+  test("too many CIDRs for 16 KB is an error when generated, not a failed boot", () => {
     const many = Array.from({ length: 1200 }, (_, i) => `10.${Math.floor(i / 256)}.${i % 256}.0/24`);
-    expect(() => stateServerUserData({ ...state, webSubnetCidrs: many })).toThrow(/at most 16384/);
+    expect(() => stateServerUserData({ ...state, webCidrs: many })).toThrow(/at most 16384/);
   });
 });

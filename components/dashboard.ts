@@ -1,0 +1,136 @@
+// The farm's CloudWatch dashboard (pure): the picture an operator opens first. Requests and
+// errors at the load balancer, response time, healthy nodes per AZ, the state server's health and
+// sessions, and ASP.NET's own counters from the nodes.
+import { COUNTERS, counterMetric } from "./windows/cloudWatch";
+
+export interface DashboardValues {
+  region: string;
+  farmName: string;
+  /** The load balancer's and target group's ARN suffixes (their metric dimensions). */
+  loadBalancer: string;
+  targetGroup: string;
+  /** The state server's instance id (none with another session store). */
+  stateInstanceId?: string;
+  /** The nodes' own metrics' namespace. */
+  namespace: string;
+}
+
+type Metric = (string | Record<string, unknown>)[];
+
+function widget(title: string, metrics: Metric[], x: number, y: number, extra: Record<string, unknown> = {}) {
+  return {
+    type: "metric",
+    x,
+    y,
+    width: 12,
+    height: 6,
+    properties: { title, metrics, view: "timeSeries", stacked: false, period: 60, ...extra },
+  };
+}
+
+export function dashboardBody(v: DashboardValues): string {
+  const lb = ["LoadBalancer", v.loadBalancer];
+  const elb = "AWS/ApplicationELB";
+  const webCounters = COUNTERS["web-node"]["ASP.NET"].measurement;
+  const widgets = [
+    widget(
+      "Requests and 5xx (load balancer)",
+      [
+        [elb, "RequestCount", ...lb, { stat: "Sum", label: "requests" }],
+        [elb, "HTTPCode_Target_5XX_Count", ...lb, { stat: "Sum", label: "5xx from nodes" }],
+        [elb, "HTTPCode_ELB_5XX_Count", ...lb, { stat: "Sum", label: "5xx from the load balancer" }],
+      ],
+      0,
+      0,
+      { region: v.region },
+    ),
+    widget(
+      "Response time (s)",
+      [
+        [elb, "TargetResponseTime", ...lb, { stat: "p50", label: "p50" }],
+        [elb, "TargetResponseTime", ...lb, { stat: "p99", label: "p99" }],
+      ],
+      12,
+      0,
+      { region: v.region },
+    ),
+    widget(
+      "Healthy nodes per AZ",
+      [
+        [
+          {
+            expression: `SEARCH('{${elb},AvailabilityZone,LoadBalancer,TargetGroup} MetricName="HealthyHostCount" LoadBalancer="${v.loadBalancer}" TargetGroup="${v.targetGroup}"', 'Minimum', 60)`,
+            label: "healthy",
+            id: "healthy",
+          },
+        ],
+        [
+          elb,
+          "UnHealthyHostCount",
+          "TargetGroup",
+          v.targetGroup,
+          ...lb,
+          { stat: "Maximum", label: "unhealthy (all AZs)" },
+        ],
+      ],
+      0,
+      6,
+      { region: v.region },
+    ),
+    widget(
+      "ASP.NET on the web nodes (farm-wide)",
+      [
+        ...webCounters.map((c) => [
+          v.namespace,
+          counterMetric("ASP.NET", c),
+          { stat: c === "Request Execution Time" ? "Average" : "Maximum", label: c },
+        ]),
+        [v.namespace, counterMetric("ASP.NET Applications", "Requests/Sec"), { stat: "Sum", label: "Requests/Sec" }],
+      ],
+      12,
+      6,
+      { region: v.region },
+    ),
+    ...(v.stateInstanceId
+      ? [
+          widget(
+            "State server: health and sessions",
+            [
+              [
+                "AWS/EC2",
+                "StatusCheckFailed_System",
+                "InstanceId",
+                v.stateInstanceId,
+                { stat: "Maximum", label: "system check failed" },
+              ],
+              [
+                "AWS/EC2",
+                "StatusCheckFailed_Instance",
+                "InstanceId",
+                v.stateInstanceId,
+                { stat: "Maximum", label: "instance check failed" },
+              ],
+              [
+                "AWS/EC2",
+                "CPUUtilization",
+                "InstanceId",
+                v.stateInstanceId,
+                { stat: "Average", label: "CPU %", yAxis: "right" },
+              ],
+              [
+                v.namespace,
+                counterMetric("ASP.NET", "State Server Sessions Active"),
+                "InstanceId",
+                v.stateInstanceId,
+                { stat: "Maximum", label: "sessions active", yAxis: "right" },
+              ],
+            ],
+            0,
+            12,
+            { region: v.region },
+          ),
+        ]
+      : []),
+  ];
+  return JSON.stringify({ start: "-PT3H", widgets });
+}

@@ -1,0 +1,110 @@
+// What the farm's instances may do, as IAM policy documents (pure, tested). Least privilege:
+// every statement names its resources, except the actions AWS gives no resource-level
+// permissions for (Session Manager's channels, PutMetricData, which is narrowed by namespace).
+
+export interface Statement {
+  Sid: string;
+  Effect: "Allow";
+  Action: string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+export interface Account {
+  partition: string;
+  region: string;
+  accountId: string;
+}
+
+export const policyDocument = (statements: Statement[]) =>
+  JSON.stringify({ Version: "2012-10-17", Statement: statements });
+
+/**
+ * Session Manager, without AWS's AmazonSSMManagedInstanceCore (which may read every parameter in
+ * the account: with the aws/ssm key, every SecureString, the machine key included).
+ */
+export function sessionManagerStatement(): Statement {
+  return {
+    Sid: "SessionManager",
+    Effect: "Allow",
+    Action: [
+      "ssm:UpdateInstanceInformation",
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+      "ec2messages:AcknowledgeMessage",
+      "ec2messages:DeleteMessage",
+      "ec2messages:FailMessage",
+      "ec2messages:GetEndpoint",
+      "ec2messages:GetMessages",
+      "ec2messages:SendReply",
+    ],
+    Resource: "*",
+  };
+}
+
+/** The CloudWatch agent: its configuration, the farm's log groups, metrics in the farm's namespace. */
+export function observabilityStatements(
+  a: Account,
+  p: { agentConfigParameter: string; logGroups: string[]; namespace: string },
+): Statement[] {
+  return [
+    {
+      Sid: "ReadAgentConfig",
+      Effect: "Allow",
+      Action: ["ssm:GetParameter"],
+      Resource: [parameterArn(a, p.agentConfigParameter)],
+    },
+    {
+      Sid: "ShipLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+      Resource: p.logGroups.flatMap((g) => [
+        `arn:${a.partition}:logs:${a.region}:${a.accountId}:log-group:${g}`,
+        `arn:${a.partition}:logs:${a.region}:${a.accountId}:log-group:${g}:log-stream:*`,
+      ]),
+    },
+    {
+      Sid: "PublishMetrics",
+      Effect: "Allow",
+      Action: ["cloudwatch:PutMetricData"],
+      Resource: "*",
+      Condition: { StringEquals: { "cloudwatch:namespace": p.namespace } },
+    },
+  ];
+}
+
+/**
+ * The boot status tag: the node may set webfarm:boot (that key only) on instances that carry the
+ * given tag (its own farm's web nodes, or the state server by its Name).
+ */
+export function bootStatusStatement(
+  a: Account,
+  instanceTag: { key: string; value: string },
+  bootTag: string,
+): Statement {
+  return {
+    Sid: "ReportBootStatus",
+    Effect: "Allow",
+    Action: ["ec2:CreateTags"],
+    Resource: [`arn:${a.partition}:ec2:${a.region}:${a.accountId}:instance/*`],
+    Condition: {
+      StringEquals: { [`ec2:ResourceTag/${instanceTag.key}`]: instanceTag.value },
+      "ForAllValues:StringEquals": { "aws:TagKeys": [bootTag] },
+    },
+  };
+}
+
+/** Auto Scaling mode: the node completes its own launch lifecycle action once it is ready. */
+export function completeLaunchStatements(groupArn: string): Statement[] {
+  return [
+    { Sid: "CompleteLaunch", Effect: "Allow", Action: ["autoscaling:CompleteLifecycleAction"], Resource: [groupArn] },
+    // To find its group's name; the action takes no resource.
+    { Sid: "FindGroup", Effect: "Allow", Action: ["autoscaling:DescribeAutoScalingInstances"], Resource: "*" },
+  ];
+}
+
+export function parameterArn(a: Account, name: string): string {
+  return `arn:${a.partition}:ssm:${a.region}:${a.accountId}:parameter/${name.replace(/^\//, "")}`;
+}
