@@ -1,6 +1,8 @@
-// The clock of the farm on AWS, modeled: each step a labelled assumption with its source. Nothing
-// here was measured on AWS (there is no account here); the README shows these with the figures.
+// The clock of the farm on AWS, modeled: from launch to serving, each step a labelled assumption
+// with its source. Nothing here was measured on AWS (there is no account here); the README shows
+// these beside the figures. bench/deploy.ts supplies when each node's instance is launched.
 import { HEALTH_CHECK } from "../components/loadBalancer";
+import { REFRESH_WARMUP_SECONDS } from "../components/webNodes";
 
 export interface Assumption {
   seconds: number;
@@ -50,47 +52,147 @@ export function releaseSeconds(
   return { perBatch, batches, total: perBatch * batches };
 }
 
+/** Which image a node boots from: Amazon's stock image, the farm image, the farm image with Fast Launch. */
+export type ImageKind = "stock" | "farmImage" | "fastLaunch";
+/** How long Windows' own setup takes: AWS gives a typical figure and a slow one. */
+export type Pace = "typical" | "slow";
+
 /**
- * A new web node on Amazon's stock Windows Server 2022 image, from launch to serving. Issue-level
- * figures until the boot model is measured: each with its source.
+ * Launch to the moment user data starts: Windows setup (sysprep specialize, its reboots), which
+ * every AMI pays, Amazon's own as much as a custom one, unless EC2 Fast Launch pre-provisioned it.
  */
-export const NODE_BOOT_STEPS: Record<string, Assumption> = {
-  windowsReady: {
-    seconds: 600,
-    what: "launch to user data start: Windows setup and reboots on the stock image",
+export const WINDOWS_SETUP: Record<"typical" | "slow" | "fastLaunch", Assumption> = {
+  typical: {
+    seconds: 242,
+    what: "launch to user data: Windows setup on a sysprepped image (Amazon's or a custom one)",
     source:
-      "AWS: standard Windows launches 'often take 15 minutes or longer' (EC2 Fast Launch page); about 242 s for a typical custom-AMI launch (AWS blog, Launch Windows faster on EC2)",
+      "AWS blog, 'Launch Windows faster on EC2' (aws.amazon.com/blogs/modernizing-with-aws/launch-windows-faster-on-ec2/): about 242 s for a typical custom-AMI launch",
   },
-  iis: {
-    seconds: 180,
-    what: "Install-WindowsFeature Web-Server, Web-Asp-Net45",
-    source: "assumption: 2-5 minutes for the IIS and ASP.NET features on a t3.medium",
+  slow: {
+    seconds: 900,
+    what: "launch to user data, the slow case AWS warns of",
+    source:
+      "EC2 Fast Launch page (docs.aws.amazon.com/AWSEC2/latest/WindowsGuide/win-ami-config-fast-launch.html): standard launches 'often take 15 minutes or longer'; GetPasswordData reference: allow up to 15 minutes",
   },
-  configure: {
-    seconds: 30,
-    what: "machine key from SSM, both root web.configs, site id, iisreset",
-    source: "assumption: a few API calls and an IIS restart",
-  },
-  agent: {
-    seconds: 60,
-    what: "download and install the CodeDeploy agent (with an application)",
-    source: "assumption: a 30-50 MB MSI from the regional S3 bucket",
-  },
-  currentRelease: {
-    seconds: RELEASE_STEPS.install.seconds + RELEASE_STEPS.start.seconds + RELEASE_STEPS.validate.seconds,
-    what: "install the current release with the hooks (with an application, instances mode)",
-    source: "the release steps above, without the traffic steps",
-  },
-  healthy: {
-    seconds: healthyAfter,
-    what: `passes ${HEALTH_CHECK.healthyThreshold} health checks ${HEALTH_CHECK.interval} s apart`,
-    source: "the farm's health check (components/loadBalancer.ts)",
+  fastLaunch: {
+    seconds: 85,
+    what: "launch to user data from a pre-provisioned Fast Launch snapshot",
+    source: "the same AWS blog: about 85 s with EC2 Fast Launch",
   },
 };
 
-/** Replacing every node in instances mode: all are created at once, so one node's boot. */
-export function replacementSeconds(withApp: boolean): number {
-  return Object.entries(NODE_BOOT_STEPS)
-    .filter(([k]) => withApp || (k !== "agent" && k !== "currentRelease"))
-    .reduce((sum, [, s]) => sum + s.seconds, 0);
+/** One step of a web node's user data: its time on Amazon's stock image and on the farm image. */
+interface BootStep {
+  stock: number;
+  farmImage: number;
+  what: string;
+  source: string;
+  /** Only with an application, or only with one in instances mode (the current release). */
+  when?: "app" | "replacement";
+}
+
+/** The web node's user data steps, in order (components/windows/userData.ts). */
+export const BOOT_STEPS: Record<string, BootStep> = {
+  cloudWatchAgent: {
+    stock: 45,
+    farmImage: 10,
+    what: "the CloudWatch agent: download and install the MSI (stock), or find it and start it (farm image)",
+    source: "assumption: a ~100 MB MSI from the regional S3 bucket and msiexec; fetch-config and start, a few seconds",
+  },
+  features: {
+    stock: 240,
+    farmImage: 10,
+    what: "IIS and ASP.NET 4.x: Install-WindowsFeature (stock), or Get-WindowsFeature finds them installed (farm image)",
+    source:
+      "assumption: 3-5 minutes for Web-Server and Web-Asp-Net45 on a general-purpose instance; a query takes seconds",
+  },
+  machineKey: {
+    stock: 5,
+    farmImage: 5,
+    what: "the machine key from SSM Parameter Store (role credentials already there)",
+    source: "assumption: one API call, retried while the role's credentials arrive",
+  },
+  configure: {
+    stock: 20,
+    farmImage: 20,
+    what: "both root web.configs, the site id, the health page",
+    source: "assumption: XML edits and IIS configuration calls",
+  },
+  iisReset: {
+    stock: 20,
+    farmImage: 20,
+    what: "restart IIS and check the health page locally",
+    source: "assumption: iisreset and the first (compiled) request of a one-line page",
+  },
+  codeDeployAgent: {
+    stock: 40,
+    farmImage: 5,
+    what: "the CodeDeploy agent: download and install (stock), or find its service (farm image)",
+    source: "assumption: a ~50 MB MSI from the regional S3 bucket",
+    when: "app",
+  },
+  currentRelease: {
+    stock: RELEASE_STEPS.install.seconds + RELEASE_STEPS.start.seconds + RELEASE_STEPS.validate.seconds,
+    farmImage: RELEASE_STEPS.install.seconds + RELEASE_STEPS.start.seconds + RELEASE_STEPS.validate.seconds,
+    what: "the group's last successful release with the same hooks (a replaced node in instances mode; CodeDeploy's own launch deployment in Auto Scaling mode)",
+    source: "the release steps above, without the traffic steps",
+    when: "replacement",
+  },
+};
+
+export const HEALTHY: Assumption = {
+  seconds: healthyAfter,
+  what: `passes ${HEALTH_CHECK.healthyThreshold} health checks ${HEALTH_CHECK.interval} s apart`,
+  source: "the farm's health check (components/loadBalancer.ts)",
+};
+
+const setupOf = (image: ImageKind, pace: Pace) =>
+  image === "fastLaunch" ? WINDOWS_SETUP.fastLaunch.seconds : WINDOWS_SETUP[pace].seconds;
+const stepSeconds = (image: ImageKind, app: boolean, replacement: boolean) =>
+  Object.values(BOOT_STEPS)
+    .filter((s) => !s.when || (s.when === "app" ? app : app && replacement))
+    .reduce((sum, s) => sum + (image === "stock" ? s.stock : s.farmImage), 0);
+
+/**
+ * A node's own boot, from launch: until its agents are up and its user data is done (`ready`),
+ * and, for a replaced node that installs the current release itself, until it serves.
+ */
+export function nodeBoot(image: ImageKind, pace: Pace, app: boolean) {
+  const ready = setupOf(image, pace) + stepSeconds(image, app, false);
+  const replacementServes = setupOf(image, pace) + stepSeconds(image, app, true) + HEALTHY.seconds;
+  return { ready, replacementServes };
+}
+
+export interface FarmClock {
+  /** From launch of the nodes to the first / the last serving behind the load balancer. */
+  firstServingSeconds: number;
+  allServingSeconds: number;
+  /** Instances mode: replacing every node (all at once; old ones go once the new ones serve). */
+  replaceEveryNodeSeconds: number;
+  /** Auto Scaling mode: an instance refresh (all new nodes at once, at 100-200% capacity). */
+  refreshSeconds: number;
+}
+
+/**
+ * A new farm's nodes, launched at once: without an application each serves once its boot is done
+ * and it passes the checks; with one, the first release (CodeDeploy, `nodesAtOnce` at a time)
+ * starts on a node once its agent is up, and each batch takes a release turn.
+ */
+export function farmClock(o: {
+  image: ImageKind;
+  pace: Pace;
+  nodes: number;
+  app: boolean;
+  nodesAtOnce: number;
+}): FarmClock {
+  const boot = nodeBoot(o.image, o.pace, o.app);
+  const release = releaseSeconds(o.nodes, o.nodesAtOnce);
+  const first = o.app ? boot.ready + release.perBatch : boot.ready + HEALTHY.seconds;
+  const all = o.app ? boot.ready + release.total : first;
+  return {
+    firstServingSeconds: first,
+    allServingSeconds: all,
+    replaceEveryNodeSeconds: boot.replacementServes,
+    refreshSeconds: boot.replacementServes + REFRESH_WARMUP_SECONDS + RELEASE_STEPS.blockTraffic.seconds,
+  };
 }

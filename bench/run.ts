@@ -1,7 +1,9 @@
-// npm run bench: (1) how long evaluating the farm's program takes, by node count, against a
-// one-resource program in the same run; (2) how long `pulumi up` must wait, modeled from typical
-// AWS creation times, and the chain of resources that sets it; (3) how long a release takes, modeled,
-// and measured on the local farm. Writes bench/results.json.
+// npm run bench: (1) how long evaluating the farm's program takes, by node count, with and without
+// the SDK's stack capture, against its flat peer and a one-resource program in the same run; (2)
+// the resources' creation timeline, modeled from typical AWS creation times, and the chain that sets
+// it; (3) from `pulumi up` to serving: each node's launch, Windows setup, boot and release, for
+// Amazon's stock image and the farm image; (4) a release, modeled, and measured on the local farm.
+// Writes bench/results.json.
 import { execFileSync } from "child_process";
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
@@ -10,10 +12,13 @@ import { APP_SOURCE, LocalFarm } from "../local/farm";
 import { missingFiles } from "../local/packages";
 import { releaseFarm } from "../local/release";
 import { CREATION_SECONDS, floorSeconds, modelDeployment, withNodesWaitingForStateServer } from "./deploy";
-import { NODE_BOOT_STEPS, RELEASE_STEPS, releaseSeconds, replacementSeconds } from "./model";
+import { BOOT_STEPS, farmClock, HEALTHY, ImageKind, Pace, RELEASE_STEPS, releaseSeconds, WINDOWS_SETUP } from "./model";
+import { stackConfig } from "../infra/stackFile";
 
 interface Cell {
   nodes: number | null;
+  flat: boolean;
+  stacks: boolean;
   medianMs: number;
   samplesMs: number[];
   resources: number;
@@ -76,11 +81,19 @@ async function main() {
 
   console.log("1. Program evaluation under the offline engine (median of repetitions after warm-up)");
   const baseline = evaluate(["--minimal", "--warmup", "3", "--reps", "9"]);
-  const cells = [1, 10, 50, 200].map((n) =>
-    evaluate(["--nodes", String(n), "--warmup", n >= 200 ? "1" : "2", "--reps", n >= 200 ? "5" : "7"]),
-  );
-  const rows = [baseline, ...cells].map((c) => ({
-    program: c.nodes === null ? "one resource" : `farm, ${c.nodes} nodes`,
+  const reps = (n: number) => ["--warmup", n >= 200 ? "1" : "2", "--reps", n >= 200 ? "5" : "7"];
+  const sizes = [1, 10, 50, 200];
+  const farm = sizes.map((n) => evaluate(["--nodes", String(n), ...reps(n)]));
+  // With the stack capture a cell takes seconds per run: fewer repetitions, and no 200-node cell.
+  const withStacks = sizes
+    .filter((n) => n <= 50)
+    .map((n) => evaluate(["--nodes", String(n), "--stacks", "--warmup", "1", "--reps", "3"]));
+  const flat = sizes.map((n) => evaluate(["--nodes", String(n), "--flat", ...reps(n)]));
+  const rows = [baseline, ...sizes.flatMap((_, i) => [farm[i], withStacks[i], flat[i]].filter(Boolean))].map((c) => ({
+    program:
+      c.nodes === null
+        ? "one resource"
+        : `${c.flat ? "flat peer" : "farm"}, ${c.nodes} nodes${c.stacks ? ", with stack capture" : ""}`,
     resources: c.resources,
     medianMs: Number(c.medianMs.toFixed(1)),
     ratioToOneResource: Number((c.medianMs / baseline.medianMs).toFixed(1)),
@@ -88,34 +101,42 @@ async function main() {
     peakRssMb: Math.round(c.peakRssMb),
   }));
   console.table(rows);
-  const byNodes = fit(cells.map((c) => [c.nodes!, c.medianMs]));
-  const byResources = fit(cells.map((c) => [c.resources, c.medianMs]));
+  const byNodes = fit(farm.map((c) => [c.nodes!, c.medianMs]));
+  const byResources = fit(farm.map((c) => [c.resources, c.medianMs]));
+  const stackShare = withStacks.map((c, i) => 1 - farm[i].medianMs / c.medianMs);
   const growth = {
     msPerNode: Number(byNodes.slope.toFixed(1)),
     fixedMs: Number(byNodes.intercept.toFixed(1)),
     r2: Number(byNodes.r2.toFixed(4)),
     msPerResource: Number(byResources.slope.toFixed(2)),
     linear: byNodes.r2 > 0.98,
+    stackCaptureShare: stackShare.map((x) => Number(x.toFixed(2))),
+    farmOverFlatPeer: farm.map((c, i) => Number((c.medianMs / flat[i].medianMs).toFixed(2))),
   };
   console.log(
-    `growth: ${growth.msPerNode} ms per node on top of ${growth.fixedMs} ms (R² ${growth.r2}); ${growth.linear ? "linear" : "NOT linear"} in node count\n`,
+    `growth: ${growth.msPerNode} ms per node on top of ${growth.fixedMs} ms (R² ${growth.r2}); ${growth.linear ? "linear" : "NOT linear"} in node count`,
+  );
+  console.log(
+    `stack capture: ${stackShare.map((x) => `${Math.round(x * 100)}%`).join(", ")} of evaluation with it (1, 10, 50 nodes); farm / flat peer: ${growth.farmOverFlatPeer.join(", ")} (1, 10, 50, 200 nodes)\n`,
   );
 
   console.log(
-    `2. Deployment critical path (modeled: typical AWS creation times, see bench/deploy.ts; ${Object.keys(CREATION_SECONDS).length} types timed)`,
+    `2. The resources' creation timeline (modeled: typical AWS creation times, see bench/deploy.ts; ${Object.keys(CREATION_SECONDS).length} types timed)`,
   );
   const floor = floorSeconds();
+  const timelines: Record<string, Awaited<ReturnType<typeof modelDeployment>>> = {};
   const deployments: Record<string, unknown> = {};
   for (const stack of ["dev", "prod"]) {
-    const t = await modelDeployment(stack);
+    const t = (timelines[stack] = await modelDeployment(stack));
     const before = withNodesWaitingForStateServer(t);
     deployments[stack] = {
-      modeledSeconds: Number(t.totalSeconds.toFixed(0)),
+      resourcesSeconds: Number(t.totalSeconds.toFixed(0)),
       floorSeconds: floor.seconds,
-      nodesInServiceSeconds: Number(t.nodesInServiceSeconds.toFixed(0)),
+      nodesLaunchedSeconds: Number(t.nodesLaunchedSeconds.toFixed(0)),
+      nodesRegisteredSeconds: Number(t.nodesRegisteredSeconds.toFixed(0)),
       before: {
-        modeledSeconds: Number(before.totalSeconds.toFixed(0)),
-        nodesInServiceSeconds: Number(before.nodesInServiceSeconds.toFixed(0)),
+        resourcesSeconds: Number(before.totalSeconds.toFixed(0)),
+        nodesRegisteredSeconds: Number(before.nodesRegisteredSeconds.toFixed(0)),
       },
       criticalChain: t.chain.map((c) => ({
         resource: c.resource,
@@ -124,29 +145,59 @@ async function main() {
       })),
     };
     console.log(
-      `${stack}: ${t.totalSeconds.toFixed(0)} s modeled (floor ${floor.seconds} s: ${floor.chain.join(" > ")}); last node in service at ${t.nodesInServiceSeconds.toFixed(0)} s`,
+      `${stack}: resources created by ${t.totalSeconds.toFixed(0)} s (floor ${floor.seconds} s: ${floor.chain.join(" > ")}); nodes launched at ${t.nodesLaunchedSeconds.toFixed(0)} s, registered with the target group (not serving) at ${t.nodesRegisteredSeconds.toFixed(0)} s`,
     );
     console.log(
       `  critical chain: ${t.chain.map((c) => `${c.resource} (${c.startSeconds.toFixed(0)}-${c.endSeconds.toFixed(0)} s)`).join(" > ")}`,
     );
-    console.log(
-      `  before (nodes waited for the state server's IP): ${before.totalSeconds.toFixed(0)} s total, last node in service at ${before.nodesInServiceSeconds.toFixed(0)} s`,
-    );
   }
 
+  console.log("\n3. From `pulumi up` to serving (modeled; every step an assumption with its source in bench/model.ts)");
+  const serving = [];
+  // The two stacks as configured, and dev's shape without an application (no first release to wait for).
+  for (const [stack, withApp] of [
+    ["dev", true],
+    ["prod", true],
+    ["dev", false],
+  ] as const) {
+    const config = stackConfig(stack);
+    const nodes = Number(config["aspnet-webfarm:nodeCount"] ?? 2);
+    const app = withApp && ["appPath", "appBucket"].some((k) => (config[`aspnet-webfarm:${k}`] ?? "") !== "");
+    const nodesAtOnce = Number(config["aspnet-webfarm:appNodesAtOnce"] ?? 1);
+    const t = timelines[stack];
+    for (const [image, pace] of [
+      ["stock", "typical"],
+      ["stock", "slow"],
+      ["farmImage", "typical"],
+      ["farmImage", "slow"],
+      ["fastLaunch", "typical"],
+    ] as [ImageKind, Pace][]) {
+      const clock = farmClock({ image, pace, nodes, app, nodesAtOnce });
+      serving.push({
+        stack: `${stack} (${nodes} nodes${app ? ", application" : ", no application"})`,
+        image: image === "fastLaunch" ? "farm image + Fast Launch" : image === "farmImage" ? "farm image" : "stock",
+        windowsSetup: pace,
+        firstNodeServingFromLaunchMin: Number((clock.firstServingSeconds / 60).toFixed(1)),
+        pulumiUpMin: Number(
+          (Math.max(t.totalSeconds, t.nodesLaunchedSeconds + clock.allServingSeconds) / 60).toFixed(1),
+        ),
+        allServingMin: Number(((t.nodesLaunchedSeconds + clock.allServingSeconds) / 60).toFixed(1)),
+        replaceEveryNodeMin: Number((clock.replaceEveryNodeSeconds / 60).toFixed(1)),
+        autoScalingRefreshMin: Number((clock.refreshSeconds / 60).toFixed(1)),
+      });
+    }
+  }
+  console.table(serving);
+
   console.log(
-    "\n3. A release of the application (modeled: CodeDeploy in place with traffic control; see bench/model.ts)",
+    "\n4. A release of the application (modeled: CodeDeploy in place with traffic control; see bench/model.ts)",
   );
   const releases = [
     { farm: "dev (2 nodes)", nodes: 2, nodesAtOnce: 1 },
     { farm: "prod (4 nodes)", nodes: 4, nodesAtOnce: 1 },
     { farm: "200 nodes, 1 at a time", nodes: 200, nodesAtOnce: 1 },
     { farm: "200 nodes, 20 at a time", nodes: 200, nodesAtOnce: 20 },
-  ].map((r) => ({
-    ...r,
-    releaseSeconds: releaseSeconds(r.nodes, r.nodesAtOnce).total,
-    replaceEveryNodeSeconds: replacementSeconds(true),
-  }));
+  ].map((r) => ({ ...r, releaseSeconds: releaseSeconds(r.nodes, r.nodesAtOnce).total }));
   console.table(releases);
   const local = await measureLocalRelease();
   console.log(
@@ -160,7 +211,8 @@ async function main() {
     machine,
     evaluation: { rows, growth },
     deployment: { creationSeconds: CREATION_SECONDS, ...deployments },
-    release: { steps: RELEASE_STEPS, nodeBoot: NODE_BOOT_STEPS, modeled: releases, measuredLocal: local },
+    serving: { windowsSetup: WINDOWS_SETUP, bootSteps: BOOT_STEPS, healthy: HEALTHY, modeled: serving },
+    release: { steps: RELEASE_STEPS, modeled: releases, measuredLocal: local },
   };
   writeFileSync(join(__dirname, "results.json"), JSON.stringify(results, null, 2) + "\n");
   console.log("\nwrote bench/results.json");

@@ -95,10 +95,15 @@ export interface WebFarmArgs {
    */
   stateInstanceType?: string;
   /**
-   * Pin the Windows Server 2022 image (an id, or the Output of an image build). Without it, Amazon's latest is resolved once and kept on existing instances.
+   * The web nodes' Windows Server 2022 image: an AMI id, or a FarmImage's imageId (nodes then serve in minutes). A changed id replaces the nodes, new ones serving before old ones go. Without it, Amazon's latest is resolved once and kept on existing nodes.
    * @default none: Amazon's latest Windows Server 2022
    */
   amiId?: pulumi.Input<string>;
+  /**
+   * The state server's image, apart from the nodes' so a new farm image never replaces it (every session would be lost). Without it, Amazon's latest is resolved once and kept.
+   * @default none: Amazon's latest Windows Server 2022
+   */
+  stateAmiId?: pulumi.Input<string>;
 
   /**
    * TCP port of the ASP.NET State Service.
@@ -269,7 +274,7 @@ const isInputObject = (v: unknown) => pulumi.Output.isInstance(v) || v instanceo
  * An argument that may be an Output: a literal is checked by `literal` now, an Output or Promise
  * passes here and is checked by `whenKnown` once its value arrives.
  */
-function input<T>(literal: z.ZodType<T>) {
+export function input<T>(literal: z.ZodType<T>) {
   const schema = z.custom<pulumi.Input<T>>().superRefine((v, ctx) => {
     if (isInputObject(v)) return;
     const result = literal.safeParse(v);
@@ -358,6 +363,7 @@ export const argsSchema = z.strictObject({
   webInstanceType: rules.instanceType.default("t3.medium"),
   stateInstanceType: rules.instanceType.default("t3.medium"),
   amiId: input(rules.amiId).optional(),
+  stateAmiId: input(rules.amiId).optional(),
   statePort: rules.port
     .refine((p) => p !== 80 && p !== 443, { error: "must differ from the web ports 80 and 443" })
     .default(DEFAULT_STATE_PORT),
@@ -663,6 +669,7 @@ export const KNOWN_VALUE_RULES = {
   certificateArn: rules.certificateArn,
   alarmTopicArn: rules.snsTopicArn,
   amiId: rules.amiId,
+  stateAmiId: rules.amiId,
   tags,
   "app.bucket": rules.s3Bucket,
   "app.key": rules.s3Key,

@@ -14,6 +14,9 @@ export {
 } from "./args";
 export { FARM_TAG, ROLE_TAG } from "./tags";
 export * as windows from "./windows";
+// The farm's own Windows image (EC2 Image Builder): nodes that serve in minutes.
+export { FarmImage, farmImageArgProblems, farmImageSchema } from "./farmImage";
+export type { FarmImageArgs } from "./farmImage";
 // For stacks that share one network between farms (examples/two-farms).
 export { FarmNetwork } from "./network";
 export type { OwnNetworkArgs, FarmNetworkShape } from "./network";

@@ -108,3 +108,59 @@ export function completeLaunchStatements(groupArn: string): Statement[] {
 export function parameterArn(a: Account, name: string): string {
   return `arn:${a.partition}:ssm:${a.region}:${a.accountId}:parameter/${name.replace(/^\//, "")}`;
 }
+
+/**
+ * The image build instance: Systems Manager (Image Builder drives the build through it) without
+ * AmazonSSMManagedInstanceCore's parameter reads, and what AWS's EC2InstanceProfileForImageBuilder
+ * grants a Windows AMI build: components, the AWSTOE downloads, its log group, decryption of
+ * Image Builder's own encrypted components. Assembled from those two managed policies.
+ */
+export function imageBuildStatements(a: Account): Statement[] {
+  return [
+    {
+      ...sessionManagerStatement(),
+      Sid: "SystemsManagerAgent",
+      Action: [
+        ...sessionManagerStatement().Action,
+        "ssm:DescribeAssociation",
+        "ssm:GetDocument",
+        "ssm:DescribeDocument",
+        "ssm:ListAssociations",
+        "ssm:ListInstanceAssociations",
+        "ssm:UpdateAssociationStatus",
+        "ssm:UpdateInstanceAssociationStatus",
+      ],
+    },
+    {
+      Sid: "ReadComponents",
+      Effect: "Allow",
+      Action: ["imagebuilder:GetComponent"],
+      Resource: [
+        `arn:${a.partition}:imagebuilder:${a.region}:${a.accountId}:component/*`,
+        `arn:${a.partition}:imagebuilder:${a.region}:aws:component/*`,
+      ],
+    },
+    {
+      Sid: "AwsToeDownloads",
+      Effect: "Allow",
+      Action: ["s3:GetObject"],
+      Resource: [`arn:${a.partition}:s3:::ec2imagebuilder*`],
+    },
+    {
+      Sid: "BuildLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [`arn:${a.partition}:logs:${a.region}:${a.accountId}:log-group:/aws/imagebuilder/*`],
+    },
+    {
+      Sid: "DecryptImageBuilderComponents",
+      Effect: "Allow",
+      Action: ["kms:Decrypt"],
+      Resource: "*",
+      Condition: {
+        "ForAnyValue:StringEquals": { "kms:EncryptionContextKeys": "aws:imagebuilder:arn" },
+        StringEquals: { "aws:CalledVia": "imagebuilder.amazonaws.com" },
+      },
+    },
+  ];
+}

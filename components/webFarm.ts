@@ -7,7 +7,7 @@ import { getRegionOutput } from "@pulumi/aws/getRegion";
 import { codeDeployNames, FarmApplication } from "./application";
 import { ExistingNetwork, ResolvedWebFarmArgs, validateWebFarmArgs, WebFarmArgs, whenKnown } from "./args";
 import { FarmLoadBalancer, WEB_PORT } from "./loadBalancer";
-import { windowsServer2022 } from "./machineImage";
+import { MachineImage, windowsServer2022 } from "./machineImage";
 import { MachineKey } from "./machineKey";
 import { existingNetwork, FarmNetwork, FarmNetworkShape } from "./network";
 import { allowBetweenGroups, allowOutbound } from "./securityGroups";
@@ -132,10 +132,16 @@ export class WebFarm extends pulumi.ComponentResource {
       parent,
     );
 
-    const image = windowsServer2022(
-      farm.amiId === undefined ? undefined : whenKnown(name, "amiId", farm.amiId),
-      parent,
-    );
+    // Web nodes and the state server pick their images apart: a new farm image rolls the nodes
+    // (no outage) and never replaces the state server (every session lost) unless asked.
+    let latest: MachineImage | undefined;
+    const imageOf = (field: "amiId" | "stateAmiId") => {
+      const pinned = farm[field];
+      if (pinned !== undefined) return windowsServer2022(whenKnown(name, field, pinned), parent);
+      return (latest ??= windowsServer2022(undefined, parent));
+    };
+    const image = imageOf("amiId");
+    const stateImage = imageOf("stateAmiId");
     const alarmTopicArn =
       farm.alarmTopicArn === undefined ? undefined : whenKnown(name, "alarmTopicArn", farm.alarmTopicArn);
 
@@ -182,7 +188,7 @@ export class WebFarm extends pulumi.ComponentResource {
         farmName: name,
         vpcId: network.vpcId,
         subnetId: network.privateSubnetIds[0],
-        image,
+        image: stateImage,
         instanceType: farm.stateInstanceType,
         region,
         account,

@@ -10,7 +10,7 @@ import * as lb from "@pulumi/aws/lb";
 import * as pulumi from "@pulumi/pulumi";
 import { NodeMode } from "./args";
 import { farmInstance, instanceRole, METADATA_OPTIONS, ROOT_DEVICE_NAME, ROOT_VOLUME_GB } from "./instance";
-import { WEB_PORT } from "./loadBalancer";
+import { HEALTH_CHECK, WEB_PORT } from "./loadBalancer";
 import { imageOptions, MachineImage } from "./machineImage";
 import {
   Account,
@@ -28,6 +28,12 @@ import { BOOT_TAG } from "./windows/userData";
 
 /** A node enters service (and is health-checked) only after its boot completed the lifecycle hook. */
 export const HEALTH_CHECK_GRACE_SECONDS = 300;
+/**
+ * A refresh counts a new node after this long in service: enough for the load balancer's checks
+ * to pass (2 x 10 s, and one interval's slack). No longer is needed, because the node entered
+ * service only after checking itself (the launch hook), and every extra second is paid per refresh.
+ */
+export const REFRESH_WARMUP_SECONDS = HEALTH_CHECK.interval * (HEALTH_CHECK.healthyThreshold + 1);
 /** The longest a booting node may take before Auto Scaling abandons it: a stock Windows boot and more. */
 export const LAUNCH_TIMEOUT_SECONDS = 3600;
 /** How long `pulumi up` waits for the group's nodes to be healthy behind the load balancer. */
@@ -203,7 +209,7 @@ export class WebNodes extends pulumi.ComponentResource {
           preferences: {
             minHealthyPercentage: 100,
             maxHealthyPercentage: 200,
-            instanceWarmup: String(HEALTH_CHECK_GRACE_SECONDS),
+            instanceWarmup: String(REFRESH_WARMUP_SECONDS),
             autoRollback: true,
           },
         },

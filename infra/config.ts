@@ -5,6 +5,9 @@
 import {
   appSchema,
   argsSchema,
+  FarmImageArgs,
+  farmImageArgProblems,
+  farmImageSchema,
   farmConfigError,
   LITERAL_OF,
   Problem,
@@ -38,7 +41,28 @@ export const CONFIG_ONLY: Record<
     description:
       "Logical name of the farm; prefixes every resource (letters, digits, hyphens; at most 18 characters, so the target group's name fits AWS's 32).",
   },
+  imageStack: {
+    type: "string",
+    default: "",
+    description:
+      "The stack (organization/project/stack) that builds the farm image (buildsImage: true): the web nodes boot from its imageId output. Not with amiId.",
+  },
+  buildsImage: {
+    type: "boolean",
+    default: false,
+    description:
+      "This stack builds the farm's Windows image (FarmImage, EC2 Image Builder) and exports imageId, instead of a farm; the image* keys apply.",
+  },
 };
+
+/** The image stack's keys: FarmImage's arguments as imageVersion, imageSubnetId, ... (tags are shared). */
+export const IMAGE_ARGUMENTS = {
+  parent: "image",
+  schema: farmImageSchema.omit({ tags: true }),
+  docs: "FarmImageArgs",
+  file: "components/farmImage.ts",
+} as const;
+const imageKeys = () => Object.keys(IMAGE_ARGUMENTS.schema.shape).map((c) => flatKey(IMAGE_ARGUMENTS.parent, c));
 /** Config defaults of arguments that WebFarm requires. */
 export const CONFIG_DEFAULTS: Record<string, ConfigDeclaration["default"]> = { nodeCount: 2 };
 /** What a key means in config beyond the argument's own description. */
@@ -107,6 +131,8 @@ export const CONFIG: Record<string, ConfigShape> = (() => {
       for (const [child, childSchema] of Object.entries(nested.schema.shape)) add(flatKey(key, child), childSchema);
     else add(key, schema);
   }
+  for (const [child, childSchema] of Object.entries(IMAGE_ARGUMENTS.schema.shape))
+    add(flatKey(IMAGE_ARGUMENTS.parent, child), childSchema);
   return shapes;
 })();
 
@@ -130,6 +156,10 @@ export type RawConfig = Record<string, string | undefined>;
 export interface StackSettings {
   farmName: string;
   args: WebFarmArgs;
+  /** A stack that builds the farm image (buildsImage): its FarmImage arguments instead of a farm. */
+  image?: FarmImageArgs;
+  /** The stack whose imageId output the web nodes boot from. */
+  imageStack?: string;
   /** Everything wrong with the config; the program throws them together with the region checks'. */
   problems: Problem[];
 }
@@ -243,11 +273,27 @@ export function readStackSettings(raw: RawConfig): StackSettings {
     // must be reported, not silently widened to the default.
     if (!(isEmpty(value) && isEmpty(decl.default))) values[key] = value;
   }
-  const { farmName, tags, ...rest } = values;
+  const { farmName, tags, buildsImage, imageStack, ...rest } = values;
+  const name = typeof farmName === "string" ? farmName : "webfarm";
+  const sharedTags = tags !== undefined ? parsePairs("tags", tags as string[], problems) : undefined;
+  const setHere = (key: string) =>
+    values[key] !== undefined && JSON.stringify(values[key]) !== JSON.stringify(CONFIG[key].default);
+  if (buildsImage === true) return imageStackSettings(name, values, sharedTags, setHere, problems);
+  for (const key of imageKeys().filter(setHere))
+    problems.push({ propertyPath: key, reason: "applies only to a stack that builds the image (buildsImage: true)" });
+  if (imageStack !== undefined) {
+    if (typeof imageStack !== "string" || !STACK_NAME.test(imageStack))
+      problems.push({
+        propertyPath: "imageStack",
+        reason: `must be a stack name such as acme/aspnet-webfarm/images; got ${JSON.stringify(imageStack)}`,
+      });
+    if (values.amiId !== undefined)
+      problems.push({ propertyPath: "imageStack", reason: "and amiId both name the nodes' image: set one" });
+  }
   const app = appFromConfig(values, problems);
   const args = {
-    ...Object.fromEntries(Object.entries(rest).filter(([k]) => argumentPathOf(k) === k)),
-    ...(tags !== undefined ? { tags: parsePairs("tags", tags as string[], problems) } : {}),
+    ...Object.fromEntries(Object.entries(rest).filter(([k]) => argumentPathOf(k) === k && !imageKeys().includes(k))),
+    ...(sharedTags !== undefined ? { tags: sharedTags } : {}),
     ...(app ? { app } : {}),
   } as unknown as WebFarmArgs;
   // Pulumi merges Pulumi.yaml's defaults into every stack's config, so a stack that brings its own
@@ -258,7 +304,6 @@ export function readStackSettings(raw: RawConfig): StackSettings {
       if (args[key] === undefined || args[key] === CONFIG[key].default) delete args[key];
     }
   }
-  const name = typeof farmName === "string" ? farmName : "webfarm";
   // Problems in the config's own terms: the farm's name, app.path as appPath.
   const farmProblems = webFarmArgProblems(name, args).map((p) => {
     if (p.propertyPath === "name") return { ...p, propertyPath: "farmName" };
@@ -266,7 +311,31 @@ export function readStackSettings(raw: RawConfig): StackSettings {
     return m ? { ...p, propertyPath: flatKey("app", m[1]) + m[2] } : p;
   });
   problems.push(...farmProblems.filter((p) => !problems.some((q) => q.propertyPath === p.propertyPath)));
-  return { farmName: name, args, problems };
+  return { farmName: name, args, problems, ...(typeof imageStack === "string" ? { imageStack } : {}) };
+}
+
+/** A stack name as StackReference takes it: stack, project/stack or organization/project/stack. */
+const STACK_NAME = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/;
+
+/** An images stack: FarmImage's arguments from the image* keys; any farm key set here is a mistake. */
+function imageStackSettings(
+  name: string,
+  values: Record<string, unknown>,
+  tags: Record<string, string> | undefined,
+  setHere: (key: string) => boolean,
+  problems: Problem[],
+): StackSettings {
+  const own = new Set(["farmName", "tags", "buildsImage", ...imageKeys()]);
+  for (const key of Object.keys(CONFIG).filter((k) => !own.has(k) && setHere(k)))
+    problems.push({ propertyPath: key, reason: "applies to a farm stack, not to one that builds the image" });
+  const image: Record<string, unknown> = tags ? { tags } : {};
+  for (const child of Object.keys(IMAGE_ARGUMENTS.schema.shape)) {
+    const value = values[flatKey(IMAGE_ARGUMENTS.parent, child)];
+    if (value !== undefined) image[child] = value;
+  }
+  for (const p of farmImageArgProblems(image))
+    problems.push({ ...p, propertyPath: flatKey(IMAGE_ARGUMENTS.parent, p.propertyPath) });
+  return { farmName: name, args: {} as WebFarmArgs, image: image as FarmImageArgs, problems };
 }
 
 export function throwIfProblems(problems: Problem[]): void {

@@ -1,16 +1,28 @@
 // The per-stack program (infra/index.ts runs it): read and validate the stack's config (all problems at once, before any
-// resource), build one WebFarm, export what operators and application teams need.
+// resource), build one WebFarm, export what operators and application teams need. A stack with
+// buildsImage builds the farm image instead, and farm stacks take it by StackReference (imageStack).
 import * as pulumi from "@pulumi/pulumi";
-import { WebFarm } from "../components";
+import { FarmImage, WebFarm } from "../components";
 import { projectConfig, readStackSettings, throwIfProblems } from "./config";
 import { checkAgainstRegion } from "./region";
 
 export async function program() {
   const settings = readStackSettings(projectConfig(pulumi.runtime.allConfig()));
+  if (settings.image) {
+    throwIfProblems(settings.problems);
+    const image = new FarmImage(settings.farmName, settings.image);
+    return { imageId: image.imageId, imageVersion: image.version, imageArn: image.imageArn };
+  }
   const region = await checkAgainstRegion(settings.args);
   throwIfProblems([...settings.problems, ...region.problems]);
 
-  const farm = new WebFarm(settings.farmName, region.args);
+  // The nodes' image from the image stack: a new build there rolls the nodes on the next `pulumi up` here.
+  const amiId = settings.imageStack
+    ? (new pulumi.StackReference(`${settings.farmName}-image`, { name: settings.imageStack }).requireOutput(
+        "imageId",
+      ) as pulumi.Output<string>)
+    : region.args.amiId;
+  const farm = new WebFarm(settings.farmName, { ...region.args, amiId });
   // Every output of the farm; the raw keys stay inside (the fragment carries them, as a secret).
   const { validationKey: _v, decryptionKey: _d, ...outputs } = WebFarm.outputsOf(farm);
   return outputs;

@@ -10,7 +10,7 @@ import { REPO_ROOT } from "../infra/stackFile";
 import { diffPlans, diffText, Plan, planJson, renderPlan, summaryText } from "./plan";
 
 const PLANS = join(REPO_ROOT, "plans");
-const STACKS = ["dev", "prod"];
+const STACKS = ["dev", "prod", "images"];
 const planFile = (stack: string) => join(PLANS, `${stack}.json`);
 const summaryFile = (stack: string) => join(PLANS, `${stack}.md`);
 const scriptDir = (stack: string) => join(PLANS, stack);

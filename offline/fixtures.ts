@@ -23,6 +23,9 @@ export const WINDOWS_2022_PARAMETER = "/aws/service/ami-windows-latest/Windows_S
 /** What Amazon's "latest Windows Server 2022" parameter resolves to here. */
 export const FIXTURE_WINDOWS_AMI = `resolved-at-deploy:${WINDOWS_2022_PARAMETER}`;
 
+/** The AMI a farm image stack exports here (what a real build would produce, shaped like one). */
+export const FIXTURE_FARM_AMI = "ami-0fa4a1b2c3d4e5f60";
+
 export interface Subnet {
   cidrBlock: string;
   availabilityZone: string;
@@ -163,6 +166,17 @@ export function fixtures(options: FixtureOptions = {}): Fixtures {
         return { arn: `${id}.arn`, versionId: `${id}.versionId` };
       case "aws:route53/record:Record":
         return { fqdn: inputs.name };
+      case "aws:imagebuilder/image:Image":
+        // The AMI an image build distributes, named by what was built.
+        return {
+          arn: `arn:${partition}:imagebuilder:${region}:${FIXTURE_ACCOUNT}:image/${name}/1.0.0/1`,
+          outputResources: [
+            { amis: [{ image: `ami-0${digest(name).slice(0, 16)}`, region, accountId: FIXTURE_ACCOUNT, name }] },
+          ],
+        };
+      case "pulumi:pulumi:StackReference":
+        // Another stack's outputs: a farm image stack exports imageId.
+        return { outputs: { imageId: FIXTURE_FARM_AMI }, secretOutputNames: [] };
       case "aws:s3/bucket:Bucket":
       case "aws:s3/bucketV2:BucketV2":
         return {

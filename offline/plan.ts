@@ -32,7 +32,7 @@ export interface PlanSummary {
   countsByType: Record<string, number>;
   /** "who may reach what on which port", one line per inbound rule. */
   inbound: string[];
-  /** What each kind of instance does at boot (its user data's steps). */
+  /** What each kind of instance does at boot (its user data's steps), and an image build's steps. */
   boot: Record<string, string[]>;
   /** The application release, when the farm has one: label, CodeDeploy group, batch. */
   release?: string;
@@ -51,9 +51,11 @@ export function planFixtures(region: string): Fixtures {
 }
 
 /** Inputs that hold a generated script: kept in a file of its own, referred to from the plan. */
-const SCRIPT_INPUTS: { type: string; path: string; base64?: boolean }[] = [
+const SCRIPT_INPUTS: { type: string; path: string; base64?: boolean; extension?: string }[] = [
   { type: "aws:ec2/instance:Instance", path: "userData" },
   { type: "aws:ec2/launchTemplate:LaunchTemplate", path: "userData", base64: true },
+  // The farm image's build steps: an Image Builder component document (YAML with PowerShell).
+  { type: "aws:imagebuilder/component:Component", path: "data", extension: "yml" },
 ];
 const SCRIPT_REF = /^\[script (\S+) sha256:([0-9a-f]{12})\]$/;
 const scriptRef = (file: string, text: string) =>
@@ -105,7 +107,8 @@ function extractScripts(resources: PlanResource[]): Record<string, string> {
       if (typeof raw !== "string") continue;
       const text = s.base64 ? Buffer.from(raw, "base64").toString("utf8") : raw;
       const role = String((r.inputs.tags as Record<string, string> | undefined)?.[ROLE_TAG] ?? r.name);
-      r.inputs[s.path] = scriptRef(store(scripts, `${role}.ps1`, text, `${r.name}.ps1`), text);
+      const extension = s.extension ?? "ps1";
+      r.inputs[s.path] = scriptRef(store(scripts, `${role}.${extension}`, text, `${r.name}.${extension}`), text);
     }
     // A dynamic provider's serialized code is the kit's own source, not configuration.
     if (typeof r.inputs.__provider === "string") r.inputs.__provider = "[dynamic provider code]";
@@ -236,6 +239,13 @@ function summarize(resources: PlanResource[], scripts: Record<string, string>): 
     );
     boot[role] = steps;
   }
+  // A farm image's build: its component's phases and steps.
+  for (const r of resources.filter((x) => x.type === "aws:imagebuilder/component:Component")) {
+    const text = scriptText({ scripts }, r.inputs.data) ?? "";
+    boot[`image build (${r.name})`] = [...text.matchAll(/^ {2}- name: (\w+)$|^ {6}- name: (\w+)$/gm)].map((m) =>
+      m[1] ? `phase ${m[1]}` : m[2],
+    );
+  }
   const release = resources.find((r) => r.type === RELEASE_TYPE);
   const group = resources.find((r) => r.type === "aws:codedeploy/deploymentGroup:DeploymentGroup");
   return {
@@ -263,7 +273,7 @@ export function summaryText(plan: Plan): string {
     "## Who may reach what (inbound rules)",
     ...s.inbound.map((l) => `- ${l}`),
     "",
-    "## What each instance does at first boot",
+    "## What each instance does at first boot (or at an image build)",
     ...Object.entries(s.boot).flatMap(([role, steps]) => [`- ${role}:`, ...steps.map((st, i) => `  ${i + 1}. ${st}`)]),
     "",
     ...(s.release ? ["## Application", `- release ${s.release}`, ""] : []),

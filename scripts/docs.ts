@@ -5,7 +5,7 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import * as ts from "typescript";
 import YAML from "yaml";
-import { ConfigDeclaration, configDeclarations, flatKey, NESTED_ARGUMENTS } from "../infra/config";
+import { ConfigDeclaration, configDeclarations, flatKey, IMAGE_ARGUMENTS, NESTED_ARGUMENTS } from "../infra/config";
 import { REPO_ROOT } from "../infra/stackFile";
 
 export interface MemberDoc {
@@ -41,13 +41,15 @@ export function memberDocs(file: string, declarationName: string): Record<string
 
 export const ARGS_FILE = join(REPO_ROOT, "components", "args.ts");
 
-/** Every argument's description by config key: WebFarmArgs', and the nested interfaces' under their flat keys. */
+/** Every argument's description by config key: WebFarmArgs', the nested interfaces' and FarmImageArgs' under their flat keys. */
 export function argumentDescriptions(): Record<string, string> {
   const descriptions: Record<string, string> = {};
   for (const [k, d] of Object.entries(memberDocs(ARGS_FILE, "WebFarmArgs"))) descriptions[k] = d.description;
   for (const [parent, { docs }] of Object.entries(NESTED_ARGUMENTS)) {
     for (const [k, d] of Object.entries(memberDocs(ARGS_FILE, docs))) descriptions[flatKey(parent, k)] = d.description;
   }
+  for (const [k, d] of Object.entries(memberDocs(join(REPO_ROOT, IMAGE_ARGUMENTS.file), IMAGE_ARGUMENTS.docs)))
+    descriptions[flatKey(IMAGE_ARGUMENTS.parent, k)] = d.description;
   return descriptions;
 }
 

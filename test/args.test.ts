@@ -103,6 +103,7 @@ const cases: Case[] = [
   { label: "a certificate that is not ACM, inside a list of good values", field: "certificateArn", bad: { certificateArn: "arn:aws:acm:eu-west-1:123:certificate/x" }, good: { certificateArn: pulumi.output(cert) } },
   { label: "a malformed SNS topic", field: "alarmTopicArn", bad: { alarmTopicArn: "arn:aws:sqs:eu-west-1:123456789012:q" }, good: { alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:q" } },
   { label: "an allowed CIDR list that mixes a bad literal with an Output", field: "allowedCidrs[0]", bad: { allowedCidrs: ["300.0.0.0/8", pulumi.output("10.0.0.0/8")] }, good: { allowedCidrs: ["10.0.0.0/8", pulumi.output("10.1.0.0/16")] } },
+  { label: "a state server image id that is not an AMI", field: "stateAmiId", bad: { stateAmiId: "ami-xyz" }, good: { stateAmiId: "ami-0123456789abcdef0" } },
   { label: "a log retention CloudWatch does not offer", field: "logRetentionDays", bad: { logRetentionDays: 45 }, good: { logRetentionDays: 60 } },
   { label: "a farm name with an underscore", field: "name", bad: {}, good: {}, name: { bad: "my_farm", good: "my-farm" } },
 ];

@@ -21,8 +21,9 @@ describe("load balancer", () => {
     expect(tg.deregistrationDelay).toBeLessThanOrEqual(30);
     expect(tg.healthCheck).toMatchObject({
       path: "/health.aspx",
-      interval: 15,
-      healthyThreshold: 3,
+      interval: 10,
+      timeout: 5,
+      healthyThreshold: 2,
       unhealthyThreshold: 2,
     });
   });

@@ -1,5 +1,5 @@
 // The state server survives failures: a stable DNS name, EC2 recovery, alarms, protections.
-import { fixtures } from "../offline/fixtures";
+import { FIXTURE_WINDOWS_AMI, fixtures } from "../offline/fixtures";
 import { buildFarm, Graph, T } from "./graph";
 
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:farm-alarms";
@@ -113,4 +113,18 @@ test("the state server has a role of its own: boot status, logs, metrics, Sessio
   ]);
   expect(statements[0].Condition.StringEquals).toEqual({ "ec2:ResourceTag/Name": "shop-state" });
   expect(policy.inputs.policy).not.toContain("machine-key");
+});
+
+test("a new farm image (amiId) rolls the web nodes and leaves the state server's image alone; stateAmiId pins it", async () => {
+  const baked = "ami-0fa4a1b2c3d4e5f60";
+  const { graph } = await buildFarm({ nodeCount: 2, amiId: baked });
+  for (const node of graph.webNodes()) expect(node.inputs.ami).toBe(baked);
+  const state = graph.stateServer();
+  expect(state.inputs.ami).toBe(FIXTURE_WINDOWS_AMI);
+  // Resolved from Amazon's latest, so later images are ignored on it.
+  expect(state.options.ignoreChanges).toEqual(["ami"]);
+  const pinned = await buildFarm({ nodeCount: 1, stateAmiId: "ami-0123456789abcdef0" });
+  expect(pinned.graph.stateServer().inputs.ami).toBe("ami-0123456789abcdef0");
+  expect(pinned.graph.stateServer().options.ignoreChanges).toBeUndefined();
+  expect(pinned.graph.webNodes()[0].inputs.ami).toBe(FIXTURE_WINDOWS_AMI);
 });

@@ -206,10 +206,20 @@ describe("the security posture holds over three AZs with a NAT per AZ", () => {
 });
 
 describe("options that change the shape", () => {
-  test("a pinned image is used as given, and Amazon's parameter is not read", async () => {
-    const { graph } = await buildFarm({ nodeCount: 1, amiId: "ami-0fedcba9876543210" });
-    for (const i of graph.ofType(T.instance)) expect(i.inputs.ami).toBe("ami-0fedcba9876543210");
+  test("pinned images are used as given, and Amazon's parameter is not read", async () => {
+    const { graph } = await buildFarm({
+      nodeCount: 1,
+      amiId: "ami-0fedcba9876543210",
+      stateAmiId: "ami-0123456789abcdef0",
+    });
+    for (const i of graph.webNodes()) expect(i.inputs.ami).toBe("ami-0fedcba9876543210");
+    expect(graph.stateServer().inputs.ami).toBe("ami-0123456789abcdef0");
     expect(graph.invokes.filter((i) => i.token === "aws:ssm/getParameter:getParameter")).toHaveLength(0);
+  });
+
+  test("Amazon's parameter is read once when neither role pins its image", async () => {
+    const { graph } = await buildFarm({ nodeCount: 2 });
+    expect(graph.invokes.filter((i) => i.token === "aws:ssm/getParameter:getParameter")).toHaveLength(1);
   });
 
   test("HTTPS listener on 443 when a certificate is given, and 80 redirects to it", async () => {
@@ -306,11 +316,9 @@ describe("values computed in the same program", () => {
     ]);
   });
 
-  test("tags and the image from Outputs reach the resources", () => {
-    for (const i of graph.ofType(T.instance)) {
-      expect(i.inputs.tags).toMatchObject({ env: "test", Name: i.name });
-      expect(i.inputs.ami).toBe("ami-0fedcba9876543210");
-    }
+  test("tags and the nodes' image from Outputs reach the resources", () => {
+    for (const i of graph.ofType(T.instance)) expect(i.inputs.tags).toMatchObject({ env: "test", Name: i.name });
+    for (const i of graph.webNodes()) expect(i.inputs.ami).toBe("ami-0fedcba9876543210");
   });
 
   test.each([

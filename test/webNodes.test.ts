@@ -70,7 +70,7 @@ describe("Auto Scaling mode", () => {
     const group = (g: Graph) => g.one(T.group).inputs;
     expect(group(scaled).instanceRefresh).toEqual({
       strategy: "Rolling",
-      preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmup: "300", autoRollback: true },
+      preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmup: "30", autoRollback: true },
     });
     expect(group(rotated).launchTemplate.version).not.toBe(group(scaled).launchTemplate.version);
   });

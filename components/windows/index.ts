@@ -4,3 +4,5 @@ export * from "./webConfig";
 export * from "./userData";
 export * from "./site";
 export * from "./release";
+export * from "./agents";
+export * from "./image";

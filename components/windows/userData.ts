@@ -6,6 +6,16 @@
 // instance tag webfarm:boot (`running: <step>`, then `ok` or `failed: <step>: <reason>`), which an
 // operator sees without logging in, and the boot log ships to CloudWatch Logs from the first step.
 import * as rules from "../rules";
+import {
+  agentInstallers,
+  CLOUDWATCH_AGENT_SERVICE,
+  CODEDEPLOY_AGENT_SERVICE,
+  IMAGE_MARKER,
+  installAgent,
+  installFeatures,
+  STATE_FEATURES,
+  WEB_FEATURES,
+} from "./agents";
 import { SITE_ID, SITE_NAME } from "./site";
 import { sessionStateAttributes } from "./webConfig";
 import {
@@ -73,9 +83,6 @@ export interface StateServerBootValues extends BootValues {
   webCidrs: string[];
 }
 
-const dnsSuffix = rules
-  .text("must be a DNS suffix")
-  .regex(/^amazonaws\.com(\.cn)?$/, { error: "must be amazonaws.com or amazonaws.com.cn" });
 const hookName = rules.text("must be a lifecycle hook name").regex(/^[A-Za-z0-9._-]{1,255}$/, {
   error: "must be a lifecycle hook name (letters, digits, . _ -)",
 });
@@ -184,19 +191,14 @@ export function ec2LaunchDocument(script: string[]): string {
 
 /** The CloudWatch agent, first: from then on the boot log, IIS and event logs reach CloudWatch. */
 function cloudWatchStep(v: BootValues): Step {
-  const region = checkRegion("region", v.region);
-  const suffix = rules.check(dnsSuffix, "dnsSuffix", v.dnsSuffix);
-  const installer = `https://amazoncloudwatch-agent-${region}.s3.${region}.${suffix}/windows/amd64/latest/amazon-cloudwatch-agent.msi`;
+  const { cloudWatch } = agentInstallers(v.region, v.dnsSuffix);
   return {
     name: "start the CloudWatch agent",
     comment: "From here on, this log, IIS's and the event logs reach CloudWatch Logs.",
     body: [
-      "if (-not (Get-Service -Name AmazonCloudWatchAgent -ErrorAction SilentlyContinue)) {",
-      "  $msi = Join-Path $env:TEMP 'amazon-cloudwatch-agent.msi'",
-      `  Invoke-WebRequest -Uri ${psLiteral(installer)} -OutFile $msi -UseBasicParsing`,
-      "  $installer = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet') -Wait -PassThru",
-      "  if ($installer.ExitCode -ne 0) { throw ('the CloudWatch agent installer exited ' + $installer.ExitCode) }",
-      "}",
+      // What a farm image says it baked in, for the log; the steps check the machine itself.
+      `if (Test-Path -LiteralPath ${psLiteral(IMAGE_MARKER)}) { Write-Output ('farm image: ' + (Get-Content -Raw -LiteralPath ${psLiteral(IMAGE_MARKER)})) }`,
+      ...installAgent("CloudWatch agent", CLOUDWATCH_AGENT_SERVICE, cloudWatch),
       `& (Join-Path $env:ProgramFiles 'Amazon\\AmazonCloudWatchAgent\\amazon-cloudwatch-agent-ctl.ps1') -a fetch-config -m ec2 -s -c ${psLiteral(`ssm:${checkParameterName("cloudWatchConfigParameter", v.cloudWatchConfigParameter)}`)}`,
       "if ($LASTEXITCODE -ne 0) { throw ('the CloudWatch agent did not start (exit ' + $LASTEXITCODE + ')') }",
     ],
@@ -231,20 +233,11 @@ export function healthCheckFile(healthCheckPath: string): { relativePath: string
 
 /** The CodeDeploy agent (unless the image has it), then, in instances mode, the current release. */
 function codeDeploySteps(v: WebNodeBootValues): Step[] {
-  const region = checkRegion("region", v.region);
-  const suffix = rules.check(dnsSuffix, "dnsSuffix", v.dnsSuffix);
-  const installer = `https://aws-codedeploy-${region}.s3.${region}.${suffix}/latest/codedeploy-agent.msi`;
+  const { codeDeploy } = agentInstallers(v.region, v.dnsSuffix);
   const current = v.codeDeploy?.currentRelease;
   const agent: Step = {
     name: "install the CodeDeploy agent",
-    body: [
-      "if (Get-Service -Name codedeployagent -ErrorAction SilentlyContinue) { Write-Output 'the image has the agent'; return }",
-      "$msi = Join-Path $env:TEMP 'codedeploy-agent.msi'",
-      `Invoke-WebRequest -Uri ${psLiteral(installer)} -OutFile $msi -UseBasicParsing`,
-      "$installer = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet', '/l', (Join-Path $env:TEMP 'codedeploy-agent-install.log')) -Wait -PassThru",
-      "if ($installer.ExitCode -ne 0) { throw ('the agent installer exited ' + $installer.ExitCode) }",
-      "if (-not (Get-Service -Name codedeployagent -ErrorAction SilentlyContinue)) { throw 'no codedeployagent service after the install' }",
-    ],
+    body: installAgent("CodeDeploy agent", CODEDEPLOY_AGENT_SERVICE, codeDeploy),
   };
   if (!current) return [agent];
   const application = rules.check(rules.token, "application", current.application);
@@ -290,10 +283,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
   const steps: Step[] = [
     {
       name: "install IIS and ASP.NET 4.x",
-      body: [
-        "$result = Install-WindowsFeature -Name Web-Server, Web-Asp-Net45, NET-Framework-45-ASPNET",
-        "if (-not $result.Success) { throw 'Install-WindowsFeature did not succeed' }",
-      ],
+      body: installFeatures(WEB_FEATURES),
     },
     {
       name: "read the machine key from SSM Parameter Store",
@@ -437,8 +427,7 @@ export function stateServerUserData(values: StateServerBootValues): string {
       {
         name: "install ASP.NET 4.x (brings the state service)",
         body: [
-          "$result = Install-WindowsFeature -Name NET-Framework-45-ASPNET",
-          "if (-not $result.Success) { throw 'Install-WindowsFeature did not succeed' }",
+          ...installFeatures(STATE_FEATURES),
           "if (-not (Get-Service -Name aspnet_state -ErrorAction SilentlyContinue)) { throw 'the aspnet_state service is not registered' }",
         ],
       },

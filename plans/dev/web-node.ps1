@@ -62,19 +62,26 @@ tasks:
 
           # From here on, this log, IIS's and the event logs reach CloudWatch Logs.
           Step 'start the CloudWatch agent' {
-            if (-not (Get-Service -Name AmazonCloudWatchAgent -ErrorAction SilentlyContinue)) {
+            if (Test-Path -LiteralPath 'C:\ProgramData\aspnet-webfarm\image.json') { Write-Output ('farm image: ' + (Get-Content -Raw -LiteralPath 'C:\ProgramData\aspnet-webfarm\image.json')) }
+            if (Get-Service -Name 'AmazonCloudWatchAgent' -ErrorAction SilentlyContinue) { Write-Output 'already installed: CloudWatch agent' }
+            else {
               $msi = Join-Path $env:TEMP 'amazon-cloudwatch-agent.msi'
               Invoke-WebRequest -Uri 'https://amazoncloudwatch-agent-eu-west-1.s3.eu-west-1.amazonaws.com/windows/amd64/latest/amazon-cloudwatch-agent.msi' -OutFile $msi -UseBasicParsing
-              $installer = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet') -Wait -PassThru
+              $installer = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet', '/l', ($msi + '.log')) -Wait -PassThru
               if ($installer.ExitCode -ne 0) { throw ('the CloudWatch agent installer exited ' + $installer.ExitCode) }
+              if (-not (Get-Service -Name 'AmazonCloudWatchAgent' -ErrorAction SilentlyContinue)) { throw 'no AmazonCloudWatchAgent service after installing the CloudWatch agent' }
             }
             & (Join-Path $env:ProgramFiles 'Amazon\AmazonCloudWatchAgent\amazon-cloudwatch-agent-ctl.ps1') -a fetch-config -m ec2 -s -c 'ssm:/aspnet-webfarm/dev/shop-dev/cloudwatch-agent/web-node'
             if ($LASTEXITCODE -ne 0) { throw ('the CloudWatch agent did not start (exit ' + $LASTEXITCODE + ')') }
           }
 
           Step 'install IIS and ASP.NET 4.x' {
-            $result = Install-WindowsFeature -Name Web-Server, Web-Asp-Net45, NET-Framework-45-ASPNET
-            if (-not $result.Success) { throw 'Install-WindowsFeature did not succeed' }
+            $missing = @(Get-WindowsFeature -Name 'Web-Server', 'Web-Asp-Net45', 'NET-Framework-45-ASPNET' | Where-Object { -not $_.Installed } | ForEach-Object { $_.Name })
+            if ($missing.Count -eq 0) { Write-Output ('already installed: ' + (@('Web-Server', 'Web-Asp-Net45', 'NET-Framework-45-ASPNET') -join ', ')) }
+            else {
+              $result = Install-WindowsFeature -Name $missing
+              if (-not $result.Success) { throw ('Install-WindowsFeature did not succeed for ' + ($missing -join ', ')) }
+            }
           }
 
           # The key never travels in user data: read it with the instance role, backing off for up to 10 minutes while the role's credentials or the NAT gateway arrive.
@@ -141,12 +148,14 @@ tasks:
           }
 
           Step 'install the CodeDeploy agent' {
-            if (Get-Service -Name codedeployagent -ErrorAction SilentlyContinue) { Write-Output 'the image has the agent'; return }
-            $msi = Join-Path $env:TEMP 'codedeploy-agent.msi'
-            Invoke-WebRequest -Uri 'https://aws-codedeploy-eu-west-1.s3.eu-west-1.amazonaws.com/latest/codedeploy-agent.msi' -OutFile $msi -UseBasicParsing
-            $installer = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet', '/l', (Join-Path $env:TEMP 'codedeploy-agent-install.log')) -Wait -PassThru
-            if ($installer.ExitCode -ne 0) { throw ('the agent installer exited ' + $installer.ExitCode) }
-            if (-not (Get-Service -Name codedeployagent -ErrorAction SilentlyContinue)) { throw 'no codedeployagent service after the install' }
+            if (Get-Service -Name 'codedeployagent' -ErrorAction SilentlyContinue) { Write-Output 'already installed: CodeDeploy agent' }
+            else {
+              $msi = Join-Path $env:TEMP 'codedeploy-agent.msi'
+              Invoke-WebRequest -Uri 'https://aws-codedeploy-eu-west-1.s3.eu-west-1.amazonaws.com/latest/codedeploy-agent.msi' -OutFile $msi -UseBasicParsing
+              $installer = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet', '/l', ($msi + '.log')) -Wait -PassThru
+              if ($installer.ExitCode -ne 0) { throw ('the CodeDeploy agent installer exited ' + $installer.ExitCode) }
+              if (-not (Get-Service -Name 'codedeployagent' -ErrorAction SilentlyContinue)) { throw 'no codedeployagent service after installing the CodeDeploy agent' }
+            }
           }
 
           # CodeDeploy serves new instances of an Auto Scaling group by itself, not single ones: install the group's last successful release with the very hooks CodeDeploy runs.

@@ -56,19 +56,26 @@ tasks:
 
           # From here on, this log, IIS's and the event logs reach CloudWatch Logs.
           Step 'start the CloudWatch agent' {
-            if (-not (Get-Service -Name AmazonCloudWatchAgent -ErrorAction SilentlyContinue)) {
+            if (Test-Path -LiteralPath 'C:\ProgramData\aspnet-webfarm\image.json') { Write-Output ('farm image: ' + (Get-Content -Raw -LiteralPath 'C:\ProgramData\aspnet-webfarm\image.json')) }
+            if (Get-Service -Name 'AmazonCloudWatchAgent' -ErrorAction SilentlyContinue) { Write-Output 'already installed: CloudWatch agent' }
+            else {
               $msi = Join-Path $env:TEMP 'amazon-cloudwatch-agent.msi'
               Invoke-WebRequest -Uri 'https://amazoncloudwatch-agent-eu-west-1.s3.eu-west-1.amazonaws.com/windows/amd64/latest/amazon-cloudwatch-agent.msi' -OutFile $msi -UseBasicParsing
-              $installer = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet') -Wait -PassThru
+              $installer = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet', '/l', ($msi + '.log')) -Wait -PassThru
               if ($installer.ExitCode -ne 0) { throw ('the CloudWatch agent installer exited ' + $installer.ExitCode) }
+              if (-not (Get-Service -Name 'AmazonCloudWatchAgent' -ErrorAction SilentlyContinue)) { throw 'no AmazonCloudWatchAgent service after installing the CloudWatch agent' }
             }
             & (Join-Path $env:ProgramFiles 'Amazon\AmazonCloudWatchAgent\amazon-cloudwatch-agent-ctl.ps1') -a fetch-config -m ec2 -s -c 'ssm:/aspnet-webfarm/prod/shop-prod/cloudwatch-agent/state-server'
             if ($LASTEXITCODE -ne 0) { throw ('the CloudWatch agent did not start (exit ' + $LASTEXITCODE + ')') }
           }
 
           Step 'install ASP.NET 4.x (brings the state service)' {
-            $result = Install-WindowsFeature -Name NET-Framework-45-ASPNET
-            if (-not $result.Success) { throw 'Install-WindowsFeature did not succeed' }
+            $missing = @(Get-WindowsFeature -Name 'NET-Framework-45-ASPNET' | Where-Object { -not $_.Installed } | ForEach-Object { $_.Name })
+            if ($missing.Count -eq 0) { Write-Output ('already installed: ' + (@('NET-Framework-45-ASPNET') -join ', ')) }
+            else {
+              $result = Install-WindowsFeature -Name $missing
+              if (-not $result.Success) { throw ('Install-WindowsFeature did not succeed for ' + ($missing -join ', ')) }
+            }
             if (-not (Get-Service -Name aspnet_state -ErrorAction SilentlyContinue)) { throw 'the aspnet_state service is not registered' }
           }
 

@@ -10,13 +10,21 @@ import {
   CONFIG_DEFAULTS,
   configShapeOf,
   flatKey,
+  IMAGE_ARGUMENTS,
   NOT_CONFIGURABLE,
   projectConfig,
   readStackSettings,
 } from "../../infra/config";
 import { program } from "../../infra/program";
 import { projectDefaults, REPO_ROOT, stackConfig } from "../../infra/stackFile";
-import { EXISTING_NETWORK, EXISTING_SUBNETS, fixtures, Subnet } from "../../offline/fixtures";
+import {
+  EXISTING_NETWORK,
+  EXISTING_SUBNETS,
+  FIXTURE_FARM_AMI,
+  FIXTURE_WINDOWS_AMI,
+  fixtures,
+  Subnet,
+} from "../../offline/fixtures";
 import { ARGS_FILE, generatedProjectFile, generatedReadme, memberDocs } from "../../scripts/docs";
 import { attempt, T } from "../graph";
 
@@ -131,6 +139,57 @@ describe("stack program", () => {
   });
 });
 
+describe("the farm image's stack, and farms that take its image", () => {
+  test("images: builds the farm image and nothing of a farm, and exports its AMI id", async () => {
+    const { graph, error } = await runStack(stackConfig("images"));
+    expect(error).toBeUndefined();
+    expect(graph.count("aspnet-webfarm:index:FarmImage")).toBe(1);
+    expect(graph.count(T.farm)).toBe(0);
+    expect(graph.count(T.instance)).toBe(0);
+    expect(graph.one("aws:imagebuilder/component:Component").inputs.version).toBe("2026.11.0");
+    const outputs = await outputsOf(stackConfig("images"));
+    expect(Object.keys(outputs).sort()).toEqual(["imageArn", "imageId", "imageVersion"]);
+  });
+
+  test("prod: the web nodes boot from the image stack's imageId; the state server keeps its own image", async () => {
+    const { graph, error } = await runStack(stackConfig("prod"));
+    expect(error).toBeUndefined();
+    const reference = graph.one("pulumi:pulumi:StackReference");
+    expect(reference.inputs.name).toBe("organization/aspnet-webfarm/images");
+    for (const node of graph.webNodes()) expect(node.inputs.ami).toBe(FIXTURE_FARM_AMI);
+    expect(graph.stateServer().inputs.ami).toBe(FIXTURE_WINDOWS_AMI);
+  });
+
+  test("mixing the two kinds of stack is reported key by key, and imageStack with amiId too", () => {
+    const farm = readStackSettings(
+      projectConfig(
+        withConfig("dev", {
+          [key("imageVersion")]: "2.0.0",
+          [key("imageStack")]: "organization/aspnet-webfarm/images",
+          [key("amiId")]: "ami-0123456789abcdef0",
+        }),
+      ),
+    );
+    expect(farm.problems).toEqual([
+      { propertyPath: "imageVersion", reason: "applies only to a stack that builds the image (buildsImage: true)" },
+      { propertyPath: "imageStack", reason: "and amiId both name the nodes' image: set one" },
+    ]);
+    const image = readStackSettings(
+      projectConfig(withConfig("images", { [key("nodeCount")]: "5", [key("imageVersion")]: "v2" })),
+    );
+    expect(image.problems).toEqual([
+      { propertyPath: "nodeCount", reason: "applies to a farm stack, not to one that builds the image" },
+      {
+        propertyPath: "imageVersion",
+        reason: 'must be a version x.y.z such as 1.0.0 (Image Builder\'s format); got "v2"',
+      },
+    ]);
+    expect(readStackSettings(projectConfig(withConfig("dev", { [key("imageStack")]: "a b" }))).problems).toEqual([
+      { propertyPath: "imageStack", reason: 'must be a stack name such as acme/aspnet-webfarm/images; got "a b"' },
+    ]);
+  });
+});
+
 describe("config declarations", () => {
   test("Pulumi.yaml's config section is the one generated from the argument schema and its doc comments", () => {
     const current = readFileSync(`${REPO_ROOT}/Pulumi.yaml`, "utf8");
@@ -170,7 +229,10 @@ describe("config declarations", () => {
       (k) => !(NOT_CONFIGURABLE as readonly string[]).includes(k) && k !== "app",
     );
     const app = Object.keys(appSchema.shape).map((k) => flatKey("app", k));
-    expect(Object.keys(CONFIG).sort()).toEqual(["farmName", ...args, ...app].sort());
+    const image = Object.keys(IMAGE_ARGUMENTS.schema.shape).map((k) => flatKey("image", k));
+    expect(Object.keys(CONFIG).sort()).toEqual(
+      ["farmName", "imageStack", "buildsImage", ...args, ...app, ...image].sort(),
+    );
     expect(argumentPathOf("appPath")).toBe("app.path");
     expect(CONFIG.nodeCount).toEqual({ type: "integer", default: CONFIG_DEFAULTS.nodeCount });
     expect(CONFIG.appSecretSettings).toEqual({ type: "array", default: [], items: { type: "string" } });
@@ -223,7 +285,7 @@ describe("config declarations", () => {
   });
 
   test("the stack files set only declared keys", () => {
-    for (const stack of ["dev", "prod"]) {
+    for (const stack of ["dev", "prod", "images"]) {
       const keys = Object.keys(YAML.parse(readFileSync(`${REPO_ROOT}/Pulumi.${stack}.yaml`, "utf8")).config);
       for (const k of keys.filter((k) => k.startsWith("aspnet-webfarm:")))
         expect(Object.keys(CONFIG)).toContain(k.split(":")[1]);

@@ -95,8 +95,23 @@ describe("web node user data", () => {
     expect(scaled).toMatch(/Set-BootStatus \('failed: ' \+ \$Message\)\n\s*Complete-Launch 'ABANDON'/);
   });
 
-  test("installs IIS and ASP.NET 4.x", () => {
-    expect(script).toContain("Install-WindowsFeature -Name Web-Server, Web-Asp-Net45, NET-Framework-45-ASPNET");
+  test("installs whichever of IIS and ASP.NET 4.x the machine lacks (none on a farm image), checked on the machine", () => {
+    expect(script).toContain(
+      "$missing = @(Get-WindowsFeature -Name 'Web-Server', 'Web-Asp-Net45', 'NET-Framework-45-ASPNET' | Where-Object { -not $_.Installed }",
+    );
+    expect(script).toContain("$result = Install-WindowsFeature -Name $missing");
+    // The image's own record is only logged: nothing is skipped because an image says so.
+    expect(script).toMatch(
+      /if \(Test-Path -LiteralPath 'C:\\ProgramData\\aspnet-webfarm\\image\.json'\) \{ Write-Output/,
+    );
+    expect(script.match(/image\.json/g)).toHaveLength(2);
+  });
+
+  test("installs the CloudWatch agent only when its service is missing, and fails when it is still missing after", () => {
+    expect(script).toContain(
+      "if (Get-Service -Name 'AmazonCloudWatchAgent' -ErrorAction SilentlyContinue) { Write-Output 'already installed: CloudWatch agent' }",
+    );
+    expect(script).toContain("throw 'no AmazonCloudWatchAgent service after installing the CloudWatch agent'");
   });
 
   test("reads the key from the SecureString parameter with decryption, and checks version and lengths", () => {

@@ -1,0 +1,241 @@
+// The farm's own Windows image, built by EC2 Image Builder: Amazon's Windows Server 2022 with
+// current updates, IIS and ASP.NET 4.x (with the state service feature), the CloudWatch and
+// CodeDeploy agents, encrypted, tagged, shared with no other account. Nodes booting from it find
+// those steps done (their user data checks each one) and serve minutes sooner. A new `version`
+// builds a new image beside the old one; farms move to it when their stack takes the new id.
+import * as ec2 from "@pulumi/aws/ec2";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import { getPartitionOutput } from "@pulumi/aws/getPartition";
+import { getRegionOutput } from "@pulumi/aws/getRegion";
+import * as imagebuilder from "@pulumi/aws/imagebuilder";
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { farmConfigError, input, Problem, schemaProblems } from "./args";
+import { instanceRole } from "./instance";
+import { Account, imageBuildStatements } from "./policies";
+import * as rules from "./rules";
+import { allowOutbound, securityGroup } from "./securityGroups";
+import { nameTags } from "./tags";
+import { imageComponentDocument } from "./windows/image";
+
+/** The Image Builder image Amazon keeps current: its latest version when the build runs. */
+export const WINDOWS_2022_IMAGE = "windows-server-2022-english-full-base-x86/x.x.x";
+/** Amazon's component that installs the current Windows updates (rebooting as needed). */
+export const UPDATE_WINDOWS_COMPONENT = "update-windows/x.x.x";
+
+export interface FarmImageArgs {
+  /**
+   * The image's version (x.y.z). A new version builds a new image beside the old one: bump it to
+   * take a month's updates; farms roll to the new image when they take its id.
+   * @default "1.0.0"
+   */
+  version?: string;
+  /**
+   * EC2 instance type of the build instance (x86_64).
+   * @default "m6i.large"
+   */
+  buildInstanceType?: string;
+  /**
+   * A private subnet with outbound internet (a NAT gateway) for the build instance; it gets a
+   * security group with outbound 80/443 only.
+   * @default none: Image Builder uses the account's default VPC
+   */
+  subnetId?: pulumi.Input<string>;
+  /**
+   * Bake the CodeDeploy agent (farms that release an application need it).
+   * @default true
+   */
+  codeDeployAgent?: boolean;
+  /**
+   * EC2 Fast Launch: keep this many pre-provisioned snapshots so new nodes skip Windows setup
+   * (0 turns it off; each snapshot costs storage).
+   * @default 0
+   */
+  fastLaunchSnapshots?: number;
+  /**
+   * Tags for every taggable resource and for the image itself.
+   * @default none
+   */
+  tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+export const farmImageSchema = z.strictObject({
+  version: rules
+    .text("must be a version x.y.z such as 1.0.0")
+    .regex(/^\d{1,6}\.\d{1,6}\.\d{1,6}$/, { error: "must be a version x.y.z such as 1.0.0 (Image Builder's format)" })
+    .default("1.0.0"),
+  buildInstanceType: rules.instanceType.default("m6i.large"),
+  subnetId: input(rules.resourceId("subnet")).optional(),
+  codeDeployAgent: z.boolean({ error: "must be true or false" }).default(true),
+  fastLaunchSnapshots: rules.wholeNumber(0, 100).default(0),
+  tags: z.custom<FarmImageArgs["tags"]>().optional(),
+});
+
+/** Every problem with a FarmImage's args, one per field. */
+export function farmImageArgProblems(args: unknown): Problem[] {
+  if (args === null || typeof args !== "object") return [{ propertyPath: "args", reason: "must be an object" }];
+  return schemaProblems(farmImageSchema, args, "FarmImage");
+}
+
+/** Fast Launch keeps at least this many parallel launches (an EC2 minimum). */
+const FAST_LAUNCH_MIN_PARALLEL = 6;
+
+export class FarmImage extends pulumi.ComponentResource {
+  /** The AMI id: give it to WebFarm's amiId (or export it for farm stacks to take). */
+  public readonly imageId: pulumi.Output<string>;
+  /** The Image Builder image's ARN. */
+  public readonly imageArn: pulumi.Output<string>;
+  /** The version built. */
+  public readonly version: pulumi.Output<string>;
+  /** The build instance's role. */
+  public readonly buildRoleArn: pulumi.Output<string>;
+
+  constructor(name: string, args: FarmImageArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super("aspnet-webfarm:index:FarmImage", name, {}, opts);
+    const problems = farmImageArgProblems(args);
+    if (problems.length > 0) throw farmConfigError(`FarmImage "${name}"`, problems);
+    const a = farmImageSchema.parse(args);
+    const parent = { parent: this };
+    const tags = a.tags ?? {};
+    const invoke = { parent: this };
+    const region = getRegionOutput({}, invoke).region;
+    const partition = getPartitionOutput({}, invoke);
+    const account: pulumi.Output<Account & { dnsSuffix: string }> = pulumi
+      .all([partition.partition, partition.dnsSuffix, region, getCallerIdentityOutput({}, invoke).accountId])
+      .apply(([p, dnsSuffix, r, accountId]) => ({ partition: p, dnsSuffix, region: r, accountId }));
+
+    const component = new imagebuilder.Component(
+      `${name}-component`,
+      {
+        platform: "Windows",
+        version: a.version,
+        supportedOsVersions: ["Microsoft Windows Server 2022"],
+        description:
+          "aspnet-webfarm: IIS, ASP.NET 4.x, the state service feature, the CloudWatch and CodeDeploy agents",
+        data: account.apply((x) =>
+          imageComponentDocument({
+            region: x.region,
+            dnsSuffix: x.dnsSuffix,
+            version: a.version,
+            codeDeployAgent: a.codeDeployAgent,
+          }),
+        ),
+        tags: nameTags(tags, `${name}-component`),
+      },
+      parent,
+    );
+    const managed = (path: string) => account.apply((x) => `arn:${x.partition}:imagebuilder:${x.region}:aws:${path}`);
+    const recipe = new imagebuilder.ImageRecipe(
+      `${name}-recipe`,
+      {
+        version: a.version,
+        parentImage: managed(`image/${WINDOWS_2022_IMAGE}`),
+        components: [
+          { componentArn: managed(`component/${UPDATE_WINDOWS_COMPONENT}`) },
+          { componentArn: component.arn },
+        ],
+        blockDeviceMappings: [
+          {
+            deviceName: "/dev/sda1",
+            ebs: { encrypted: "true", volumeType: "gp3", volumeSize: 50, deleteOnTermination: "true" },
+          },
+        ],
+        description: `aspnet-webfarm node image ${a.version}`,
+        tags: nameTags(tags, `${name}-recipe`),
+      },
+      parent,
+    );
+
+    const { role, profile } = instanceRole(
+      `${name}-build`,
+      account.apply((x) => imageBuildStatements(x)),
+      tags,
+      parent,
+    );
+    const group =
+      a.subnetId === undefined
+        ? undefined
+        : securityGroup(
+            `${name}-build`,
+            ec2.getSubnetOutput({ id: a.subnetId }, invoke).vpcId,
+            "aspnet-webfarm image build instance (no inbound)",
+            tags,
+            parent,
+          );
+    if (group) allowOutbound(`${name}-build`, group, tags, parent);
+    const infrastructure = new imagebuilder.InfrastructureConfiguration(
+      `${name}-infrastructure`,
+      {
+        instanceProfileName: profile.name,
+        instanceTypes: [a.buildInstanceType],
+        subnetId: a.subnetId,
+        securityGroupIds: group ? [group.id] : undefined,
+        terminateInstanceOnFailure: true,
+        instanceMetadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 },
+        description: "aspnet-webfarm image build: IMDSv2, no key pair, terminated on failure",
+        resourceTags: nameTags(tags, `${name}-build`),
+        tags: nameTags(tags, `${name}-infrastructure`),
+      },
+      parent,
+    );
+    const distribution = new imagebuilder.DistributionConfiguration(
+      `${name}-distribution`,
+      {
+        description: "aspnet-webfarm: this account and region only, shared with no other account",
+        distributions: [
+          {
+            region,
+            amiDistributionConfiguration: {
+              name: `${name}-${a.version}-{{ imagebuilder:buildDate }}`,
+              description: `aspnet-webfarm node image ${a.version}`,
+              amiTags: nameTags(tags, `${name}-${a.version}`),
+              // No launchPermission: the image stays private to this account.
+            },
+            fastLaunchConfigurations:
+              a.fastLaunchSnapshots > 0
+                ? [
+                    {
+                      accountId: account.accountId,
+                      enabled: true,
+                      maxParallelLaunches: Math.max(FAST_LAUNCH_MIN_PARALLEL, a.fastLaunchSnapshots),
+                      snapshotConfiguration: { targetResourceCount: a.fastLaunchSnapshots },
+                    },
+                  ]
+                : undefined,
+          },
+        ],
+        tags: nameTags(tags, `${name}-distribution`),
+      },
+      parent,
+    );
+    // The build itself: `pulumi up` waits for it (Windows updates make it 30-90 minutes). The image
+    // tests run the component's test phase on an instance launched from the new image.
+    const image = new imagebuilder.Image(
+      `${name}-image`,
+      {
+        imageRecipeArn: recipe.arn,
+        infrastructureConfigurationArn: infrastructure.arn,
+        distributionConfigurationArn: distribution.arn,
+        imageTestsConfiguration: { imageTestsEnabled: true, timeoutMinutes: 90 },
+        enhancedImageMetadataEnabled: true,
+        tags: nameTags(tags, `${name}-image`),
+      },
+      parent,
+    );
+
+    this.imageId = image.outputResources.apply((resources) => {
+      const ami = resources?.[0]?.amis?.[0]?.image;
+      if (!ami) throw new Error(`the image build of ${name} produced no AMI`);
+      return ami;
+    });
+    this.imageArn = image.arn;
+    this.version = pulumi.output(a.version);
+    this.buildRoleArn = role.arn;
+    this.registerOutputs({
+      imageId: this.imageId,
+      imageArn: this.imageArn,
+      version: this.version,
+      buildRoleArn: this.buildRoleArn,
+    });
+  }
+}
