@@ -36,8 +36,8 @@ export interface FarmApplicationArgs {
   nodeRoleName: pulumi.Input<string>;
   /** Stop and roll back a release while this alarm fires (the farm's 5xx rate). */
   rollbackAlarmName?: pulumi.Input<string>;
-  /** What the release waits for: the web nodes' component (so every node, however many). */
-  nodes: pulumi.Resource;
+  /** What the release waits for: the web nodes' component (so every node, however many), and the session store. */
+  nodes: pulumi.Resource[];
   tags: Tags;
 }
 
@@ -301,7 +301,7 @@ export class FarmApplication extends pulumi.ComponentResource {
         version: this.version,
         nodesAtOnce: app.nodesAtOnce,
       },
-      { parent: this, dependsOn: [group, nodePolicy, args.nodes] },
+      { parent: this, dependsOn: [group, nodePolicy, ...args.nodes] },
     );
 
     this.applicationName = application.name;

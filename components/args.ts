@@ -11,6 +11,8 @@ import { validationAlgorithm } from "./windows/values";
 
 export const MAX_NODES = 200;
 export const NODE_MODES = ["instances", "autoscaling"] as const;
+export const SESSION_STORES = ["stateServer", "sqlServer"] as const;
+export type SessionStore = (typeof SESSION_STORES)[number];
 export type NodeMode = (typeof NODE_MODES)[number];
 export const DEFAULT_STATE_PORT = 42424;
 export const DEFAULT_HEALTH_CHECK_PATH = "/health.aspx";
@@ -127,6 +129,16 @@ export interface WebFarmArgs {
   deletionProtection?: boolean;
 
   /**
+   * Where sessions live: "stateServer" (the ASP.NET State Service on one instance; sessions are lost when it fails) or "sqlServer" (SQL Server session state on Amazon RDS; sessions survive a node, an AZ with Multi-AZ, and the store's restart).
+   * @default "stateServer"
+   */
+  sessionStore?: string;
+  /**
+   * sessionStore "sqlServer": the RDS for SQL Server instance that keeps the sessions.
+   * @default Express edition on db.t3.small, single-AZ, 20 GB, 7 days of backups
+   */
+  sqlServer?: SqlServerArgs;
+  /**
    * "instances": nodeCount separate EC2 instances; "autoscaling": a launch template and an Auto Scaling group.
    * @default "instances"
    */
@@ -179,6 +191,35 @@ export interface WebFarmArgs {
    * @default none: the nodes serve an empty site and the health page
    */
   app?: AppArgs;
+}
+
+/** The SQL Server session store (sessionStore "sqlServer"): Amazon RDS for SQL Server. */
+export interface SqlServerArgs {
+  /**
+   * RDS for SQL Server edition: "express" (free licence, 10 GB per database, no Multi-AZ), "web" (no Multi-AZ), "standard" or "enterprise".
+   * @default "express"
+   */
+  edition?: string;
+  /**
+   * RDS instance class, at least the edition's smallest (express: db.t3.micro; web: db.t3.small; standard and enterprise: db.t3.xlarge or a large m/r class).
+   * @default "db.t3.small"
+   */
+  instanceClass?: string;
+  /**
+   * A standby in a second AZ that RDS fails over to (standard and enterprise only).
+   * @default false
+   */
+  multiAz?: boolean;
+  /**
+   * Storage in GB (20-16384), encrypted.
+   * @default 20
+   */
+  storageGb?: number;
+  /**
+   * Days of automated backups (1-35).
+   * @default 7
+   */
+  backupRetentionDays?: number;
 }
 
 /**
@@ -348,6 +389,24 @@ export const appSchema = z.strictObject({
 });
 
 /** Every argument's rule and default: the one definition the resolved type is derived from. */
+/** RDS for SQL Server's editions, by the name the kit takes, and RDS's engine for each. */
+export const SQL_SERVER_EDITIONS = {
+  express: "sqlserver-ex",
+  web: "sqlserver-web",
+  standard: "sqlserver-se",
+  enterprise: "sqlserver-ee",
+} as const;
+export type SqlServerEdition = keyof typeof SQL_SERVER_EDITIONS;
+const editionNames = Object.keys(SQL_SERVER_EDITIONS) as [SqlServerEdition, ...SqlServerEdition[]];
+
+export const sqlServerSchema = z.strictObject({
+  edition: z.enum(editionNames, { error: `must be one of ${editionNames.join(", ")}` }).default("express"),
+  instanceClass: rules.dbInstanceClass.default("db.t3.small"),
+  multiAz: bool.default(false),
+  storageGb: rules.wholeNumber(20, 16384).default(20),
+  backupRetentionDays: rules.wholeNumber(1, 35).default(7),
+});
+
 export const argsSchema = z.strictObject({
   nodeCount: rules.wholeNumber(1, MAX_NODES),
   vpcCidr: vpcCidr.default("10.0.0.0/16"),
@@ -370,6 +429,8 @@ export const argsSchema = z.strictObject({
   sessionTimeoutMinutes: rules.wholeNumber(1, 525600, "must be whole minutes 1-525600").default(20),
   protectStateServer: bool.default(false),
   deletionProtection: bool.default(false),
+  sessionStore: z.enum(SESSION_STORES, { error: `must be one of ${SESSION_STORES.join(", ")}` }).default("stateServer"),
+  sqlServer: sqlServerSchema.optional(),
   nodeMode: z.enum(NODE_MODES, { error: `must be one of ${NODE_MODES.join(", ")}` }).default("instances"),
   maxNodeCount: rules.wholeNumber(1, MAX_NODES).optional(),
   accessLogs: bool.default(false),
@@ -396,6 +457,8 @@ export const argsSchema = z.strictObject({
 type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : never;
 const argumentsMatchSchema: SameKeys<WebFarmArgs, z.input<typeof argsSchema>> = true;
 const appArgumentsMatchSchema: SameKeys<AppArgs, z.input<typeof appSchema>> = true;
+const sqlArgumentsMatchSchema: SameKeys<SqlServerArgs, z.input<typeof sqlServerSchema>> = true;
+void sqlArgumentsMatchSchema;
 void argumentsMatchSchema;
 void appArgumentsMatchSchema;
 
@@ -485,9 +548,40 @@ function crossFieldProblems(name: string, a: Record<string, unknown>): Problem[]
       problems.push({ propertyPath: "maxNodeCount", reason: `is ${a.maxNodeCount}, below nodeCount ${a.nodeCount}` });
     }
   }
-  problems.push(...azListProblems(a), ...farmNameProblems(name), ...appProblems(a));
+  problems.push(...azListProblems(a), ...farmNameProblems(name), ...appProblems(a), ...sessionStoreProblems(a));
   return problems;
 }
+
+/** Settings of one session store given with the other, and what RDS offers each edition. */
+function sessionStoreProblems(a: Record<string, unknown>): Problem[] {
+  const problems: Problem[] = [];
+  if (a.sessionStore === "sqlServer") {
+    for (const k of STATE_SERVER_ONLY)
+      if (a[k] !== undefined && !(k === "protectStateServer" && a[k] === false))
+        problems.push({
+          propertyPath: k,
+          reason: 'applies only to sessionStore "stateServer" (there is no state server with "sqlServer")',
+        });
+  } else if (a.sqlServer !== undefined) {
+    problems.push({ propertyPath: "sqlServer", reason: 'applies only with sessionStore "sqlServer"' });
+  }
+  const sql = a.sqlServer as Record<string, unknown> | undefined;
+  if (sql && typeof sql === "object") {
+    const edition = (typeof sql.edition === "string" ? sql.edition : "express") as SqlServerEdition;
+    if (sql.multiAz === true && (edition === "express" || edition === "web"))
+      problems.push({
+        propertyPath: "sqlServer.multiAz",
+        reason: `is not offered for the ${edition} edition (RDS runs Multi-AZ SQL Server on standard and enterprise)`,
+      });
+    const cls = typeof sql.instanceClass === "string" ? sql.instanceClass : "db.t3.small";
+    const tooSmall = rules.dbClassBelowEdition(cls, edition);
+    if (tooSmall) problems.push({ propertyPath: "sqlServer.instanceClass", reason: tooSmall });
+  }
+  return problems;
+}
+
+/** Arguments that configure the state server, meaningless with the SQL Server session store. */
+export const STATE_SERVER_ONLY = ["statePort", "stateInstanceType", "stateAmiId", "protectStateServer"] as const;
 
 /** The application's rules that need several fields (or the file system): where it comes from, batches. */
 function appProblems(a: Record<string, unknown>): Problem[] {
@@ -652,7 +746,9 @@ export function validateWebFarmArgs(name: string, args: WebFarmArgs): ResolvedWe
     vpcId !== undefined
       ? { kind: "existing", vpcId, publicSubnetIds: publicSubnetIds!, privateSubnetIds: privateSubnetIds! }
       : { kind: "own", vpcCidr, azCount, natPerAz, availabilityZones };
-  return { ...rest, network, maxNodeCount: maxNodeCount ?? rest.nodeCount };
+  // With SQL Server sessions, the store's settings with their defaults; without, none.
+  const sqlServer = rest.sessionStore === "sqlServer" ? (rest.sqlServer ?? sqlServerSchema.parse({})) : undefined;
+  return { ...rest, sqlServer, network, maxNodeCount: maxNodeCount ?? rest.nodeCount };
 }
 
 /** True when a value is, or holds, an Output or Promise (so it is known only later). */

@@ -11,6 +11,8 @@ export interface DashboardValues {
   targetGroup: string;
   /** The state server's instance id (none with another session store). */
   stateInstanceId?: string;
+  /** sessionStore "sqlServer": the RDS instance's identifier. */
+  sessionDatabase?: string;
   /** The nodes' own metrics' namespace. */
   namespace: string;
 }
@@ -123,6 +125,46 @@ export function dashboardBody(v: DashboardValues): string {
                 "InstanceId",
                 v.stateInstanceId,
                 { stat: "Maximum", label: "sessions active", yAxis: "right" },
+              ],
+            ],
+            0,
+            12,
+            { region: v.region },
+          ),
+        ]
+      : []),
+    ...(v.sessionDatabase
+      ? [
+          widget(
+            "Session database (SQL Server)",
+            [
+              [
+                "AWS/RDS",
+                "DatabaseConnections",
+                "DBInstanceIdentifier",
+                v.sessionDatabase,
+                { stat: "Maximum", label: "connections" },
+              ],
+              [
+                "AWS/RDS",
+                "CPUUtilization",
+                "DBInstanceIdentifier",
+                v.sessionDatabase,
+                { stat: "Average", label: "CPU %", yAxis: "right" },
+              ],
+              [
+                "AWS/RDS",
+                "WriteLatency",
+                "DBInstanceIdentifier",
+                v.sessionDatabase,
+                { stat: "p99", label: "write latency p99 (s)" },
+              ],
+              [
+                "AWS/RDS",
+                "FreeStorageSpace",
+                "DBInstanceIdentifier",
+                v.sessionDatabase,
+                { stat: "Minimum", label: "free storage (bytes)", yAxis: "right" },
               ],
             ],
             0,

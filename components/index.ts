@@ -1,9 +1,12 @@
 // The kit's public entry point.
 export { WebFarm, WEB_FARM_TYPE, defaultKeyParameterName } from "./webFarm";
-export type { WebFarmArgs, AppArgs, SecretReference, ResolvedWebFarmArgs, Problem } from "./args";
+export type { WebFarmArgs, AppArgs, SqlServerArgs, SecretReference, ResolvedWebFarmArgs, Problem } from "./args";
 export {
   appSchema,
   argsSchema,
+  sqlServerSchema,
+  STATE_SERVER_ONLY,
+  SESSION_STORES,
   LITERAL_OF,
   validateWebFarmArgs,
   webFarmArgProblems,

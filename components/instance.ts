@@ -19,6 +19,8 @@ export interface FarmInstanceArgs {
   instanceProfile?: pulumi.Input<string>;
   /** EC2 termination protection (DisableApiTermination). */
   terminationProtection?: boolean;
+  /** A shutdown from inside stops the instance (a one-off job's instance), rather than the default. */
+  stopOnShutdown?: boolean;
   tags: Tags;
 }
 
@@ -44,6 +46,7 @@ export function farmInstance(name: string, args: FarmInstanceArgs, opts: pulumi.
       // with the same id, private IP and volumes.
       maintenanceOptions: { autoRecovery: "default" },
       disableApiTermination: args.terminationProtection ?? false,
+      ...(args.stopOnShutdown ? { instanceInitiatedShutdownBehavior: "stop" } : {}),
       tags: nameTags(args.tags, name, args.role),
       volumeTags: nameTags(args.tags, name, args.role),
     },

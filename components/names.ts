@@ -5,6 +5,8 @@
 export interface FarmNames {
   /** The SSM SecureString holding the machine key. */
   keyParameter: string;
+  /** SQL Server session store: the Secrets Manager secret with the nodes' login. */
+  sessionSecret: string;
   /** The SSM parameters holding each role's CloudWatch agent configuration. */
   agentConfig: { webNode: string; stateServer: string };
   /** CloudWatch Logs groups: the boot and release logs, IIS's logs, the Windows event logs. */
@@ -18,6 +20,7 @@ export function farmNames(project: string, stack: string, farm: string): FarmNam
   const path = `/${project}/${stack}/${farm}`;
   return {
     keyParameter: `${path}/machine-key`,
+    sessionSecret: `${path.slice(1)}/session-store`,
     agentConfig: { webNode: `${path}/cloudwatch-agent/web-node`, stateServer: `${path}/cloudwatch-agent/state-server` },
     logGroups: { boot: `${path}/boot`, iis: `${path}/iis`, windows: `${path}/windows` },
     namespace: `aspnet-webfarm/${stack}/${farm}`,

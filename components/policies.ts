@@ -105,6 +105,14 @@ export function completeLaunchStatements(groupArn: string): Statement[] {
   ];
 }
 
+/** The one secret a role may read (GetSecretValue on its ARN, nothing else). */
+export const readSecretStatement = (sid: string, arn: string): Statement => ({
+  Sid: sid,
+  Effect: "Allow",
+  Action: ["secretsmanager:GetSecretValue"],
+  Resource: [arn],
+});
+
 export function parameterArn(a: Account, name: string): string {
   return `arn:${a.partition}:ssm:${a.region}:${a.accountId}:parameter/${name.replace(/^\//, "")}`;
 }

@@ -164,3 +164,38 @@ export function describeValue(v: unknown): string {
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
+
+/** An RDS instance class: db.<family>.<size>, e.g. db.t3.small, db.m6i.large. */
+export const dbInstanceClass = text("must be an RDS instance class such as db.t3.small").regex(
+  /^db\.[a-z][a-z0-9-]*\.(micro|small|medium|large|\d*xlarge)$/,
+  { error: "must be an RDS instance class such as db.t3.small or db.m6i.large" },
+);
+
+const DB_SIZES = ["micro", "small", "medium", "large", "xlarge"];
+const dbSizeRank = (size: string) => {
+  const m = /^(\d+)xlarge$/.exec(size);
+  return m ? DB_SIZES.length + Number(m[1]) : DB_SIZES.indexOf(size);
+};
+
+/**
+ * The smallest classes RDS offers each SQL Server edition, as the kit checks them: Express runs on
+ * any, Web from small, Standard and Enterprise from t3.xlarge (burstable) or large (m and r).
+ * Returns why a class is too small, or undefined.
+ */
+export function dbClassBelowEdition(instanceClass: string, edition: string): string | undefined {
+  const m = /^db\.([a-z]+)\d*[a-z-]*\.(\w+)$/.exec(instanceClass);
+  if (!m) return undefined;
+  const [, family, size] = m;
+  const burstable = family === "t";
+  const minimum =
+    edition === "web"
+      ? "small"
+      : edition === "standard" || edition === "enterprise"
+        ? burstable
+          ? "xlarge"
+          : "large"
+        : "micro";
+  return dbSizeRank(size) < dbSizeRank(minimum)
+    ? `is too small for the ${edition} edition (at least ${burstable ? "db.t3" : `db.${family}…`}.${minimum})`
+    : undefined;
+}

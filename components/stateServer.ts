@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as iam from "@pulumi/aws/iam";
 import { farmInstance, instanceRole } from "./instance";
 import { Account, bootStatusStatement, observabilityStatements, sessionManagerStatement } from "./policies";
-import { BOOT_TAG } from "./windows/userData";
+import { BOOT_TAG } from "./windows/boot";
 import { MachineImage } from "./machineImage";
 import { securityGroup } from "./securityGroups";
 import { nameTags, Tags } from "./tags";

@@ -5,7 +5,7 @@ import { FARM_TAG, ROLE_TAG } from "./rules";
 export { FARM_TAG, ROLE_TAG };
 /** The caller's tags: a map, or the Output of one (checked by WebFarm once known). */
 export type Tags = pulumi.Input<Record<string, pulumi.Input<string>>>;
-export type FarmRole = "web-node" | "state-server";
+export type FarmRole = "web-node" | "state-server" | "session-setup";
 
 const isLater = (v: unknown) => pulumi.Output.isInstance(v) || v instanceof Promise;
 

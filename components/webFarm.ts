@@ -11,6 +11,7 @@ import { MachineImage, windowsServer2022 } from "./machineImage";
 import { MachineKey } from "./machineKey";
 import { existingNetwork, FarmNetwork, FarmNetworkShape } from "./network";
 import { allowBetweenGroups, allowOutbound } from "./securityGroups";
+import { SqlSessionStore, SQL_PORT } from "./sessionStore";
 import { stateAddress, StateServer } from "./stateServer";
 import { farmDashboard, FarmLogs } from "./monitoring";
 import { dashboardUrl, farmNames } from "./names";
@@ -18,8 +19,15 @@ import { Account } from "./policies";
 import { ServingGate, SERVING_TIMEOUT_MINUTES } from "./servingGate";
 import { FARM_TAG } from "./tags";
 import { launchHookName, WebNodes } from "./webNodes";
+import { rdsTrustBundleUrl } from "./windows/sqlSession";
 import { stateServerUserData, webNodeUserData } from "./windows/userData";
-import { farmWebConfigFragment } from "./windows/webConfig";
+import {
+  farmWebConfigFragment,
+  SESSION_DATABASE,
+  SESSION_LOGIN,
+  SessionValues,
+  sqlServerConnectionString,
+} from "./windows/webConfig";
 
 export const WEB_FARM_TYPE = "aspnet-webfarm:index:WebFarm";
 
@@ -32,7 +40,8 @@ interface WebFarmParts {
   network: FarmNetworkShape;
   machineKey: MachineKey;
   loadBalancer: FarmLoadBalancer;
-  stateServer: StateServer;
+  stateServer?: StateServer;
+  sessionStore?: SqlSessionStore;
   webNodes: WebNodes;
   application?: FarmApplication;
 }
@@ -57,8 +66,12 @@ export class WebFarm extends pulumi.ComponentResource {
   public readonly loadBalancerZoneId: pulumi.Output<string>;
   /** The web nodes' target group ARN (for extra listeners or listener rules). */
   public readonly targetGroupArn: pulumi.Output<string>;
-  /** The host the nodes put in stateConnectionString: state.<farm>.internal, which follows the state server. */
-  public readonly stateServerAddress: pulumi.Output<string>;
+  /** The host the nodes put in stateConnectionString: state.<farm>.internal, which follows the state server (undefined with SQL Server). */
+  public readonly stateServerAddress: pulumi.Output<string | undefined>;
+  /** sessionStore "sqlServer": the session database's address (the RDS endpoint). */
+  public readonly sessionStoreAddress: pulumi.Output<string | undefined>;
+  /** sessionStore "sqlServer": the Secrets Manager secret holding the nodes' login to it. */
+  public readonly sessionStoreSecretArn: pulumi.Output<string | undefined>;
   /** The web nodes' instance ids (instances mode); empty in Auto Scaling mode, where the group owns them. */
   public readonly webNodeIds: pulumi.Output<string[]>;
   /** The Auto Scaling group's name (Auto Scaling mode); undefined in instances mode. */
@@ -85,8 +98,10 @@ export class WebFarm extends pulumi.ComponentResource {
   public readonly webSecurityGroupId: pulumi.Output<string>;
   /** The load balancer's security group. */
   public readonly loadBalancerSecurityGroupId: pulumi.Output<string>;
-  /** The state server's security group. */
-  public readonly stateServerSecurityGroupId: pulumi.Output<string>;
+  /** The state server's security group (undefined with SQL Server). */
+  public readonly stateServerSecurityGroupId: pulumi.Output<string | undefined>;
+  /** sessionStore "sqlServer": the session database's security group (1433 from the web nodes). */
+  public readonly sessionStoreSecurityGroupId: pulumi.Output<string | undefined>;
   /** The farm's CloudWatch dashboard: requests, 5xx, response time, healthy nodes per AZ, the state server, ASP.NET's counters. */
   public readonly dashboardUrl: pulumi.Output<string>;
   /** The CloudWatch Logs groups the nodes ship to: boot and release logs, IIS, the Windows event logs. */
@@ -182,29 +197,57 @@ export class WebFarm extends pulumi.ComponentResource {
       namespace: names.namespace,
     });
 
-    const stateServer = new StateServer(
-      `${name}-state`,
-      {
-        farmName: name,
-        vpcId: network.vpcId,
-        subnetId: network.privateSubnetIds[0],
-        image: stateImage,
-        instanceType: farm.stateInstanceType,
-        region,
-        account,
-        observability: observability("state-server"),
-        bootAfter: [logs.agentConfigs["state-server"]],
-        protect: farm.protectStateServer,
-        terminationProtection: farm.deletionProtection,
-        alarmTopicArn,
-        // The VPC's CIDRs, not the web subnets': the state server stays put when AZs change.
-        userData: pulumi
-          .all([network.vpcCidrs, boot("state-server")])
-          .apply(([webCidrs, values]) => stateServerUserData({ ...values, statePort: farm.statePort, webCidrs })),
-        tags,
-      },
-      parent,
-    );
+    // Where sessions live: the State Service on one instance, or SQL Server on RDS (no state server).
+    const sql = farm.sessionStore === "sqlServer" ? farm.sqlServer : undefined;
+    const stateServer = sql
+      ? undefined
+      : new StateServer(
+          `${name}-state`,
+          {
+            farmName: name,
+            vpcId: network.vpcId,
+            subnetId: network.privateSubnetIds[0],
+            image: stateImage,
+            instanceType: farm.stateInstanceType,
+            region,
+            account,
+            observability: observability("state-server"),
+            bootAfter: [logs.agentConfigs["state-server"]],
+            protect: farm.protectStateServer,
+            terminationProtection: farm.deletionProtection,
+            alarmTopicArn,
+            // The VPC's CIDRs, not the web subnets': the state server stays put when AZs change.
+            userData: pulumi
+              .all([network.vpcCidrs, boot("state-server")])
+              .apply(([webCidrs, values]) => stateServerUserData({ ...values, statePort: farm.statePort, webCidrs })),
+            tags,
+          },
+          parent,
+        );
+    const sessionStore = sql
+      ? new SqlSessionStore(
+          `${name}-sessions`,
+          {
+            farmName: name,
+            vpcId: network.vpcId,
+            subnetIds: network.privateSubnetIds,
+            ...sql,
+            deletionProtection: farm.deletionProtection,
+            secretName: names.sessionSecret,
+            // The setup instance boots like the state server would: its image, agent configuration.
+            setup: {
+              image: stateImage,
+              boot: boot("state-server"),
+              observability: observability("state-server"),
+              bootAfter: [logs.agentConfigs["state-server"]],
+            },
+            account,
+            alarmTopicArn,
+            tags,
+          },
+          parent,
+        )
+      : undefined;
     // The nodes name the state server by its DNS record, a plain string known now: they neither
     // wait for the state server nor change when it is replaced (the record moves instead).
     const stateHost = stateAddress(name).host;
@@ -224,19 +267,27 @@ export class WebFarm extends pulumi.ComponentResource {
         account,
         observability: observability("web-node"),
         bootAfter: [logs.agentConfigs["web-node"]],
+        sessionSecretArn: sessionStore?.secretArn,
         userData: pulumi
           .all([
             machineKey.parameterName,
             boot("web-node", farm.nodeMode === "autoscaling" ? launchHookName(name) : undefined),
+            partition.partition,
           ])
-          .apply(([keyParameterName, values]) =>
+          .apply(([keyParameterName, values, partitionName]) =>
             webNodeUserData({
               ...values,
               keyParameterName,
               keyVersion: farm.machineKeyVersion,
               keyValidation: farm.validation,
-              stateHost,
-              statePort: farm.statePort,
+              ...(sql
+                ? {
+                    sqlSession: {
+                      sessionSecret: names.sessionSecret,
+                      trustBundleUrl: rdsTrustBundleUrl(partitionName, values.region),
+                    },
+                  }
+                : { stateHost, statePort: farm.statePort }),
               healthCheckPath: farm.healthCheckPath,
               sessionTimeoutMinutes: farm.sessionTimeoutMinutes,
               // An Auto Scaling group gets the current release from CodeDeploy itself.
@@ -252,7 +303,8 @@ export class WebFarm extends pulumi.ComponentResource {
     );
 
     // Who may reach whom: internet -> balancer (in FarmLoadBalancer), balancer -> nodes on 80,
-    // nodes -> state server on the state port. Nothing else reaches the nodes or the state server.
+    // nodes -> the session store (the state server on the state port, or SQL Server on 1433).
+    // Nothing else reaches the nodes or the store (the store's setup instance excepted, in its component).
     allowBetweenGroups(
       `${name}-lb-to-web`,
       {
@@ -267,15 +319,24 @@ export class WebFarm extends pulumi.ComponentResource {
       parent,
     );
     allowBetweenGroups(
-      `${name}-web-to-state`,
-      {
-        from: webNodes.securityGroup,
-        to: stateServer.securityGroup,
-        port: farm.statePort,
-        what: "ASP.NET state service",
-        fromLabel: "the web nodes",
-        toLabel: "the state server",
-      },
+      sessionStore ? `${name}-web-to-sessions` : `${name}-web-to-state`,
+      sessionStore
+        ? {
+            from: webNodes.securityGroup,
+            to: sessionStore.securityGroup,
+            port: SQL_PORT,
+            what: "SQL Server session state",
+            fromLabel: "the web nodes",
+            toLabel: "the session database",
+          }
+        : {
+            from: webNodes.securityGroup,
+            to: stateServer!.securityGroup,
+            port: farm.statePort,
+            what: "ASP.NET state service",
+            fromLabel: "the web nodes",
+            toLabel: "the state server",
+          },
       tags,
       parent,
     );
@@ -295,7 +356,8 @@ export class WebFarm extends pulumi.ComponentResource {
             autoScalingGroupName: webNodes.autoScalingGroup?.name,
             nodeRoleName: webNodes.role.name,
             rollbackAlarmName: loadBalancer.errorRateAlarm.name,
-            nodes: webNodes,
+            // SQLServer mode: a node's agent comes up only once the session database is there.
+            nodes: sessionStore ? [webNodes, sessionStore] : [webNodes],
             tags,
           },
           parent,
@@ -315,7 +377,15 @@ export class WebFarm extends pulumi.ComponentResource {
           bootLogGroup: names.logGroups.boot,
           timeoutMinutes: SERVING_TIMEOUT_MINUTES,
         },
-        { parent: this, dependsOn: [webNodes.attachments[i], ...(application ? [application.release] : [])] },
+        {
+          parent: this,
+          // With SQL Server, the wait for a node starts once the session store is there.
+          dependsOn: [
+            webNodes.attachments[i],
+            ...(application ? [application.release] : []),
+            ...(sessionStore ? [sessionStore] : []),
+          ],
+        },
       );
     });
     const dashboard = farmDashboard(
@@ -326,35 +396,48 @@ export class WebFarm extends pulumi.ComponentResource {
         farmName: name,
         loadBalancer: loadBalancer.loadBalancer.arnSuffix,
         targetGroup: loadBalancer.targetGroup.arnSuffix,
-        stateInstanceId: stateServer.instance.id,
+        stateInstanceId: stateServer?.instance.id,
+        sessionDatabase: sessionStore?.database.identifier,
         namespace: names.namespace,
       },
       parent,
     );
     allowOutbound(`${name}-web`, webNodes.securityGroup, tags, parent);
-    allowOutbound(`${name}-state`, stateServer.securityGroup, tags, parent);
+    if (stateServer) allowOutbound(`${name}-state`, stateServer.securityGroup, tags, parent);
 
-    partsOf.set(this, { network, machineKey, loadBalancer, stateServer, webNodes, application });
+    partsOf.set(this, { network, machineKey, loadBalancer, stateServer, sessionStore, webNodes, application });
     this.url = loadBalancer.url;
     this.loadBalancerDnsName = loadBalancer.dnsName;
     this.loadBalancerArn = loadBalancer.loadBalancer.arn;
     this.loadBalancerZoneId = loadBalancer.loadBalancer.zoneId;
     this.targetGroupArn = loadBalancer.targetGroup.arn;
-    this.stateServerAddress = stateServer.host;
+    this.stateServerAddress = stateServer ? stateServer.host : pulumi.output(undefined);
+    this.sessionStoreAddress = sessionStore ? sessionStore.address : pulumi.output(undefined);
+    this.sessionStoreSecretArn = sessionStore ? sessionStore.secretArn : pulumi.output(undefined);
     this.webNodeIds = pulumi.all(webNodes.instanceIds);
     this.autoScalingGroupName = webNodes.autoScalingGroup ? webNodes.autoScalingGroup.name : pulumi.output(undefined);
     this.nodeRoleArn = webNodes.role.arn;
     this.nodeRoleName = webNodes.role.name;
     this.validationKey = machineKey.validationKey;
     this.decryptionKey = machineKey.decryptionKey;
+    // Both modes: SQL Server's carries the nodes' login, which is why the fragment is a secret anyway.
+    const sessionValues: pulumi.Output<SessionValues> = sessionStore
+      ? sessionStore.connection.apply((c) => ({
+          sqlConnectionString: sqlServerConnectionString({
+            host: c.host,
+            port: c.port,
+            database: SESSION_DATABASE,
+            user: SESSION_LOGIN,
+            password: c.password,
+          }),
+          timeoutMinutes: farm.sessionTimeoutMinutes,
+        }))
+      : pulumi.output({ stateHost, statePort: farm.statePort, timeoutMinutes: farm.sessionTimeoutMinutes });
     this.webConfigFragment = pulumi.secret(
       pulumi
-        .all([machineKey.validationKey, machineKey.decryptionKey])
-        .apply(([validationKey, decryptionKey]) =>
-          farmWebConfigFragment(
-            { validationKey, decryptionKey, validation: farm.validation },
-            { stateHost, statePort: farm.statePort, timeoutMinutes: farm.sessionTimeoutMinutes },
-          ),
+        .all([machineKey.validationKey, machineKey.decryptionKey, sessionValues])
+        .apply(([validationKey, decryptionKey, session]) =>
+          farmWebConfigFragment({ validationKey, decryptionKey, validation: farm.validation }, session),
         ),
     );
     this.keyParameterName = machineKey.parameterName;
@@ -363,7 +446,8 @@ export class WebFarm extends pulumi.ComponentResource {
     this.privateSubnetIds = pulumi.all(network.privateSubnetIds);
     this.webSecurityGroupId = webNodes.securityGroup.id;
     this.loadBalancerSecurityGroupId = loadBalancer.securityGroup.id;
-    this.stateServerSecurityGroupId = stateServer.securityGroup.id;
+    this.stateServerSecurityGroupId = stateServer ? stateServer.securityGroup.id : pulumi.output(undefined);
+    this.sessionStoreSecurityGroupId = sessionStore ? sessionStore.securityGroup.id : pulumi.output(undefined);
     // The release's own output, so the version is reported only once CodeDeploy succeeded.
     this.releaseVersion = application ? application.release.version : pulumi.output(undefined);
     this.codeDeployApplication = application ? application.applicationName : pulumi.output(undefined);
@@ -390,9 +474,13 @@ export class WebFarm extends pulumi.ComponentResource {
   get loadBalancer(): FarmLoadBalancer {
     return partsOf.get(this)!.loadBalancer;
   }
-  /** The state server: instance, security group, private zone and record, alarms. */
-  get stateServer(): StateServer {
+  /** The state server: instance, security group, private zone and record, alarms (none with SQL Server). */
+  get stateServer(): StateServer | undefined {
     return partsOf.get(this)!.stateServer;
+  }
+  /** sessionStore "sqlServer": the RDS instance, its security group, the nodes' login secret, the setup. */
+  get sessionStore(): SqlSessionStore | undefined {
+    return partsOf.get(this)!.sessionStore;
   }
   /** The web nodes: security group, role and instance profile, instances or Auto Scaling group. */
   get webNodes(): WebNodes {

@@ -19,12 +19,13 @@ import {
   observabilityStatements,
   parameterArn,
   policyDocument,
+  readSecretStatement,
   sessionManagerStatement,
   Statement,
 } from "./policies";
 import { securityGroup } from "./securityGroups";
 import { FARM_TAG, nameTags, Tags, withTag } from "./tags";
-import { BOOT_TAG } from "./windows/userData";
+import { BOOT_TAG } from "./windows/boot";
 
 /** A node enters service (and is health-checked) only after its boot completed the lifecycle hook. */
 export const HEALTH_CHECK_GRACE_SECONDS = 300;
@@ -59,6 +60,8 @@ export interface WebNodesArgs {
   observability: { agentConfigParameter: string; logGroups: string[]; namespace: string };
   /** Resources a node must not boot before (its agent configuration). */
   bootAfter: pulumi.Resource[];
+  /** SQLServer mode: the one secret the nodes may read, their session login. */
+  sessionSecretArn?: pulumi.Input<string>;
   tags: Tags;
 }
 
@@ -68,7 +71,12 @@ export const launchHookName = (farmName: string) => `${farmName}-ready`;
 /** What a web node may do: read its key, report its boot, ship its logs and metrics, open a session. */
 export function webNodeStatements(
   a: Account,
-  p: { farmName: string; keyParameterName: string; observability: WebNodesArgs["observability"] },
+  p: {
+    farmName: string;
+    keyParameterName: string;
+    observability: WebNodesArgs["observability"];
+    sessionSecretArn?: string;
+  },
 ): Statement[] {
   return [
     {
@@ -77,6 +85,7 @@ export function webNodeStatements(
       Action: ["ssm:GetParameter"],
       Resource: [parameterArn(a, p.keyParameterName)],
     },
+    ...(p.sessionSecretArn ? [readSecretStatement("ReadSessionLogin", p.sessionSecretArn)] : []),
     bootStatusStatement(a, { key: FARM_TAG, value: p.farmName }, BOOT_TAG),
     ...observabilityStatements(a, p.observability),
     sessionManagerStatement(),
@@ -105,9 +114,14 @@ export class WebNodes extends pulumi.ComponentResource {
 
     this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm web nodes", args.tags, parent);
     const access = pulumi
-      .all([args.account, args.keyParameterName])
-      .apply(([account, keyParameterName]) =>
-        webNodeStatements(account, { farmName: args.farmName, keyParameterName, observability: args.observability }),
+      .all([args.account, args.keyParameterName, args.sessionSecretArn])
+      .apply(([account, keyParameterName, sessionSecretArn]) =>
+        webNodeStatements(account, {
+          farmName: args.farmName,
+          keyParameterName,
+          observability: args.observability,
+          sessionSecretArn,
+        }),
       );
     // The policy was named read-key when reading the key was all it allowed: moved, not replaced.
     const { role, profile, policy } = instanceRole(name, access, args.tags, parent, `${name}-read-key`);

@@ -9,6 +9,8 @@ import {
   farmImageArgProblems,
   farmImageSchema,
   farmConfigError,
+  sqlServerSchema,
+  STATE_SERVER_ONLY,
   LITERAL_OF,
   Problem,
   WebFarmArgs,
@@ -79,7 +81,10 @@ export const CONFIG_NOTES: Record<string, string> = {
  * Object arguments, flattened into config keys (Pulumi.yaml has no object type): app.path is
  * appPath, app.settings is appSettings. Their descriptions are the doc comments of the interface.
  */
-export const NESTED_ARGUMENTS = { app: { schema: appSchema, docs: "AppArgs" } } as const;
+export const NESTED_ARGUMENTS = {
+  app: { schema: appSchema, docs: "AppArgs" },
+  sqlServer: { schema: sqlServerSchema, docs: "SqlServerArgs" },
+} as const;
 export const flatKey = (parent: string, child: string) => parent + child[0].toUpperCase() + child.slice(1);
 /** The argument path of a config key: appPath -> app.path; nodeCount -> nodeCount. */
 export function argumentPathOf(key: string): string {
@@ -291,11 +296,22 @@ export function readStackSettings(raw: RawConfig): StackSettings {
       problems.push({ propertyPath: "imageStack", reason: "and amiId both name the nodes' image: set one" });
   }
   const app = appFromConfig(values, problems);
+  // The SQL Server keys that hold something other than their default: the stack's sqlServer.
+  const sqlServer = Object.fromEntries(
+    Object.keys(sqlServerSchema.shape)
+      .filter((child) => setHere(flatKey("sqlServer", child)))
+      .map((child) => [child, values[flatKey("sqlServer", child)]]),
+  );
   const args = {
     ...Object.fromEntries(Object.entries(rest).filter(([k]) => argumentPathOf(k) === k && !imageKeys().includes(k))),
     ...(sharedTags !== undefined ? { tags: sharedTags } : {}),
     ...(app ? { app } : {}),
+    ...(Object.keys(sqlServer).length > 0 ? { sqlServer } : {}),
   } as unknown as WebFarmArgs;
+  // Likewise the state server's keys in a stack whose sessions live in SQL Server.
+  if (args.sessionStore === "sqlServer") {
+    for (const key of STATE_SERVER_ONLY) if (!setHere(key)) delete args[key];
+  }
   // Pulumi merges Pulumi.yaml's defaults into every stack's config, so a stack that brings its own
   // network always "has" vpcCidr/azCount/natPerAz: drop them while they hold the default, and let
   // validation report any the stack set to something else.
@@ -307,8 +323,8 @@ export function readStackSettings(raw: RawConfig): StackSettings {
   // Problems in the config's own terms: the farm's name, app.path as appPath.
   const farmProblems = webFarmArgProblems(name, args).map((p) => {
     if (p.propertyPath === "name") return { ...p, propertyPath: "farmName" };
-    const m = /^app\.(\w+)(.*)$/.exec(p.propertyPath);
-    return m ? { ...p, propertyPath: flatKey("app", m[1]) + m[2] } : p;
+    const m = /^(app|sqlServer)\.(\w+)(.*)$/.exec(p.propertyPath);
+    return m ? { ...p, propertyPath: flatKey(m[1], m[2]) + m[3] } : p;
   });
   problems.push(...farmProblems.filter((p) => !problems.some((q) => q.propertyPath === p.propertyPath)));
   return { farmName: name, args, problems, ...(typeof imageStack === "string" ? { imageStack } : {}) };

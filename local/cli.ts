@@ -1,4 +1,4 @@
-// `npm run local [-- --nodes 3 --port 8080 --state-port 42424 --app <published site> --version v1]`:
+// `npm run local [-- --nodes 3 --port 8080 --state-port 42424 --session-store state|sql --app <published site> --version v1]`:
 // the farm on 127.0.0.1, serving the sample application or your own published site. While it runs,
 // `npm run local:release -- --app <folder>` releases a new version over it (control.ts).
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "fs";
@@ -22,18 +22,24 @@ async function main() {
       "state-port": { type: "string" },
       app: { type: "string" },
       version: { type: "string" },
+      "session-store": { type: "string" },
     },
   });
   const nodes = option(values.nodes, "nodes", 1, 20, 3);
   const port = option(values.port, "port", 1024, 65000 - 200, 8080);
   const statePort = option(values["state-port"], "state-port", 1024, 65535, 42424);
-  const collisions = portCollisions({ nodes, port, statePort });
+  const sessionStore = values["session-store"] ?? "state";
+  if (sessionStore !== "state" && sessionStore !== "sql")
+    throw new Error(
+      `--session-store must be state (the ASP.NET state server) or sql (SQLServer mode); got ${sessionStore}`,
+    );
+  const collisions = portCollisions({ nodes, port, statePort, sessionStore });
   if (collisions.length > 0) throw new Error(`--port/--state-port: ${collisions.join("; ")}`);
   // Refuse before touching anything of a farm that runs (or is starting): its folder, its record.
   // Only light modules are loaded so far: a refusal or a busy port is reported within a second.
   const running = recordedFarmRunning();
   if (running) throw new Error(running);
-  await assertPortsFree(farmPorts({ nodes, port, statePort }));
+  await assertPortsFree(farmPorts({ nodes, port, statePort, sessionStore }));
 
   const [{ defaultVersion }, { appOption }, { LocalFarm }, { serveControl }, { ensurePackages }] = await Promise.all([
     import("../components/artifact"),
@@ -67,6 +73,7 @@ async function main() {
       log: (l) => console.log(`  ${l}`),
       release: { app, version },
       onProcesses: record,
+      sessionStore,
     });
   } catch (err) {
     forgetOwnRecord();
@@ -92,7 +99,9 @@ async function main() {
       "",
       `farm:         ${farm.url}  (round robin over every node, no stickiness)`,
       ...[...Array(nodes).keys()].map((i) => `${farm.nodeName(i)}:       ${farm.nodeUrl(i)}`),
-      `state server: tcp 127.0.0.1:${statePort}`,
+      sessionStore === "sql"
+        ? `sessions:     SQLServer mode, in ${farm.sessionDatabase} (sqlite3 to look inside)`
+        : `state server: tcp 127.0.0.1:${statePort}`,
       "",
       `try:     curl -c /tmp/jar -b /tmp/jar ${farm.url}Default.aspx   (repeat: same session, the node changes)`,
       `         ${farm.url}ViewState.aspx in a browser (postbacks cross nodes)`,

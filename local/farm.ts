@@ -9,6 +9,7 @@ import { join } from "path";
 import { MachineKeyValues } from "../components/windows";
 import { HOST, request, waitFor } from "./http";
 import { assertPortsFree, farmPorts, listensOn, portCollisions } from "./ports";
+import { createSessionDatabase, sqliteConnectionString } from "./sessionDb";
 import { APP_SOURCE, HEALTH_PATH, installRelease, LocalRelease } from "./release";
 
 export { HOST, request } from "./http";
@@ -33,6 +34,8 @@ export interface LocalFarmOptions {
   release?: LocalRelease;
   /** Told whenever a process starts or stops: `npm run local` records them for local:down. */
   onProcesses?: (processes: StartedProcess[]) => void;
+  /** Where sessions live: Mono's state server (StateServer mode, the default) or SQLite (SQLServer mode). */
+  sessionStore?: "state" | "sql";
 }
 
 export interface StartedProcess {
@@ -77,7 +80,8 @@ export class LocalFarm {
     try {
       rmSync(options.dir, { recursive: true, force: true });
       mkdirSync(options.dir, { recursive: true });
-      await farm.startStateServer();
+      if (farm.sql) createSessionDatabase(farm.sessionDatabase);
+      else await farm.startStateServer();
       for (let i = 0; i < options.nodes; i++) {
         farm.install(i, first);
         farm.switchTo(i, first.version);
@@ -90,6 +94,14 @@ export class LocalFarm {
       await farm.stop();
       throw err;
     }
+  }
+
+  /** SQLServer mode: sessions in a SQLite file, not a process. */
+  get sql(): boolean {
+    return this.options.sessionStore === "sql";
+  }
+  get sessionDatabase(): string {
+    return join(this.options.dir, "sessions.sqlite");
   }
 
   get url(): string {
@@ -130,7 +142,9 @@ export class LocalFarm {
   install(i: number, release: LocalRelease, key: MachineKeyValues = this.key): void {
     installRelease(this.releaseDir(i, release.version), release, {
       key,
-      state: { stateHost: HOST, statePort: this.options.statePort },
+      state: this.sql
+        ? { sqlConnectionString: sqliteConnectionString(this.sessionDatabase) }
+        : { stateHost: HOST, statePort: this.options.statePort },
     });
   }
 
@@ -348,6 +362,17 @@ export class LocalFarm {
       const now = this.workers();
       return now.length > 0 && before.every((pid) => !now.includes(pid));
     });
+  }
+
+  /**
+   * Every process of the farm stopped and started again, as after a power cut: the balancer, the
+   * nodes and the state server. What survives is what was on disk (SQLServer mode's sessions).
+   */
+  async restartAll(): Promise<void> {
+    await this.stop();
+    if (!this.sql) await this.startStateServer();
+    for (let i = 0; i < this.options.nodes; i++) await this.startNode(i);
+    await this.startBalancer();
   }
 
   /** Stops every process this farm started, balancer first, and only those. */

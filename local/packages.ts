@@ -2,10 +2,21 @@
 import { execFileSync } from "child_process";
 import { existsSync } from "fs";
 import { FASTCGI_SERVER, NGINX, STATE_SERVER_EXE } from "./farm";
+import { SQLITE3 } from "./sessionDb";
+
+const MONO_SQLITE_DLL = "/usr/lib/mono/gac/Mono.Data.Sqlite/4.0.0.0__0738eb9f132ed756/Mono.Data.Sqlite.dll";
 
 /** From local-farm-on-mono.md: xsp4 is broken in bookworm, so FastCGI behind nginx. */
-export const DEBIAN_PACKAGES = ["mono-xsp4", "mono-fastcgi-server4", "nginx-light", "curl"];
-const NEEDED_FILES = ["/usr/bin/mono", FASTCGI_SERVER, NGINX, STATE_SERVER_EXE];
+export const DEBIAN_PACKAGES = [
+  "mono-xsp4",
+  "mono-fastcgi-server4",
+  "nginx-light",
+  "curl",
+  // SQLServer mode: Mono's SQLite provider (its session handler's default) and the sqlite3 tool.
+  "libmono-sqlite4.0-cil",
+  "sqlite3",
+];
+const NEEDED_FILES = ["/usr/bin/mono", FASTCGI_SERVER, NGINX, STATE_SERVER_EXE, SQLITE3, MONO_SQLITE_DLL];
 
 export function missingFiles(): string[] {
   return NEEDED_FILES.filter((f) => !existsSync(f));

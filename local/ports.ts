@@ -9,6 +9,8 @@ export interface FarmLayout {
   nodes: number;
   port: number;
   statePort: number;
+  /** SQLServer mode ("sql") runs no state server, so its port is not needed. */
+  sessionStore?: "state" | "sql";
 }
 
 /** Whether this process could listen on 127.0.0.1:port now (it listens and closes at once). */
@@ -44,7 +46,7 @@ export function farmPorts(o: FarmLayout): FarmPort[] {
     { port: o.port, what: "the balancer" },
     ...nodes.map((i) => ({ port: o.port + 1 + i, what: `node-${i}'s HTTP server` })),
     ...nodes.map((i) => ({ port: o.port + 101 + i, what: `node-${i}'s FastCGI server` })),
-    { port: o.statePort, what: "the state server" },
+    ...(o.sessionStore === "sql" ? [] : [{ port: o.statePort, what: "the state server" }]),
   ];
 }
 

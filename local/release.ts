@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFil
 import { dirname, join, resolve } from "path";
 import { unzipSync } from "fflate";
 import { artifactProblems, readArtifact } from "../components/artifact";
-import { MachineKeyValues, releaseWebConfig, SessionStateValues } from "../components/windows";
+import { MachineKeyValues, releaseWebConfig, SessionValues } from "../components/windows";
 import type { LocalFarm } from "./farm";
 import { request, sleep } from "./http";
 
@@ -48,7 +48,7 @@ const entries = (m: Record<string, string> | undefined) =>
 export function installRelease(
   dir: string,
   release: LocalRelease,
-  farm: { key: MachineKeyValues; state: SessionStateValues },
+  farm: { key: MachineKeyValues; state: SessionValues },
 ): void {
   const marker = join(dir, ".webfarm-release");
   const build = readArtifact(release.app);

@@ -166,6 +166,35 @@ export function fixtures(options: FixtureOptions = {}): Fixtures {
         return { arn: `${id}.arn`, versionId: `${id}.versionId` };
       case "aws:route53/record:Record":
         return { fqdn: inputs.name };
+      case "aws:rds/instance:Instance": {
+        const identifier = `${inputs.identifierPrefix ?? `${name}-`}${digest(name).slice(0, 8)}`;
+        const address = `${identifier}.c0ffee000000.${region}.rds.${dnsSuffix}`;
+        return {
+          identifier,
+          address,
+          endpoint: `${address}:${inputs.port ?? 1433}`,
+          port: inputs.port ?? 1433,
+          arn: `arn:${partition}:rds:${region}:${FIXTURE_ACCOUNT}:db:${identifier}`,
+          masterUserSecrets: [
+            {
+              secretArn: `arn:${partition}:secretsmanager:${region}:${FIXTURE_ACCOUNT}:secret:rds!db-${digest(identifier).slice(0, 8)}-AbCdEf`,
+              secretStatus: "active",
+              kmsKeyId: "aws/secretsmanager",
+            },
+          ],
+        };
+      }
+      case "aws:secretsmanager/secret:Secret":
+        return {
+          arn: `arn:${partition}:secretsmanager:${region}:${FIXTURE_ACCOUNT}:secret:${inputs.name ?? name}-AbCdEf`,
+        };
+      case "random:index/randomPassword:RandomPassword": {
+        // Letters and digits, as the kit asks for (special: false); the same for the same name.
+        const chars = Buffer.from(digest(name, "password") + digest(name, "password", 2), "hex")
+          .toString("base64")
+          .replace(/[^A-Za-z0-9]/g, "");
+        return { result: chars.slice(0, inputs.length ?? 32), bcryptHash: "[hash]" };
+      }
       case "aws:imagebuilder/image:Image":
         // The AMI an image build distributes, named by what was built.
         return {

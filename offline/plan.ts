@@ -375,6 +375,17 @@ function grants(resources: PlanResource[]): Set<string> {
 }
 
 /** Properties whose change replaces an EC2 instance (userData because the farm sets userDataReplaceOnChange). */
+const SESSION_DATABASE_TYPE = "aws:rds/instance:Instance";
+/** RDS instance properties whose change replaces the database (the provider's ForceNew ones the kit sets). */
+const DATABASE_REPLACING = [
+  "inputs.engine",
+  "inputs.identifier",
+  "inputs.identifierPrefix",
+  "inputs.username",
+  "inputs.storageEncrypted",
+  "inputs.dbSubnetGroupName",
+  "inputs.licenseModel",
+];
 const INSTANCE_REPLACING = [
   "inputs.ami",
   "inputs.subnetId",
@@ -518,6 +529,30 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
     for (const f of gone) mustRead.push(`the farm ${f} is deleted: every resource of it goes`);
   }
   mustRead.push(...stateServer.map((line) => `${line}: every session is lost`));
+  // The session store: switching modes, or the session database replaced or deleted.
+  const stores = (plan: Map<string, PlanResource>) => ({
+    state: [...plan.values()].some(isStateServer),
+    sql: [...plan.values()].some((r) => r.type === SESSION_DATABASE_TYPE),
+  });
+  const [storeBefore, storeAfter] = [stores(old), stores(now)];
+  const modeName = (x: { sql: boolean }) => (x.sql ? "SQL Server (RDS)" : "the ASP.NET State Service");
+  if (
+    (storeBefore.state || storeBefore.sql) &&
+    (storeAfter.state || storeAfter.sql) &&
+    storeBefore.sql !== storeAfter.sql
+  )
+    mustRead.push(
+      `the session store changes from ${modeName(storeBefore)} to ${modeName(storeAfter)}: every current session is lost, once`,
+    );
+  for (const k of removed.filter((k) => old.get(k)!.type === SESSION_DATABASE_TYPE))
+    mustRead.push(`the session database is deleted: ${k}: every session is lost`);
+  for (const { resource, changes } of changed.filter((c) => now.get(c.resource)!.type === SESSION_DATABASE_TYPE)) {
+    const replacing = changes.filter((c) => DATABASE_REPLACING.includes(c.path));
+    if (replacing.length > 0)
+      mustRead.push(
+        `the session database is replaced: ${resource} (${replacing.map((c) => c.path).join(", ")}): every session is lost`,
+      );
+  }
   return { added, removed, changed, securityBroadening: broadening.sort(), stateServer, releases, mustRead };
 }
 

@@ -10,8 +10,10 @@ import {
 } from "@pulumi/policy";
 
 export const ROLE_TAG = "webfarm:role";
-export const FARM_ROLES = ["web-node", "state-server"];
+export const FARM_ROLES = ["web-node", "state-server", "session-setup"];
 export const DEFAULT_STATE_PORT = 42424;
+/** SQL Server's port: the session database's, in sessionStore "sqlServer". */
+export const DEFAULT_SQL_PORT = 1433;
 
 export const TYPES = {
   instance: "aws:ec2/instance:Instance",
@@ -28,10 +30,12 @@ export const TYPES = {
   loadBalancer: "aws:lb/loadBalancer:LoadBalancer",
   listener: "aws:lb/listener:Listener",
   targetGroup: "aws:lb/targetGroup:TargetGroup",
+  database: "aws:rds/instance:Instance",
 };
 
 interface StatePortConfig {
   statePort: number;
+  sqlPort: number;
 }
 
 const covers = (from: unknown, to: unknown, protocol: unknown, port: number) =>
@@ -39,37 +43,53 @@ const covers = (from: unknown, to: unknown, protocol: unknown, port: number) =>
   protocol === "all" ||
   (typeof from === "number" && typeof to === "number" && from <= port && port <= to);
 
-/** The state port (42424 by default) only from security groups: the protocol has no authentication. */
+/**
+ * The session store's ports only from security groups: the state port (42424 by default; its
+ * protocol has no authentication) and SQL Server's (1433), and the session database never public.
+ */
 export const statePortFromGroupsOnly: ResourceValidationPolicy = {
   name: "state-port-from-security-groups-only",
   description:
-    "The ASP.NET State Service port may be opened only to security groups (the web nodes'), never to a CIDR or prefix list: its protocol has no authentication or encryption.",
+    "The session store's ports, the ASP.NET State Service's (no authentication or encryption) and SQL Server's, may be opened only to security groups (the web nodes'), never to a CIDR or prefix list; the session database is never publicly accessible.",
   enforcementLevel: "mandatory",
   configSchema: {
-    properties: { statePort: { type: "integer", default: DEFAULT_STATE_PORT, minimum: 1, maximum: 65535 } },
+    properties: {
+      statePort: { type: "integer", default: DEFAULT_STATE_PORT, minimum: 1, maximum: 65535 },
+      sqlPort: { type: "integer", default: DEFAULT_SQL_PORT, minimum: 1, maximum: 65535 },
+    },
   },
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-    const port = args.getConfig<StatePortConfig>().statePort ?? DEFAULT_STATE_PORT;
-    const fix = `Open port ${port} with a rule whose source is the web nodes' security group (referencedSecurityGroupId), and remove the CIDR source.`;
+    const config = args.getConfig<StatePortConfig>();
+    const ports: [number, string][] = [
+      [config.statePort ?? DEFAULT_STATE_PORT, "the state port"],
+      [config.sqlPort ?? DEFAULT_SQL_PORT, "the SQL Server port"],
+    ];
     const p = args.props;
-    if (args.type === TYPES.ingressRule && covers(p.fromPort, p.toPort, p.ipProtocol, port)) {
-      const source = p.cidrIpv4 ?? p.cidrIpv6 ?? p.prefixListId;
-      if (source !== undefined) report(`Inbound rule opens the state port ${port} to ${source}. ${fix}`);
-    }
-    if (
-      args.type === TYPES.securityGroupRule &&
-      p.type === "ingress" &&
-      covers(p.fromPort, p.toPort, p.protocol, port)
-    ) {
-      const sources = [...(p.cidrBlocks ?? []), ...(p.ipv6CidrBlocks ?? []), ...(p.prefixListIds ?? [])];
-      if (sources.length > 0 || p.self === true)
-        report(`Security group rule opens the state port ${port} to ${sources.join(", ") || "itself"}. ${fix}`);
-    }
-    if (args.type === TYPES.securityGroup) {
-      for (const rule of p.ingress ?? []) {
-        const sources = [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? []), ...(rule.prefixListIds ?? [])];
-        if (covers(rule.fromPort, rule.toPort, rule.protocol, port) && sources.length > 0) {
-          report(`Inline ingress opens the state port ${port} to ${sources.join(", ")}. ${fix}`);
+    if (args.type === TYPES.database && p.publiclyAccessible === true)
+      report(
+        "The session database is publicly accessible. Set publiclyAccessible to false: only the web nodes reach it.",
+      );
+    for (const [port, what] of ports) {
+      const fix = `Open port ${port} with a rule whose source is the web nodes' security group (referencedSecurityGroupId), and remove the CIDR source.`;
+      if (args.type === TYPES.ingressRule && covers(p.fromPort, p.toPort, p.ipProtocol, port)) {
+        const source = p.cidrIpv4 ?? p.cidrIpv6 ?? p.prefixListId;
+        if (source !== undefined) report(`Inbound rule opens ${what} ${port} to ${source}. ${fix}`);
+      }
+      if (
+        args.type === TYPES.securityGroupRule &&
+        p.type === "ingress" &&
+        covers(p.fromPort, p.toPort, p.protocol, port)
+      ) {
+        const sources = [...(p.cidrBlocks ?? []), ...(p.ipv6CidrBlocks ?? []), ...(p.prefixListIds ?? [])];
+        if (sources.length > 0 || p.self === true)
+          report(`Security group rule opens ${what} ${port} to ${sources.join(", ") || "itself"}. ${fix}`);
+      }
+      if (args.type === TYPES.securityGroup) {
+        for (const rule of p.ingress ?? []) {
+          const sources = [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? []), ...(rule.prefixListIds ?? [])];
+          if (covers(rule.fromPort, rule.toPort, rule.protocol, port) && sources.length > 0) {
+            report(`Inline ingress opens ${what} ${port} to ${sources.join(", ")}. ${fix}`);
+          }
         }
       }
     }

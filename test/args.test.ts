@@ -104,6 +104,14 @@ const cases: Case[] = [
   { label: "a malformed SNS topic", field: "alarmTopicArn", bad: { alarmTopicArn: "arn:aws:sqs:eu-west-1:123456789012:q" }, good: { alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:q" } },
   { label: "an allowed CIDR list that mixes a bad literal with an Output", field: "allowedCidrs[0]", bad: { allowedCidrs: ["300.0.0.0/8", pulumi.output("10.0.0.0/8")] }, good: { allowedCidrs: ["10.0.0.0/8", pulumi.output("10.1.0.0/16")] } },
   { label: "a state server image id that is not an AMI", field: "stateAmiId", bad: { stateAmiId: "ami-xyz" }, good: { stateAmiId: "ami-0123456789abcdef0" } },
+  { label: "an unknown session store", field: "sessionStore", bad: { sessionStore: "redis" }, good: { sessionStore: "sqlServer" } },
+  { label: "a state port with SQL Server sessions", field: "statePort", bad: { sessionStore: "sqlServer", statePort: 42000 }, good: { sessionStore: "stateServer", statePort: 42000 } },
+  { label: "a protected state server with SQL Server sessions", field: "protectStateServer", bad: { sessionStore: "sqlServer", protectStateServer: true }, good: { sessionStore: "sqlServer", protectStateServer: false } },
+  { label: "SQL Server settings without SQL Server sessions", field: "sqlServer", bad: { sqlServer: { edition: "web" } }, good: { sessionStore: "sqlServer", sqlServer: { edition: "web" } } },
+  { label: "an unknown SQL Server edition", field: "sqlServer.edition", bad: { sessionStore: "sqlServer", sqlServer: { edition: "developer" } }, good: { sessionStore: "sqlServer", sqlServer: { edition: "enterprise", instanceClass: "db.r5.xlarge" } } },
+  { label: "a class too small for the edition", field: "sqlServer.instanceClass", bad: { sessionStore: "sqlServer", sqlServer: { edition: "standard", instanceClass: "db.t3.medium" } }, good: { sessionStore: "sqlServer", sqlServer: { edition: "standard", instanceClass: "db.t3.xlarge" } } },
+  { label: "Multi-AZ on Express", field: "sqlServer.multiAz", bad: { sessionStore: "sqlServer", sqlServer: { multiAz: true } }, good: { sessionStore: "sqlServer", sqlServer: { edition: "standard", instanceClass: "db.m5.large", multiAz: true } } },
+  { label: "an RDS class that is not one", field: "sqlServer.instanceClass", bad: { sessionStore: "sqlServer", sqlServer: { instanceClass: "t3.small" } }, good: { sessionStore: "sqlServer", sqlServer: { instanceClass: "db.t3.micro" } } },
   { label: "a log retention CloudWatch does not offer", field: "logRetentionDays", bad: { logRetentionDays: 45 }, good: { logRetentionDays: 60 } },
   { label: "a farm name with an underscore", field: "name", bad: {}, good: {}, name: { bad: "my_farm", good: "my-farm" } },
 ];
@@ -133,7 +141,10 @@ describe("WebFarm argument validation", () => {
   });
 
   test("a farm of good values registers its resources (validation is the only gate)", async () => {
-    const good = Object.assign({}, ...cases.filter((c) => !("vpcId" in c.good) && !c.name).map((c) => c.good));
+    // One farm of every good value (the session store's go one mode at a time, so not here).
+    const oneFarm = (c: (typeof cases)[number]) =>
+      !("vpcId" in c.good) && !c.name && !("sessionStore" in c.good) && !("sqlServer" in c.good);
+    const good = Object.assign({}, ...cases.filter(oneFarm).map((c) => c.good));
     const { error, mocks } = await attempt("a".repeat(MAX_FARM_NAME_LENGTH), {
       ...good,
       ...byo,

@@ -77,5 +77,13 @@ test("prod turns the protections on", async () => {
   const { stackConfig } = await import("../infra/stackFile");
   const prod = readStackSettings(projectConfig(stackConfig("prod")));
   expect(prod.problems).toEqual([]);
-  expect(prod.args).toMatchObject({ protectStateServer: true, deletionProtection: true, accessLogs: true });
+  expect(prod.args).toMatchObject({
+    deletionProtection: true,
+    accessLogs: true,
+    sessionStore: "sqlServer",
+    sqlServer: { edition: "standard", instanceClass: "db.m5.large", multiAz: true },
+  });
+  // The state server's keys (their defaults, merged in by Pulumi) do not reach a SQL Server farm.
+  expect(prod.args).not.toHaveProperty("statePort");
+  expect(prod.args).not.toHaveProperty("protectStateServer");
 });

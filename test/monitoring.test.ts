@@ -3,7 +3,7 @@
 import { WebFarm } from "../components";
 import { dashboardUrl } from "../components/names";
 import { COUNTERS, counterMetric } from "../components/windows/cloudWatch";
-import { BOOT_LOG } from "../components/windows/userData";
+import { BOOT_LOG } from "../components/windows/boot";
 import { RELEASE_LOG } from "../components/windows/release";
 import { valueOf } from "../offline/engine";
 import { buildFarm, Graph, T } from "./graph";

@@ -112,7 +112,7 @@ describe("a two-node farm with defaults", () => {
 
   test("exposes its parts to TypeScript programs: network, key, load balancer, state server, web nodes", async () => {
     expect(await valueOf(farm.loadBalancer.loadBalancer.arn)).toBe(graph.one(T.lb).state.arn);
-    expect(await valueOf(farm.stateServer.instance.id)).toBe(graph.stateServer().id);
+    expect(await valueOf(farm.stateServer!.instance.id)).toBe(graph.stateServer().id);
     expect(farm.webNodes.instances).toHaveLength(2);
     expect(await valueOf(farm.machineKey.parameterName)).toBe(
       graph.one(T.parameter, (p) => p.inputs.type === "SecureString").inputs.name,

@@ -45,18 +45,22 @@ export function installFeatures(features: readonly string[]): string[] {
   ];
 }
 
-/** Installs an MSI unless its service is there already; fails unless the service is there after. */
-export function installAgent(what: string, service: string, installer: string): string[] {
-  const name = psLiteral(service);
-  const file = psLiteral(installer.split("/").pop()!);
-  return [
-    `if (Get-Service -Name ${name} -ErrorAction SilentlyContinue) { Write-Output ${psLiteral(`already installed: ${what}`)} }`,
-    "else {",
-    `  $msi = Join-Path $env:TEMP ${file}`,
-    `  Invoke-WebRequest -Uri ${psLiteral(installer)} -OutFile $msi -UseBasicParsing`,
-    "  $installer = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet', '/l', ($msi + '.log')) -Wait -PassThru",
-    `  if ($installer.ExitCode -ne 0) { throw (${psLiteral(`the ${what} installer exited `)} + $installer.ExitCode) }`,
-    `  if (-not (Get-Service -Name ${name} -ErrorAction SilentlyContinue)) { throw ${psLiteral(`no ${service} service after installing the ${what}`)} }`,
-    "}",
-  ];
+/**
+ * Installs an agent's MSI unless its service is there already, and fails unless the service is
+ * there after: a PowerShell function, defined once per script and called per agent.
+ */
+export const INSTALL_AGENT_FUNCTION = [
+  "function Install-Agent([string]$What, [string]$Service, [string]$Url) {",
+  "  if (Get-Service -Name $Service -ErrorAction SilentlyContinue) { Write-Host ('already installed: ' + $What); return }",
+  "  $msi = Join-Path $env:TEMP ($Service + '.msi')",
+  "  Invoke-WebRequest -Uri $Url -OutFile $msi -UseBasicParsing",
+  "  $p = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet', '/l', ($msi + '.log')) -Wait -PassThru",
+  "  if ($p.ExitCode -ne 0) { throw ('the ' + $What + ' installer exited ' + $p.ExitCode) }",
+  "  if (-not (Get-Service -Name $Service -ErrorAction SilentlyContinue)) { throw ('no ' + $Service + ' service after installing the ' + $What) }",
+  "}",
+];
+
+/** One agent's install: a call of INSTALL_AGENT_FUNCTION. */
+export function installAgent(what: string, service: string, installer: string): string {
+  return `Install-Agent ${psLiteral(what)} ${psLiteral(service)} ${psLiteral(installer)}`;
 }

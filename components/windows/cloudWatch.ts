@@ -1,7 +1,7 @@
 // The CloudWatch agent's configuration for each role (pure): which logs it ships and which
 // Windows performance counters it publishes. The node reads it from SSM at boot.
 import { checkToken } from "./values";
-import { BOOT_LOG } from "./userData";
+import { BOOT_LOG } from "./boot";
 import { RELEASE_LOG } from "./release";
 
 export type NodeRole = "web-node" | "state-server";

@@ -7,6 +7,7 @@ import {
   CLOUDWATCH_AGENT_SERVICE,
   CODEDEPLOY_AGENT_SERVICE,
   IMAGE_MARKER,
+  INSTALL_AGENT_FUNCTION,
   installAgent,
   installFeatures,
   WEB_FEATURES,
@@ -52,13 +53,19 @@ export function imageComponentDocument(v: ImageComponentValues): string {
     { name: "InstallWindowsFeatures", script: installFeatures(WEB_FEATURES) },
     {
       name: "InstallCloudWatchAgent",
-      script: installAgent("CloudWatch agent", CLOUDWATCH_AGENT_SERVICE, installers.cloudWatch),
+      script: [
+        ...INSTALL_AGENT_FUNCTION,
+        installAgent("CloudWatch agent", CLOUDWATCH_AGENT_SERVICE, installers.cloudWatch),
+      ],
     },
     ...(v.codeDeployAgent
       ? [
           {
             name: "InstallCodeDeployAgent",
-            script: installAgent("CodeDeploy agent", CODEDEPLOY_AGENT_SERVICE, installers.codeDeploy),
+            script: [
+              ...INSTALL_AGENT_FUNCTION,
+              installAgent("CodeDeploy agent", CODEDEPLOY_AGENT_SERVICE, installers.codeDeploy),
+            ],
           },
         ]
       : []),

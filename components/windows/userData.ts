@@ -1,28 +1,23 @@
-// User data for the Windows nodes (EC2Launch v2, Windows Server 2022). Pure functions: plain
-// values in, text out. Every embedded value is validated and single-quoted.
-//
-// The script runs as an EC2Launch v2 executeScript task with `detach: false`, so EC2Launch waits
-// for it and its exit code counts. Each step is named; the node reports where it is in the
-// instance tag webfarm:boot (`running: <step>`, then `ok` or `failed: <step>: <reason>`), which an
-// operator sees without logging in, and the boot log ships to CloudWatch Logs from the first step.
+// User data for the Windows nodes (EC2Launch v2, Windows Server 2022): the web nodes' and the state
+// server's steps. Pure functions: plain values in, text out. Every embedded value is validated and
+// single-quoted; the document, the boot status and the first step come from boot.ts.
 import * as rules from "../rules";
 import {
   agentInstallers,
-  CLOUDWATCH_AGENT_SERVICE,
   CODEDEPLOY_AGENT_SERVICE,
-  IMAGE_MARKER,
   installAgent,
   installFeatures,
   STATE_FEATURES,
   WEB_FEATURES,
 } from "./agents";
+import { BootValues, psHashtable, script, Step } from "./boot";
 import { SITE_ID, SITE_NAME } from "./site";
-import { sessionStateAttributes } from "./webConfig";
+import { SqlSessionBootValues, sqlSessionSteps } from "./sqlSession";
+import { sessionStateAttributes, sqlSessionAttributes } from "./webConfig";
 import {
   checkCidr,
   checkParameterName,
   checkPort,
-  checkRegion,
   checkToken,
   checkUrlPath,
   checkValidation,
@@ -33,25 +28,8 @@ import {
   validationKeyBytes,
 } from "./values";
 
-/** EC2 rejects raw user data over 16 KB (fact sheet §4). */
-export const USER_DATA_LIMIT_BYTES = 16 * 1024;
-export const BOOT_LOG = "C:\\ProgramData\\aspnet-webfarm\\boot.log";
-/** The instance tag that carries the boot's outcome. */
-export const BOOT_TAG = "webfarm:boot";
 /** How long the node keeps trying to read its key (a NAT gateway or the role may come late). */
 export const KEY_READ_SECONDS = 600;
-const EVENT_SOURCE = "aspnet-webfarm";
-
-/** What every node's boot needs: where it is, where its agents come from, how it reports. */
-export interface BootValues {
-  region: string;
-  /** The region's DNS suffix (amazonaws.com, amazonaws.com.cn): where the agents are downloaded from. */
-  dnsSuffix: string;
-  /** The SSM parameter holding this role's CloudWatch agent configuration. */
-  cloudWatchConfigParameter: string;
-  /** Auto Scaling mode: the launch lifecycle hook the node completes once it is ready. */
-  lifecycleHook?: string;
-}
 
 export interface WebNodeBootValues extends BootValues {
   /** SSM SecureString parameter holding the machine key as JSON. */
@@ -60,8 +38,11 @@ export interface WebNodeBootValues extends BootValues {
   keyVersion: string;
   /** The validation algorithm the node expects; with keyVersion, it puts a key change into user data. */
   keyValidation: ValidationAlgorithm;
-  stateHost: string;
-  statePort: number;
+  /** StateServer mode: the state server's name and port. */
+  stateHost?: string;
+  statePort?: number;
+  /** SQLServer mode instead: the session login's secret and RDS's CA bundle. */
+  sqlSession?: SqlSessionBootValues;
   /** The load balancer's health check path, served session-free. */
   healthCheckPath: string;
   sessionTimeoutMinutes?: number;
@@ -83,144 +64,6 @@ export interface StateServerBootValues extends BootValues {
   webCidrs: string[];
 }
 
-const hookName = rules.text("must be a lifecycle hook name").regex(/^[A-Za-z0-9._-]{1,255}$/, {
-  error: "must be a lifecycle hook name (letters, digits, . _ -)",
-});
-
-/** One named step: its body runs in a script block; a throw fails the boot with the step's name. */
-interface Step {
-  name: string;
-  comment?: string;
-  body: string[];
-}
-
-/** Shared opening: stop on any error, log, and report the boot's state on the instance's tag. */
-function prelude(role: string, v: BootValues): string[] {
-  const hook = v.lifecycleHook === undefined ? undefined : rules.check(hookName, "lifecycleHook", v.lifecycleHook);
-  return [
-    `# aspnet-webfarm ${role} bootstrap (generated). EC2Launch v2 runs it once, at first boot, and waits for it.`,
-    "$ErrorActionPreference = 'Stop'",
-    "$ProgressPreference = 'SilentlyContinue'",
-    "New-Item -ItemType Directory -Force -Path 'C:\\ProgramData\\aspnet-webfarm' | Out-Null",
-    `Start-Transcript -Path ${psLiteral(BOOT_LOG)} -Append | Out-Null`,
-    `$Region = ${psLiteral(checkRegion("region", v.region))}`,
-    `$LifecycleHook = ${hook === undefined ? "$null" : psLiteral(hook)}`,
-    "$InstanceId = $null",
-    "try { $InstanceId = Get-EC2InstanceMetadata -Category InstanceId } catch { Write-Output ('no instance id from IMDS: ' + $_.Exception.Message) }",
-    "",
-    "# Where an operator sees the boot without logging in: the instance's tag webfarm:boot.",
-    "function Set-BootStatus([string]$Status) {",
-    "  if (-not $InstanceId) { return }",
-    `  try { New-EC2Tag -Resource $InstanceId -Tag @{ Key = ${psLiteral(BOOT_TAG)}; Value = $Status.Substring(0, [Math]::Min($Status.Length, 255)) } -Region $Region }`,
-    "  catch { Write-Output ('could not tag the boot status: ' + $_.Exception.Message) }",
-    "}",
-    "# Auto Scaling mode: the node is InService only once it says so (CONTINUE), or is replaced (ABANDON).",
-    "function Complete-Launch([string]$Result) {",
-    "  if (-not $LifecycleHook -or -not $InstanceId) { return }",
-    "  try {",
-    "    $group = (Get-ASAutoScalingInstance -InstanceId $InstanceId -Region $Region).AutoScalingGroupName",
-    "    Complete-ASLifecycleAction -LifecycleHookName $LifecycleHook -AutoScalingGroupName $group -InstanceId $InstanceId -LifecycleActionResult $Result -Region $Region",
-    "  } catch { Write-Output ('could not complete the lifecycle action: ' + $_.Exception.Message) }",
-    "}",
-    "# A failure: the tag, the System event log, the launch abandoned, and a non-zero exit EC2Launch records.",
-    "function Fail([string]$Message) {",
-    `  $text = ${psLiteral(`aspnet-webfarm ${role}: FAILED: `)} + $Message`,
-    "  Write-Output $text",
-    "  try {",
-    `    if (-not [System.Diagnostics.EventLog]::SourceExists(${psLiteral(EVENT_SOURCE)})) { New-EventLog -LogName System -Source ${psLiteral(EVENT_SOURCE)} }`,
-    `    Write-EventLog -LogName System -Source ${psLiteral(EVENT_SOURCE)} -EventId 1001 -EntryType Error -Message $text`,
-    "  } catch { Write-Output ('could not write the event log: ' + $_.Exception.Message) }",
-    "  Set-BootStatus ('failed: ' + $Message)",
-    "  Complete-Launch 'ABANDON'",
-    "  try { Stop-Transcript | Out-Null } catch { }",
-    "  exit 1",
-    "}",
-    "function Step([string]$Name, [scriptblock]$Body) {",
-    `  Write-Output (${psLiteral(`aspnet-webfarm ${role}: `)} + $Name)`,
-    "  Set-BootStatus ('running: ' + $Name)",
-    "  try { & $Body } catch { Fail ($Name + ': ' + $_.Exception.Message) }",
-    "}",
-    "",
-  ];
-}
-
-function ending(role: string): string[] {
-  return [
-    "Set-BootStatus 'ok'",
-    "Complete-Launch 'CONTINUE'",
-    `Write-Output ${psLiteral(`aspnet-webfarm ${role}: ready`)}`,
-    "Stop-Transcript | Out-Null",
-    "exit 0",
-  ];
-}
-
-function renderSteps(steps: Step[]): string[] {
-  return steps.flatMap((s) => [
-    ...(s.comment ? [`# ${s.comment}`] : []),
-    `Step ${psLiteral(s.name)} {`,
-    ...s.body.map((l) => `  ${l}`),
-    "}",
-    "",
-  ]);
-}
-
-/**
- * The EC2Launch v2 document: one executeScript task, run once, not detached (EC2Launch waits and
- * records the exit code). Checked against EC2's 16 KB limit for raw user data.
- */
-export function ec2LaunchDocument(script: string[]): string {
-  const document = [
-    "version: 1.1",
-    "tasks:",
-    "  - task: executeScript",
-    "    inputs:",
-    "      - frequency: once",
-    "        type: powershell",
-    "        runAs: localSystem",
-    "        detach: false",
-    "        content: |-",
-    ...script.map((l) => (l === "" ? "" : `          ${l}`)),
-    "",
-  ].join("\n");
-  const bytes = Buffer.byteLength(document, "utf8");
-  if (bytes > USER_DATA_LIMIT_BYTES) {
-    throw new Error(`user data is ${bytes} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES}`);
-  }
-  return document;
-}
-
-/** The CloudWatch agent, first: from then on the boot log, IIS and event logs reach CloudWatch. */
-function cloudWatchStep(v: BootValues): Step {
-  const { cloudWatch } = agentInstallers(v.region, v.dnsSuffix);
-  return {
-    name: "start the CloudWatch agent",
-    comment: "From here on, this log, IIS's and the event logs reach CloudWatch Logs.",
-    body: [
-      // What a farm image says it baked in, for the log; the steps check the machine itself.
-      `if (Test-Path -LiteralPath ${psLiteral(IMAGE_MARKER)}) { Write-Output ('farm image: ' + (Get-Content -Raw -LiteralPath ${psLiteral(IMAGE_MARKER)})) }`,
-      ...installAgent("CloudWatch agent", CLOUDWATCH_AGENT_SERVICE, cloudWatch),
-      `& (Join-Path $env:ProgramFiles 'Amazon\\AmazonCloudWatchAgent\\amazon-cloudwatch-agent-ctl.ps1') -a fetch-config -m ec2 -s -c ${psLiteral(`ssm:${checkParameterName("cloudWatchConfigParameter", v.cloudWatchConfigParameter)}`)}`,
-      "if ($LASTEXITCODE -ne 0) { throw ('the CloudWatch agent did not start (exit ' + $LASTEXITCODE + ')') }",
-    ],
-  };
-}
-
-function script(role: string, v: BootValues, variables: string[], steps: Step[], after: string[] = []): string {
-  return ec2LaunchDocument([
-    ...prelude(role, v),
-    ...variables,
-    "",
-    ...renderSteps([cloudWatchStep(v), ...steps]),
-    ...after,
-    ...ending(role),
-  ]);
-}
-
-function psHashtable(values: Record<string, string>): string {
-  const entries = Object.entries(values).map(([k, v]) => `${k} = ${psLiteral(v)}`);
-  return `[ordered]@{ ${entries.join("; ")} }`;
-}
-
 /** The file, relative to the site root, that answers the health check without a session. */
 export function healthCheckFile(healthCheckPath: string): { relativePath: string; content: string } {
   const path = checkUrlPath("healthCheckPath", healthCheckPath);
@@ -237,7 +80,7 @@ function codeDeploySteps(v: WebNodeBootValues): Step[] {
   const current = v.codeDeploy?.currentRelease;
   const agent: Step = {
     name: "install the CodeDeploy agent",
-    body: installAgent("CodeDeploy agent", CODEDEPLOY_AGENT_SERVICE, codeDeploy),
+    body: [installAgent("CodeDeploy agent", CODEDEPLOY_AGENT_SERVICE, codeDeploy)],
   };
   if (!current) return [agent];
   const application = rules.check(rules.token, "application", current.application);
@@ -247,7 +90,7 @@ function codeDeploySteps(v: WebNodeBootValues): Step[] {
     {
       name: "install the current release",
       comment:
-        "CodeDeploy serves new instances of an Auto Scaling group by itself, not single ones: install the group's last successful release with the very hooks CodeDeploy runs.",
+        "CodeDeploy serves only Auto Scaling groups' new instances: install the last successful release with its hooks.",
       body: [
         `$group = Get-CDDeploymentGroup -ApplicationName ${psLiteral(application)} -DeploymentGroupName ${psLiteral(group)} -Region $Region`,
         "if (-not $group.LastSuccessfulDeployment.DeploymentId) { Write-Output 'no release yet: the first release installs it'; return }",
@@ -271,11 +114,17 @@ export function webNodeUserData(values: WebNodeBootValues): string {
   const parameter = checkParameterName("keyParameterName", values.keyParameterName);
   const version = checkToken("keyVersion", values.keyVersion);
   const validation = checkValidation(values.keyValidation);
-  const session = sessionStateAttributes({
-    stateHost: values.stateHost,
-    statePort: values.statePort,
-    timeoutMinutes: values.sessionTimeoutMinutes,
-  });
+  const sql = values.sqlSession ? sqlSessionSteps(values.sqlSession) : undefined;
+  if (!sql && (values.stateHost === undefined || values.statePort === undefined))
+    throw new Error("a web node needs stateHost and statePort, or sqlSession");
+  // SQLServer mode: the connection string is added at boot, from the secret.
+  const session = sql
+    ? sqlSessionAttributes(values.sessionTimeoutMinutes)
+    : sessionStateAttributes({
+        stateHost: values.stateHost!,
+        statePort: values.statePort!,
+        timeoutMinutes: values.sessionTimeoutMinutes,
+      });
   const health = healthCheckFile(values.healthCheckPath);
   const keyLengths = VALIDATION_ALGORITHMS.map((a) => `${a} = ${validationKeyBytes(a) * 2}`).join("; ");
   const app = values.codeDeploy !== undefined;
@@ -287,7 +136,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
     },
     {
       name: "read the machine key from SSM Parameter Store",
-      comment: `The key never travels in user data: read it with the instance role, backing off for up to ${KEY_READ_SECONDS / 60} minutes while the role's credentials or the NAT gateway arrive.`,
+      comment: `Never in user data: read with the instance role, backing off up to ${KEY_READ_SECONDS / 60} minutes (credentials, NAT).`,
       body: [
         "$raw = $null",
         `$deadline = (Get-Date).AddSeconds(${KEY_READ_SECONDS})`,
@@ -309,10 +158,11 @@ export function webNodeUserData(values: WebNodeBootValues): string {
         `if ($script:Key.decryptionKey -notmatch '^[0-9A-Fa-f]{${DECRYPTION_KEY_BYTES * 2}}$') { throw 'decryptionKey is not ${DECRYPTION_KEY_BYTES * 2} hex characters' }`,
       ],
     },
+    ...(sql?.before ?? []),
     {
       name: "write machineKey and sessionState to both root web.configs",
       comment:
-        "Machine level, in both root web.configs: 32-bit pools read Framework, 64-bit ones Framework64. Built with the XML DOM, so values are escaped; the original is kept once (a re-run must not save the edited file over it).",
+        "Both root web.configs (32-bit pools read Framework, 64-bit Framework64), via the XML DOM; the original is kept once.",
       body: [
         "foreach ($framework in 'Framework', 'Framework64') {",
         "  $path = Join-Path $env:WINDIR ('Microsoft.NET\\' + $framework + '\\v4.0.30319\\Config\\web.config')",
@@ -380,6 +230,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
             "}",
           ],
         },
+    ...(sql?.after ?? []),
     ...(app ? codeDeploySteps(values) : []),
   ];
 
@@ -391,8 +242,12 @@ export function webNodeUserData(values: WebNodeBootValues): string {
       `$KeyVersion = ${psLiteral(version)}`,
       `$KeyValidation = ${psLiteral(validation)}`,
       `$SessionAttributes = ${psHashtable(session)}`,
-      `$StateHost = ${psLiteral(values.stateHost)}`,
-      `$StatePort = ${checkPort("statePort", values.statePort)}`,
+      ...(sql
+        ? sql.variables
+        : [
+            `$StateHost = ${psLiteral(values.stateHost!)}`,
+            `$StatePort = ${checkPort("statePort", values.statePort!)}`,
+          ]),
       `$SiteName = ${psLiteral(SITE_NAME)}`,
       `$SiteId = ${SITE_ID}`,
       ...(app
@@ -401,12 +256,14 @@ export function webNodeUserData(values: WebNodeBootValues): string {
       `$ValidationKeyChars = @{ ${keyLengths} }`,
     ],
     steps,
-    [
-      "# The state server may still be booting: report, do not fail.",
-      "if (-not (Test-NetConnection -ComputerName $StateHost -Port $StatePort -InformationLevel Quiet)) {",
-      "  Write-Output ('aspnet-webfarm web node: warning: state server ' + $StateHost + ':' + $StatePort + ' not reachable yet')",
-      "}",
-    ],
+    sql
+      ? []
+      : [
+          "# The state server may still be booting: report, do not fail.",
+          "if (-not (Test-NetConnection -ComputerName $StateHost -Port $StatePort -InformationLevel Quiet)) {",
+          "  Write-Output ('aspnet-webfarm web node: warning: state server ' + $StateHost + ':' + $StatePort + ' not reachable yet')",
+          "}",
+        ],
   );
 }
 

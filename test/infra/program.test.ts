@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import YAML from "yaml";
-import { appSchema, argsSchema, ROLE_TAG } from "../../components";
+import { appSchema, argsSchema, ROLE_TAG, sqlServerSchema } from "../../components";
 import {
   argumentPathOf,
   CONFIG,
@@ -57,7 +57,7 @@ describe("stack program", () => {
     expect(nodes[0].inputs.tags).toMatchObject({ env: "dev", app: "shop" });
   });
 
-  test("prod: four nodes over three AZs, NAT per AZ, HTTPS, protected state server", async () => {
+  test("prod: four nodes over three AZs, NAT per AZ, HTTPS, sessions in a protected Multi-AZ SQL Server", async () => {
     const { graph, error } = await runStack(stackConfig("prod"));
     expect(error).toBeUndefined();
     const nodes = graph.webNodes();
@@ -70,7 +70,12 @@ describe("stack program", () => {
         .map((l) => l.inputs.port)
         .sort(),
     ).toEqual([443, 80]);
-    expect(graph.stateServer().options.protect).toBe(true);
+    expect(graph.byRole("state-server")).toEqual([]);
+    expect(graph.one("aws:rds/instance:Instance").inputs).toMatchObject({
+      engine: "sqlserver-se",
+      multiAz: true,
+      deletionProtection: true,
+    });
   });
 
   test("exports the farm's outputs, the fragment as a secret", async () => {
@@ -151,13 +156,14 @@ describe("the farm image's stack, and farms that take its image", () => {
     expect(Object.keys(outputs).sort()).toEqual(["imageArn", "imageId", "imageVersion"]);
   });
 
-  test("prod: the web nodes boot from the image stack's imageId; the state server keeps its own image", async () => {
+  test("prod: the web nodes boot from the image stack's imageId; the session setup instance keeps Amazon's image", async () => {
     const { graph, error } = await runStack(stackConfig("prod"));
     expect(error).toBeUndefined();
     const reference = graph.one("pulumi:pulumi:StackReference");
     expect(reference.inputs.name).toBe("organization/aspnet-webfarm/images");
     for (const node of graph.webNodes()) expect(node.inputs.ami).toBe(FIXTURE_FARM_AMI);
-    expect(graph.stateServer().inputs.ami).toBe(FIXTURE_WINDOWS_AMI);
+    const setup = graph.one(T.instance, (i) => i.inputs.tags?.["webfarm:role"] === "session-setup");
+    expect(setup.inputs.ami).toBe(FIXTURE_WINDOWS_AMI);
   });
 
   test("mixing the two kinds of stack is reported key by key, and imageStack with amiId too", () => {
@@ -226,12 +232,13 @@ describe("config declarations", () => {
 
   test("every config key is an argument (or the farm's name), app.* flattened as appPath etc., typed as the schema says", () => {
     const args = Object.keys(argsSchema.shape).filter(
-      (k) => !(NOT_CONFIGURABLE as readonly string[]).includes(k) && k !== "app",
+      (k) => !(NOT_CONFIGURABLE as readonly string[]).includes(k) && k !== "app" && k !== "sqlServer",
     );
     const app = Object.keys(appSchema.shape).map((k) => flatKey("app", k));
+    const sql = Object.keys(sqlServerSchema.shape).map((k) => flatKey("sqlServer", k));
     const image = Object.keys(IMAGE_ARGUMENTS.schema.shape).map((k) => flatKey("image", k));
     expect(Object.keys(CONFIG).sort()).toEqual(
-      ["farmName", "imageStack", "buildsImage", ...args, ...app, ...image].sort(),
+      ["farmName", "imageStack", "buildsImage", ...args, ...app, ...sql, ...image].sort(),
     );
     expect(argumentPathOf("appPath")).toBe("app.path");
     expect(CONFIG.nodeCount).toEqual({ type: "integer", default: CONFIG_DEFAULTS.nodeCount });

@@ -202,4 +202,14 @@ describe("local farm on Mono", () => {
     }
     expect(served).toBe(2 * NODES);
   }, 90000);
+
+  test("negative control of SQLServer mode: restarting the whole farm, state server included, loses every session", async () => {
+    const client = new Client();
+    for (let i = 0; i < 3; i++) expect((await client.get(PORT, "/Default.aspx")).status).toBe(200);
+    expect(counter(await client.get(PORT, "/Default.aspx")).count).toBe(4);
+    await farm.restartAll();
+    const after = counter(await client.get(PORT, "/Default.aspx"));
+    // The state server kept sessions in memory: the counter starts again.
+    expect(after.count).toBe(1);
+  }, 90000);
 });

@@ -55,7 +55,7 @@ describe("offline plan", () => {
     ]);
     const refs = dev.resources.filter((r) => r.type === "aws:ec2/instance:Instance").map((r) => r.inputs.userData);
     expect(new Set(refs).size).toBe(2);
-    for (const ref of refs) expect(scriptText(dev, ref)).toMatch(/^version: 1\.1\ntasks:\n {2}- task: executeScript/);
+    for (const ref of refs) expect(scriptText(dev, ref)).toMatch(/^version: 1\.1\ntasks:\n- task: executeScript/);
   });
 
   test("secrets are shown as [secret] and no key material reaches the plan file", () => {
@@ -182,6 +182,36 @@ describe("plan diff", () => {
     );
   });
 
+  test("switching the session store is must-read both ways: every current session is lost, once", async () => {
+    const sql = await devWith({ [key("sessionStore")]: "sqlServer" });
+    const toSql = diffPlans(dev, sql);
+    expect(toSql.mustRead).toEqual(
+      expect.arrayContaining([
+        "state server deleted: aws:ec2/instance:Instance::shop-dev-state: every session is lost",
+        "the session store changes from the ASP.NET State Service to SQL Server (RDS): every current session is lost, once",
+      ]),
+    );
+    expect(diffPlans(sql, dev).mustRead).toEqual(
+      expect.arrayContaining([
+        "the session store changes from SQL Server (RDS) to the ASP.NET State Service: every current session is lost, once",
+        "the session database is deleted: aws:rds/instance:Instance::shop-dev-sessions-db: every session is lost",
+      ]),
+    );
+    // A bigger class or Multi-AZ is an in-place change of the database, not a loss.
+    const bigger = diffPlans(
+      sql,
+      await devWith({ [key("sessionStore")]: "sqlServer", [key("sqlServerInstanceClass")]: "db.t3.medium" }),
+    );
+    expect(bigger.mustRead).toEqual([]);
+    const newEdition = diffPlans(
+      sql,
+      await devWith({ [key("sessionStore")]: "sqlServer", [key("sqlServerEdition")]: "web" }),
+    );
+    expect(newEdition.mustRead).toEqual([
+      "the session database is replaced: aws:rds/instance:Instance::shop-dev-sessions-db (inputs.engine): every session is lost",
+    ]);
+  });
+
   test("renaming the farm is must-read: everything recreated, a new URL, the state server deleted", async () => {
     const diff = diffPlans(dev, await devWith({ [key("farmName")]: "shop2-dev" }));
     expect(diff.stateServer).toContain("state server deleted: aws:ec2/instance:Instance::shop-dev-state");
@@ -230,10 +260,8 @@ describe("resource options that keep changes deliberate", () => {
     expect(options(pinned, "shop-dev-web-0")).not.toHaveProperty("ignoreChanges");
   });
 
-  test("web nodes are replaced create-before-destroy; the state server is protected in prod only", async () => {
+  test("web nodes are replaced create-before-destroy; dev's state server is not protected", () => {
     expect(options(dev, "shop-dev-web-0")).not.toHaveProperty("deleteBeforeReplace");
     expect(options(dev, "shop-dev-state")).not.toHaveProperty("protect");
-    const prod = await renderPlan("prod");
-    expect(options(prod, "shop-prod-state")).toMatchObject({ protect: true });
   });
 });

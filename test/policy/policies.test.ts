@@ -122,10 +122,33 @@ describe("state port only from security groups", () => {
     ["IPv6 anywhere", { ...rule, cidrIpv6: "::/0" }],
     ["a private range", { ...rule, cidrIpv4: "10.0.0.0/8" }],
     ["a port range that includes it", { ...rule, fromPort: 40000, toPort: 50000, cidrIpv4: "10.0.128.0/20" }],
-    ["all traffic", { securityGroupId: "sg-1", ipProtocol: "-1", cidrIpv4: "10.0.0.0/16" }],
   ])("rejects the state port open to %s", (_label, props) => {
     const [message] = check(p.statePortFromGroupsOnly, p.TYPES.ingressRule, props);
     expect(message).toMatch(/opens the state port 42424 .*referencedSecurityGroupId/);
+  });
+  test("all traffic from a CIDR is reported once per session port (the state port and SQL Server's)", () => {
+    const messages = check(p.statePortFromGroupsOnly, p.TYPES.ingressRule, {
+      securityGroupId: "sg-1",
+      ipProtocol: "-1",
+      cidrIpv4: "10.0.0.0/16",
+    });
+    expect(messages.map((m) => m.split(" to ")[0])).toEqual([
+      "Inbound rule opens the state port 42424",
+      "Inbound rule opens the SQL Server port 1433",
+    ]);
+  });
+  test("SQL Server's port: from the web nodes' group only, and the session database never public", () => {
+    const sql = { securityGroupId: "sg-db", ipProtocol: "tcp", fromPort: 1433, toPort: 1433 };
+    expect(
+      check(p.statePortFromGroupsOnly, p.TYPES.ingressRule, { ...sql, referencedSecurityGroupId: "sg-web" }),
+    ).toEqual([]);
+    expect(check(p.statePortFromGroupsOnly, p.TYPES.ingressRule, { ...sql, cidrIpv4: "10.0.0.0/8" })).toEqual([
+      expect.stringMatching(/opens the SQL Server port 1433 to 10\.0\.0\.0\/8/),
+    ]);
+    expect(check(p.statePortFromGroupsOnly, p.TYPES.database, { publiclyAccessible: true })).toEqual([
+      expect.stringMatching(/session database is publicly accessible/),
+    ]);
+    expect(check(p.statePortFromGroupsOnly, p.TYPES.database, { publiclyAccessible: false })).toEqual([]);
   });
   test("rejects inline ingress and SecurityGroupRule resources too, on a configured port", () => {
     expect(

@@ -4,6 +4,7 @@ import YAML from "yaml";
 import {
   COMPONENT_DATA_LIMIT,
   imageComponentDocument,
+  INSTALL_AGENT_FUNCTION,
   installAgent,
   installFeatures,
   WEB_FEATURES,
@@ -50,7 +51,7 @@ test("the image installs exactly what a node's boot would: the same feature list
   const cloudWatch =
     "https://amazoncloudwatch-agent-eu-west-1.s3.eu-west-1.amazonaws.com/windows/amd64/latest/amazon-cloudwatch-agent.msi";
   expect(script("InstallCloudWatchAgent")).toContain(
-    installAgent("CloudWatch agent", "AmazonCloudWatchAgent", cloudWatch).join("\n"),
+    [...INSTALL_AGENT_FUNCTION, installAgent("CloudWatch agent", "AmazonCloudWatchAgent", cloudWatch)].join("\n"),
   );
   // A node's user data carries the very same lines, so on the image each finds its work done.
   const userData = webNodeUserData({
@@ -67,7 +68,8 @@ test("the image installs exactly what a node's boot would: the same feature list
   });
   for (const line of [
     ...installFeatures(WEB_FEATURES),
-    ...installAgent("CloudWatch agent", "AmazonCloudWatchAgent", cloudWatch),
+    ...INSTALL_AGENT_FUNCTION,
+    installAgent("CloudWatch agent", "AmazonCloudWatchAgent", cloudWatch),
   ])
     expect(userData).toContain(line);
 });

@@ -102,16 +102,19 @@ describe("web node user data", () => {
     expect(script).toContain("$result = Install-WindowsFeature -Name $missing");
     // The image's own record is only logged: nothing is skipped because an image says so.
     expect(script).toMatch(
-      /if \(Test-Path -LiteralPath 'C:\\ProgramData\\aspnet-webfarm\\image\.json'\) \{ Write-Output/,
+      /\$image = 'C:\\ProgramData\\aspnet-webfarm\\image\.json'; if \(Test-Path -LiteralPath \$image\) \{ Write-Output/,
     );
-    expect(script.match(/image\.json/g)).toHaveLength(2);
+    expect(script.match(/image\.json/g)).toHaveLength(1);
   });
 
   test("installs the CloudWatch agent only when its service is missing, and fails when it is still missing after", () => {
     expect(script).toContain(
-      "if (Get-Service -Name 'AmazonCloudWatchAgent' -ErrorAction SilentlyContinue) { Write-Output 'already installed: CloudWatch agent' }",
+      "if (Get-Service -Name $Service -ErrorAction SilentlyContinue) { Write-Host ('already installed: ' + $What); return }",
     );
-    expect(script).toContain("throw 'no AmazonCloudWatchAgent service after installing the CloudWatch agent'");
+    expect(script).toContain("throw ('no ' + $Service + ' service after installing the ' + $What)");
+    expect(script).toContain(
+      "Install-Agent 'CloudWatch agent' 'AmazonCloudWatchAgent' 'https://amazoncloudwatch-agent-eu-west-1.s3.eu-west-1.amazonaws.com/",
+    );
   });
 
   test("reads the key from the SecureString parameter with decryption, and checks version and lengths", () => {

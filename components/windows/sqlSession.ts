@@ -1,0 +1,211 @@
+// SQL Server session state (pure): what a web node does at boot to use the session database, and
+// the one-off setup that creates it. The setup runs on a small setup instance, the only machine
+// whose role may read the RDS master secret: under an application lock it installs Microsoft's own
+// persisted session schema (aspnet_regsql's script) and a login for the nodes with rights on that
+// database only. The nodes read that login's secret and wait until the database is ready.
+import { BootValues, script, Step } from "./boot";
+import { SESSION_DATABASE, SESSION_LOGIN, SQL_CONNECTION_OPTIONS } from "./webConfig";
+import { checkRegion, psLiteral } from "./values";
+
+/** How long a node (or the setup) waits for the session store's secret: RDS may still be creating it. */
+export const SESSION_SECRET_WAIT_SECONDS = 3600;
+/** How long a node waits for the setup to finish the session database. */
+export const SESSION_DATABASE_WAIT_SECONDS = 2700;
+/** The expired-session cleanup's interval on each node (ASP.NET's own job runs every minute). */
+export const CLEANUP_MINUTES = 15;
+const CLEANUP_TASK = "aspnet-webfarm-session-cleanup";
+const CLEANUP_SCRIPT = "C:\\ProgramData\\aspnet-webfarm\\cleanup-sessions.ps1";
+const APP_LOCK = "aspnet-webfarm-session-setup";
+
+/** Amazon RDS's certificate bundle for the region, by partition (the nodes check the server's certificate). */
+export function rdsTrustBundleUrl(partition: string, region: string): string {
+  const r = checkRegion("region", region);
+  if (partition === "aws-cn") return `https://rds-truststore.s3.cn-north-1.amazonaws.com.cn/${r}/${r}-bundle.pem`;
+  if (partition === "aws-us-gov") return `https://truststore.pki.us-gov-west-1.rds.amazonaws.com/${r}/${r}-bundle.pem`;
+  return `https://truststore.pki.rds.amazonaws.com/${r}/${r}-bundle.pem`;
+}
+
+export interface SqlSessionBootValues {
+  /** The Secrets Manager secret with the session login: host, port, dbname, username, password. */
+  sessionSecret: string;
+  /** Amazon RDS's CA bundle (rdsTrustBundleUrl). */
+  trustBundleUrl: string;
+}
+
+const secretName = (v: string) => {
+  if (!/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(v))
+    throw new Error(`sessionSecret must be a Secrets Manager name; got ${JSON.stringify(v)}`);
+  return v;
+};
+
+/** Variables and helpers both scripts use: where the secret and the CA bundle are, a SQL call, a read with backoff. */
+function sqlPrelude(v: SqlSessionBootValues): string[] {
+  if (!/^https:\/\/[A-Za-z0-9.-]+\/[A-Za-z0-9./_-]+\.pem$/.test(v.trustBundleUrl))
+    throw new Error(`trustBundleUrl must be an https URL of a .pem bundle; got ${JSON.stringify(v.trustBundleUrl)}`);
+  return [
+    `$SessionSecret = ${psLiteral(secretName(v.sessionSecret))}`,
+    `$RdsTrustBundle = ${psLiteral(v.trustBundleUrl)}`,
+    `$SqlOptions = ${psLiteral(SQL_CONNECTION_OPTIONS)}`,
+    "# SQL helpers (Write-Host, not Write-Output: a function's output is its value).",
+    "function Invoke-Sql($Connection, [string]$Sql, [hashtable]$Parameters = @{}) {",
+    "  $k = $Connection.CreateCommand(); $k.CommandText = $Sql; $k.CommandTimeout = 600",
+    "  foreach ($n in $Parameters.Keys) { [void]$k.Parameters.AddWithValue($n, $Parameters[$n]) }",
+    "  return $k.ExecuteScalar()",
+    "}",
+    "function Get-SqlConnectionString($Db, [string]$Database = $Db.dbname, [string]$User = $Db.username, [string]$Password = $Db.password) {",
+    "  return 'Data Source=tcp:' + $Db.host + ',' + $Db.port + ';Initial Catalog=' + $Database + ';User ID=' + $User + ';Password=' + $Password + ';' + $SqlOptions",
+    "}",
+    "function Open-Sql($Db, [string]$Database = $Db.dbname, [string]$User = $Db.username, [string]$Password = $Db.password) {",
+    "  $c = New-Object System.Data.SqlClient.SqlConnection (Get-SqlConnectionString $Db $Database $User $Password); $c.Open(); return $c",
+    "}",
+    "function Read-Secret([string]$Id, [int]$Seconds) {",
+    "  $deadline = (Get-Date).AddSeconds($Seconds); $wait = 5",
+    "  while ($true) {",
+    "    try { return ((Get-SECSecretValue -SecretId $Id -Region $Region).SecretString | ConvertFrom-Json) }",
+    "    catch { if ((Get-Date) -gt $deadline) { throw }; Write-Host ('secret ' + $Id + ': ' + $_.Exception.Message); Start-Sleep -Seconds $wait; $wait = [Math]::Min($wait * 2, 60) }",
+    "  }",
+    "}",
+  ];
+}
+
+/** Trust RDS's CAs, so the connection's certificate is checked (TrustServerCertificate=False). */
+function trustStep(): Step {
+  return {
+    name: "trust Amazon RDS's certificate authorities",
+    body: [
+      "$pem = Join-Path $env:TEMP 'rds-bundle.pem'",
+      "Invoke-WebRequest -Uri $RdsTrustBundle -OutFile $pem -UseBasicParsing",
+      "$blocks = [regex]::Matches((Get-Content -Raw -LiteralPath $pem), '-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----')",
+      "if ($blocks.Count -eq 0) { throw 'no certificate in the RDS bundle' }",
+      "$store = New-Object System.Security.Cryptography.X509Certificates.X509Store('Root', 'LocalMachine')",
+      "$store.Open('ReadWrite')",
+      "try { foreach ($b in $blocks) { $store.Add([System.Security.Cryptography.X509Certificates.X509Certificate2]::new([Convert]::FromBase64String(($b.Groups[1].Value -replace '\\s', '')))) } }",
+      "finally { $store.Close() }",
+    ],
+  };
+}
+
+/** Reads the session login's secret and checks its shape; sets $SessionDb. */
+function readSessionStep(): Step {
+  return {
+    name: "read the session store's login from Secrets Manager",
+    comment: "Read with the instance role, which may read this one secret.",
+    body: [
+      `$script:SessionDb = Read-Secret $SessionSecret ${SESSION_SECRET_WAIT_SECONDS}`,
+      "foreach ($field in 'host', 'port', 'dbname', 'username', 'password') { if (-not $SessionDb.$field) { throw ('the session secret has no ' + $field) } }",
+      "if ($SessionDb.password -notmatch '^[A-Za-z0-9]{16,128}$') { throw 'the session password is not 16-128 letters and digits' }",
+    ],
+  };
+}
+
+/** The web node's steps in SQLServer mode, before it writes the root web.configs. */
+export function sqlSessionSteps(v: SqlSessionBootValues): { variables: string[]; before: Step[]; after: Step[] } {
+  return {
+    variables: sqlPrelude(v),
+    before: [
+      trustStep(),
+      readSessionStep(),
+      {
+        name: "wait until the session database is set up",
+        comment: "The setup instance creates it; a node checks, as the session login, that it is there.",
+        body: [
+          `$deadline = (Get-Date).AddSeconds(${SESSION_DATABASE_WAIT_SECONDS}); $wait = 10`,
+          "while ($true) {",
+          "  try {",
+          "    $c = Open-Sql $SessionDb",
+          "    try { $ready = (Invoke-Sql $c \"SELECT OBJECT_ID(N'dbo.ASPStateTempSessions', N'U')\") -isnot [DBNull] } finally { $c.Dispose() }",
+          "    if ($ready) { break }; $why = 'its session tables are not there yet'",
+          "  } catch { $why = $_.Exception.Message }",
+          "  if ((Get-Date) -gt $deadline) { throw ('the session database is not ready: ' + $why) }",
+          "  Write-Output ('session database: ' + $why); Start-Sleep -Seconds $wait; $wait = [Math]::Min($wait * 2, 60)",
+          "}",
+          "$SessionAttributes['sqlConnectionString'] = Get-SqlConnectionString $SessionDb",
+        ],
+      },
+    ],
+    after: [
+      {
+        name: "schedule the expired-session cleanup",
+        comment: `Every ${CLEANUP_MINUTES} minutes, on every edition (Express has no SQL Server Agent); the job reads the secret each run.`,
+        body: [
+          "# The job's script: the helpers above (their own text), then the cleanup. It holds no password.",
+          `Set-Content -LiteralPath ${psLiteral(CLEANUP_SCRIPT)} -Encoding UTF8 -Value @(`,
+          "  ('$Region = ' + \"'\" + $Region + \"'\"), ('$SqlOptions = ' + \"'\" + $SqlOptions + \"'\"),",
+          "  ('function Get-SqlConnectionString {' + ${function:Get-SqlConnectionString} + '}'),",
+          "  ('function Open-Sql {' + ${function:Open-Sql} + '}'), ('function Read-Secret {' + ${function:Read-Secret} + '}'),",
+          "  ('$c = Open-Sql (Read-Secret ' + \"'\" + $SessionSecret + \"'\" + ' 60)'),",
+          "  \"try { `$k = `$c.CreateCommand(); `$k.CommandText = 'dbo.DeleteExpiredSessions'; `$k.CommandType = 'StoredProcedure'; [void]`$k.ExecuteNonQuery() } finally { `$c.Dispose() }\")",
+          `$action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument '-NoProfile -NonInteractive -File ${CLEANUP_SCRIPT}'`,
+          `$trigger = New-ScheduledTaskTrigger -Once -At (Get-Date).AddMinutes(5) -RepetitionInterval (New-TimeSpan -Minutes ${CLEANUP_MINUTES})`,
+          `Register-ScheduledTask -TaskName ${psLiteral(CLEANUP_TASK)} -Action $action -Trigger $trigger -User 'SYSTEM' -RunLevel Highest -Force | Out-Null`,
+        ],
+      },
+    ],
+  };
+}
+
+export interface SessionSetupBootValues extends BootValues, SqlSessionBootValues {
+  /** RDS's own secret for the master user (manageMasterUserPassword). */
+  masterSecretArn: string;
+}
+
+/**
+ * The setup instance's user data: create the session database once (Microsoft's persisted schema,
+ * from aspnet_regsql -sqlexportonly), the nodes' login and user with EXECUTE on it only, all under
+ * an exclusive application lock so a second setup (a replaced setup instance) waits and then
+ * changes nothing. The instance stops itself when done.
+ */
+export function sessionSetupUserData(v: SessionSetupBootValues): string {
+  if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$/.test(v.masterSecretArn))
+    throw new Error(`masterSecretArn must be a Secrets Manager secret ARN; got ${JSON.stringify(v.masterSecretArn)}`);
+  return script(
+    "session store setup",
+    v,
+    [
+      ...sqlPrelude(v),
+      `$MasterSecret = ${psLiteral(v.masterSecretArn)}`,
+      `$Database = ${psLiteral(SESSION_DATABASE)}`,
+      `$Login = ${psLiteral(SESSION_LOGIN)}`,
+      "$RegSql = Join-Path $env:WINDIR 'Microsoft.NET\\Framework64\\v4.0.30319\\aspnet_regsql.exe'",
+    ],
+    [
+      trustStep(),
+      readSessionStep(),
+      {
+        name: "create the session database, once",
+        comment:
+          "sp_getapplock: a second setup waits here, then finds every object and changes nothing. The schema is Microsoft's own (persisted sessions), exported by aspnet_regsql without connecting.",
+        body: [
+          "$master = Read-Secret $MasterSecret 600",
+          "$c = Open-Sql $SessionDb 'master' $master.username $master.password",
+          "try {",
+          `  $lock = Invoke-Sql $c "DECLARE @r int; EXEC @r = sp_getapplock @Resource = N'${APP_LOCK}', @LockMode = N'Exclusive', @LockOwner = N'Session', @LockTimeout = 900000; SELECT @r"`,
+          "  if ($lock -lt 0) { throw ('could not take the setup lock (' + $lock + ')') }",
+          "  if ((Invoke-Sql $c 'SELECT DB_ID(@d)' @{ '@d' = $Database }) -is [DBNull]) {",
+          "    $sql = Join-Path $env:TEMP 'InstallPersistSqlState.sql'",
+          "    & $RegSql -ssadd -sstype p -sqlexportonly $sql | Out-Null",
+          "    if ($LASTEXITCODE -ne 0) { throw ('aspnet_regsql exited ' + $LASTEXITCODE) }",
+          "    foreach ($batch in ((Get-Content -Raw -LiteralPath $sql) -split '(?m)^\\s*GO\\s*$')) { if ($batch.Trim()) { [void](Invoke-Sql $c $batch) } }",
+          "  } else { Write-Output ('database ' + $Database + ' exists') }",
+          "  # The login's password comes as a parameter, quoted by SQL Server itself.",
+          "  [void](Invoke-Sql $c \"DECLARE @s nvarchar(max) = CASE WHEN SUSER_ID(@l) IS NULL THEN N'CREATE' ELSE N'ALTER' END + N' LOGIN ' + QUOTENAME(@l) + N' WITH PASSWORD = ' + QUOTENAME(@p, N''''); EXEC (@s)\" @{ '@l' = $Login; '@p' = $SessionDb.password })",
+          "  [void](Invoke-Sql $c \"DECLARE @s nvarchar(max) = N'USE ' + QUOTENAME(@d) + N'; IF USER_ID(' + QUOTENAME(@l, N'''') + N') IS NULL CREATE USER ' + QUOTENAME(@l) + N' FOR LOGIN ' + QUOTENAME(@l) + N'; GRANT EXECUTE TO ' + QUOTENAME(@l); EXEC (@s)\" @{ '@d' = $Database; '@l' = $Login })",
+          `  [void](Invoke-Sql $c "EXEC sp_releaseapplock @Resource = N'${APP_LOCK}', @LockOwner = N'Session'")`,
+          "} finally { $c.Dispose() }",
+        ],
+      },
+      {
+        name: "check the session login can reach its database",
+        body: [
+          "$c = Open-Sql $SessionDb",
+          "try { if ((Invoke-Sql $c \"SELECT OBJECT_ID(N'dbo.ASPStateTempSessions', N'U')\") -is [DBNull]) { throw 'no session tables' } } finally { $c.Dispose() }",
+        ],
+      },
+      {
+        name: "stop this instance once done",
+        comment: "Nothing more to do until the next setup; stopped, it costs its disk only.",
+        body: ["& shutdown.exe /s /t 120 /c 'aspnet-webfarm: session store set up' | Out-Null"],
+      },
+    ],
+  );
+}
