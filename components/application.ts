@@ -38,7 +38,36 @@ export interface FarmApplicationArgs {
   rollbackAlarmName?: pulumi.Input<string>;
   /** What the release waits for: the web nodes' component (so every node, however many), and the session store. */
   nodes: pulumi.Resource[];
+  /** Start the release inside `pulumi up` (a Node.js dynamic resource); otherwise `releaseCommand` says how. */
+  startRelease: boolean;
   tags: Tags;
+}
+
+/** The same release as the Release resource starts, as an AWS CLI command (then `aws deploy wait deployment-successful`). */
+export function releaseCommand(r: {
+  region: string;
+  applicationName: string;
+  deploymentGroupName: string;
+  bucket: string;
+  key: string;
+  versionId?: string;
+  version: string;
+}): string {
+  const location = [
+    `bucket=${r.bucket}`,
+    `key=${r.key}`,
+    "bundleType=zip",
+    ...(r.versionId ? [`version=${r.versionId}`] : []),
+  ];
+  return [
+    "aws deploy create-deployment",
+    `--region ${r.region}`,
+    `--application-name ${r.applicationName}`,
+    `--deployment-group-name ${r.deploymentGroupName}`,
+    `--s3-location ${location.join(",")}`,
+    `--description "release ${r.version}"`,
+    "--query deploymentId --output text",
+  ].join(" ");
 }
 
 /** The names CodeDeploy knows the farm by, known before anything exists (user data names them). */
@@ -104,7 +133,10 @@ export class FarmApplication extends pulumi.ComponentResource {
   /** The bucket holding the builds and bundles (the farm's own, or the one given). */
   public readonly bucket: pulumi.Output<string>;
   public readonly version: string | pulumi.Output<string>;
-  public readonly release: Release;
+  /** The release `pulumi up` starts and waits for (none when startRelease is off). */
+  public readonly release?: Release;
+  /** The AWS CLI command that releases this build: for pipelines that start releases themselves. */
+  public readonly releaseCommand: pulumi.Output<string>;
 
   constructor(name: string, args: FarmApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aspnet-webfarm:index:FarmApplication", name, {}, opts);
@@ -289,20 +321,34 @@ export class FarmApplication extends pulumi.ComponentResource {
       parent,
     );
 
-    this.release = new Release(
-      `${name}-release`,
-      {
-        region: args.region,
-        applicationName: application.name,
-        deploymentGroupName: group.deploymentGroupName,
-        bucket: bundle.bucket,
-        key: bundle.key,
-        versionId: bundle.versionId,
-        version: this.version,
-        nodesAtOnce: app.nodesAtOnce,
-      },
-      { parent: this, dependsOn: [group, nodePolicy, ...args.nodes] },
-    );
+    const releaseInputs = {
+      region: args.region,
+      applicationName: application.name,
+      deploymentGroupName: group.deploymentGroupName,
+      bucket: bundle.bucket,
+      key: bundle.key,
+      versionId: bundle.versionId,
+      version: this.version,
+      nodesAtOnce: app.nodesAtOnce,
+    };
+    if (args.startRelease)
+      this.release = new Release(`${name}-release`, releaseInputs, {
+        parent: this,
+        dependsOn: [group, nodePolicy, ...args.nodes],
+      });
+    this.releaseCommand = pulumi
+      .all([
+        args.region,
+        application.name,
+        group.deploymentGroupName,
+        bundle.bucket,
+        bundle.key,
+        bundle.versionId,
+        pulumi.output(this.version),
+      ])
+      .apply(([region, applicationName, deploymentGroupName, bucket, key, versionId, version]) =>
+        releaseCommand({ region, applicationName, deploymentGroupName, bucket, key, versionId, version }),
+      );
 
     this.applicationName = application.name;
     this.deploymentGroupName = group.deploymentGroupName;

@@ -144,6 +144,11 @@ export interface WebFarmArgs {
    */
   nodeMode?: string;
   /**
+   * `pulumi up` starts each release and waits for it, and in instances mode waits for each new node to serve: Node.js dynamic resources, for TypeScript programs. Programs in other languages (the component package) turn it off: releases then start from the releaseCommand output, and nodeMode "autoscaling" keeps changes without an outage.
+   * @default true
+   */
+  waitForDeployments?: boolean;
+  /**
    * Auto Scaling mode: the group's maximum size (at least nodeCount).
    * @default nodeCount
    */
@@ -432,6 +437,7 @@ export const argsSchema = z.strictObject({
   sessionStore: z.enum(SESSION_STORES, { error: `must be one of ${SESSION_STORES.join(", ")}` }).default("stateServer"),
   sqlServer: sqlServerSchema.optional(),
   nodeMode: z.enum(NODE_MODES, { error: `must be one of ${NODE_MODES.join(", ")}` }).default("instances"),
+  waitForDeployments: bool.default(true),
   maxNodeCount: rules.wholeNumber(1, MAX_NODES).optional(),
   accessLogs: bool.default(false),
   logRetentionDays: z

@@ -106,8 +106,10 @@ export class WebFarm extends pulumi.ComponentResource {
   public readonly dashboardUrl: pulumi.Output<string>;
   /** The CloudWatch Logs groups the nodes ship to: boot and release logs, IIS, the Windows event logs. */
   public readonly logGroups: pulumi.Output<string[]>;
-  /** With an application: the release every node serves after this update (its label); undefined without one. */
+  /** With an application: the release every node serves after this update (its label); undefined without one, or when waitForDeployments is off. */
   public readonly releaseVersion: pulumi.Output<string | undefined>;
+  /** With an application: the AWS CLI command that releases the current build (when waitForDeployments is off, run it from the pipeline). */
+  public readonly releaseCommand: pulumi.Output<string | undefined>;
   /** With an application: the CodeDeploy application and deployment group (aws deploy list-deployments ...). */
   public readonly codeDeployApplication: pulumi.Output<string | undefined>;
   /** With an application: the CodeDeploy deployment group of the web nodes. */
@@ -358,6 +360,7 @@ export class WebFarm extends pulumi.ComponentResource {
             rollbackAlarmName: loadBalancer.errorRateAlarm.name,
             // SQLServer mode: a node's agent comes up only once the session database is there.
             nodes: sessionStore ? [webNodes, sessionStore] : [webNodes],
+            startRelease: farm.waitForDeployments,
             tags,
           },
           parent,
@@ -365,7 +368,7 @@ export class WebFarm extends pulumi.ComponentResource {
       : undefined;
     // Instances mode: each node must serve before `pulumi up` goes on (and before replaced nodes
     // are deleted, at the end of the update). With an application, after the release installs it.
-    webNodes.instances.forEach((node, i) => {
+    (farm.waitForDeployments ? webNodes.instances : []).forEach((node, i) => {
       new ServingGate(
         `${name}-web-${i}-serving`,
         {
@@ -382,7 +385,7 @@ export class WebFarm extends pulumi.ComponentResource {
           // With SQL Server, the wait for a node starts once the session store is there.
           dependsOn: [
             webNodes.attachments[i],
-            ...(application ? [application.release] : []),
+            ...(application?.release ? [application.release] : []),
             ...(sessionStore ? [sessionStore] : []),
           ],
         },
@@ -449,7 +452,8 @@ export class WebFarm extends pulumi.ComponentResource {
     this.stateServerSecurityGroupId = stateServer ? stateServer.securityGroup.id : pulumi.output(undefined);
     this.sessionStoreSecurityGroupId = sessionStore ? sessionStore.securityGroup.id : pulumi.output(undefined);
     // The release's own output, so the version is reported only once CodeDeploy succeeded.
-    this.releaseVersion = application ? application.release.version : pulumi.output(undefined);
+    this.releaseVersion = application?.release ? application.release.version : pulumi.output(undefined);
+    this.releaseCommand = application ? application.releaseCommand : pulumi.output(undefined);
     this.codeDeployApplication = application ? application.applicationName : pulumi.output(undefined);
     this.codeDeployDeploymentGroup = application ? application.deploymentGroupName : pulumi.output(undefined);
     this.dashboardUrl = pulumi

@@ -261,3 +261,20 @@ test("without an application nothing of CodeDeploy exists, and the nodes serve t
   expect(await valueOf(farm.releaseVersion)).toBeUndefined();
   expect(pulumi.Output.isInstance(farm.codeDeployApplication)).toBe(true);
 });
+
+test("without waitForDeployments (other languages), no Node.js resource: the releaseCommand output starts the same release", async () => {
+  const { graph, farm } = await buildFarm({
+    nodeCount: 2,
+    waitForDeployments: false,
+    app: { bucket: "shop-builds", key: "shop/1.4.2/site.zip", versionId: "v7", version: "1.4.2" },
+  });
+  expect(graph.count(D.release)).toBe(0);
+  expect(graph.count(T.gate)).toBe(0);
+  const bundle = graph.one(D.object, (o) => o.inputs.key.endsWith("release.zip"));
+  expect(await valueOf(farm.releaseCommand)).toBe(
+    "aws deploy create-deployment --region eu-west-1 --application-name shop --deployment-group-name shop-web " +
+      `--s3-location bucket=${bundle.inputs.bucket},key=${bundle.inputs.key},bundleType=zip,version=${bundle.state.versionId} ` +
+      '--description "release 1.4.2" --query deploymentId --output text',
+  );
+  expect(await valueOf(farm.releaseVersion)).toBeUndefined();
+});

@@ -213,6 +213,7 @@ describe("config declarations", () => {
   test.each([
     ["WebFarmArgs", argsSchema],
     ["AppArgs", appSchema],
+    ["SqlServerArgs", sqlServerSchema],
   ] as const)(
     "every argument of %s has a doc comment, and its @default states the schema's default",
     (iface, schema) => {
