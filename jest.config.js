@@ -1,5 +1,6 @@
-// Type-checking happens once, in `tsc --noEmit` (npm test); with isolatedModules in tsconfig,
-// ts-jest only transpiles each file, so no test file re-checks @pulumi/aws's large declarations.
+// Type-checking happens once, in `tsc` (npm test; its output in .build/ serves the package test);
+// with isolatedModules in tsconfig, ts-jest only transpiles each file, so no test file re-checks
+// @pulumi/aws's large declarations.
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: "node",

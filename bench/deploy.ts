@@ -20,6 +20,7 @@ import { planFixtures } from "../offline/plan";
  *   documents as usually within 60 seconds.
  * - Instance profile 10 s: the provider waits for IAM's eventual consistency before EC2 accepts it.
  * - Auto Scaling group 60 s: the provider waits for the group's capacity to be in service.
+ * - RDS for SQL Server 1500 s: an assumption (bench/model.ts, SESSION_STORE_STEPS).
  * - Everything else (VPC, subnets, routes, security groups and rules, IAM role and policy, SSM
  *   parameter, target group, listener, attachments, alarms, S3): 1-3 s, a single API call.
  */
@@ -31,6 +32,8 @@ export const CREATION_SECONDS: Record<string, number> = {
   "aws:route53/record:Record": 40,
   "aws:iam/instanceProfile:InstanceProfile": 10,
   "aws:autoscaling/group:Group": 60,
+  // SQL Server sessions: see SESSION_STORE_STEPS in bench/model.ts (an assumption, 25 minutes).
+  "aws:rds/instance:Instance": 1500,
   "aws:ec2/vpc:Vpc": 3,
   "aws:ec2/subnet:Subnet": 2,
   "aws:ec2/securityGroup:SecurityGroup": 3,

@@ -140,6 +140,24 @@ export const BOOT_STEPS: Record<string, BootStep> = {
   },
 };
 
+/**
+ * SQL Server sessions: a new farm's nodes also wait for the session database, which the setup
+ * instance creates once RDS has created the instance (its secret's first version comes after).
+ */
+export const SESSION_STORE_STEPS: Record<string, Assumption> = {
+  rdsCreate: {
+    seconds: 1500,
+    what: "RDS creates the SQL Server instance (license included)",
+    source:
+      "assumption: AWS publishes no figure; RDS for SQL Server instances are commonly reported to take 20-40 minutes to create, Multi-AZ at the longer end",
+  },
+  setupScript: {
+    seconds: 120,
+    what: "the setup instance, once booted, trusts RDS's CA and runs Microsoft's schema under the lock",
+    source: "assumption: a few SQL batches and two secrets read (components/windows/sqlSession.ts)",
+  },
+};
+
 export const HEALTHY: Assumption = {
   seconds: healthyAfter,
   what: `passes ${HEALTH_CHECK.healthyThreshold} health checks ${HEALTH_CHECK.interval} s apart`,
@@ -184,11 +202,22 @@ export function farmClock(o: {
   nodes: number;
   app: boolean;
   nodesAtOnce: number;
+  /** SQL Server sessions: a new farm's nodes wait for the session database (its setup instance boots on Amazon's image). */
+  sqlServer?: boolean;
 }): FarmClock {
   const boot = nodeBoot(o.image, o.pace, o.app);
   const release = releaseSeconds(o.nodes, o.nodesAtOnce);
-  const first = o.app ? boot.ready + release.perBatch : boot.ready + HEALTHY.seconds;
-  const all = o.app ? boot.ready + release.total : first;
+  // The database is ready once RDS made it and the setup instance booted and ran; the node's steps
+  // after its wait (web.configs, IIS, the agent) follow.
+  const storeReady =
+    SESSION_STORE_STEPS.rdsCreate.seconds + WINDOWS_SETUP[o.pace].seconds + SESSION_STORE_STEPS.setupScript.seconds;
+  const afterWait =
+    BOOT_STEPS.configure[o.image === "stock" ? "stock" : "farmImage"] +
+    BOOT_STEPS.iisReset[o.image === "stock" ? "stock" : "farmImage"] +
+    (o.app ? BOOT_STEPS.codeDeployAgent[o.image === "stock" ? "stock" : "farmImage"] : 0);
+  const ready = o.sqlServer ? Math.max(boot.ready, storeReady + afterWait) : boot.ready;
+  const first = o.app ? ready + release.perBatch : ready + HEALTHY.seconds;
+  const all = o.app ? ready + release.total : first;
   return {
     firstServingSeconds: first,
     allServingSeconds: all,

@@ -12,7 +12,17 @@ import { APP_SOURCE, LocalFarm } from "../local/farm";
 import { missingFiles } from "../local/packages";
 import { releaseFarm } from "../local/release";
 import { CREATION_SECONDS, floorSeconds, modelDeployment, withNodesWaitingForStateServer } from "./deploy";
-import { BOOT_STEPS, farmClock, HEALTHY, ImageKind, Pace, RELEASE_STEPS, releaseSeconds, WINDOWS_SETUP } from "./model";
+import {
+  BOOT_STEPS,
+  farmClock,
+  HEALTHY,
+  ImageKind,
+  Pace,
+  RELEASE_STEPS,
+  releaseSeconds,
+  SESSION_STORE_STEPS,
+  WINDOWS_SETUP,
+} from "./model";
 import { stackConfig } from "../infra/stackFile";
 
 interface Cell {
@@ -164,6 +174,7 @@ async function main() {
     const nodes = Number(config["aspnet-webfarm:nodeCount"] ?? 2);
     const app = withApp && ["appPath", "appBucket"].some((k) => (config[`aspnet-webfarm:${k}`] ?? "") !== "");
     const nodesAtOnce = Number(config["aspnet-webfarm:appNodesAtOnce"] ?? 1);
+    const sqlServer = config["aspnet-webfarm:sessionStore"] === "sqlServer";
     const t = timelines[stack];
     for (const [image, pace] of [
       ["stock", "typical"],
@@ -172,9 +183,9 @@ async function main() {
       ["farmImage", "slow"],
       ["fastLaunch", "typical"],
     ] as [ImageKind, Pace][]) {
-      const clock = farmClock({ image, pace, nodes, app, nodesAtOnce });
+      const clock = farmClock({ image, pace, nodes, app, nodesAtOnce, sqlServer });
       serving.push({
-        stack: `${stack} (${nodes} nodes${app ? ", application" : ", no application"})`,
+        stack: `${stack} (${nodes} nodes${app ? ", application" : ", no application"}${sqlServer ? ", SQL Server sessions" : ""})`,
         image: image === "fastLaunch" ? "farm image + Fast Launch" : image === "farmImage" ? "farm image" : "stock",
         windowsSetup: pace,
         firstNodeServingFromLaunchMin: Number((clock.firstServingSeconds / 60).toFixed(1)),
@@ -211,7 +222,13 @@ async function main() {
     machine,
     evaluation: { rows, growth },
     deployment: { creationSeconds: CREATION_SECONDS, ...deployments },
-    serving: { windowsSetup: WINDOWS_SETUP, bootSteps: BOOT_STEPS, healthy: HEALTHY, modeled: serving },
+    serving: {
+      windowsSetup: WINDOWS_SETUP,
+      bootSteps: BOOT_STEPS,
+      sessionStore: SESSION_STORE_STEPS,
+      healthy: HEALTHY,
+      modeled: serving,
+    },
     release: { steps: RELEASE_STEPS, modeled: releases, measuredLocal: local },
   };
   writeFileSync(join(__dirname, "results.json"), JSON.stringify(results, null, 2) + "\n");

@@ -7,7 +7,20 @@
 // else) is linked from this repository's node_modules. A dependency missing from package.json
 // is then missing at run time here too.
 import { execFileSync } from "child_process";
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "fs";
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 
@@ -23,9 +36,34 @@ const run = (cmd: string, args: string[], cwd: string) =>
 let dir: string;
 let tarball: string;
 
+/**
+ * `npm test` type-checks once and keeps what it compiled in .build/: when that is newer than every
+ * source file of the library, pack it as dist/ rather than compile the library a second time
+ * (npm pack's prepack build). Run alone, the test packs as a user would.
+ */
+function freshBuild(): string | undefined {
+  const built = join(ROOT, ".build", "components");
+  if (!existsSync(join(built, "index.js"))) return undefined;
+  const sources = (readdirSync(join(ROOT, "components"), { recursive: true }) as string[]).filter((f) =>
+    f.endsWith(".ts"),
+  );
+  const newest = Math.max(...sources.map((f) => statSync(join(ROOT, "components", f)).mtimeMs));
+  return statSync(join(built, "index.js")).mtimeMs >= newest ? built : undefined;
+}
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "aspnet-webfarm-pack-"));
-  const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", dir], ROOT));
+  const built = freshBuild();
+  let from = ROOT;
+  const args = ["pack", "--json", "--pack-destination", dir];
+  if (built) {
+    from = join(dir, "stage");
+    mkdirSync(from);
+    for (const f of ["package.json", "README.md"]) copyFileSync(join(ROOT, f), join(from, f));
+    cpSync(built, join(from, "dist"), { recursive: true });
+    args.push("--ignore-scripts");
+  }
+  const packed = JSON.parse(run("npm", args, from));
   tarball = join(dir, packed[0].filename);
   (globalThis as Record<string, unknown>).packedFiles = packed[0].files.map((f: { path: string }) => f.path);
 }, 120000);

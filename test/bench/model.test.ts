@@ -7,6 +7,7 @@ import {
   nodeBoot,
   RELEASE_STEPS,
   releaseSeconds,
+  SESSION_STORE_STEPS,
   WINDOWS_SETUP,
 } from "../../bench/model";
 import { HEALTH_CHECK } from "../../components/loadBalancer";
@@ -65,4 +66,17 @@ test("every assumption names its source", () => {
     HEALTHY,
   ])
     expect(a.source.length).toBeGreaterThan(20);
+});
+
+test("with SQL Server sessions a new farm's nodes also wait for RDS and the setup; replacements do not", () => {
+  const o = { image: "farmImage" as const, pace: "typical" as const, nodes: 2, app: false, nodesAtOnce: 1 };
+  const plain = farmClock(o);
+  const sql = farmClock({ ...o, sqlServer: true });
+  const storeReady =
+    SESSION_STORE_STEPS.rdsCreate.seconds + WINDOWS_SETUP.typical.seconds + SESSION_STORE_STEPS.setupScript.seconds;
+  expect(sql.firstServingSeconds).toBe(
+    storeReady + BOOT_STEPS.configure.farmImage + BOOT_STEPS.iisReset.farmImage + HEALTHY.seconds,
+  );
+  expect(sql.firstServingSeconds).toBeGreaterThan(plain.firstServingSeconds);
+  expect(sql.replaceEveryNodeSeconds).toBe(plain.replaceEveryNodeSeconds);
 });
