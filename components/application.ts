@@ -10,7 +10,8 @@ import { createHash } from "crypto";
 import { z } from "zod";
 import { appSchema } from "./args";
 import { defaultVersion, readArtifact } from "./artifact";
-import { Release } from "./release";
+import { Release, ReleaseInputs } from "./release";
+import { tlsOnlyStatement } from "./policies";
 import { nameTags, Tags } from "./tags";
 import { bundleFiles, ReleaseManifest, releaseManifestJson, SiteLocation } from "./windows/release";
 
@@ -44,15 +45,7 @@ export interface FarmApplicationArgs {
 }
 
 /** The same release as the Release resource starts, as an AWS CLI command (then `aws deploy wait deployment-successful`). */
-export function releaseCommand(r: {
-  region: string;
-  applicationName: string;
-  deploymentGroupName: string;
-  bucket: string;
-  key: string;
-  versionId?: string;
-  version: string;
-}): string {
+export function releaseCommand(r: Omit<ReleaseInputs, "nodesAtOnce">): string {
   const location = [
     `bucket=${r.bucket}`,
     `key=${r.key}`,
@@ -424,16 +417,7 @@ export class FarmApplication extends pulumi.ComponentResource {
         policy: bucket.arn.apply((arn) =>
           JSON.stringify({
             Version: "2012-10-17",
-            Statement: [
-              {
-                Sid: "TlsOnly",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [arn, `${arn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-              },
-            ],
+            Statement: [tlsOnlyStatement(arn)],
           }),
         ),
       },

@@ -9,6 +9,7 @@ import * as s3 from "@pulumi/aws/s3";
 import * as pulumi from "@pulumi/pulumi";
 import { allowFromCidrs, allowFromPrefixList, securityGroup } from "./securityGroups";
 import { nameTags, Tags } from "./tags";
+import { tlsOnlyStatement } from "./policies";
 
 export const WEB_PORT = 80;
 export const HTTPS_PORT = 443;
@@ -223,14 +224,7 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
                 Action: "s3:PutObject",
                 Resource: `${arn}/${name}/AWSLogs/${accountId}/*`,
               },
-              {
-                Sid: "TlsOnly",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [arn, `${arn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-              },
+              tlsOnlyStatement(arn),
             ],
           }),
         ),

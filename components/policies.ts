@@ -105,6 +105,16 @@ export function completeLaunchStatements(groupArn: string): Statement[] {
   ];
 }
 
+/** A bucket policy statement: every request without TLS is refused. */
+export const tlsOnlyStatement = (bucketArn: string) => ({
+  Sid: "TlsOnly",
+  Effect: "Deny",
+  Principal: "*",
+  Action: "s3:*",
+  Resource: [bucketArn, `${bucketArn}/*`],
+  Condition: { Bool: { "aws:SecureTransport": "false" } },
+});
+
 /** The one secret a role may read (GetSecretValue on its ARN, nothing else). */
 export const readSecretStatement = (sid: string, arn: string): Statement => ({
   Sid: sid,

@@ -8,6 +8,7 @@ import { join } from "path";
 import { parseFarmFragment } from "../../components/windows";
 import { APP_SOURCE, generateMachineKey, HttpResult, LocalFarm, request } from "../../local/farm";
 import { missingFiles } from "../../local/packages";
+import { alive } from "../../local/run";
 
 const PORT = 18180;
 const STATE_PORT = 18424;
@@ -35,15 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await farm?.stop();
   if (farm) rmSync(farm.options.dir, { recursive: true, force: true });
-  const alive = startedPids.filter((pid) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  expect(alive).toEqual([]);
+  expect(startedPids.filter(alive)).toEqual([]);
 }, 60000);
 
 /** A browser-like client: keeps the ASP.NET session cookie. */

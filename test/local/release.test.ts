@@ -8,6 +8,7 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { APP_SOURCE, HttpResult, LocalFarm, request } from "../../local/farm";
 import { missingFiles } from "../../local/packages";
+import { alive } from "../../local/run";
 import { LocalReleaseFailed, releaseFarm, ReleaseEvent } from "../../local/release";
 
 const PORT = 18380;
@@ -44,15 +45,7 @@ afterAll(async () => {
   await farm?.stop();
   if (farm) rmSync(farm.options.dir, { recursive: true, force: true });
   if (apps) rmSync(apps, { recursive: true, force: true });
-  const alive = startedPids.filter((pid) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  expect(alive).toEqual([]);
+  expect(startedPids.filter(alive)).toEqual([]);
 }, 60000);
 
 const field = (res: HttpResult, k: string) => new RegExp(`^${k}=(.*)$`, "m").exec(res.body)?.[1] ?? "";
