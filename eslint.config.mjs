@@ -5,7 +5,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", ".build/", ".local-farm/", "examples/*/node_modules/", "test/support/*.js"] },
+  { ignores: ["node_modules/", "dist/", ".build/", ".local-farm/", "examples/*/node_modules/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,23 +1,20 @@
-// Type-checking happens once, in `tsc` (npm test; its output in .build/ serves the package test);
-// with isolatedModules in tsconfig, ts-jest only transpiles each file, so no test file re-checks
-// @pulumi/aws's large declarations.
+// `npm test` type-checks and compiles once (tsc into .build/); Jest runs that compiled JavaScript.
+// jest-light-runner keeps each worker's modules loaded from one test file to the next, where Jest's
+// own runner loads the SDK and @pulumi/aws afresh for every file: that was most of the suite's time.
+// Its workers are child processes (the SDK's closure serialization needs the inspector, which
+// worker threads lack). The runner does not isolate test files or apply timeouts: the tests share
+// no global state but Pulumi's mocks, which every program run sets afresh, and
+// test/support/timeouts.js bounds every test and hook as Jest would.
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: "node",
-  roots: ["<rootDir>/test"],
-  testMatch: ["**/*.test.ts"],
-  transform: {
-    "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
-  },
-  testTimeout: 30000,
+  rootDir: __dirname,
+  roots: ["<rootDir>/.build/test"],
+  testMatch: ["**/*.test.js"],
+  runner: "jest-light-runner/child-process",
   // Both cores: the local farm and package tests wait on other processes while the mock tests run.
   maxWorkers: 2,
-  // The examples import the kit by its package name, as a user's program does.
-  moduleNameMapper: {
-    "^aspnet-webfarm$": "<rootDir>/components/index.ts",
-    // The SDK loads TypeScript and npm's arborist at start-up for closure serialization, which
-    // mocked programs never use: about half a second per test file. Load them on first use instead.
-    "^\\.\\./\\.\\./typescript-shim$": "<rootDir>/test/support/lazyTypescript.js",
-    "^@npmcli/arborist$": "<rootDir>/test/support/noArborist.js",
-  },
+  // Compiled already; nothing for Jest to transform.
+  transform: {},
+  setupFilesAfterEnv: ["<rootDir>/.build/test/support/timeouts.js", "<rootDir>/.build/test/support/kitByName.js"],
+  snapshotResolver: "<rootDir>/.build/test/support/snapshotResolver.js",
 };

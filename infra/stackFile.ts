@@ -4,8 +4,9 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import YAML from "yaml";
+import { REPO_ROOT } from "../scripts/repoRoot";
 
-export const REPO_ROOT = join(__dirname, "..");
+export { REPO_ROOT };
 
 function asConfigString(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);

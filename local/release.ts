@@ -12,11 +12,12 @@ import { artifactProblems, readArtifact } from "../components/artifact";
 import { MachineKeyValues, releaseWebConfig, SessionValues } from "../components/windows";
 import type { LocalFarm } from "./farm";
 import { request, sleep } from "./http";
+import { REPO_ROOT } from "../scripts/repoRoot";
 
 export const HEALTH_PATH = "/health.aspx";
 
 /** The sample application, as a published site: the default when no --app is given. */
-export const APP_SOURCE = join(__dirname, "app");
+export const APP_SOURCE = join(REPO_ROOT, "local", "app");
 
 /** The published site an --app option names, checked as `pulumi up` checks app.path. */
 export function appOption(path: string | undefined): { app: string; sha256: string } {

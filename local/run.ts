@@ -3,9 +3,10 @@
 // in it, so a start that empties the folder (or fails) cannot lose a running farm's record.
 import { existsSync, readFileSync } from "fs";
 import { join } from "path";
+import { REPO_ROOT } from "../scripts/repoRoot";
 
 /** Overridable so a test can use its own place (and never touch a farm the developer runs). */
-export const RUN_DIR = process.env.WEBFARM_LOCAL_DIR ?? join(__dirname, "..", ".local-farm");
+export const RUN_DIR = process.env.WEBFARM_LOCAL_DIR ?? join(REPO_ROOT, ".local-farm");
 /** The farm's configs, logs and node folders: emptied by each start. */
 export const FARM_DIR = join(RUN_DIR, "farm");
 export const PID_FILE = join(RUN_DIR, "pids.json");

@@ -7,9 +7,10 @@ import { FARM_TAG, WebFarm } from "../components";
 import { readArtifact } from "../components/artifact";
 import { valueOf } from "../offline/engine";
 import { ASSET_MARKERS } from "../offline/engine";
+import { REPO_ROOT } from "../scripts/repoRoot";
 import { buildFarm, Graph, T } from "./graph";
 
-const SITE = join(__dirname, "..", "local", "app");
+const SITE = join(REPO_ROOT, "local", "app");
 const D = {
   app: "aws:codedeploy/application:Application",
   group: "aws:codedeploy/deploymentGroup:DeploymentGroup",

@@ -23,8 +23,8 @@ import {
 } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
+import { REPO_ROOT as ROOT } from "../scripts/repoRoot";
 
-const ROOT = join(__dirname, "..");
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, {
     cwd,

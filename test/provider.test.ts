@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import { join } from "path";
+import { REPO_ROOT as ROOT } from "../scripts/repoRoot";
 import YAML from "yaml";
 import { argsSchema, WebFarm } from "../components";
 import { runProgram } from "../offline/engine";
@@ -10,8 +11,7 @@ import { FarmProvider, PACKAGE_NAME } from "../provider";
 import { generatedSchema, SCHEMA_FILE } from "../scripts/schema";
 import { buildFarm, Graph, T } from "./graph";
 
-const ROOT = join(__dirname, "..");
-const provider = new FarmProvider();
+const provider = new FarmProvider(ROOT);
 type Property = { type?: string; $ref?: string; description?: string; default?: unknown; secret?: boolean };
 let schema: {
   name: string;

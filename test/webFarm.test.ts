@@ -1,9 +1,11 @@
 // The WebFarm contract: what it registers, how the parts connect, what it exposes.
 import * as pulumi from "@pulumi/pulumi";
+import { join } from "path";
 import { ROLE_TAG, WebFarm } from "../components";
 import { knownValueProblems, whenKnown } from "../components/args";
 import { valueOf } from "../offline/engine";
 import { EXISTING_NETWORK, FIXTURE_WINDOWS_AMI } from "../offline/fixtures";
+import { REPO_ROOT } from "../scripts/repoRoot";
 import { buildFarm, Graph, record, T } from "./graph";
 
 const CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
@@ -137,7 +139,7 @@ describe("a two-node farm with defaults", () => {
     expect(outputs).not.toContain("urn");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { memberDocs } = require("../scripts/docs") as typeof import("../scripts/docs");
-    const docs = memberDocs(`${__dirname}/../components/webFarm.ts`, "WebFarm");
+    const docs = memberDocs(join(REPO_ROOT, "components", "webFarm.ts"), "WebFarm");
     expect(Object.keys(docs).sort()).toEqual(outputs);
     for (const name of outputs)
       expect({ name, described: docs[name].description.length > 10 }).toEqual({ name, described: true });

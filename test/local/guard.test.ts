@@ -10,8 +10,8 @@ import { LocalFarm } from "../../local/farm";
 import { HOST } from "../../local/http";
 import { farmPorts, portCollisions } from "../../local/ports";
 import { recordedFarmRunning } from "../../local/run";
+import { REPO_ROOT } from "../../scripts/repoRoot";
 
-const ROOT = join(__dirname, "..", "..");
 const PORT = 18680;
 const STATE_PORT = 18690;
 let dir: string;
@@ -43,7 +43,7 @@ function standIn(name: string): number {
 function runLocal(...args: string[]) {
   const started = Date.now();
   const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "local/cli.ts", ...args], {
-    cwd: ROOT,
+    cwd: REPO_ROOT,
     env: { ...process.env, WEBFARM_LOCAL_DIR: dir },
     encoding: "utf8",
     timeout: 30000,

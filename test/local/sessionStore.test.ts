@@ -86,10 +86,8 @@ test("the database is created once: setups racing each other and a second run ch
   await Promise.all(
     [0, 1, 2, 3].map(() =>
       promisify(execFile)(process.execPath, [
-        "-r",
-        "ts-node/register/transpile-only",
         "-e",
-        `require(${JSON.stringify(join(__dirname, "../../local/sessionDb.ts"))}).createSessionDatabase(${JSON.stringify(file)})`,
+        `require(${JSON.stringify(require.resolve("../../local/sessionDb"))}).createSessionDatabase(${JSON.stringify(file)})`,
       ]),
     ),
   );
