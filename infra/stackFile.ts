@@ -6,8 +6,6 @@ import { join } from "path";
 import YAML from "yaml";
 import { REPO_ROOT } from "../scripts/repoRoot";
 
-export { REPO_ROOT };
-
 function asConfigString(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }

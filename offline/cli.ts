@@ -6,7 +6,7 @@ import { execFileSync } from "child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { dirname, join, relative, sep } from "path";
 import { parseArgs } from "util";
-import { REPO_ROOT } from "../infra/stackFile";
+import { REPO_ROOT } from "../scripts/repoRoot";
 import { diffPlans, diffText, Plan, planJson, renderPlan, summaryText } from "./plan";
 
 const PLANS = join(REPO_ROOT, "plans");

@@ -2,7 +2,7 @@
 // table from WebFarm's argument schema and doc comments. `-- --check` fails when either is stale.
 import { readFileSync, writeFileSync } from "fs";
 import { join } from "path";
-import { REPO_ROOT } from "../infra/stackFile";
+import { REPO_ROOT } from "./repoRoot";
 import { generatedProjectFile, generatedReadme } from "./docs";
 
 const files = [

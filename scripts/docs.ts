@@ -6,7 +6,7 @@ import { join } from "path";
 import * as ts from "typescript";
 import YAML from "yaml";
 import { ConfigDeclaration, configDeclarations, flatKey, IMAGE_ARGUMENTS, NESTED_ARGUMENTS } from "../infra/config";
-import { REPO_ROOT } from "../infra/stackFile";
+import { REPO_ROOT } from "./repoRoot";
 
 export interface MemberDoc {
   description: string;

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { FarmProvider } from "../provider";
-import { REPO_ROOT } from "../infra/stackFile";
+import { REPO_ROOT } from "./repoRoot";
 
 export const SCHEMA_FILE = join(REPO_ROOT, "schema.json");
 

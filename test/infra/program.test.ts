@@ -16,7 +16,8 @@ import {
   readStackSettings,
 } from "../../infra/config";
 import { program } from "../../infra/program";
-import { projectDefaults, REPO_ROOT, stackConfig } from "../../infra/stackFile";
+import { projectDefaults, stackConfig } from "../../infra/stackFile";
+import { REPO_ROOT } from "../../scripts/repoRoot";
 import {
   EXISTING_NETWORK,
   EXISTING_SUBNETS,

@@ -2,7 +2,8 @@
 // what changes, flags security-broadening changes and state server replacements.
 import { readFileSync } from "fs";
 import { join } from "path";
-import { REPO_ROOT, stackConfig } from "../../infra/stackFile";
+import { stackConfig } from "../../infra/stackFile";
+import { REPO_ROOT } from "../../scripts/repoRoot";
 import { fixtures } from "../../offline/fixtures";
 import {
   diffPlans,
