@@ -6,16 +6,10 @@ import { parseArgs } from "util";
 import { assertPortsFree, farmPorts, portCollisions } from "./ports";
 import { CONTROL_SOCKET, FARM_DIR, PID_FILE, PidFile, readRecord, recordedFarmRunning, RUN_DIR } from "./run";
 
-function option(value: string | undefined, name: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new Error(`--${name} must be a whole number ${min}-${max}; got ${value}`);
-  return n;
-}
-
-async function main() {
+/** The farm's options from the command line; every bad one is named, in one error. */
+export function localOptions(args: string[]) {
   const { values } = parseArgs({
+    args,
     options: {
       nodes: { type: "string" },
       port: { type: "string" },
@@ -25,16 +19,39 @@ async function main() {
       "session-store": { type: "string" },
     },
   });
-  const nodes = option(values.nodes, "nodes", 1, 20, 3);
-  const port = option(values.port, "port", 1024, 65000 - 200, 8080);
-  const statePort = option(values["state-port"], "state-port", 1024, 65535, 42424);
-  const sessionStore = values["session-store"] ?? "state";
-  if (sessionStore !== "state" && sessionStore !== "sql")
-    throw new Error(
-      `--session-store must be state (the ASP.NET state server) or sql (SQLServer mode); got ${sessionStore}`,
-    );
-  const collisions = portCollisions({ nodes, port, statePort, sessionStore });
-  if (collisions.length > 0) throw new Error(`--port/--state-port: ${collisions.join("; ")}`);
+  const problems: string[] = [];
+  const whole = (name: "nodes" | "port" | "state-port", min: number, max: number, fallback: number): number => {
+    const value = values[name];
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max)
+      problems.push(`--${name} must be a whole number ${min}-${max}; got ${value}`);
+    return n;
+  };
+  const nodes = whole("nodes", 1, 20, 3);
+  const port = whole("port", 1024, 65000 - 200, 8080);
+  const statePort = whole("state-port", 1024, 65535, 42424);
+  const store = values["session-store"] ?? "state";
+  const sessionStore: "state" | "sql" = store === "sql" ? "sql" : "state";
+  if (store !== "state" && store !== "sql")
+    problems.push(`--session-store must be state (the ASP.NET state server) or sql (SQLServer mode); got ${store}`);
+  if (problems.length === 0) {
+    const collisions = portCollisions({ nodes, port, statePort, sessionStore });
+    if (collisions.length > 0) problems.push(`--port/--state-port: ${collisions.join("; ")}`);
+  }
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+  return {
+    nodes,
+    port,
+    statePort,
+    sessionStore,
+    app: values.app,
+    version: values.version,
+  };
+}
+
+async function main() {
+  const { nodes, port, statePort, sessionStore, ...values } = localOptions(process.argv.slice(2));
   // Refuse before touching anything of a farm that runs (or is starting): its folder, its record.
   // Only light modules are loaded so far: a refusal or a busy port is reported within a second.
   const running = recordedFarmRunning();

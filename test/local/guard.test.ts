@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import * as net from "net";
 import { tmpdir } from "os";
 import { join } from "path";
+import { localOptions } from "../../local/cli";
 import { LocalFarm } from "../../local/farm";
 import { HOST } from "../../local/http";
 import { farmPorts, portCollisions } from "../../local/ports";
@@ -137,4 +138,20 @@ test("a start that fails on a busy port says so within seconds and leaves no rec
     other.close();
   }
   expect(existsSync(join(dir, "pids.json"))).toBe(false);
+});
+
+test("bad options are refused together, each by name, before anything is checked or started", () => {
+  expect(() => localOptions(["--nodes", "0", "--port", "99999", "--session-store", "redis"])).toThrow(
+    [
+      "--nodes must be a whole number 1-20; got 0",
+      "--port must be a whole number 1024-64800; got 99999",
+      "--session-store must be state (the ASP.NET state server) or sql (SQLServer mode); got redis",
+    ].join("\n"),
+  );
+  expect(localOptions(["--nodes", "2", "--session-store", "sql"])).toMatchObject({
+    nodes: 2,
+    port: 8080,
+    statePort: 42424,
+    sessionStore: "sql",
+  });
 });
