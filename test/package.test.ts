@@ -1,12 +1,14 @@
 // The packed package works, not only the source tree: npm pack, install the tarball into a
 // temporary program, type-check that program against the package's declarations, and run it
-// under Pulumi's mocks with the program's own copy of @pulumi/pulumi.
+// under Pulumi's mocks with the program's own copy of @pulumi/pulumi. The program sets `app` and
+// keeps the default waits, so each of the kit's dynamic providers (Release, ServingGate) is
+// serialized by the SDK's closure serializer from the installed package, as `pulumi up` does.
 //
 // The install is what npm does for a file: dependency, without the download: the tarball is
 // unpacked into node_modules and each dependency the packed package.json names (and nothing
 // else) is linked from this repository's node_modules. A dependency missing from package.json
 // is then missing at run time here too.
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import {
   copyFileSync,
   cpSync,
@@ -23,18 +25,22 @@ import {
 } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
+import { promisify } from "util";
 import { REPO_ROOT as ROOT } from "../scripts/repoRoot";
 
+const env = { ...process.env, npm_config_audit: "false", npm_config_fund: "false" };
 const run = (cmd: string, args: string[], cwd: string) =>
-  execFileSync(cmd, args, {
-    cwd,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, npm_config_audit: "false", npm_config_fund: "false" },
-  });
+  execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
+
+/** The AGPL-3.0 IAM evaluator the permission proof uses: a dev tool, never part of the package. */
+const AGPL_EVALUATOR = "@cloud-copilot/iam-simulate";
 
 let dir: string;
 let tarball: string;
+let packedFiles: string[];
+/** The program that installs the tarball; its copy of the package. */
+let program: string;
+let installed: string;
 
 /**
  * `npm test` type-checks once and keeps what it compiled in .build/: when that is newer than every
@@ -51,8 +57,36 @@ function freshBuild(): string | undefined {
   return statSync(join(built, "index.js")).mtimeMs >= newest ? built : undefined;
 }
 
+/** The dependencies npm would install with the package: its own and the peers the program brings. */
+const needed = (manifest: Record<string, Record<string, string> | undefined>) =>
+  [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})].sort();
+
+/**
+ * Installs the tarball into `into`/node_modules as npm would, `edit` changing its package.json
+ * first (the control), and links each dependency it names from this repository. Returns the
+ * package's folder.
+ */
+function install(into: string, edit?: (manifest: Record<string, unknown>) => void): string {
+  const modules = join(into, "node_modules");
+  mkdirSync(join(modules, "@pulumi"), { recursive: true });
+  mkdirSync(join(modules, "@aws-sdk"), { recursive: true });
+  run("tar", ["-xzf", tarball, "-C", modules], into);
+  const kit = join(modules, "aspnet-webfarm");
+  renameSync(join(modules, "package"), kit);
+  const manifest = JSON.parse(readFileSync(join(kit, "package.json"), "utf8"));
+  if (edit) {
+    edit(manifest);
+    writeFileSync(join(kit, "package.json"), JSON.stringify(manifest));
+  }
+  for (const dep of needed(manifest)) symlinkSync(join(ROOT, "node_modules", dep), join(modules, dep), "dir");
+  return kit;
+}
+
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "aspnet-webfarm-pack-"));
+  // Not named after the package: the SDK finds a captured module's package.json at the first
+  // "aspnet-webfarm" in its path (runtime/closure/package.js, indexOf), and silently skips the
+  // exports check when that is a parent folder.
+  dir = mkdtempSync(join(tmpdir(), "webfarm-pack-"));
   const built = freshBuild();
   let from = ROOT;
   const args = ["pack", "--json", "--pack-destination", dir];
@@ -65,7 +99,9 @@ beforeAll(() => {
   }
   const packed = JSON.parse(run("npm", args, from));
   tarball = join(dir, packed[0].filename);
-  (globalThis as Record<string, unknown>).packedFiles = packed[0].files.map((f: { path: string }) => f.path);
+  packedFiles = packed[0].files.map((f: { path: string }) => f.path);
+  program = join(dir, "program");
+  installed = install(program);
 }, 120000);
 
 afterAll(() => {
@@ -73,8 +109,7 @@ afterAll(() => {
 });
 
 test("the tarball holds the compiled library with declarations, and nothing else of the repository", () => {
-  const files = (globalThis as Record<string, unknown>).packedFiles as string[];
-  expect(files).toEqual(
+  expect(packedFiles).toEqual(
     expect.arrayContaining([
       "package.json",
       "README.md",
@@ -84,19 +119,13 @@ test("the tarball holds the compiled library with declarations, and nothing else
       "dist/windows/userData.js",
     ]),
   );
-  expect(files.filter((f) => !f.startsWith("dist/") && !["package.json", "README.md"].includes(f))).toEqual([]);
-  expect(files.some((f) => f.endsWith(".test.js") || f.startsWith("dist/test"))).toBe(false);
+  expect(packedFiles.filter((f) => !f.startsWith("dist/") && !["package.json", "README.md"].includes(f))).toEqual([]);
+  expect(packedFiles.some((f) => f.endsWith(".test.js") || f.startsWith("dist/test"))).toBe(false);
 });
 
-test("a program that installs the tarball type-checks and registers a farm under the mocks", () => {
-  const program = join(dir, "program");
-  const modules = join(program, "node_modules");
-  mkdirSync(join(modules, "@pulumi"), { recursive: true });
-  run("tar", ["-xzf", tarball, "-C", modules], program);
-  renameSync(join(modules, "package"), join(modules, "aspnet-webfarm"));
-  const packed = JSON.parse(readFileSync(join(modules, "aspnet-webfarm", "package.json"), "utf8"));
-  const needed = [...Object.keys(packed.dependencies ?? {}), ...Object.keys(packed.peerDependencies ?? {})];
-  expect(needed.sort()).toEqual([
+test("the package needs only its runtime libraries and peers: never the AGPL IAM evaluator, named by no file", () => {
+  const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8"));
+  expect(needed(manifest)).toEqual([
     "@aws-sdk/client-codedeploy",
     "@aws-sdk/client-elastic-load-balancing-v2",
     "@aws-sdk/client-resource-groups-tagging-api",
@@ -108,60 +137,173 @@ test("a program that installs the tarball type-checks and registers a farm under
     "ipaddr.js",
     "zod",
   ]);
-  mkdirSync(join(modules, "@aws-sdk"), { recursive: true });
-  for (const dep of needed) symlinkSync(join(ROOT, "node_modules", dep), join(modules, dep), "dir");
-  writeFileSync(
-    join(program, "package.json"),
-    JSON.stringify({ name: "consumer", private: true, dependencies: { "aspnet-webfarm": `file:${tarball}` } }),
-  );
-  writeFileSync(
-    join(program, "tsconfig.json"),
-    JSON.stringify({
-      compilerOptions: {
-        target: "ES2022",
-        module: "commonjs",
-        strict: true,
-        esModuleInterop: true,
-        skipLibCheck: true,
-        types: [],
-      },
-      files: ["index.ts"],
-    }),
-  );
-  writeFileSync(
-    join(program, "index.ts"),
-    [
-      'import { WebFarm, WebFarmArgs } from "aspnet-webfarm";',
-      'const args: WebFarmArgs = { nodeCount: 2, tags: { app: "consumer" } };',
-      'export function build(): WebFarm { return new WebFarm("packed", args); }',
-    ].join("\n"),
-  );
-  writeFileSync(
-    join(program, "run.js"),
-    `
-    const pulumi = require("@pulumi/pulumi");
-    const recorded = [];
-    pulumi.runtime.setMocks({
-      newResource: (a) => { recorded.push(a.type + "::" + a.name); return { id: a.type.split(":").pop() + "-" + a.name, state: { ...a.inputs, arn: "arn:aws:ssm:eu-west-1:123456789012:parameter/" + a.name, privateIp: "10.0.0.10", hex: "AB".repeat(a.inputs.length || 1) } }; },
-      call: (c) => {
-        if (c.token === "aws:index/getAvailabilityZones:getAvailabilityZones") return { names: ["eu-west-1a", "eu-west-1b"] };
-        if (c.token === "aws:index/getRegion:getRegion") return { region: "eu-west-1", name: "eu-west-1" };
-        if (c.token === "aws:index/getPartition:getPartition") return { partition: "aws", dnsSuffix: "amazonaws.com" };
-        if (c.token === "aws:ssm/getParameter:getParameter") return { value: "ami-0123456789abcdef0" };
-        if (c.token === "aws:index/getCallerIdentity:getCallerIdentity") return { accountId: "123456789012" };
-        throw new Error("unmocked invoke " + c.token);
-      },
-    }, "consumer", "test", false);
-    pulumi.runtime.runInPulumiStack(async () => { require("./index.js").build(); return {}; })
-      .then(() => pulumi.runtime.waitForRPCs ? pulumi.runtime.waitForRPCs() : undefined)
-      .then(() => console.log(JSON.stringify(recorded)))
-      .catch((e) => { console.error(e); process.exit(1); });
-  `,
-  );
-  // Type-check against the installed package's .d.ts (not the source tree), then compile.
-  run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], program);
-  const recorded: string[] = JSON.parse(run(process.execPath, ["run.js"], program).trim().split("\n").pop()!);
-  expect(recorded).toContain("aspnet-webfarm:index:WebFarm::packed");
-  expect(recorded.filter((r) => r.startsWith("aws:ec2/instance:Instance::"))).toHaveLength(3);
-  expect(recorded).toContain("aws:ssm/parameter:Parameter::packed-key-parameter");
-}, 180000);
+  for (const field of ["dependencies", "peerDependencies", "optionalDependencies", "bundleDependencies"]) {
+    expect(Object.keys(manifest[field] ?? {})).not.toContain(AGPL_EVALUATOR);
+  }
+  const shipped = packedFiles.filter((f) => f.startsWith("dist/"));
+  expect(shipped.length).toBeGreaterThan(50);
+  const naming = shipped.filter((f) => readFileSync(join(installed, f), "utf8").includes(AGPL_EVALUATOR));
+  expect(naming).toEqual([]);
+});
+
+/** Where the program prints what it registered and how its serialized providers load. */
+interface Run {
+  recorded: string[];
+  /** Per dynamic resource type: the modules its serialized provider requires, and its methods once loaded. */
+  providers: Record<string, { requires: string[]; methods: string[] }>;
+}
+
+const DYNAMIC = "pulumi-nodejs:dynamic/aspnet-webfarm:";
+
+// The program runs under the mocks. The SDK's closure serializer, while it serializes a dynamic
+// provider, turns each module it captures by reference into require("<package>/<path>") and
+// checks that path against the package's `exports` (runtime/closure/package.js); it finds that
+// package.json with require.resolve from its own folder. Here @pulumi/pulumi is a link into this
+// repository's node_modules and Node follows it, so from there the kit is not found: the check
+// would be skipped silently. NODE_PATH gives the SDK the lookup an installed @pulumi/pulumi next
+// to the kit has. Each serialized provider is then loaded the way the SDK's dynamic provider host
+// does (cmd/dynamic-provider: require-from-string, resolving from the program's folder).
+const RUN_JS = `
+const { dirname } = require("path");
+const pulumi = require("@pulumi/pulumi");
+const requireFromString = require(require.resolve("require-from-string", { paths: [dirname(require.resolve("@pulumi/pulumi"))] }));
+const recorded = [];
+const serialized = {};
+pulumi.runtime.setMocks({
+  newResource: (a) => {
+    recorded.push(a.type + "::" + a.name);
+    if (a.type.startsWith("${DYNAMIC}")) serialized[a.type] = a.inputs.__provider;
+    return { id: a.type.split(":").pop() + "-" + a.name, state: { ...a.inputs, arn: "arn:aws:ssm:eu-west-1:123456789012:parameter/" + a.name, privateIp: "10.0.0.10", hex: "AB".repeat(a.inputs.length || 1) } };
+  },
+  call: (c) => {
+    if (c.token === "aws:index/getAvailabilityZones:getAvailabilityZones") return { names: ["eu-west-1a", "eu-west-1b"] };
+    if (c.token === "aws:index/getRegion:getRegion") return { region: "eu-west-1", name: "eu-west-1" };
+    if (c.token === "aws:index/getPartition:getPartition") return { partition: "aws", dnsSuffix: "amazonaws.com" };
+    if (c.token === "aws:ssm/getParameter:getParameter") return { value: "ami-0123456789abcdef0" };
+    if (c.token === "aws:index/getCallerIdentity:getCallerIdentity") return { accountId: "123456789012" };
+    throw new Error("unmocked invoke " + c.token);
+  },
+}, "consumer", "test", false);
+pulumi.runtime.runInPulumiStack(async () => { require("./index.js").build(); return {}; })
+  .then(() => pulumi.runtime.waitForRPCs ? pulumi.runtime.waitForRPCs() : undefined)
+  .then(() => {
+    const providers = {};
+    for (const [type, text] of Object.entries(serialized)) {
+      const provider = requireFromString(text).handler();
+      providers[type] = {
+        requires: [...text.matchAll(/require\\("([^"]+)"\\)/g)].map((m) => m[1]),
+        methods: Object.keys(provider).filter((k) => typeof provider[k] === "function").sort(),
+      };
+    }
+    console.log(JSON.stringify({ recorded, providers }));
+  })
+  .catch((e) => { console.error(String(e)); process.exit(1); });
+`;
+
+const runProgram = async (at: string): Promise<Run> => {
+  const { stdout } = await promisify(execFile)(process.execPath, ["run.js"], {
+    cwd: at,
+    encoding: "utf8",
+    env: { ...env, NODE_PATH: join(at, "node_modules") },
+  });
+  return JSON.parse(stdout.trim().split("\n").pop()!);
+};
+
+/** The dynamic resource classes the package ships (each needs its provider serialized). */
+const shippedDynamicClasses = () =>
+  packedFiles
+    .filter((f) => f.startsWith("dist/") && f.endsWith(".js"))
+    .flatMap((f) => [
+      ...readFileSync(join(installed, f), "utf8").matchAll(/class (\w+) extends pulumi\.dynamic\.Resource\b/g),
+    ])
+    .map((m) => m[1])
+    .sort();
+
+describe("a program that installs the tarball", () => {
+  let control: Promise<unknown>;
+  let result: Run;
+
+  beforeAll(async () => {
+    writeFileSync(
+      join(program, "package.json"),
+      JSON.stringify({ name: "consumer", private: true, dependencies: { "aspnet-webfarm": `file:${tarball}` } }),
+    );
+    writeFileSync(
+      join(program, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "commonjs",
+          strict: true,
+          esModuleInterop: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ["index.ts"],
+      }),
+    );
+    // An application from a build CI put in S3, with the default waits (waitForDeployments): a
+    // Release, and a ServingGate per node.
+    writeFileSync(
+      join(program, "index.ts"),
+      [
+        'import { WebFarm, WebFarmArgs } from "aspnet-webfarm";',
+        "const args: WebFarmArgs = {",
+        "  nodeCount: 2,",
+        '  tags: { app: "consumer" },',
+        '  app: { bucket: "consumer-builds", key: "shop/1.0.0/site.zip" },',
+        "};",
+        'export function build(): WebFarm { return new WebFarm("packed", args); }',
+      ].join("\n"),
+    );
+    writeFileSync(join(program, "run.js"), RUN_JS);
+    // Type-check against the installed package's .d.ts (not the source tree), then compile.
+    run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], program);
+
+    // The control, run beside it: the same program on a package whose exports name only its entry
+    // point (as the kit's did): the SDK must refuse to serialize, or the check above proves nothing.
+    const hidden = join(dir, "hidden");
+    install(hidden, (manifest) => {
+      const exports = manifest.exports as Record<string, unknown>;
+      manifest.exports = { ".": exports["."], "./package.json": exports["./package.json"] };
+    });
+    for (const f of ["package.json", "index.js", "run.js"]) copyFileSync(join(program, f), join(hidden, f));
+    control = runProgram(hidden).then(
+      () => "ran",
+      (e: { stderr?: string }) => e.stderr ?? String(e),
+    );
+    result = await runProgram(program);
+  }, 180000);
+
+  test("registers a farm with its application under the mocks", () => {
+    const { recorded } = result;
+    expect(recorded).toContain("aspnet-webfarm:index:WebFarm::packed");
+    expect(recorded.filter((r) => r.startsWith("aws:ec2/instance:Instance::"))).toHaveLength(3);
+    expect(recorded).toContain("aws:ssm/parameter:Parameter::packed-key-parameter");
+    expect(recorded).toContain("aws:codedeploy/deploymentGroup:DeploymentGroup::packed-app-group");
+    expect(recorded.filter((r) => r.startsWith(DYNAMIC)).sort()).toEqual([
+      `${DYNAMIC}Release::packed-app-release`,
+      `${DYNAMIC}ServingGate::packed-web-0-serving`,
+      `${DYNAMIC}ServingGate::packed-web-1-serving`,
+    ]);
+  });
+
+  test("every dynamic provider the package ships serializes from it and loads in the program's folder", () => {
+    const types = Object.keys(result.providers).map((t) => t.slice(DYNAMIC.length));
+    expect(types.sort()).toEqual(shippedDynamicClasses());
+    const exported = Object.keys(JSON.parse(readFileSync(join(installed, "package.json"), "utf8")).exports);
+    for (const { requires, methods } of Object.values(result.providers)) {
+      // A module of the kit the provider requires is one the package exports (the SDK checked it).
+      for (const r of requires.filter((m) => m.startsWith("aspnet-webfarm/"))) {
+        expect(exported).toContain(`.${r.slice("aspnet-webfarm".length)}`);
+      }
+      expect(methods).toEqual(expect.arrayContaining(["create", "delete", "diff"]));
+    }
+  });
+
+  test("control: with only the entry point exported, the SDK cannot serialize the providers", async () => {
+    expect(await control).toMatch(
+      /error serializing property "__provider": package\.json export path for "aspnet-webfarm\/dist\/\w+\.js" not found/,
+    );
+  });
+});
