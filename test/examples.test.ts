@@ -13,15 +13,25 @@ const farmsIn = (resources: { type: string; name: string }[]) =>
     .map((r) => r.name)
     .sort();
 
-test("own network: one farm that creates its VPC, subnets and NAT", async () => {
+test("own network: one farm that creates its VPC, subnets and NAT, and releases the CI's build", async () => {
   const { graph, result } = await record(ownNetwork, {
     project: "webfarm-own-network",
-    config: { "webfarm-own-network:nodeCount": "3" },
+    config: {
+      "webfarm-own-network:nodeCount": "3",
+      "webfarm-own-network:buildBucket": "shop-builds",
+      "webfarm-own-network:buildKey": "shop/1.4.2/site.zip",
+    },
   });
   expect(farmsIn(graph.resources)).toEqual(["shop"]);
   expect(graph.count(T.vpc)).toBe(1);
   expect(graph.webNodes()).toHaveLength(3);
-  expect(Object.keys(result)).toEqual(["url", "stateServerAddress", "webConfigFragment"]);
+  expect(Object.keys(result)).toEqual(["url", "stateServerAddress", "webConfigFragment", "releaseVersion"]);
+  // The default waits: the release, then each node's wait to serve behind the balancer.
+  expect(graph.one(T.release).inputs).toMatchObject({ nodesAtOnce: 1 });
+  expect(graph.count(T.gate)).toBe(3);
+  expect(JSON.stringify(graph.ofType(T.rolePolicy).map((p) => p.inputs.policy))).toContain(
+    "arn:aws:s3:::shop-builds/shop/1.4.2/site.zip",
+  );
 });
 
 test("network from another stack: read through a StackReference, no network created", async () => {
