@@ -15,7 +15,7 @@ import { instanceRole, METADATA_OPTIONS, ROOT_DEVICE_NAME, ROOT_VOLUME_GB } from
 import { Account, imageBuildStatements } from "./policies";
 import * as rules from "./rules";
 import { allowOutbound, securityGroup } from "./securityGroups";
-import { nameTags } from "./tags";
+import { nameTags, withTag } from "./tags";
 import { imageComponentDocument } from "./windows/image";
 
 /** The Image Builder image Amazon keeps current: its latest version when the build runs. */
@@ -208,7 +208,11 @@ export class FarmImage extends pulumi.ComponentResource {
                       },
                     ],
               updateDefaultVersion: true,
-              tags: nameTags(tags, `${name}-fast-launch`),
+              // Image Builder's service-linked role may enable Fast Launch only with a template so
+              // tagged (Image Builder user guide, "Configure AMI distribution with an EC2 launch
+              // template"; AWSServiceRoleForImageBuilder: ec2:EnableFastLaunch on
+              // ec2:ResourceTag/CreatedBy = EC2 Image Builder).
+              tags: nameTags(withTag(tags, "CreatedBy", "EC2 Image Builder"), `${name}-fast-launch`),
             },
             parent,
           )

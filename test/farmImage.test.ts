@@ -158,6 +158,8 @@ describe("Fast Launch launches its pre-provisioning instances from the image's o
     expect(template.inputs.iamInstanceProfile).toBeUndefined();
     expect(template.inputs.tagSpecifications).toBeUndefined();
     expect(template.inputs.imageId).toBeUndefined();
+    // Image Builder enables Fast Launch only with a template tagged so (its service-linked role).
+    expect(template.inputs.tags).toMatchObject({ CreatedBy: "EC2 Image Builder", Name: "shop-fast-launch" });
     expect(graph.one(IB.distribution).inputs.distributions[0].fastLaunchConfigurations).toEqual([
       {
         accountId: "123456789012",
