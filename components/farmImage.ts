@@ -11,11 +11,11 @@ import * as imagebuilder from "@pulumi/aws/imagebuilder";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { farmConfigError, input, Problem, schemaProblems } from "./args";
-import { instanceRole } from "./instance";
+import { instanceRole, METADATA_OPTIONS, ROOT_DEVICE_NAME, ROOT_VOLUME_GB } from "./instance";
 import { Account, imageBuildStatements } from "./policies";
 import * as rules from "./rules";
 import { allowOutbound, securityGroup } from "./securityGroups";
-import { nameTags } from "./tags";
+import { nameTags, withTag } from "./tags";
 import { imageComponentDocument } from "./windows/image";
 
 /** The Image Builder image Amazon keeps current: its latest version when the build runs. */
@@ -48,7 +48,8 @@ export interface FarmImageArgs {
   codeDeployAgent?: boolean;
   /**
    * EC2 Fast Launch: keep this many pre-provisioned snapshots so new nodes skip Windows setup
-   * (0 turns it off; each snapshot costs storage).
+   * (0 turns it off; each snapshot costs storage). They are made from a launch template that
+   * requires IMDSv2, in subnetId (or, without it, the default VPC, like the build).
    * @default 0
    */
   fastLaunchSnapshots?: number;
@@ -79,6 +80,13 @@ export function farmImageArgProblems(args: unknown): Problem[] {
 
 /** Fast Launch keeps at least this many parallel launches (an EC2 minimum). */
 const FAST_LAUNCH_MIN_PARALLEL = 6;
+/** The image's root volume, and Fast Launch's pre-provisioning instances': encrypted, gp3. */
+const ENCRYPTED_ROOT = {
+  encrypted: "true",
+  volumeType: "gp3",
+  volumeSize: ROOT_VOLUME_GB,
+  deleteOnTermination: "true",
+};
 
 export class FarmImage extends pulumi.ComponentResource {
   /** The AMI id: give it to WebFarm's amiId (or export it for farm stacks to take). */
@@ -134,12 +142,7 @@ export class FarmImage extends pulumi.ComponentResource {
           { componentArn: managed(`component/${UPDATE_WINDOWS_COMPONENT}`) },
           { componentArn: component.arn },
         ],
-        blockDeviceMappings: [
-          {
-            deviceName: "/dev/sda1",
-            ebs: { encrypted: "true", volumeType: "gp3", volumeSize: 50, deleteOnTermination: "true" },
-          },
-        ],
+        blockDeviceMappings: [{ deviceName: ROOT_DEVICE_NAME, ebs: ENCRYPTED_ROOT }],
         description: `aspnet-webfarm node image ${a.version}`,
         tags: nameTags(tags, `${name}-recipe`),
       },
@@ -178,6 +181,42 @@ export class FarmImage extends pulumi.ComponentResource {
       },
       parent,
     );
+    // Fast Launch's pre-provisioning instances launch from this template. Without one EC2 needs a
+    // default VPC, and where IMDSv2 is enforced a template that requires it is mandatory (EC2 user
+    // guide, "EC2 Fast Launch prerequisites for Windows"). They launch where the build does: the
+    // build's subnet and security group, or (no subnetId) the default VPC, as the build does.
+    // No instance profile (nothing to pass) and no instance tags: Fast Launch tags its own
+    // instances (CreatedBy), which its service-linked role's RunInstances permission requires.
+    const fastLaunchTemplate =
+      a.fastLaunchSnapshots > 0
+        ? new ec2.LaunchTemplate(
+            `${name}-fast-launch`,
+            {
+              description: "aspnet-webfarm: EC2 Fast Launch pre-provisioning of the farm image (IMDSv2, encrypted)",
+              metadataOptions: METADATA_OPTIONS,
+              blockDeviceMappings: [{ deviceName: ROOT_DEVICE_NAME, ebs: ENCRYPTED_ROOT }],
+              networkInterfaces:
+                a.subnetId === undefined
+                  ? undefined
+                  : [
+                      {
+                        deviceIndex: 0,
+                        subnetId: a.subnetId,
+                        securityGroups: group ? [group.id] : undefined,
+                        associatePublicIpAddress: "false",
+                        deleteOnTermination: "true",
+                      },
+                    ],
+              updateDefaultVersion: true,
+              // Image Builder's service-linked role may enable Fast Launch only with a template so
+              // tagged (Image Builder user guide, "Configure AMI distribution with an EC2 launch
+              // template"; AWSServiceRoleForImageBuilder: ec2:EnableFastLaunch on
+              // ec2:ResourceTag/CreatedBy = EC2 Image Builder).
+              tags: nameTags(withTag(tags, "CreatedBy", "EC2 Image Builder"), `${name}-fast-launch`),
+            },
+            parent,
+          )
+        : undefined;
     const distribution = new imagebuilder.DistributionConfiguration(
       `${name}-distribution`,
       {
@@ -191,17 +230,21 @@ export class FarmImage extends pulumi.ComponentResource {
               amiTags: nameTags(tags, `${name}-${a.version}`),
               // No launchPermission: the image stays private to this account.
             },
-            fastLaunchConfigurations:
-              a.fastLaunchSnapshots > 0
-                ? [
-                    {
-                      accountId: account.accountId,
-                      enabled: true,
-                      maxParallelLaunches: Math.max(FAST_LAUNCH_MIN_PARALLEL, a.fastLaunchSnapshots),
-                      snapshotConfiguration: { targetResourceCount: a.fastLaunchSnapshots },
+            fastLaunchConfigurations: fastLaunchTemplate
+              ? [
+                  {
+                    accountId: account.accountId,
+                    enabled: true,
+                    maxParallelLaunches: Math.max(FAST_LAUNCH_MIN_PARALLEL, a.fastLaunchSnapshots),
+                    snapshotConfiguration: { targetResourceCount: a.fastLaunchSnapshots },
+                    // Pinned to the template's version, so a changed template reaches the next build.
+                    launchTemplate: {
+                      launchTemplateId: fastLaunchTemplate.id,
+                      launchTemplateVersion: fastLaunchTemplate.latestVersion.apply(String),
                     },
-                  ]
-                : undefined,
+                  },
+                ]
+              : undefined,
           },
         ],
         tags: nameTags(tags, `${name}-distribution`),

@@ -16,6 +16,7 @@ const IB = {
   ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
   role: "aws:iam/role:Role",
+  template: "aws:ec2/launchTemplate:LaunchTemplate",
 };
 
 async function build(args: ConstructorParameters<typeof FarmImage>[1] = {}, region = "eu-west-1") {
@@ -89,6 +90,7 @@ describe("a farm image with defaults", () => {
     expect(d.amiDistributionConfiguration.name).toBe("shop-2026.11.0-{{ imagebuilder:buildDate }}");
     expect(d.amiDistributionConfiguration.amiTags).toMatchObject({ app: "shop" });
     expect(d.fastLaunchConfigurations).toBeUndefined();
+    expect(graph.count(IB.template)).toBe(0);
   });
 
   test("the image is built from the recipe, infrastructure and distribution, with its tests on; its AMI is the output", async () => {
@@ -126,16 +128,58 @@ test("in a private subnet the build instance gets a group with outbound 80/443 (
   ).toEqual(["tcp/1688 169.254.169.250/31", "tcp/443 0.0.0.0/0", "tcp/80 0.0.0.0/0"]);
 });
 
-test("Fast Launch keeps the asked number of pre-provisioned snapshots for this account", async () => {
-  const { graph } = await build({ fastLaunchSnapshots: 10 });
-  expect(graph.one(IB.distribution).inputs.distributions[0].fastLaunchConfigurations).toEqual([
-    {
-      accountId: "123456789012",
-      enabled: true,
-      maxParallelLaunches: 10,
-      snapshotConfiguration: { targetResourceCount: 10 },
-    },
-  ]);
+describe("Fast Launch launches its pre-provisioning instances from the image's own launch template", () => {
+  // EC2 "Fast Launch prerequisites for Windows": without a template EC2 needs a default VPC; where
+  // IMDSv2 is enforced, a template that requires it is mandatory.
+  test("in the build's subnet and security group: IMDSv2 required, encrypted root, no public address", async () => {
+    const { graph } = await build({ fastLaunchSnapshots: 10, subnetId: "subnet-0c00000000000000c" });
+    const template = graph.one(IB.template);
+    expect(template.inputs.metadataOptions).toEqual({
+      httpEndpoint: "enabled",
+      httpTokens: "required",
+      httpPutResponseHopLimit: 1,
+    });
+    expect(template.inputs.blockDeviceMappings).toEqual([
+      {
+        deviceName: "/dev/sda1",
+        ebs: { encrypted: "true", volumeType: "gp3", volumeSize: 50, deleteOnTermination: "true" },
+      },
+    ]);
+    expect(template.inputs.networkInterfaces).toEqual([
+      {
+        deviceIndex: 0,
+        subnetId: "subnet-0c00000000000000c",
+        securityGroups: [graph.one(IB.sg).id],
+        associatePublicIpAddress: "false",
+        deleteOnTermination: "true",
+      },
+    ]);
+    // Nothing Fast Launch's service-linked role would have to pass or tag beyond its own CreatedBy.
+    expect(template.inputs.iamInstanceProfile).toBeUndefined();
+    expect(template.inputs.tagSpecifications).toBeUndefined();
+    expect(template.inputs.imageId).toBeUndefined();
+    // Image Builder enables Fast Launch only with a template tagged so (its service-linked role).
+    expect(template.inputs.tags).toMatchObject({ CreatedBy: "EC2 Image Builder", Name: "shop-fast-launch" });
+    expect(graph.one(IB.distribution).inputs.distributions[0].fastLaunchConfigurations).toEqual([
+      {
+        accountId: "123456789012",
+        enabled: true,
+        maxParallelLaunches: 10,
+        snapshotConfiguration: { targetResourceCount: 10 },
+        launchTemplate: { launchTemplateId: template.id, launchTemplateVersion: String(template.state.latestVersion) },
+      },
+    ]);
+  });
+
+  test("without a subnet, where the build goes (the default VPC), still with IMDSv2 required", async () => {
+    const { graph } = await build({ fastLaunchSnapshots: 3 });
+    const template = graph.one(IB.template);
+    expect(template.inputs.metadataOptions.httpTokens).toBe("required");
+    expect(template.inputs.networkInterfaces).toBeUndefined();
+    const [config] = graph.one(IB.distribution).inputs.distributions[0].fastLaunchConfigurations;
+    expect(config.maxParallelLaunches).toBe(6);
+    expect(config.launchTemplate.launchTemplateId).toBe(template.id);
+  });
 });
 
 test("without the CodeDeploy agent the component leaves it out", async () => {

@@ -46,6 +46,18 @@ export function installFeatures(features: readonly string[]): string[] {
 }
 
 /**
+ * msiexec's exit codes that mean installed: 0, and 3010 ERROR_SUCCESS_REBOOT_REQUIRED ("the install
+ * completed successfully, but a restart is required"; Microsoft Learn, "MsiExec.exe and InstMsi.exe
+ * error messages"). `/norestart` keeps msiexec from restarting the machine itself (1641 would then
+ * mean it did, mid-boot: a failure here). No restart follows a 3010: AWS's own install steps for
+ * both agents use them right after msiexec (CodeDeploy, "Install the CodeDeploy agent for Windows
+ * Server": msiexec, then Get-Service codedeployagent; CloudWatch user guide, installing the agent on
+ * Windows Server from the command line: msiexec, then amazon-cloudwatch-agent-ctl.ps1), and each caller checks the
+ * service (here) and starts it (fetch-config, Start-Service), so one that needs a restart fails there.
+ */
+export const MSI_SUCCESS_EXIT_CODES = [0, 3010] as const;
+
+/**
  * Installs an agent's MSI unless its service is there already, and fails unless the service is
  * there after: a PowerShell function, defined once per script and called per agent.
  */
@@ -54,11 +66,30 @@ export const INSTALL_AGENT_FUNCTION = [
   "  if (Get-Service -Name $Service -ErrorAction SilentlyContinue) { Write-Host ('already installed: ' + $What); return }",
   "  $msi = Join-Path $env:TEMP ($Service + '.msi')",
   "  Invoke-WebRequest -Uri $Url -OutFile $msi -UseBasicParsing",
-  "  $p = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet', '/l', ($msi + '.log')) -Wait -PassThru",
-  "  if ($p.ExitCode -ne 0) { throw ('the ' + $What + ' installer exited ' + $p.ExitCode) }",
+  "  $p = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet', '/norestart', '/l', ($msi + '.log')) -Wait -PassThru",
+  `  if ($p.ExitCode -notin ${MSI_SUCCESS_EXIT_CODES.join(", ")}) { throw ('the ' + $What + ' installer exited ' + $p.ExitCode) }`,
   "  if (-not (Get-Service -Name $Service -ErrorAction SilentlyContinue)) { throw ('no ' + $Service + ' service after installing the ' + $What) }",
   "}",
 ];
+
+/**
+ * The CodeDeploy agent is held stopped (startup Manual) until a node is configured, then started
+ * as the boot's last step: an agent running earlier can run a release's hooks before the machine
+ * key, session state and site id are written, so a node could pass validation with default session
+ * settings. CodeDeploy, "Troubleshooting Amazon EC2 Auto Scaling issues" (docs.aws.amazon.com/
+ * codedeploy/latest/userguide/troubleshooting-auto-scaling.html): configure the AMI so the agent is
+ * in a Stopped state, and start it as the final step of the instance's initialization.
+ */
+export function holdAgent(service: string): string[] {
+  const s = psLiteral(rules.check(rules.token, "service", service));
+  return [`Set-Service -Name ${s} -StartupType Manual`, `Stop-Service -Name ${s} -Force`];
+}
+
+/** The held agent, started for good: Automatic from now on (a reboot keeps it), running now. */
+export function startAgent(service: string): string[] {
+  const s = psLiteral(rules.check(rules.token, "service", service));
+  return [`Set-Service -Name ${s} -StartupType Automatic`, `Start-Service -Name ${s}`];
+}
 
 /** One agent's install: a call of INSTALL_AGENT_FUNCTION. */
 export function installAgent(what: string, service: string, installer: string): string {

@@ -6,6 +6,7 @@ import {
   agentInstallers,
   CLOUDWATCH_AGENT_SERVICE,
   CODEDEPLOY_AGENT_SERVICE,
+  holdAgent,
   IMAGE_MARKER,
   INSTALL_AGENT_FUNCTION,
   installAgent,
@@ -41,6 +42,13 @@ function checks(v: ImageComponentValues): string[] {
     "  if (-not (Get-Service -Name $service -ErrorAction SilentlyContinue)) { throw ('service missing from the image: ' + $service) }",
     "}",
     `if (-not (Test-Path -LiteralPath ${psLiteral(IMAGE_MARKER)})) { throw 'the image record is missing' }`,
+    // Held until the node's boot starts it last (agents.ts, holdAgent).
+    ...(v.codeDeployAgent
+      ? [
+          `$agent = Get-Service -Name ${psLiteral(CODEDEPLOY_AGENT_SERVICE)}`,
+          "if ($agent.StartType -ne 'Manual' -or $agent.Status -ne 'Stopped') { throw ('the CodeDeploy agent must be Manual and Stopped in the image, not ' + $agent.StartType + ' and ' + $agent.Status) }",
+        ]
+      : []),
   ];
 }
 
@@ -65,6 +73,8 @@ export function imageComponentDocument(v: ImageComponentValues): string {
             script: [
               ...INSTALL_AGENT_FUNCTION,
               installAgent("CodeDeploy agent", CODEDEPLOY_AGENT_SERVICE, installers.codeDeploy),
+              // Installed, not running: a node's boot starts it once the node is configured.
+              ...holdAgent(CODEDEPLOY_AGENT_SERVICE),
             ],
           },
         ]

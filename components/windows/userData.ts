@@ -7,6 +7,7 @@ import {
   CODEDEPLOY_AGENT_SERVICE,
   installAgent,
   installFeatures,
+  startAgent,
   STATE_FEATURES,
   WEB_FEATURES,
 } from "./agents";
@@ -74,19 +75,34 @@ export function healthCheckFile(healthCheckPath: string): { relativePath: string
   return { relativePath, content };
 }
 
-/** The CodeDeploy agent (unless the image has it), then, in instances mode, the current release. */
-function codeDeploySteps(v: WebNodeBootValues): Step[] {
-  const { codeDeploy } = agentInstallers(v.region, v.dnsSuffix);
-  const current = v.codeDeploy?.currentRelease;
-  const agent: Step = {
-    name: "install the CodeDeploy agent",
-    body: [installAgent("CodeDeploy agent", CODEDEPLOY_AGENT_SERVICE, codeDeploy)],
+/**
+ * The name of the boot's last step with an application, which installs (if missing) and starts the
+ * agent; the name is the one operators and tests already know.
+ */
+export const START_CODEDEPLOY_AGENT_STEP = "install the CodeDeploy agent";
+
+/**
+ * The boot's last step with an application: the CodeDeploy agent (installed unless the image has
+ * it, held stopped there) starts only now, once the node is configured, so no release hook runs on
+ * a half-configured node (agents.ts, holdAgent; CodeDeploy troubleshooting, Auto Scaling section).
+ */
+function startCodeDeployAgentStep(v: WebNodeBootValues): Step {
+  return {
+    name: START_CODEDEPLOY_AGENT_STEP,
+    body: [
+      installAgent("CodeDeploy agent", CODEDEPLOY_AGENT_SERVICE, agentInstallers(v.region, v.dnsSuffix).codeDeploy),
+      ...startAgent(CODEDEPLOY_AGENT_SERVICE),
+    ],
   };
-  if (!current) return [agent];
+}
+
+/** Instances mode: the current release, installed by the boot itself (before the agent starts). */
+function currentReleaseSteps(v: WebNodeBootValues): Step[] {
+  const current = v.codeDeploy?.currentRelease;
+  if (!current) return [];
   const application = rules.check(rules.token, "application", current.application);
   const group = rules.check(rules.token, "deploymentGroup", current.deploymentGroup);
   return [
-    agent,
     {
       name: "install the current release",
       comment:
@@ -231,7 +247,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
           ],
         },
     ...(sql?.after ?? []),
-    ...(app ? codeDeploySteps(values) : []),
+    ...(app ? currentReleaseSteps(values) : []),
   ];
 
   return script(
@@ -255,7 +271,8 @@ export function webNodeUserData(values: WebNodeBootValues): string {
         : [`$HealthFile = ${psLiteral(health.relativePath)}`, `$HealthContent = ${psLiteral(health.content)}`]),
       `$ValidationKeyChars = @{ ${keyLengths} }`,
     ],
-    steps,
+    // Add steps above, never after this one: the agent must start last.
+    app ? [...steps, startCodeDeployAgentStep(values)] : steps,
     sql
       ? []
       : [

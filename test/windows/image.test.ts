@@ -3,16 +3,43 @@
 import YAML from "yaml";
 import {
   COMPONENT_DATA_LIMIT,
+  holdAgent,
   imageComponentDocument,
   INSTALL_AGENT_FUNCTION,
   installAgent,
   installFeatures,
+  rdsTrustBundleUrl,
+  sessionSetupUserData,
+  START_CODEDEPLOY_AGENT_STEP,
+  stateServerUserData,
   WEB_FEATURES,
   webNodeUserData,
+  WebNodeBootValues,
 } from "../../components/windows";
 import { balanced } from "../support/powershell";
 
 const values = { region: "eu-west-1", dnsSuffix: "amazonaws.com", version: "2026.11.0", codeDeployAgent: true };
+const boot = {
+  region: "eu-west-1",
+  dnsSuffix: "amazonaws.com",
+  cloudWatchConfigParameter: "/aspnet-webfarm/dev/shop/cloudwatch-agent/web-node",
+};
+const web: WebNodeBootValues = {
+  ...boot,
+  keyParameterName: "/aspnet-webfarm/dev/shop/machine-key",
+  keyVersion: "1",
+  keyValidation: "HMACSHA256",
+  stateHost: "state.shop.internal",
+  statePort: 42424,
+  healthCheckPath: "/health.aspx",
+};
+const sqlSession = {
+  sessionSecret: "aspnet-webfarm/prod/shop-prod/session-store",
+  trustBundleUrl: rdsTrustBundleUrl("aws", "eu-west-1"),
+};
+const scriptOf = (userData: string) => YAML.parse(userData).tasks[0].inputs[0].content as string;
+const stepsOf = (script: string) =>
+  [...script.matchAll(/^Step '((?:[^']|'')+)'/gm)].map((m) => m[1].replace(/''/g, "'"));
 
 interface Step {
   name: string;
@@ -54,18 +81,7 @@ test("the image installs exactly what a node's boot would: the same feature list
     [...INSTALL_AGENT_FUNCTION, installAgent("CloudWatch agent", "AmazonCloudWatchAgent", cloudWatch)].join("\n"),
   );
   // A node's user data carries the very same lines, so on the image each finds its work done.
-  const userData = webNodeUserData({
-    region: "eu-west-1",
-    dnsSuffix: "amazonaws.com",
-    cloudWatchConfigParameter: "/aspnet-webfarm/dev/shop/cloudwatch-agent/web-node",
-    keyParameterName: "/aspnet-webfarm/dev/shop/machine-key",
-    keyVersion: "1",
-    keyValidation: "HMACSHA256",
-    stateHost: "state.shop.internal",
-    statePort: 42424,
-    healthCheckPath: "/health.aspx",
-    codeDeploy: {},
-  });
+  const userData = webNodeUserData({ ...web, codeDeploy: {} });
   for (const line of [
     ...installFeatures(WEB_FEATURES),
     ...INSTALL_AGENT_FUNCTION,
@@ -105,4 +121,95 @@ test("stays within Image Builder's inline limit, and refuses a version or suffix
   expect(imageComponentDocument(values).length).toBeLessThan(COMPONENT_DATA_LIMIT);
   expect(() => imageComponentDocument({ ...values, version: "1.0'; Remove-Item" })).toThrow(/version/);
   expect(() => imageComponentDocument({ ...values, dnsSuffix: "evil.example" })).toThrow(/dnsSuffix/);
+});
+
+describe("the CodeDeploy agent runs only once a node is configured (CodeDeploy troubleshooting, Auto Scaling)", () => {
+  const AGENT = "'codedeployagent'";
+
+  test("the image installs the agent, then leaves it stopped with startup Manual; validate and test check that", () => {
+    const phases = phasesOf(imageComponentDocument(values));
+    const build = phases.build.find((s) => s.name === "InstallCodeDeployAgent")!.inputs.commands[0].split("\n");
+    const install = build.findIndex((l) => l.startsWith("Install-Agent 'CodeDeploy agent'"));
+    expect(install).toBeGreaterThan(0);
+    expect(build.slice(install + 1)).toEqual(holdAgent("codedeployagent"));
+    expect(holdAgent("codedeployagent")).toEqual([
+      `Set-Service -Name ${AGENT} -StartupType Manual`,
+      `Stop-Service -Name ${AGENT} -Force`,
+    ]);
+    for (const phase of ["validate", "test"]) {
+      const check = phases[phase][0].inputs.commands[0];
+      expect(check).toContain(`$agent = Get-Service -Name ${AGENT}`);
+      expect(check).toContain("if ($agent.StartType -ne 'Manual' -or $agent.Status -ne 'Stopped') { throw");
+    }
+    // Nothing in the image starts it.
+    expect(imageComponentDocument(values)).not.toMatch(/Start-Service|StartupType Automatic/);
+  });
+
+  test.each<[string, WebNodeBootValues]>([
+    ["Auto Scaling, state server", { ...web, codeDeploy: {} }],
+    [
+      "instances, current release",
+      { ...web, codeDeploy: { currentRelease: { application: "shop", deploymentGroup: "shop-web" } } },
+    ],
+    [
+      "Auto Scaling, SQL Server sessions",
+      { ...web, stateHost: undefined, statePort: undefined, sqlSession, codeDeploy: {} },
+    ],
+  ])("a web node's boot (%s) installs and starts the agent as its very last step", (_mode, v) => {
+    const script = scriptOf(webNodeUserData(v));
+    const steps = stepsOf(script);
+    expect(steps.at(-1)).toBe(START_CODEDEPLOY_AGENT_STEP);
+    for (const before of [
+      "read the machine key from SSM Parameter Store",
+      "write machineKey and sessionState to both root web.configs",
+      "pin the site id",
+      "restart IIS",
+      ...(v.codeDeploy?.currentRelease ? ["install the current release"] : []),
+    ])
+      expect(steps.indexOf(before)).toBeGreaterThanOrEqual(0);
+    // Nothing touches the agent before that step: the MSI starts the service it installs.
+    const last = script.indexOf(`Step '${START_CODEDEPLOY_AGENT_STEP}'`);
+    expect(script.slice(0, last)).not.toContain(AGENT);
+    expect(script.slice(last).split("\n").slice(1, 4)).toEqual([
+      "  Install-Agent 'CodeDeploy agent' 'codedeployagent' 'https://aws-codedeploy-eu-west-1.s3.eu-west-1.amazonaws.com/latest/codedeploy-agent.msi'",
+      `  Set-Service -Name ${AGENT} -StartupType Automatic`,
+      `  Start-Service -Name ${AGENT}`,
+    ]);
+  });
+
+  test("without an application the boot never starts the agent an image may hold", () => {
+    expect(webNodeUserData(web)).not.toContain(AGENT);
+    expect(stepsOf(scriptOf(webNodeUserData(web)))).not.toContain(START_CODEDEPLOY_AGENT_STEP);
+  });
+});
+
+test("msiexec: 0 and 3010 (installed, restart requested) pass, any other exit code fails, in every script that runs it", () => {
+  const check = INSTALL_AGENT_FUNCTION.find((l) => l.includes("$p.ExitCode -notin"))!;
+  const accepted = /if \(\$p\.ExitCode -notin ([\d, ]+)\) \{ throw /.exec(check)![1].split(",").map(Number);
+  const installerFails = (code: number) => !accepted.includes(code);
+  expect([0, 3010].map(installerFails)).toEqual([false, false]);
+  // 1641: msiexec restarted the machine (it may not, /norestart); 1603 fatal; 1618 another install running.
+  expect([1, 1603, 1618, 1641].map(installerFails)).toEqual([true, true, true, true]);
+  expect(INSTALL_AGENT_FUNCTION.join("\n")).toContain("'/quiet', '/norestart'");
+
+  const scripts = {
+    image: imageComponentDocument(values),
+    webNode: webNodeUserData({ ...web, codeDeploy: {} }),
+    stateServer: stateServerUserData({ ...boot, statePort: 42424, webCidrs: ["10.0.0.0/16"] }),
+    sessionSetup: sessionSetupUserData({
+      ...boot,
+      ...sqlSession,
+      masterSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0a1b2c3d-AbCdEf",
+    }),
+  };
+  for (const [name, text] of Object.entries(scripts)) {
+    // msiexec runs only inside Install-Agent, whose check is the one above.
+    const runs = text.split("\n").filter((l) => /msiexec/i.test(l));
+    expect({ name, runs: runs.map((l) => l.trim()) }).toEqual({
+      name,
+      runs: runs.map(() => INSTALL_AGENT_FUNCTION.find((l) => l.includes("msiexec"))!.trim()),
+    });
+    expect(runs.length).toBeGreaterThan(0);
+    expect(text).toContain(check.trim());
+  }
 });
