@@ -261,8 +261,8 @@ export const PROTECTION_PROVIDER = "DataProtectionConfigurationProvider";
  * it with its own framework's aspnet_regiis (the 32-bit tool's runtime is Framework's, the 64-bit
  * one's Framework64's): "-pe section … If -app is not specified, the root web.config will be
  * encrypted" (aspnet_regiis -?); it opens it with WebConfigurationManager.OpenWebConfiguration(null)
- * and calls SectionInformation.ProtectSection (Microsoft reference source, System.Web/Management/
- * regiisutil.cs). ASP.NET decrypts them when it reads the file (Microsoft Learn, "Encrypting and
+ * ("If null, the root Web.config file is opened", Microsoft Learn) and calls
+ * SectionInformation.ProtectSection (Microsoft reference source, System.Web/Management/regiisutil.cs). ASP.NET decrypts them when it reads the file (Microsoft Learn, "Encrypting and
  * Decrypting Configuration Sections"). Then checks the file itself, whatever the tool's exit code.
  */
 export function protectRootWebConfig(): string[] {
