@@ -149,6 +149,11 @@ describe("a farm whose sessions live in SQL Server", () => {
     expect(script).toContain("& shutdown.exe /s /t 120");
   });
 
+  test("Express (the default) has no SQL Server Agent: the setup skips the job batches", () => {
+    const setup = graph.one(T.instance, (i) => i.inputs.tags?.["webfarm:role"] === "session-setup");
+    expect(scriptOf(setup.inputs.userData)).toContain("$SqlAgent = $false");
+  });
+
   test("the nodes' serving gates start their clock once the session store is there", () => {
     for (const gate of graph.ofType(T.gate)) expect(gate.options.dependsOn).toContain("shop-sessions");
   });
@@ -195,6 +200,9 @@ test("prod-like: Standard edition, Multi-AZ, a bigger class, deletion protection
     skipFinalSnapshot: false,
     finalSnapshotIdentifier: "shop-sessions-final",
   });
+  // Standard has SQL Server Agent on RDS: the setup creates Microsoft's expired-session job too.
+  const setup = graph.one(T.instance, (i) => i.inputs.tags?.["webfarm:role"] === "session-setup");
+  expect(scriptOf(setup.inputs.userData)).toContain("$SqlAgent = $true");
 });
 
 test("bad SQL Server input: one error naming every problem, nothing registered", async () => {

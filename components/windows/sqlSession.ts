@@ -17,6 +17,31 @@ const CLEANUP_TASK = "aspnet-webfarm-session-cleanup";
 const CLEANUP_SCRIPT = "C:\\ProgramData\\aspnet-webfarm\\cleanup-sessions.ps1";
 const APP_LOCK = "aspnet-webfarm-session-setup";
 
+/**
+ * The session database is ready when the session login may run its procedures: TempGetVersion (the
+ * schema's own version check) answers "2". The login has EXECUTE only, so OBJECT_ID on a table
+ * would be NULL for it whatever the state (Microsoft Learn, OBJECT_ID: "may return NULL if the user
+ * does not have any permission on the object"; "Metadata visibility configuration").
+ */
+export const SESSION_READY_PROBE = "DECLARE @v char(10); EXEC dbo.TempGetVersion @v OUTPUT; SELECT @v";
+
+/**
+ * aspnet_regsql's session script (InstallSqlState.sql made persisted, as InstallPersistSqlState.sql)
+ * has two batches meant to fail, by its own comments: "We expected to get an error if the job
+ * doesn't exist" (sp_delete_job: 14262, "does not exist") and "We expect an error if the category
+ * already exists" (sp_add_category: 14261, "already exists"). Each is found by its statement, and
+ * only its own error number is tolerated there; any other error, or those numbers elsewhere, fail.
+ * Source: the script, e.g. github.com/itsmattkc/dotnet9x bin/dotnetfx20/Win/Microsoft.NET/Framework/
+ * URTInstallPath/InstallPersistSqlState.sql; how -sqlexportonly makes it: SqlServices.FixContent
+ * (Microsoft reference source, System.Web/Management/SqlServices.cs).
+ */
+export const EXPECTED_BATCH_ERRORS: readonly { statement: string; error: number }[] = [
+  { statement: "EXECUTE msdb.dbo.sp_delete_job @job_name = @jobname", error: 14262 },
+  { statement: "EXECUTE msdb.dbo.sp_add_category @name = N'[Uncategorized (Local)]'", error: 14261 },
+];
+/** The batch that creates the SQL Server Agent job deleting expired sessions every minute. */
+export const AGENT_JOB_STATEMENT = "EXECUTE @ReturnCode = msdb.dbo.sp_add_job";
+
 /** Amazon RDS's certificate bundle for the region, by partition (the nodes check the server's certificate). */
 export function rdsTrustBundleUrl(partition: string, region: string): string {
   const r = checkRegion("region", region);
@@ -107,14 +132,14 @@ export function sqlSessionSteps(v: SqlSessionBootValues): { variables: string[];
       readSessionStep(),
       {
         name: "wait until the session database is set up",
-        comment: "The setup instance creates it; a node checks, as the session login, that it is there.",
+        comment: "The setup instance creates it; a node checks, as the session login, that it may use it.",
         body: [
           `$deadline = (Get-Date).AddSeconds(${SESSION_DATABASE_WAIT_SECONDS}); $wait = 10`,
           "while ($true) {",
           "  try {",
           "    $c = Open-Sql $SessionDb",
-          "    try { $ready = (Invoke-Sql $c \"SELECT OBJECT_ID(N'dbo.ASPStateTempSessions', N'U')\") -isnot [DBNull] } finally { $c.Dispose() }",
-          "    if ($ready) { break }; $why = 'its session tables are not there yet'",
+          `    try { $ready = (Invoke-Sql $c ${psLiteral(SESSION_READY_PROBE)}) -isnot [DBNull] } finally { $c.Dispose() }`,
+          "    if ($ready) { break }; $why = 'no version'",
           "  } catch { $why = $_.Exception.Message }",
           "  if ((Get-Date) -gt $deadline) { throw ('the session database is not ready: ' + $why) }",
           "  Write-Output ('session database: ' + $why); Start-Sleep -Seconds $wait; $wait = [Math]::Min($wait * 2, 60)",
@@ -128,7 +153,6 @@ export function sqlSessionSteps(v: SqlSessionBootValues): { variables: string[];
         name: "schedule the expired-session cleanup",
         comment: `Every ${CLEANUP_MINUTES} minutes, on every edition (Express has no SQL Server Agent); the job reads the secret each run.`,
         body: [
-          "# The job's script: the helpers above (their own text), then the cleanup. It holds no password.",
           `Set-Content -LiteralPath ${psLiteral(CLEANUP_SCRIPT)} -Encoding UTF8 -Value @(`,
           "  ('$Region = ' + \"'\" + $Region + \"'\"), ('$SqlOptions = ' + \"'\" + $SqlOptions + \"'\"),",
           "  ('function Get-SqlConnectionString {' + ${function:Get-SqlConnectionString} + '}'),",
@@ -147,7 +171,16 @@ export function sqlSessionSteps(v: SqlSessionBootValues): { variables: string[];
 export interface SessionSetupBootValues extends BootValues, SqlSessionBootValues {
   /** RDS's own secret for the master user (manageMasterUserPassword). */
   masterSecretArn: string;
+  /**
+   * Whether the server has SQL Server Agent: on RDS, Enterprise, Standard and Web do, Express does
+   * not ("Using SQL Server Agent for Amazon RDS"). Without it the script's job batches are skipped:
+   * every node's cleanup task deletes expired sessions instead (sqlSessionSteps).
+   */
+  sqlAgent: boolean;
 }
+
+/** Where the setup finds aspnet_regsql (.NET Framework 4.x, 64-bit), under %WINDIR%. */
+export const REGSQL_PATH = "Microsoft.NET\\Framework64\\v4.0.30319\\aspnet_regsql.exe";
 
 /**
  * The setup instance's user data: create the session database once (Microsoft's persisted schema,
@@ -158,6 +191,8 @@ export interface SessionSetupBootValues extends BootValues, SqlSessionBootValues
 export function sessionSetupUserData(v: SessionSetupBootValues): string {
   if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$/.test(v.masterSecretArn))
     throw new Error(`masterSecretArn must be a Secrets Manager secret ARN; got ${JSON.stringify(v.masterSecretArn)}`);
+  if (typeof v.sqlAgent !== "boolean") throw new Error("sqlAgent must be true or false");
+  const expected = EXPECTED_BATCH_ERRORS.map((e) => `${psLiteral(e.statement)} = ${e.error}`).join("; ");
   return script(
     "session store setup",
     v,
@@ -166,27 +201,51 @@ export function sessionSetupUserData(v: SessionSetupBootValues): string {
       `$MasterSecret = ${psLiteral(v.masterSecretArn)}`,
       `$Database = ${psLiteral(SESSION_DATABASE)}`,
       `$Login = ${psLiteral(SESSION_LOGIN)}`,
-      "$RegSql = Join-Path $env:WINDIR 'Microsoft.NET\\Framework64\\v4.0.30319\\aspnet_regsql.exe'",
+      `$RegSql = Join-Path $env:WINDIR ${psLiteral(REGSQL_PATH)}`,
+      `$SqlAgent = $${v.sqlAgent}`,
+      `$ExpectedErrors = @{ ${expected} }`,
+      `$AgentJob = ${psLiteral(AGENT_JOB_STATEMENT)}`,
     ],
     [
+      {
+        name: "check aspnet_regsql is there",
+        body: [
+          "if (-not (Test-Path -LiteralPath $RegSql -PathType Leaf)) { throw ('aspnet_regsql.exe not found at ' + $RegSql + ' (.NET Framework 4.x, 64-bit)') }",
+        ],
+      },
       trustStep(),
       readSessionStep(),
       {
         name: "create the session database, once",
         comment:
-          "sp_getapplock: a second setup waits here, then finds every object and changes nothing. The schema is Microsoft's own (persisted sessions), exported by aspnet_regsql without connecting.",
+          "sp_getapplock: a second setup waits here, then finds the schema and changes nothing. The schema is Microsoft's (persisted sessions), exported by aspnet_regsql; its tables are made last, so once the master user (the owner) sees them it is complete.",
         body: [
           "$master = Read-Secret $MasterSecret 600",
           "$c = Open-Sql $SessionDb 'master' $master.username $master.password",
           "try {",
           `  $lock = Invoke-Sql $c "DECLARE @r int; EXEC @r = sp_getapplock @Resource = N'${APP_LOCK}', @LockMode = N'Exclusive', @LockOwner = N'Session', @LockTimeout = 900000; SELECT @r"`,
           "  if ($lock -lt 0) { throw ('could not take the setup lock (' + $lock + ')') }",
-          "  if ((Invoke-Sql $c 'SELECT DB_ID(@d)' @{ '@d' = $Database }) -is [DBNull]) {",
+          `  if ((Invoke-Sql $c "SELECT OBJECT_ID(N'[${SESSION_DATABASE}].dbo.ASPStateTempSessions', N'U')") -is [DBNull]) {`,
           "    $sql = Join-Path $env:TEMP 'InstallPersistSqlState.sql'",
           "    & $RegSql -ssadd -sstype p -sqlexportonly $sql | Out-Null",
           "    if ($LASTEXITCODE -ne 0) { throw ('aspnet_regsql exited ' + $LASTEXITCODE) }",
-          "    foreach ($batch in ((Get-Content -Raw -LiteralPath $sql) -split '(?m)^\\s*GO\\s*$')) { if ($batch.Trim()) { [void](Invoke-Sql $c $batch) } }",
-          "  } else { Write-Output ('database ' + $Database + ' exists') }",
+          "    $batches = @((Get-Content -Raw -LiteralPath $sql) -split '(?m)^\\s*GO\\s*$' | Where-Object { $_.Trim() })",
+          "    # Each batch tolerated or skipped is found by its statement, exactly once.",
+          "    foreach ($s in @($ExpectedErrors.Keys) + $AgentJob) { if (@($batches | Where-Object { $_.Contains($s) }).Count -ne 1) { throw ('not one batch with: ' + $s) } }",
+          "    foreach ($batch in $batches) {",
+          "      $agent = $batch.Contains($AgentJob); $allowed = 0",
+          "      foreach ($s in $ExpectedErrors.Keys) { if ($batch.Contains($s)) { $agent = $true; $allowed = $ExpectedErrors[$s] } }",
+          "      if ($agent -and -not $SqlAgent) { Write-Output 'no SQL Server Agent: job batch skipped'; continue }",
+          "      # ExecuteNonQuery reads every result, so no error of the batch goes unseen.",
+          "      try { $k = $c.CreateCommand(); $k.CommandText = $batch; $k.CommandTimeout = 600; [void]$k.ExecuteNonQuery() }",
+          "      catch {",
+          "        # SqlClient puts a batch's errors, then its messages (class <= 10), in one exception.",
+          "        $errors = @($_.Exception.GetBaseException().Errors | Where-Object { $_.Class -gt 10 })",
+          "        if (-not $allowed -or $errors.Count -eq 0 -or @($errors | Where-Object { $_.Number -ne $allowed }).Count -gt 0) { throw }",
+          "        Write-Output ('expected by the script: ' + $errors[0].Message)",
+          "      }",
+          "    }",
+          "  } else { Write-Output ('database ' + $Database + ' is set up') }",
           "  # The login's password comes as a parameter, quoted by SQL Server itself.",
           "  [void](Invoke-Sql $c \"DECLARE @s nvarchar(max) = CASE WHEN SUSER_ID(@l) IS NULL THEN N'CREATE' ELSE N'ALTER' END + N' LOGIN ' + QUOTENAME(@l) + N' WITH PASSWORD = ' + QUOTENAME(@p, N''''); EXEC (@s)\" @{ '@l' = $Login; '@p' = $SessionDb.password })",
           "  [void](Invoke-Sql $c \"DECLARE @s nvarchar(max) = N'USE ' + QUOTENAME(@d) + N'; IF USER_ID(' + QUOTENAME(@l, N'''') + N') IS NULL CREATE USER ' + QUOTENAME(@l) + N' FOR LOGIN ' + QUOTENAME(@l) + N'; GRANT EXECUTE TO ' + QUOTENAME(@l); EXEC (@s)\" @{ '@d' = $Database; '@l' = $Login })",
@@ -195,10 +254,10 @@ export function sessionSetupUserData(v: SessionSetupBootValues): string {
         ],
       },
       {
-        name: "check the session login can reach its database",
+        name: "check the session login can use its database",
         body: [
           "$c = Open-Sql $SessionDb",
-          "try { if ((Invoke-Sql $c \"SELECT OBJECT_ID(N'dbo.ASPStateTempSessions', N'U')\") -is [DBNull]) { throw 'no session tables' } } finally { $c.Dispose() }",
+          `try { if ((Invoke-Sql $c ${psLiteral(SESSION_READY_PROBE)}) -is [DBNull]) { throw 'TempGetVersion answered nothing' } } finally { $c.Dispose() }`,
         ],
       },
       {

@@ -14,7 +14,7 @@ import {
 import { BootValues, psHashtable, script, Step } from "./boot";
 import { SITE_ID, SITE_NAME } from "./site";
 import { SqlSessionBootValues, sqlSessionSteps } from "./sqlSession";
-import { sessionStateAttributes, sqlSessionAttributes } from "./webConfig";
+import { protectRootWebConfig, sessionStateAttributes, sqlSessionAttributes } from "./webConfig";
 import {
   checkCidr,
   checkParameterName,
@@ -178,7 +178,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
     {
       name: "write machineKey and sessionState to both root web.configs",
       comment:
-        "Both root web.configs (32-bit pools read Framework, 64-bit Framework64), via the XML DOM; the original is kept once.",
+        "Both root web.configs (32-bit pools read Framework, 64-bit Framework64), via the XML DOM; the original is kept once. Then DPAPI-encrypted.",
       body: [
         "foreach ($framework in 'Framework', 'Framework64') {",
         "  $path = Join-Path $env:WINDIR ('Microsoft.NET\\' + $framework + '\\v4.0.30319\\Config\\web.config')",
@@ -201,6 +201,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
         "  foreach ($entry in $SessionAttributes.GetEnumerator()) { $stateElement.SetAttribute($entry.Key, $entry.Value) }",
         "  [void]$systemWeb.AppendChild($stateElement)",
         "  $doc.Save($path)",
+        ...protectRootWebConfig().map((l) => `  ${l}`),
         "}",
       ],
     },

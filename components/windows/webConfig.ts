@@ -241,3 +241,36 @@ export function releaseWebConfig(appXml: string | undefined, o: ReleaseConfigOpt
   }
   return buildXml(doc);
 }
+
+/**
+ * The root web.config sections that hold secrets: the machine key and, in SQLServer mode, the
+ * session login's password (sqlConnectionString). A node encrypts them in its own files.
+ */
+export const PROTECTED_SECTIONS = ["system.web/machineKey", "system.web/sessionState"] as const;
+/**
+ * DPAPI with the machine's store: machine.config registers DataProtectionConfigurationProvider with
+ * useMachineProtection="true" (Microsoft Learn, ProtectedConfigurationSection), so only this machine
+ * can decrypt, and every process on it can: the application pools need no key ACL, unlike the RSA
+ * provider's key container (aspnet_regiis -pa). What it protects against: a copy of the file
+ * (backups, snapshots, support bundles) read anywhere else.
+ */
+export const PROTECTION_PROVIDER = "DataProtectionConfigurationProvider";
+
+/**
+ * PowerShell, for the loop that writes each root web.config ($path): encrypts PROTECTED_SECTIONS in
+ * it with its own framework's aspnet_regiis (the 32-bit tool's runtime is Framework's, the 64-bit
+ * one's Framework64's): "-pe section … If -app is not specified, the root web.config will be
+ * encrypted" (aspnet_regiis -?); it opens it with WebConfigurationManager.OpenWebConfiguration(null)
+ * ("If null, the root Web.config file is opened", Microsoft Learn) and calls
+ * SectionInformation.ProtectSection (Microsoft reference source, System.Web/Management/regiisutil.cs). ASP.NET decrypts them when it reads the file (Microsoft Learn, "Encrypting and
+ * Decrypting Configuration Sections"). Then checks the file itself, whatever the tool's exit code.
+ */
+export function protectRootWebConfig(): string[] {
+  const names = PROTECTED_SECTIONS.map((s) => `'${s.split("/")[1]}'`).join(", ");
+  return [
+    `foreach ($s in ${names}) {`,
+    `  & ($path -replace 'Config.web.config$', 'aspnet_regiis.exe') -pe "system.web/$s" -prov '${PROTECTION_PROVIDER}' | Out-Null`,
+    `  if (([xml](Get-Content -Raw $path)).configuration.'system.web'.$s.configProtectionProvider -ne '${PROTECTION_PROVIDER}') { throw "$s in clear: $path" }`,
+    "}",
+  ];
+}

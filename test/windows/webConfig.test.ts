@@ -1,10 +1,14 @@
 // The <machineKey>/<sessionState> fragment, checked by parsing it with a real XML parser.
 import { XMLParser, XMLValidator } from "fast-xml-parser";
+import YAML from "yaml";
 import {
   farmWebConfigFragment,
   parseFarmFragment,
+  PROTECTED_SECTIONS,
+  PROTECTION_PROVIDER,
   releaseWebConfig,
   webConfigOverrides,
+  webNodeUserData,
 } from "../../components/windows";
 
 const key = { validationKey: "A1".repeat(64), decryptionKey: "B2".repeat(32), validation: "HMACSHA256" as const };
@@ -113,5 +117,54 @@ describe("a release's web.config (what the local farm's nodes run; the install h
       ),
     ).toEqual([expect.stringContaining("sets <machineKey>")]);
     expect(webConfigOverrides("<configuration><system.web>")).toEqual([expect.stringContaining("does not parse")]);
+  });
+});
+
+describe("the root web.configs' secrets on a Windows node", () => {
+  const node = (session: object) =>
+    YAML.parse(
+      webNodeUserData({
+        region: "eu-west-1",
+        dnsSuffix: "amazonaws.com",
+        cloudWatchConfigParameter: "/aspnet-webfarm/prod/shop-prod/cloudwatch-agent/web",
+        keyParameterName: "/aspnet-webfarm/prod/shop-prod/machine-key",
+        keyVersion: "1",
+        keyValidation: "HMACSHA256",
+        healthCheckPath: "/health.aspx",
+        ...session,
+      }),
+    ).tasks[0].inputs[0].content as string;
+
+  test.each([
+    ["StateServer", { stateHost: "state.shop-prod.internal", statePort: 42424 }],
+    ["SQLServer (the SQL password)", { sqlSession: { sessionSecret: "s", trustBundleUrl: "https://t.example/b.pem" } }],
+  ])(
+    "%s: machineKey and sessionState are encrypted with the machine's DPAPI key in both files, then checked",
+    (_mode, session) => {
+      const script = node(session);
+      expect(PROTECTED_SECTIONS).toEqual(["system.web/machineKey", "system.web/sessionState"]);
+      expect(PROTECTION_PROVIDER).toBe("DataProtectionConfigurationProvider");
+      // Inside the loop over both frameworks, right after each file is written: that framework's own tool.
+      const loop = script.slice(script.indexOf("foreach ($framework in 'Framework', 'Framework64') {"));
+      const saved = loop.indexOf("$doc.Save($path)");
+      const encrypt = loop.indexOf(
+        "& ($path -replace 'Config.web.config$', 'aspnet_regiis.exe') -pe \"system.web/$s\" -prov 'DataProtectionConfigurationProvider' | Out-Null",
+      );
+      const check = loop.indexOf(
+        "if (([xml](Get-Content -Raw $path)).configuration.'system.web'.$s.configProtectionProvider -ne 'DataProtectionConfigurationProvider') { throw",
+      );
+      expect(saved).toBeGreaterThan(0);
+      expect(encrypt).toBeGreaterThan(saved);
+      expect(check).toBeGreaterThan(encrypt);
+      expect(loop).toContain("foreach ($s in 'machineKey', 'sessionState') {");
+      // Still within the framework loop: the loop closes after the check, before the next step.
+      expect(loop.indexOf("\n  }\n}\n", check)).toBeLessThan(loop.indexOf("\nStep "));
+    },
+  );
+
+  test("the local farm's release web.config (application level, on Mono) is untouched: plain elements", () => {
+    const xml = releaseWebConfig(undefined, { farm: { key, state }, release: "r1" });
+    expect(xml).not.toContain("configProtectionProvider");
+    expect(xml).toContain(`validationKey="${key.validationKey}"`);
   });
 });
