@@ -29,12 +29,13 @@ export const MAX_HEALTH_CHECK_PATH_LENGTH = 256;
 /** keyParameterName: SSM would take 1011; the default at the longest project, stack and farm is 233. */
 export const MAX_KEY_PARAMETER_NAME_LENGTH = 256;
 /**
- * Pulumi's own limits on project and stack names (pulumi/pulumi: "project names are limited to 100
- * characters", "stack names are limited to 100 characters"): both reach user data through the
- * names of the farm's SSM parameters and secret (names.ts), so the kit states them too.
+ * Project and stack names reach user data through the names of the farm's SSM parameters and
+ * secret (names.ts). Pulumi allows 100 characters for each (pulumi/pulumi: "project names are
+ * limited to 100 characters", "stack names are limited to 100 characters"); the stack name is also
+ * one part of the farm's CloudWatch namespace, which the kit takes as a 1-64 character token.
  */
 export const MAX_PROJECT_NAME_LENGTH = 100;
-export const MAX_STACK_NAME_LENGTH = 100;
+export const MAX_STACK_NAME_LENGTH = 64;
 
 /**
  * The arguments of a WebFarm. Every argument a program may compute from another resource is a
@@ -762,7 +763,12 @@ export function projectAndStackProblems(project: string, stack: string): Problem
         ]
       : []),
     ...(stack.length > MAX_STACK_NAME_LENGTH
-      ? [{ propertyPath: "stack", reason: `is ${stack.length} characters; Pulumi allows ${MAX_STACK_NAME_LENGTH}` }]
+      ? [
+          {
+            propertyPath: "stack",
+            reason: `is ${stack.length} characters; at most ${MAX_STACK_NAME_LENGTH} (it names the farm's CloudWatch namespace)`,
+          },
+        ]
       : []),
   ];
 }
