@@ -136,6 +136,15 @@ export function bootTextOf(r: RecordedResource): string {
   return expandUserData(userDataOf(r));
 }
 
+/**
+ * A resource's inputs as text for a scan for what must not be there (a key, a password, an id):
+ * their JSON, plus the user data among them expanded, where a compressed secret would hide.
+ */
+export function inputsText(r: RecordedResource, inputs: Record<string, unknown> = r.inputs): string {
+  const userData = typeof inputs.userData === "string" && (r.type === T.instance || r.type === T.template);
+  return JSON.stringify(inputs) + (userData ? `\n${bootTextOf(r)}` : "");
+}
+
 /** Runs a program under the offline engine and returns its graph and result. */
 export async function record<T>(
   program: () => T | Promise<T>,

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { WebFarm } from "../components";
 import { parseFarmFragment } from "../components/windows";
 import { valueOf } from "../offline/engine";
-import { attempt, bootTextOf, buildFarm, Graph, T } from "./graph";
+import { attempt, bootTextOf, buildFarm, Graph, inputsText, T } from "./graph";
 
 const DB = "aws:rds/instance:Instance";
 const SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion";
@@ -90,7 +90,8 @@ describe("a farm whose sessions live in SQL Server", () => {
     const password = graph.one(PASSWORD).state.result as string;
     expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
     for (const r of graph.resources) {
-      const plain = JSON.stringify(
+      const plain = inputsText(
+        r,
         Object.fromEntries(Object.entries(r.inputs).filter(([k]) => !r.secretPaths.includes(k))),
       );
       expect({ resource: r.name, holdsPassword: plain.includes(password) }).toEqual({

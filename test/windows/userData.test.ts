@@ -35,7 +35,7 @@ import {
   webNodeUserData,
   WebNodeBootValues,
 } from "../../components/windows";
-import { bootTextOf, buildFarm, T, userDataOf } from "../graph";
+import { bootTextOf, buildFarm, inputsText, T, userDataOf } from "../graph";
 import { balanced } from "../support/powershell";
 
 const boot = {
@@ -149,6 +149,15 @@ describe("the loader (the task's content)", () => {
     expect(planted).not.toMatch(/<machineKey/);
     expect(expandUserData(planted)).toContain(key);
     expect(expandUserData(planted)).toMatch(/<machineKey/);
+  });
+
+  test("control: the graph helpers' scan text (inputsText) finds it in an instance and in a launch template", () => {
+    const planted = ec2LaunchDocument(["$k = 'A1B2A1B2A1B2A1B2A1B2A1B2A1B2A1B2A1B2A1B2A1B2'"]);
+    const resource = (type: string, userData: string) =>
+      ({ type, name: "n", inputs: { userData }, secretPaths: [] }) as unknown as Parameters<typeof inputsText>[0];
+    expect(JSON.stringify(resource(T.instance, planted).inputs)).not.toContain("A1B2A1B2A1B2");
+    expect(inputsText(resource(T.instance, planted))).toContain("A1B2A1B2A1B2");
+    expect(inputsText(resource(T.template, Buffer.from(planted).toString("base64")))).toContain("A1B2A1B2A1B2");
   });
 
   test("a payload that does not decompress is an error, not a silent pass", () => {
