@@ -1,9 +1,9 @@
 // The user data document's body: a short loader that carries the finished boot script inside it,
 // gzip-compressed and base64-encoded, writes it to a file and runs it. Pure: text in, text out.
 //
-// Why: EC2 takes at most 16 KB of raw user data (EC2 user guide, "Run commands when you launch an
-// EC2 instance with user data input": "limited to 16 KB, in raw form, before it is base64-encoded"),
-// and the plain scripts reached 16,034 bytes. Compressed, the largest is under half of that, and the
+// Why: EC2 takes at most 16 KB of raw user data (EC2 user guide, "Work with instance user data",
+// docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html: "limited to 16 KB,
+// in raw form, before it is base64-encoded"), and the plain scripts reached 16,034 bytes. Compressed, the largest is under half of that, and the
 // loader stays self-contained: no bucket, no permission, nothing fetched at boot, and the script is
 // pinned by content (a changed script changes the user data, so the node is replaced or the launch
 // template gets a new version, exactly as before).
@@ -35,14 +35,14 @@ export function packScript(script: string): string {
 
 /**
  * The loader's PowerShell lines. Windows PowerShell 5.1 (.NET Framework 4.8 on Windows Server 2022)
- * has System.IO.Compression.GZipStream in System.dll (Microsoft Learn, "GZipStream Class", .NET
- * Framework 4.8). The script is written as UTF-8 with a BOM, which Windows PowerShell needs to read
- * a script file as UTF-8 (about_Character_Encoding), and run with -File: "When the script file
- * terminates with an exit command, the process exit code is set to the numeric argument used with
- * the exit command" (about_PowerShell_exe). The loader exits with that code, so EC2Launch v2, which
- * waits for a task with detach: false and records its exit code (EC2Launch v2 settings, task
- * definitions: executeScript), still sees a failed boot as failed. The script exits 0 or 1 only
- * (an uncaught error also gives 1), never 3010, which EC2Launch v2 would take as "reboot".
+ * has System.IO.Compression.GZipStream in System.dll (Microsoft Learn, "GZipStream Class",
+ * learn.microsoft.com/dotnet/api/system.io.compression.gzipstream?view=netframework-4.8). The script
+ * is written as UTF-8 with a BOM, so Windows PowerShell reads it as UTF-8 and not in the ANSI code
+ * page (about_Character_Encoding), and run with -File: "When the script file terminates with an
+ * exit command, the process exit code is set to the numeric argument used with the exit command"
+ * (about_PowerShell_exe). The loader exits with that code, so EC2Launch v2, which waits for a task
+ * with detach: false and records its exit code (docs.aws.amazon.com/AWSEC2/latest/WindowsGuide/
+ * ec2launch-v2-settings.html; task definitions, executeScript), still sees a failed boot as failed.
  */
 export function loaderLines(script: string): string[] {
   return [
