@@ -55,7 +55,7 @@ export interface WebNodeBootValues extends BootValues {
   codeDeploy?: { currentRelease?: { application: string; deploymentGroup: string } };
 }
 
-/** Amazon VPC quotas: "IPv4 CIDR blocks per VPC", 5 by default, adjustable up to 50. */
+/** "IPv4 CIDR blocks per VPC": 5 by default, "can be increased up to a maximum of 50" (docs.aws.amazon.com/general/latest/gr/vpc-service.html). */
 export const MAX_VPC_CIDRS = 50;
 
 export interface StateServerBootValues extends BootValues {
