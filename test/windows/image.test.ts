@@ -2,6 +2,7 @@
 // PowerShell installs what every node needs and whose validate and test phases check it.
 import YAML from "yaml";
 import {
+  bootScriptOf,
   COMPONENT_DATA_LIMIT,
   holdAgent,
   imageComponentDocument,
@@ -87,7 +88,7 @@ test("the image installs exactly what a node's boot would: the same feature list
     ...INSTALL_AGENT_FUNCTION,
     installAgent("CloudWatch agent", "AmazonCloudWatchAgent", cloudWatch),
   ])
-    expect(userData).toContain(line);
+    expect(bootScriptOf(userData)).toContain(line);
 });
 
 test("validate and test check the features, the agents' and the state service's presence, and the image record", () => {

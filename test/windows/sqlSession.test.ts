@@ -3,6 +3,7 @@
 import YAML from "yaml";
 import {
   AGENT_JOB_STATEMENT,
+  bootScriptOf,
   EXPECTED_BATCH_ERRORS,
   farmWebConfigFragment,
   parseFarmFragment,
@@ -26,7 +27,8 @@ const sqlSession = {
 };
 const MASTER = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0a1b2c3d-AbCdEf";
 const key = { validationKey: "A".repeat(128), decryptionKey: "B".repeat(64), validation: "HMACSHA256" as const };
-const scriptOf = (userData: string) => YAML.parse(userData).tasks[0].inputs[0].content as string;
+/** The boot script the user data carries (compressed behind the loader). */
+const scriptOf = (userData: string) => bootScriptOf(userData);
 const steps = (script: string) => [...script.matchAll(/^Step '((?:[^']|'')+)'/gm)].map((m) => m[1].replace(/''/g, "'"));
 
 test("SQLServer <sessionState>: the connection string names the database, so allowCustomSqlDatabase is true", () => {
