@@ -38,7 +38,7 @@ const sqlSession = {
   sessionSecret: "aspnet-webfarm/prod/shop-prod/session-store",
   trustBundleUrl: rdsTrustBundleUrl("aws", "eu-west-1"),
 };
-const scriptOf = (userData: string) => YAML.parse(userData).tasks[0].inputs[0].content as string;
+const scriptOf = bootScriptOf;
 const stepsOf = (script: string) =>
   [...script.matchAll(/^Step '((?:[^']|'')+)'/gm)].map((m) => m[1].replace(/''/g, "'"));
 
@@ -195,13 +195,15 @@ test("msiexec: 0 and 3010 (installed, restart requested) pass, any other exit co
 
   const scripts = {
     image: imageComponentDocument(values),
-    webNode: webNodeUserData({ ...web, codeDeploy: {} }),
-    stateServer: stateServerUserData({ ...boot, statePort: 42424, webCidrs: ["10.0.0.0/16"] }),
-    sessionSetup: sessionSetupUserData({
-      ...boot,
-      ...sqlSession,
-      masterSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0a1b2c3d-AbCdEf",
-    }),
+    webNode: bootScriptOf(webNodeUserData({ ...web, codeDeploy: {} })),
+    stateServer: bootScriptOf(stateServerUserData({ ...boot, statePort: 42424, webCidrs: ["10.0.0.0/16"] })),
+    sessionSetup: bootScriptOf(
+      sessionSetupUserData({
+        ...boot,
+        ...sqlSession,
+        masterSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0a1b2c3d-AbCdEf",
+      }),
+    ),
   };
   for (const [name, text] of Object.entries(scripts)) {
     // msiexec runs only inside Install-Agent, whose check is the one above.
