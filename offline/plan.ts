@@ -6,6 +6,7 @@ import * as ipaddr from "ipaddr.js";
 import { ROLE_TAG } from "../components";
 import { program } from "../infra/program";
 import { stackConfig } from "../infra/stackFile";
+import { checkConvergence, convergenceLines } from "./convergence";
 import { ASSET_MARKERS, RecordedResource, runProgram } from "./engine";
 import { fixtures, Fixtures, resourceIdOf } from "./fixtures";
 
@@ -36,6 +37,8 @@ export interface PlanSummary {
   boot: Record<string, string[]>;
   /** The application release, when the farm has one: label, CodeDeploy group, batch. */
   release?: string;
+  /** Does `pulumi up` finish: "converges" and every wait, or each cycle, race or missing prerequisite. */
+  convergence: string[];
 }
 
 const RELEASE_TYPE = "pulumi-nodejs:dynamic/aspnet-webfarm:Release";
@@ -171,11 +174,12 @@ export async function renderPlanFromConfig(stack: string, config: Record<string,
     .map(toPlanResource)
     .sort((a, b) => `${a.type}::${a.name}`.localeCompare(`${b.type}::${b.name}`));
   const scripts = extractScripts(resources);
+  const convergence = convergenceLines(checkConvergence(mocks.resources, mocks.waits));
   return {
     stack,
     note: `Generated offline by \`npm run plan\` from Pulumi.<stack>.yaml: every resource the program registers, with its inputs. Values known only after deployment appear as <Type>.<name>.<property>; secrets as [secret]; generated scripts as [script <file>], a file in plans/${stack}/.`,
     resources,
-    summary: summarize(resources, scripts),
+    summary: { ...summarize(resources, scripts), convergence },
     scripts,
   };
 }
@@ -228,7 +232,7 @@ export function inboundRules(resources: PlanResource[]): InboundRule[] {
 const describeRule = (r: InboundRule) =>
   `${r.group} <- ${r.sourceIsCidr ? r.source : `group ${r.source}`} on tcp/${r.from === r.to ? r.from : `${r.from}-${r.to}`}`;
 
-function summarize(resources: PlanResource[], scripts: Record<string, string>): PlanSummary {
+function summarize(resources: PlanResource[], scripts: Record<string, string>): Omit<PlanSummary, "convergence"> {
   const countsByType: Record<string, number> = {};
   for (const r of resources) countsByType[r.type] = (countsByType[r.type] ?? 0) + 1;
   const boot: Record<string, string[]> = {};
@@ -277,6 +281,9 @@ export function summaryText(plan: Plan): string {
     ...Object.entries(s.boot).flatMap(([role, steps]) => [`- ${role}:`, ...steps.map((st, i) => `  ${i + 1}. ${st}`)]),
     "",
     ...(s.release ? ["## Application", `- release ${s.release}`, ""] : []),
+    "## Does `pulumi up` finish (waits and what they need)",
+    ...(s.convergence ?? []).map((l) => `- ${l}`),
+    "",
   ].join("\n");
 }
 

@@ -1,5 +1,6 @@
 // Web nodes: even spread over AZs, and the optional Auto Scaling mode.
 import { subnetIndexOf } from "../components/webNodes";
+import { farmNames } from "../components/names";
 import { buildFarm, Graph, T } from "./graph";
 
 describe("web nodes", () => {
@@ -91,13 +92,50 @@ describe("Auto Scaling mode", () => {
     expect(group.healthCheckGracePeriod).toBe(300);
     const userData = Buffer.from(scaled.one(T.template).inputs.userData, "base64").toString("utf8");
     expect(userData).toContain("$LifecycleHook = 'shop-ready'");
-    const launch = JSON.parse(scaled.one(T.rolePolicy, (p) => p.name === "shop-web-launch").inputs.policy).Statement;
-    expect(launch[0]).toEqual({
+  });
+
+  // Row 2 of issue 22: a policy built from group.arn is created after the group, which waits for
+  // nodes that cannot complete their hook without it (ABANDON after the heartbeat, a replacement loop).
+  test("the node may complete its launch hook before the group exists: the policy names the group, the group depends on it", () => {
+    const group = scaled.one(T.group);
+    const policy = scaled.one(T.rolePolicy, (p) => p.name === "shop-web-launch");
+    expect(JSON.parse(policy.inputs.policy).Statement[0]).toEqual({
       Sid: "CompleteLaunch",
       Effect: "Allow",
       Action: ["autoscaling:CompleteLifecycleAction"],
-      Resource: [scaled.one(T.group).state.arn],
+      Resource: [
+        `arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/${group.inputs.name}`,
+      ],
     });
+    expect(group.dependencies).toContain(policy.urn);
+    expect(policy.dependencies).not.toContain(group.urn);
+  });
+
+  test("the group's name is unique per project, stack and farm, within Auto Scaling's 255 characters", () => {
+    expect(scaled.one(T.group).inputs.name).toBe("aspnet-webfarm-test-shop-web");
+    const names = [
+      farmNames("aspnet-webfarm", "dev", "shop"),
+      farmNames("aspnet-webfarm", "prod", "shop"),
+      farmNames("aspnet-webfarm", "dev", "shop2"),
+      farmNames("other", "dev", "shop"),
+    ].map((n) => n.autoScalingGroup);
+    expect(new Set(names).size).toBe(4);
+    expect(farmNames("p".repeat(100), "s".repeat(100), "f".repeat(100)).autoScalingGroup).toHaveLength(255);
+  });
+
+  // Row 3 of issue 22: with an application the group waits for healthy nodes before the deployment
+  // group and the first release can exist, so the boot serves the kit's health page meanwhile.
+  test("with an application, Auto Scaling nodes serve a placeholder health page at boot; instances get it with the release", async () => {
+    const app = { bucket: "shop-builds", key: "shop/site.zip", version: "1.0" };
+    const { graph: withApp } = await buildFarm({ nodeCount: 2, nodeMode: "autoscaling", app });
+    const userData = Buffer.from(withApp.one(T.template).inputs.userData, "base64").toString("utf8");
+    expect(userData).toContain("Step 'pin the site id and write the health check file'");
+    expect(userData).toContain("$HealthFile = 'health.aspx'");
+    expect(userData).toContain("Step 'restart IIS and check the health page answers 200'");
+    const release = withApp.one(T.release);
+    expect(release.dependencies).toContain(withApp.one(T.group).urn);
+    const { graph: instances } = await buildFarm({ nodeCount: 2, app });
+    expect(instances.webNodes()[0].inputs.userData).not.toContain("$HealthFile");
   });
 
   test("`pulumi up` waits until nodeCount nodes are healthy behind the load balancer", () => {
