@@ -5,7 +5,7 @@
 // updated, before the wait starts: a need created after it is a deadlock, one created beside it a
 // race), or a fact the program knows (e.g. the boot writes a health page). The offline engine
 // records the declarations and offline/convergence.ts checks them against the recorded graph.
-// Declaring creates nothing: the declarations are only read by the offline checks.
+// Declaring creates nothing, and keeps nothing unless the offline engine is recording.
 import type { Resource } from "@pulumi/pulumi";
 
 export interface Need {
@@ -25,20 +25,22 @@ export interface Wait {
   needs: Need[];
 }
 
-const declared: Wait[] = [];
+/** The waits declared since recording started; undefined when nobody records (a real `pulumi up`). */
+let declared: Wait[] | undefined;
 
 /** Declares that `waiter` waits for `waitsFor`, which needs `needs`. */
 export function declareWait(waiter: Resource, waitsFor: string, needs: Need[]): void {
-  declared.push({ waiter, waitsFor, needs });
+  declared?.push({ waiter, waitsFor, needs });
 }
 
-/** The waits declared since the last clear (the offline engine clears them before each run). */
+/** Starts recording declarations afresh (the offline engine, before each run). */
+export function recordWaits(): void {
+  declared = [];
+}
+
+/** The waits declared since recording started. */
 export function declaredWaits(): readonly Wait[] {
-  return declared;
-}
-
-export function clearWaits(): void {
-  declared.length = 0;
+  return declared ?? [];
 }
 
 /** Resources that wait when created or updated, by type: each one in a graph needs a declaration. */

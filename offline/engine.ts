@@ -3,7 +3,7 @@
 // and any invoke that is not listed throws. Tests, the offline plan, the benchmark and the policy
 // tests all run programs through `runProgram` here.
 import * as pulumi from "@pulumi/pulumi";
-import { clearWaits, declaredWaits } from "../components/waits";
+import { declaredWaits, recordWaits } from "../components/waits";
 import { Fixtures, fixtures } from "./fixtures";
 
 export interface RecordedOptions {
@@ -294,7 +294,7 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
   const mocks = new RecordingMocks(options.fixtures ?? fixtures(), options.latencyMs);
   await pulumi.runtime.setMocks(mocks, options.project ?? "aspnet-webfarm", options.stack ?? "test", false);
   mocks.captureRegistrations(pulumi.runtime.getMonitor() as unknown as MockMonitor);
-  clearWaits();
+  recordWaits();
   pulumi.runtime.setAllConfig(options.config ?? {});
   // The SDK captures a stack trace for every promise of every output property; under mocks nobody
   // reads them, and with source maps loaded they cost more than the program itself.
@@ -315,7 +315,7 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
       return {};
     });
     await settle(mocks);
-    mocks.waits = await recordWaits();
+    mocks.waits = await resolveWaits();
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }
@@ -326,7 +326,7 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
 }
 
 /** The program's declared waits, their resources named by URN. */
-async function recordWaits(): Promise<RecordedWait[]> {
+async function resolveWaits(): Promise<RecordedWait[]> {
   const urnOf = (r: pulumi.Resource) => valueOf(r.urn);
   return Promise.all(
     declaredWaits().map(async (w) => ({
