@@ -22,9 +22,13 @@ const label = (r: RecordedResource | undefined, urn: string) =>
 export class DependencyGraph {
   private readonly byUrn: Map<string, RecordedResource>;
   private readonly closure = new Map<string, Set<string>>();
+  private readonly children = new Map<string, RecordedResource[]>();
+  private readonly customs = new Map<string, string[]>();
 
   constructor(readonly resources: readonly RecordedResource[]) {
     this.byUrn = new Map(resources.map((r) => [r.urn, r]));
+    for (const r of resources)
+      if (r.parentUrn) this.children.set(r.parentUrn, [...(this.children.get(r.parentUrn) ?? []), r]);
   }
 
   get(urn: string): RecordedResource | undefined {
@@ -74,7 +78,12 @@ export class DependencyGraph {
   customOf(urn: string): string[] {
     const r = this.byUrn.get(urn);
     if (!r || r.custom) return [urn];
-    return this.resources.filter((c) => c.parentUrn === urn).flatMap((c) => this.customOf(c.urn));
+    let found = this.customs.get(urn);
+    if (!found) {
+      found = (this.children.get(urn) ?? []).flatMap((c) => this.customOf(c.urn));
+      this.customs.set(urn, found);
+    }
+    return found;
   }
 }
 

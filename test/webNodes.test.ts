@@ -123,21 +123,6 @@ describe("Auto Scaling mode", () => {
     expect(farmNames("p".repeat(100), "s".repeat(100), "f".repeat(100)).autoScalingGroup).toHaveLength(255);
   });
 
-  // Row 3 of issue 22: with an application the group waits for healthy nodes before the deployment
-  // group and the first release can exist, so the boot serves the kit's health page meanwhile.
-  test("with an application, Auto Scaling nodes serve a placeholder health page at boot; instances get it with the release", async () => {
-    const app = { bucket: "shop-builds", key: "shop/site.zip", version: "1.0" };
-    const { graph: withApp } = await buildFarm({ nodeCount: 2, nodeMode: "autoscaling", app });
-    const userData = Buffer.from(withApp.one(T.template).inputs.userData, "base64").toString("utf8");
-    expect(userData).toContain("Step 'pin the site id and write the health check file'");
-    expect(userData).toContain("$HealthFile = 'health.aspx'");
-    expect(userData).toContain("Step 'restart IIS and check the health page answers 200'");
-    const release = withApp.one(T.release);
-    expect(release.dependencies).toContain(withApp.one(T.group).urn);
-    const { graph: instances } = await buildFarm({ nodeCount: 2, app });
-    expect(instances.webNodes()[0].inputs.userData).not.toContain("$HealthFile");
-  });
-
   test("`pulumi up` waits until nodeCount nodes are healthy behind the load balancer", () => {
     expect(scaled.one(T.group).inputs).toMatchObject({ waitForElbCapacity: 3, waitForCapacityTimeout: "60m" });
   });

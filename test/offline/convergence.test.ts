@@ -46,8 +46,10 @@ const mode = (nodeMode: Mode["nodeMode"], app: boolean, sessionStore: Mode["sess
 const ASG_APP_SQL = mode("autoscaling", true, "sqlServer");
 const INSTANCES_APP_SQL = mode("instances", true, "sqlServer");
 const ASG_APP_STATE = mode("autoscaling", true, "stateServer");
+const INSTANCES_NOAPP_STATE = mode("instances", false, "stateServer");
+const ASG_NOAPP_STATE = mode("autoscaling", false, "stateServer");
 const MODES: Mode[] = [
-  mode("instances", false, "stateServer"),
+  INSTANCES_NOAPP_STATE,
   INSTANCES_APP_SQL,
   mode("autoscaling", false, "sqlServer"),
   ASG_APP_STATE,
@@ -58,6 +60,8 @@ const label = (m: Mode) => `${m.nodeMode}, ${m.app ? "with" : "without"} an appl
 const graphs = new Map<string, Recorded>();
 beforeAll(async () => {
   for (const m of MODES) graphs.set(label(m), await farmGraph(argsOf(m)));
+  // The other end of a switch between node modes without an application.
+  graphs.set(label(ASG_NOAPP_STATE), await farmGraph(argsOf(ASG_NOAPP_STATE)));
 });
 
 describe("the first `pulumi up` converges", () => {
@@ -92,6 +96,24 @@ describe("the first `pulumi up` converges", () => {
     expect(wait.needs.find((n) => n.what.startsWith("a health page"))?.holds).toBe(true);
     const deploymentGroup = resources.find((r) => r.type === "aws:codedeploy/deploymentGroup:DeploymentGroup")!;
     expect(deploymentGroup.propertyDependencies.autoscalingGroups).toEqual([group.urn]);
+    const release = resources.find((r) => r.type === "pulumi-nodejs:dynamic/aspnet-webfarm:Release")!;
+    expect(release.dependencies).toContain(group.urn);
+  });
+
+  // Row 3: the boot writes the health page in Auto Scaling mode with an application; in instances
+  // mode the page comes with the release (a node is healthy only once it serves the application).
+  test("with an application, Auto Scaling nodes serve the kit's health page at boot; instances get it with the release", () => {
+    const userData = (g: Recorded) => {
+      const template = g.resources.find((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate");
+      if (template) return Buffer.from(template.inputs.userData, "base64").toString("utf8");
+      return g.resources.find((r) => r.type === "aws:ec2/instance:Instance" && r.name === "shop-web-0")!.inputs
+        .userData;
+    };
+    const scaled = userData(graphs.get(label(ASG_APP_STATE))!);
+    expect(scaled).toContain("Step 'pin the site id and write the health check file'");
+    expect(scaled).toContain("$HealthFile = 'health.aspx'");
+    expect(scaled).toContain("Step 'restart IIS and check the health page answers 200'");
+    expect(userData(graphs.get(label(INSTANCES_APP_SQL))!)).not.toContain("$HealthFile");
   });
 });
 
@@ -127,16 +149,23 @@ describe("the updates the README promises converge, and run a wait that confirms
     },
   );
 
-  test("azCount 2 -> 3, Auto Scaling with an application and SQL Server", async () => {
-    const m = ASG_APP_SQL;
-    const result = checkUpdate(graphs.get(label(m))!.resources, ...graphOf(await farmGraph(argsOf(m, { azCount: 3 }))));
-    expect(result.problems).toEqual([]);
-    expect(result.running.some((w) => serving(m).test(w))).toBe(true);
-  });
+  test.each([ASG_APP_SQL, INSTANCES_NOAPP_STATE].map((m) => [label(m), m] as const))(
+    "azCount 2 -> 3, %s",
+    async (_name, m) => {
+      const result = checkUpdate(
+        graphs.get(label(m))!.resources,
+        ...graphOf(await farmGraph(argsOf(m, { azCount: 3 }))),
+      );
+      expect(result.problems).toEqual([]);
+      expect(result.running.some((w) => serving(m).test(w))).toBe(true);
+    },
+  );
 
   test.each([
     [label(INSTANCES_APP_SQL), label(ASG_APP_SQL), ASG_APP_SQL],
     [label(ASG_APP_SQL), label(INSTANCES_APP_SQL), INSTANCES_APP_SQL],
+    [label(INSTANCES_NOAPP_STATE), label(ASG_NOAPP_STATE), ASG_NOAPP_STATE],
+    [label(ASG_NOAPP_STATE), label(INSTANCES_NOAPP_STATE), INSTANCES_NOAPP_STATE],
   ] as const)("instances <-> Auto Scaling: %s -> %s", (other, name, m) => {
     const result = checkUpdate(graphs.get(other)!.resources, ...graphOf(graphs.get(name)!));
     expect(result.problems).toEqual([]);
