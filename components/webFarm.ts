@@ -419,9 +419,10 @@ export class WebFarm extends pulumi.ComponentResource {
           // With SQL Server, the wait for a node starts once the session store is there.
           dependsOn: [
             webNodes.attachments[i],
-            loadBalancer,
             ...(application?.release ? [application.release] : []),
             ...(sessionStore ? [sessionStore] : []),
+            // Targets of a target group no listener uses are never healthy.
+            loadBalancer,
           ],
         },
       );

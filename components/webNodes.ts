@@ -153,12 +153,12 @@ export class WebNodes extends pulumi.ComponentResource {
     // The policy was named read-key when reading the key was all it allowed: moved, not replaced.
     const { role, profile, policy } = instanceRole(name, access, args.tags, parent, `${name}-read-key`);
     this.role = role;
+    const farmNeeds = [...args.connect(this.securityGroup), ...args.bootNeeds];
     this.bootNeeds = [
       { what: "the node role's access (read the machine key, report the boot, ship logs)", resource: policy },
-      ...args.connect(this.securityGroup),
-      ...args.bootNeeds,
+      ...farmNeeds,
     ];
-    const bootAfter = [...args.bootAfter, ...this.bootNeeds.flatMap((n) => (n.resource ? [n.resource] : []))];
+    const bootAfter = [policy, ...args.bootAfter, ...farmNeeds.flatMap((n) => (n.resource ? [n.resource] : []))];
 
     if (args.mode === "autoscaling") {
       this.autoScalingGroup = this.autoScaling(name, args, profile, bootAfter);
