@@ -337,8 +337,8 @@ export class WebFarm extends pulumi.ComponentResource {
               ]
             : []),
         ],
-        // Targets of a target group no listener uses stay "unused", never healthy (Elastic Load
-        // Balancing user guide, "Health checks for Application Load Balancer target groups").
+        // Targets of a target group no load balancer uses stay "unused" (Target.NotInUse), never
+        // healthy: Elastic Load Balancing API Reference, TargetHealth.
         servingNeeds: [{ what: "the listener that forwards to the target group", resource: loadBalancer }],
         connect: connectNodes,
         healthPageAtBoot: healthPageAtBoot(codeDeploy),
