@@ -340,6 +340,13 @@ export class FarmApplication extends pulumi.ComponentResource {
           what: "the nodes (Auto Scaling: in service, their boot done) and the session store",
           resource,
         })),
+        {
+          // Instances mode: nothing waits for a node's boot before the release; CodeDeploy holds a
+          // pending deployment up to an hour for the agent to answer (CodeDeploy user guide,
+          // "Troubleshoot Amazon EC2 Auto Scaling issues"), longer than a node's boot.
+          what: "the CodeDeploy agent on every node, which its boot installs",
+          holds: true,
+        },
       ]);
     this.releaseCommand = pulumi
       .all([
