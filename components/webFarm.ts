@@ -258,7 +258,8 @@ export class WebFarm extends pulumi.ComponentResource {
     // Who may reach whom: internet -> balancer (in FarmLoadBalancer), balancer -> nodes on 80,
     // nodes -> the session store (the state server on the state port, or SQL Server on 1433), and
     // the nodes out through NAT. Nothing else reaches the nodes or the store (the store's setup
-    // instance excepted, in its component). Created once the nodes' group exists, before any node.
+    // instance excepted, in its component). Created once the nodes' security group exists, before
+    // any node boots.
     const connectNodes = (web: WebNodes["securityGroup"]): Need[] => {
       const fromBalancer = allowBetweenGroups(
         `${name}-lb-to-web`,
