@@ -13,6 +13,7 @@ import { defaultVersion, readArtifact } from "./artifact";
 import { Release, ReleaseInputs } from "./release";
 import { tlsOnlyStatement } from "./policies";
 import { nameTags, Tags } from "./tags";
+import { declareWait } from "./waits";
 import { bundleFiles, ReleaseManifest, releaseManifestJson, SiteLocation } from "./windows/release";
 
 export type ParsedApp = z.output<typeof appSchema>;
@@ -323,12 +324,30 @@ export class FarmApplication extends pulumi.ComponentResource {
       versionId: bundle.versionId,
       version: this.version,
       nodesAtOnce: app.nodesAtOnce,
+      ...(args.autoScalingGroupName ? { autoScalingGroupName: args.autoScalingGroupName } : {}),
     };
     if (args.startRelease)
       this.release = new Release(`${name}-release`, releaseInputs, {
         parent: this,
         dependsOn: [group, nodePolicy, ...args.nodes],
       });
+    if (this.release)
+      declareWait(this.release, "a CodeDeploy deployment of the bundle that succeeds on every node", [
+        { what: "the deployment group (and its service role's policy)", resource: group },
+        { what: "the nodes' read access to the bundle and the build", resource: nodePolicy },
+        { what: "the bundle in S3", resource: bundle },
+        ...args.nodes.map((resource) => ({
+          what: "the nodes (Auto Scaling: in service, their boot done) and the session store",
+          resource,
+        })),
+        {
+          // Instances mode: nothing waits for a node's boot before the release; CodeDeploy holds a
+          // pending deployment up to an hour for the agent to answer (CodeDeploy user guide,
+          // "Troubleshoot Amazon EC2 Auto Scaling issues"), longer than a node's boot.
+          what: "the CodeDeploy agent on every node, which its boot installs",
+          holds: true,
+        },
+      ]);
     this.releaseCommand = pulumi
       .all([
         args.region,

@@ -16,6 +16,7 @@ import { Account, imageBuildStatements } from "./policies";
 import * as rules from "./rules";
 import { allowOutbound, securityGroup } from "./securityGroups";
 import { nameTags, withTag } from "./tags";
+import { declareWait } from "./waits";
 import { imageComponentDocument } from "./windows/image";
 
 /** The Image Builder image Amazon keeps current: its latest version when the build runs. */
@@ -149,7 +150,7 @@ export class FarmImage extends pulumi.ComponentResource {
       parent,
     );
 
-    const { role, profile } = instanceRole(
+    const { role, profile, policy } = instanceRole(
       `${name}-build`,
       account.apply((x) => imageBuildStatements(x)),
       tags,
@@ -165,7 +166,7 @@ export class FarmImage extends pulumi.ComponentResource {
             tags,
             parent,
           );
-    if (group) allowOutbound(`${name}-build`, group, tags, parent);
+    const outbound = group ? allowOutbound(`${name}-build`, group, tags, parent) : [];
     const infrastructure = new imagebuilder.InfrastructureConfiguration(
       `${name}-infrastructure`,
       {
@@ -263,8 +264,16 @@ export class FarmImage extends pulumi.ComponentResource {
         enhancedImageMetadataEnabled: true,
         tags: nameTags(tags, `${name}-image`),
       },
-      parent,
+      // The build instance needs its role's access and a way out from its first minute.
+      { parent: this, dependsOn: [policy, ...outbound] },
     );
+    declareWait(image, "the image build and its tests", [
+      { what: "the recipe and its component", resource: recipe },
+      { what: "the build instance's role access (SSM, S3 logs, the component)", resource: policy },
+      { what: "the build instance's profile, type and network", resource: infrastructure },
+      ...outbound.map((rule) => ({ what: "the build instance reaching AWS APIs and Windows Update", resource: rule })),
+      { what: "the distribution (the AMI's name, tags, Fast Launch)", resource: distribution },
+    ]);
 
     this.imageId = image.outputResources.apply((resources) => {
       const ami = resources?.[0]?.amis?.[0]?.image;

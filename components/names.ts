@@ -14,6 +14,11 @@ export interface FarmNames {
   /** The CloudWatch namespace of the nodes' own metrics (ASP.NET's counters). */
   namespace: string;
   dashboard: string;
+  /**
+   * Auto Scaling mode: the group's name, fixed so the node policy can name the group before it
+   * exists (Auto Scaling group names: 1-255 characters).
+   */
+  autoScalingGroup: string;
 }
 
 export function farmNames(project: string, stack: string, farm: string): FarmNames {
@@ -25,6 +30,7 @@ export function farmNames(project: string, stack: string, farm: string): FarmNam
     logGroups: { boot: `${path}/boot`, iis: `${path}/iis`, windows: `${path}/windows` },
     namespace: `aspnet-webfarm/${stack}/${farm}`,
     dashboard: `${project}-${stack}-${farm}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 255),
+    autoScalingGroup: `${project}-${stack}-${farm}-web`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 255),
   };
 }
 

@@ -24,6 +24,12 @@ export interface ReleaseInputs {
   version: string;
   /** Nodes CodeDeploy works on at once: the release waits for each batch in turn. */
   nodesAtOnce: number;
+  /**
+   * Auto Scaling mode: the group released to. A new group (a switch from instances mode) starts
+   * with no release of its own: its first nodes serve the kit's placeholder health page, and
+   * CodeDeploy's launch hook serves only nodes launched after the deployment group names the group.
+   */
+  autoScalingGroupName?: string;
 }
 
 /** How long `pulumi up` waits for a release: a fixed allowance, and this much per batch of nodes. */
@@ -182,10 +188,19 @@ const realClock: ReleaseClock = {
   log: (line) => console.log(line),
 };
 
-/** A new bundle (its version, object or versionId) is a new release; nothing else is. */
+/** A new bundle (its version, object or versionId), or a new group to release to, is a new release; nothing else is. */
 export function releaseChanged(olds: ReleaseInputs, news: ReleaseInputs): string[] {
   return (
-    ["version", "bucket", "key", "versionId", "applicationName", "deploymentGroupName", "nodesAtOnce"] as const
+    [
+      "version",
+      "bucket",
+      "key",
+      "versionId",
+      "applicationName",
+      "deploymentGroupName",
+      "nodesAtOnce",
+      "autoScalingGroupName",
+    ] as const
   ).filter((k) => olds[k] !== news[k]);
 }
 

@@ -20,6 +20,7 @@ import {
 } from "./policies";
 import { allowBetweenGroups, allowOutbound, securityGroup } from "./securityGroups";
 import { nameTags, Tags } from "./tags";
+import { declareWait } from "./waits";
 import { BOOT_TAG } from "./windows/boot";
 import { rdsTrustBundleUrl, sessionSetupUserData } from "./windows/sqlSession";
 import { SESSION_DATABASE, SESSION_LOGIN } from "./windows/webConfig";
@@ -110,6 +111,10 @@ export class SqlSessionStore extends pulumi.ComponentResource {
       parent,
     );
     this.address = this.database.address;
+    declareWait(this.database, "the DB instance to be available", [
+      { what: "its subnet group", resource: subnets },
+      { what: "its security group", resource: this.securityGroup },
+    ]);
 
     // The nodes' login: letters and digits only, so it needs no quoting anywhere it goes.
     const password = new random.RandomPassword(`${name}-login`, { length: 32, special: false }, parent);

@@ -18,9 +18,10 @@ import { dashboardUrl, farmNames } from "./names";
 import { Account } from "./policies";
 import { ServingGate, SERVING_TIMEOUT_MINUTES } from "./servingGate";
 import { FARM_TAG } from "./tags";
+import { declareWait, Need } from "./waits";
 import { launchHookName, WebNodes } from "./webNodes";
 import { rdsTrustBundleUrl } from "./windows/sqlSession";
-import { stateServerUserData, webNodeUserData } from "./windows/userData";
+import { healthPageAtBoot, stateServerUserData, webNodeUserData } from "./windows/userData";
 import {
   farmWebConfigFragment,
   SESSION_DATABASE,
@@ -254,6 +255,60 @@ export class WebFarm extends pulumi.ComponentResource {
     // wait for the state server nor change when it is replaced (the record moves instead).
     const stateHost = stateAddress(name).host;
 
+    // Who may reach whom: internet -> balancer (in FarmLoadBalancer), balancer -> nodes on 80,
+    // nodes -> the session store (the state server on the state port, or SQL Server on 1433), and
+    // the nodes out through NAT. Nothing else reaches the nodes or the store (the store's setup
+    // instance excepted, in its component). Created once the nodes' security group exists, before
+    // any node boots.
+    const connectNodes = (web: WebNodes["securityGroup"]): Need[] => {
+      const fromBalancer = allowBetweenGroups(
+        `${name}-lb-to-web`,
+        {
+          from: loadBalancer.securityGroup,
+          to: web,
+          port: WEB_PORT,
+          what: "HTTP",
+          fromLabel: "the load balancer",
+          toLabel: "the web nodes",
+        },
+        tags,
+        parent,
+      );
+      const toStore = allowBetweenGroups(
+        sessionStore ? `${name}-web-to-sessions` : `${name}-web-to-state`,
+        sessionStore
+          ? {
+              from: web,
+              to: sessionStore.securityGroup,
+              port: SQL_PORT,
+              what: "SQL Server session state",
+              fromLabel: "the web nodes",
+              toLabel: "the session database",
+            }
+          : {
+              from: web,
+              to: stateServer!.securityGroup,
+              port: farm.statePort,
+              what: "ASP.NET state service",
+              fromLabel: "the web nodes",
+              toLabel: "the state server",
+            },
+        tags,
+        parent,
+      );
+      const outbound = allowOutbound(`${name}-web`, web, tags, parent);
+      return [
+        { what: "the load balancer's health checks reaching the nodes (inbound)", resource: fromBalancer.ingress },
+        { what: "the load balancer's health checks reaching the nodes (outbound)", resource: fromBalancer.egress },
+        { what: "the nodes reaching the session store", resource: toStore.egress },
+        { what: "the nodes reaching the session store (its inbound rule)", resource: toStore.ingress },
+        ...outbound.map((rule) => ({ what: "the nodes reaching AWS APIs and Windows activation", resource: rule })),
+      ];
+    };
+    // With an application: the CodeDeploy agent; in instances mode, the current release at boot.
+    const codeDeploy = farm.app && {
+      currentRelease: farm.nodeMode === "instances" ? codeDeployNames(name) : undefined,
+    };
     const webNodes = new WebNodes(
       `${name}-web`,
       {
@@ -269,6 +324,26 @@ export class WebFarm extends pulumi.ComponentResource {
         account,
         observability: observability("web-node"),
         bootAfter: [logs.agentConfigs["web-node"]],
+        bootNeeds: [
+          { what: "the machine key in SSM, at the version the boot expects", resource: machineKey },
+          ...(network instanceof FarmNetwork
+            ? [{ what: "egress from the private subnets (their routes through NAT)", resource: network }]
+            : []),
+          ...(sessionStore
+            ? [
+                {
+                  what: "the session database, available, and its setup instance (a node's boot waits for the session schema)",
+                  resource: sessionStore,
+                },
+              ]
+            : []),
+        ],
+        // Targets of a target group no load balancer uses stay "unused" (Target.NotInUse), never
+        // healthy: Elastic Load Balancing API Reference, TargetHealth.
+        servingNeeds: [{ what: "the listener that forwards to the target group", resource: loadBalancer }],
+        connect: connectNodes,
+        healthPageAtBoot: healthPageAtBoot(codeDeploy),
+        groupName: names.autoScalingGroup,
         sessionSecretArn: sessionStore?.secretArn,
         userData: pulumi
           .all([
@@ -293,9 +368,7 @@ export class WebFarm extends pulumi.ComponentResource {
               healthCheckPath: farm.healthCheckPath,
               sessionTimeoutMinutes: farm.sessionTimeoutMinutes,
               // An Auto Scaling group gets the current release from CodeDeploy itself.
-              codeDeploy: farm.app && {
-                currentRelease: farm.nodeMode === "instances" ? codeDeployNames(name) : undefined,
-              },
+              codeDeploy,
             }),
           ),
         farmName: name,
@@ -304,44 +377,6 @@ export class WebFarm extends pulumi.ComponentResource {
       parent,
     );
 
-    // Who may reach whom: internet -> balancer (in FarmLoadBalancer), balancer -> nodes on 80,
-    // nodes -> the session store (the state server on the state port, or SQL Server on 1433).
-    // Nothing else reaches the nodes or the store (the store's setup instance excepted, in its component).
-    allowBetweenGroups(
-      `${name}-lb-to-web`,
-      {
-        from: loadBalancer.securityGroup,
-        to: webNodes.securityGroup,
-        port: WEB_PORT,
-        what: "HTTP",
-        fromLabel: "the load balancer",
-        toLabel: "the web nodes",
-      },
-      tags,
-      parent,
-    );
-    allowBetweenGroups(
-      sessionStore ? `${name}-web-to-sessions` : `${name}-web-to-state`,
-      sessionStore
-        ? {
-            from: webNodes.securityGroup,
-            to: sessionStore.securityGroup,
-            port: SQL_PORT,
-            what: "SQL Server session state",
-            fromLabel: "the web nodes",
-            toLabel: "the session database",
-          }
-        : {
-            from: webNodes.securityGroup,
-            to: stateServer!.securityGroup,
-            port: farm.statePort,
-            what: "ASP.NET state service",
-            fromLabel: "the web nodes",
-            toLabel: "the state server",
-          },
-      tags,
-      parent,
-    );
     const application = farm.app
       ? new FarmApplication(
           `${name}-app`,
@@ -369,7 +404,7 @@ export class WebFarm extends pulumi.ComponentResource {
     // Instances mode: each node must serve before `pulumi up` goes on (and before replaced nodes
     // are deleted, at the end of the update). With an application, after the release installs it.
     (farm.waitForDeployments ? webNodes.instances : []).forEach((node, i) => {
-      new ServingGate(
+      const gate = new ServingGate(
         `${name}-web-${i}-serving`,
         {
           region,
@@ -387,9 +422,20 @@ export class WebFarm extends pulumi.ComponentResource {
             webNodes.attachments[i],
             ...(application?.release ? [application.release] : []),
             ...(sessionStore ? [sessionStore] : []),
+            // Targets of a target group no listener uses are never healthy.
+            loadBalancer,
           ],
         },
       );
+      declareWait(gate, `node ${i} healthy in the target group`, [
+        { what: "the node", resource: node },
+        { what: "the node registered in the target group", resource: webNodes.attachments[i] },
+        { what: "the listener that forwards to the target group", resource: loadBalancer },
+        ...webNodes.bootNeeds,
+        application?.release
+          ? { what: "the health page, which comes with the release", resource: application.release }
+          : { what: "the health page the boot writes", holds: healthPageAtBoot(codeDeploy) },
+      ]);
     });
     const dashboard = farmDashboard(
       `${name}-dashboard`,
@@ -405,7 +451,6 @@ export class WebFarm extends pulumi.ComponentResource {
       },
       parent,
     );
-    allowOutbound(`${name}-web`, webNodes.securityGroup, tags, parent);
     if (stateServer) allowOutbound(`${name}-state`, stateServer.securityGroup, tags, parent);
 
     partsOf.set(this, { network, machineKey, loadBalancer, stateServer, sessionStore, webNodes, application });

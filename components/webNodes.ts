@@ -25,6 +25,7 @@ import {
 } from "./policies";
 import { securityGroup } from "./securityGroups";
 import { FARM_TAG, nameTags, Tags, withTag } from "./tags";
+import { declareWait, Need } from "./waits";
 import { BOOT_TAG } from "./windows/boot";
 
 /** A node enters service (and is health-checked) only after its boot completed the lifecycle hook. */
@@ -60,6 +61,22 @@ export interface WebNodesArgs {
   observability: { agentConfigParameter: string; logGroups: string[]; namespace: string };
   /** Resources a node must not boot before (its agent configuration). */
   bootAfter: pulumi.Resource[];
+  /**
+   * What a node's boot needs from the rest of the farm (egress, the machine key, the session
+   * store): every node (and the launch template) depends on them, and the serving wait declares them.
+   */
+  bootNeeds: Need[];
+  /** What the serving wait needs beyond a booted node (the listener in front of the target group). */
+  servingNeeds: Need[];
+  /**
+   * Called with the nodes' security group once it exists: creates the rules that let the load
+   * balancer reach the nodes and the nodes reach out, and returns them as needs (nodes boot after them).
+   */
+  connect: (group: ec2.SecurityGroup) => Need[];
+  /** Whether the boot itself writes the health page (else it comes with the first release). */
+  healthPageAtBoot: boolean;
+  /** Auto Scaling mode: the group's name (farmNames), known before the group exists. */
+  groupName: string;
   /** SQLServer mode: the one secret the nodes may read, their session login. */
   sessionSecretArn?: pulumi.Input<string>;
   tags: Tags;
@@ -67,6 +84,14 @@ export interface WebNodesArgs {
 
 /** The launch lifecycle hook's name: the node's boot script completes it. */
 export const launchHookName = (farmName: string) => `${farmName}-ready`;
+
+/**
+ * An Auto Scaling group's ARN with its id wildcarded: known from the name before the group exists
+ * (IAM Service Authorization Reference, Amazon EC2 Auto Scaling, resource type autoScalingGroup:
+ * arn:${Partition}:autoscaling:${Region}:${Account}:autoScalingGroup:${GroupId}:autoScalingGroupName/${GroupFriendlyName}).
+ */
+export const autoScalingGroupArn = (a: Account, name: string) =>
+  `arn:${a.partition}:autoscaling:${a.region}:${a.accountId}:autoScalingGroup:*:autoScalingGroupName/${name}`;
 
 /** What a web node may do: read its key, report its boot, ship its logs and metrics, open a session. */
 export function webNodeStatements(
@@ -106,6 +131,8 @@ export class WebNodes extends pulumi.ComponentResource {
   public readonly attachments: lb.TargetGroupAttachment[] = [];
   public readonly instanceIds: pulumi.Output<string>[];
   public readonly autoScalingGroup?: autoscaling.Group;
+  /** What a node needs to serve once booted: its access policy and the farm's boot needs. */
+  public readonly bootNeeds: Need[];
 
   constructor(name: string, args: WebNodesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aspnet-webfarm:index:WebNodes", name, {}, opts);
@@ -126,7 +153,12 @@ export class WebNodes extends pulumi.ComponentResource {
     // The policy was named read-key when reading the key was all it allowed: moved, not replaced.
     const { role, profile, policy } = instanceRole(name, access, args.tags, parent, `${name}-read-key`);
     this.role = role;
-    const bootAfter = [policy, ...args.bootAfter];
+    const farmNeeds = [...args.connect(this.securityGroup), ...args.bootNeeds];
+    this.bootNeeds = [
+      { what: "the node role's access (read the machine key, report the boot, ship logs)", resource: policy },
+      ...farmNeeds,
+    ];
+    const bootAfter = [policy, ...args.bootAfter, ...farmNeeds.flatMap((n) => (n.resource ? [n.resource] : []))];
 
     if (args.mode === "autoscaling") {
       this.autoScalingGroup = this.autoScaling(name, args, profile, bootAfter);
@@ -199,9 +231,23 @@ export class WebNodes extends pulumi.ComponentResource {
       defaultResult: "ABANDON",
       heartbeatTimeout: LAUNCH_TIMEOUT_SECONDS,
     };
+    // The node may complete its launch hook before the group exists: the policy names the group by
+    // the name it will have, so the group can wait for nodes that are able to finish booting.
+    const launchPolicy = new iam.RolePolicy(
+      `${name}-launch`,
+      {
+        role: this.role.id,
+        policy: pulumi
+          .output(args.account)
+          .apply((a) => policyDocument(completeLaunchStatements(autoScalingGroupArn(a, args.groupName)))),
+      },
+      { parent: this },
+    );
+    const servingAfter = args.servingNeeds.flatMap((n) => (n.resource ? [n.resource] : []));
     const group = new autoscaling.Group(
       `${name}-group`,
       {
+        name: args.groupName,
         minSize: args.count,
         desiredCapacity: args.count,
         maxSize: args.maxCount,
@@ -213,7 +259,10 @@ export class WebNodes extends pulumi.ComponentResource {
         healthCheckGracePeriod: HEALTH_CHECK_GRACE_SECONDS,
         // The first nodes wait for the hook too (a separate hook resource would come after them).
         initialLifecycleHooks: [hook],
-        // `pulumi up` waits until this many nodes are healthy behind the load balancer.
+        // `pulumi up` waits until this many nodes are healthy behind the load balancer, on create
+        // (so old nodes are deleted only once new ones serve: a switch from instances mode, a
+        // replaced group) and on update (a larger count serves before `pulumi up` reports it).
+        // Pulumi aws.autoscaling.Group docs, "Waiting for Capacity".
         waitForElbCapacity: args.count,
         waitForCapacityTimeout: CAPACITY_TIMEOUT,
         // A new template version (image, user data, type) rolls the group: new nodes are added and
@@ -231,18 +280,24 @@ export class WebNodes extends pulumi.ComponentResource {
           .output(tags)
           .apply((t) => Object.entries(t).map(([key, value]) => ({ key, value, propagateAtLaunch: true }))),
       },
-      { parent: this },
+      { parent: this, dependsOn: [launchPolicy, ...servingAfter] },
+    );
+    declareWait(
+      group,
+      `${args.count} healthy targets behind the target group (nodes in service once their boot completed the launch hook)`,
+      [
+        { what: "the launch template (image, user data, instance profile)", resource: template },
+        { what: "the policy that lets a node complete its launch hook", resource: launchPolicy },
+        {
+          what: "a health page served before any release (the boot's placeholder, or the kit's own without an application)",
+          holds: args.healthPageAtBoot,
+        },
+        ...this.bootNeeds,
+        ...args.servingNeeds,
+      ],
     );
     // The hook as a resource too, so a group created before it existed gets it.
     new autoscaling.LifecycleHook(`${name}-ready`, { autoscalingGroupName: group.name, ...hook }, { parent: this });
-    new iam.RolePolicy(
-      `${name}-launch`,
-      {
-        role: this.role.id,
-        policy: group.arn.apply((arn) => policyDocument(completeLaunchStatements(arn))),
-      },
-      { parent: this },
-    );
     return group;
   }
 }

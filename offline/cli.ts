@@ -10,7 +10,7 @@ import { REPO_ROOT } from "../scripts/repoRoot";
 import { diffPlans, diffText, Plan, planJson, renderPlan, summaryText } from "./plan";
 
 const PLANS = join(REPO_ROOT, "plans");
-const STACKS = ["dev", "prod", "images"];
+const STACKS = ["dev", "prod", "images", "asg"];
 const planFile = (stack: string) => join(PLANS, `${stack}.json`);
 const summaryFile = (stack: string) => join(PLANS, `${stack}.md`);
 const scriptDir = (stack: string) => join(PLANS, stack);
@@ -94,6 +94,7 @@ async function main() {
     const plan = await renderPlan(stack!);
     writePlan(plan);
     console.log(summaryText(plan));
+    if (!plan.summary.convergence[0]?.startsWith("converges")) process.exitCode = 1;
     console.log(
       `wrote plans/${stack}.json (${plan.resources.length} resources), plans/${stack}.md and plans/${stack}/ (${Object.keys(plan.scripts).join(", ")})`,
     );
@@ -123,6 +124,10 @@ async function main() {
         console.error(`run: npm run plan -- --stack ${s}   and commit plans/ with the change`);
       } else {
         console.log(`plans/${s}.json is up to date (${plan.resources.length} resources)`);
+      }
+      if (!plan.summary.convergence[0]?.startsWith("converges")) {
+        stale++;
+        console.error(`stack ${s}: \`pulumi up\` would not finish:\n  ${plan.summary.convergence.join("\n  ")}`);
       }
     }
     if (stale > 0) process.exitCode = 1;

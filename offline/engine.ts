@@ -3,6 +3,7 @@
 // and any invoke that is not listed throws. Tests, the offline plan, the benchmark and the policy
 // tests all run programs through `runProgram` here.
 import * as pulumi from "@pulumi/pulumi";
+import { declaredWaits, recordWaits } from "../components/waits";
 import { Fixtures, fixtures } from "./fixtures";
 
 export interface RecordedOptions {
@@ -32,6 +33,51 @@ export interface RecordedResource {
   /** With a latency model: when the mock was asked to create it, and when creation "finished" (ms). */
   startedAt?: number;
   finishedAt?: number;
+  /** The URN the mock monitor gave it (what dependency lists name). */
+  urn: string;
+  /** The parent's URN (undefined for the stack's direct children). */
+  parentUrn?: string;
+  /** False for a component resource. */
+  custom: boolean;
+  /**
+   * Every resource the engine waits for before creating this one, as the SDK sends them with the
+   * registration request: explicit dependsOn (a component stands for all its children) and the
+   * resources whose outputs its inputs take.
+   */
+  dependencies: string[];
+  /** The same, per input property (the resources each input takes outputs of). */
+  propertyDependencies: Record<string, string[]>;
+}
+
+/** A declared wait (components/waits.ts), with its resources as URNs of the recorded graph. */
+export interface RecordedWait {
+  waiter: string;
+  waitsFor: string;
+  needs: { what: string; urn?: string; holds?: boolean }[];
+}
+
+/** What the registration request carried that the mocks' newResource is not given. */
+interface Registration {
+  urn: string;
+  parentUrn?: string;
+  dependencies: string[];
+  propertyDependencies: Record<string, string[]>;
+}
+
+/** The parts of the SDK's RegisterResourceRequest (protobuf) the capture reads. */
+interface RegisterResourceRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(f: (deps: { getUrnsList(): string[] }, key: string) => void): void };
+}
+
+/** The SDK's MockMonitor, as far as the capture uses it. */
+interface MockMonitor {
+  registerResource(req: RegisterResourceRequest, callback: unknown): unknown;
+  readResource(req: Pick<RegisterResourceRequest, "getType" | "getName" | "getParent">, callback: unknown): unknown;
+  newUrn(parent: string, type: string, name: string): string;
 }
 
 /** Removes the SDK's secret markers, collecting the paths where they were. */
@@ -102,6 +148,9 @@ const holdsAsset = (value: any): boolean =>
 export class RecordingMocks implements pulumi.runtime.Mocks {
   public readonly resources: RecordedResource[] = [];
   public readonly invokes: { token: string; inputs: Record<string, any> }[] = [];
+  /** The waits the program declared (components/waits.ts), once the run settled. */
+  public waits: RecordedWait[] = [];
+  private readonly registrations = new Map<string, Registration>();
   private readonly options = new Map<string, { parent?: string; options: RecordedOptions }>();
 
   constructor(
@@ -126,6 +175,8 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     const inputs = unwrapSecrets(args.inputs, "", secretPaths);
     const state = { ...args.inputs, ...this.fixtures.outputs(args.type, args.name, inputs, id) };
     const seen = this.options.get(`${args.type}::${args.name}`) ?? { options: {} };
+    const registration = this.registrations.get(`${args.type}::${args.name}`);
+    if (!registration) throw new Error(`no registration request seen for ${args.type} ${args.name}`);
     const record: RecordedResource = {
       type: args.type,
       name: args.name,
@@ -135,6 +186,11 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       state,
       id,
       options: seen.options,
+      urn: registration.urn,
+      parentUrn: registration.parentUrn,
+      custom: args.custom !== false,
+      dependencies: registration.dependencies,
+      propertyDependencies: registration.propertyDependencies,
     };
     this.resources.push(record);
     const result = { id: args.custom === false ? undefined : id, state };
@@ -147,6 +203,40 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         resolve(result);
       }, delay),
     );
+  }
+
+  /**
+   * Wraps the SDK's mock monitor so every registration request is seen before the mocks are asked:
+   * its URN, parent and the dependencies the SDK computed (what a real engine orders creation by).
+   */
+  captureRegistrations(monitor: MockMonitor): void {
+    const registerResource = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+      const propertyDependencies: Record<string, string[]> = {};
+      req.getPropertydependenciesMap().forEach((deps, key) => {
+        propertyDependencies[key] = [...deps.getUrnsList()].sort();
+      });
+      const parentUrn = req.getParent() || undefined;
+      this.registrations.set(`${req.getType()}::${req.getName()}`, {
+        urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+        parentUrn,
+        dependencies: [...req.getDependenciesList()].sort(),
+        propertyDependencies,
+      });
+      return registerResource(req, callback);
+    };
+    // A read (`Resource.get`) has no dependencies; only its URN is needed.
+    const readResource = monitor.readResource.bind(monitor);
+    monitor.readResource = (req, callback) => {
+      const urn = monitor.newUrn(req.getParent(), req.getType(), req.getName());
+      this.registrations.set(`${req.getType()}::${req.getName()}`, {
+        urn,
+        parentUrn: req.getParent() || undefined,
+        dependencies: [],
+        propertyDependencies: {},
+      });
+      return readResource(req, callback);
+    };
   }
 
   call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
@@ -203,6 +293,8 @@ export interface RunResult<T> {
 export async function runProgram<T>(program: () => T | Promise<T>, options: RunOptions = {}): Promise<RunResult<T>> {
   const mocks = new RecordingMocks(options.fixtures ?? fixtures(), options.latencyMs);
   await pulumi.runtime.setMocks(mocks, options.project ?? "aspnet-webfarm", options.stack ?? "test", false);
+  mocks.captureRegistrations(pulumi.runtime.getMonitor() as unknown as MockMonitor);
+  recordWaits();
   pulumi.runtime.setAllConfig(options.config ?? {});
   // The SDK captures a stack trace for every promise of every output property; under mocks nobody
   // reads them, and with source maps loaded they cost more than the program itself.
@@ -223,6 +315,7 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
       return {};
     });
     await settle(mocks);
+    mocks.waits = await resolveWaits();
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }
@@ -230,6 +323,24 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
     throw Object.assign(failure instanceof Error ? failure : new Error(String(failure)), { mocks });
   }
   return { mocks, result: result as T };
+}
+
+/** The program's declared waits, their resources named by URN. */
+async function resolveWaits(): Promise<RecordedWait[]> {
+  const urnOf = (r: pulumi.Resource) => valueOf(r.urn);
+  return Promise.all(
+    declaredWaits().map(async (w) => ({
+      waiter: await urnOf(w.waiter),
+      waitsFor: w.waitsFor,
+      needs: await Promise.all(
+        w.needs.map(async (n) => ({
+          what: n.what,
+          ...(n.resource ? { urn: await urnOf(n.resource) } : {}),
+          ...(n.holds !== undefined ? { holds: n.holds } : {}),
+        })),
+      ),
+    })),
+  );
 }
 
 /** Waits for the SDK's outstanding registrations (its own RPC queue), bounded. */

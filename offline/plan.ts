@@ -7,6 +7,7 @@ import { ROLE_TAG } from "../components";
 import { expandUserData, USER_DATA_BUDGET_BYTES, USER_DATA_LIMIT_BYTES } from "../components/windows/loader";
 import { program } from "../infra/program";
 import { stackConfig } from "../infra/stackFile";
+import { checkConvergence, convergenceLines } from "./convergence";
 import { ASSET_MARKERS, RecordedResource, runProgram } from "./engine";
 import { fixtures, Fixtures, resourceIdOf } from "./fixtures";
 
@@ -39,6 +40,8 @@ export interface PlanSummary {
   release?: string;
   /** Each user data document's real size in bytes (what EC2 counts), by the plan file that shows it expanded. */
   userDataBytes: Record<string, number>;
+  /** Does `pulumi up` finish: "converges" and every wait, or each cycle, race or missing prerequisite. */
+  convergence: string[];
 }
 
 const RELEASE_TYPE = "pulumi-nodejs:dynamic/aspnet-webfarm:Release";
@@ -182,11 +185,12 @@ export async function renderPlanFromConfig(stack: string, config: Record<string,
     .sort((a, b) => `${a.type}::${a.name}`.localeCompare(`${b.type}::${b.name}`));
   const scripts: Record<string, string> = {};
   const userDataBytes = extractScripts(resources, scripts);
+  const convergence = convergenceLines(checkConvergence(mocks.resources, mocks.waits));
   return {
     stack,
     note: `Generated offline by \`npm run plan\` from Pulumi.<stack>.yaml: every resource the program registers, with its inputs. Values known only after deployment appear as <Type>.<name>.<property>; secrets as [secret]; generated scripts as [script <file>], a file in plans/${stack}/.`,
     resources,
-    summary: summarize(resources, scripts, userDataBytes),
+    summary: { ...summarize(resources, scripts, userDataBytes), convergence },
     scripts,
   };
 }
@@ -243,7 +247,7 @@ function summarize(
   resources: PlanResource[],
   scripts: Record<string, string>,
   userDataBytes: Record<string, number>,
-): PlanSummary {
+): Omit<PlanSummary, "convergence"> {
   const countsByType: Record<string, number> = {};
   for (const r of resources) countsByType[r.type] = (countsByType[r.type] ?? 0) + 1;
   const boot: Record<string, string[]> = {};
@@ -296,6 +300,9 @@ export function summaryText(plan: Plan): string {
     ...Object.entries(s.userDataBytes).map(([file, bytes]) => `- ${file}: ${bytes} bytes`),
     "",
     ...(s.release ? ["## Application", `- release ${s.release}`, ""] : []),
+    "## Does `pulumi up` finish (waits and what they need)",
+    ...(s.convergence ?? []).map((l) => `- ${l}`),
+    "",
   ].join("\n");
 }
 

@@ -2,6 +2,7 @@
 // state server, who may reach it), rather than by the names of private children.
 import { ROLE_TAG, WebFarm, WebFarmArgs } from "../components";
 import { expandUserData } from "../components/windows/loader";
+import { checkConvergence } from "../offline/convergence";
 import { RecordedResource, RecordingMocks, runProgram, RunOptions } from "../offline/engine";
 
 export const T = {
@@ -151,6 +152,10 @@ export async function record<T>(
   options?: RunOptions,
 ): Promise<{ graph: Graph; result: T }> {
   const { mocks, result } = await runProgram(program, options);
+  // Every graph the suite records must converge (offline/convergence.ts): a cycle, race, missing
+  // prerequisite or undeclared wait fails the test that built it.
+  const { problems } = checkConvergence(mocks.resources, mocks.waits);
+  if (problems.length > 0) throw new Error(`the recorded graph does not converge:\n  ${problems.join("\n  ")}`);
   return { graph: new Graph(mocks), result };
 }
 

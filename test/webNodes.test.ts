@@ -1,5 +1,6 @@
 // Web nodes: even spread over AZs, and the optional Auto Scaling mode.
 import { subnetIndexOf } from "../components/webNodes";
+import { farmNames } from "../components/names";
 import { bootScriptOf } from "../components/windows/loader";
 import { bootTextOf, buildFarm, Graph, T, userDataOf } from "./graph";
 
@@ -93,13 +94,35 @@ describe("Auto Scaling mode", () => {
     expect(group.healthCheckGracePeriod).toBe(300);
     const userData = bootTextOf(scaled.one(T.template));
     expect(userData).toContain("$LifecycleHook = 'shop-ready'");
-    const launch = JSON.parse(scaled.one(T.rolePolicy, (p) => p.name === "shop-web-launch").inputs.policy).Statement;
-    expect(launch[0]).toEqual({
+  });
+
+  // Row 2 of issue 22: a policy built from group.arn is created after the group, which waits for
+  // nodes that cannot complete their hook without it (ABANDON after the heartbeat, a replacement loop).
+  test("the node may complete its launch hook before the group exists: the policy names the group, the group depends on it", () => {
+    const group = scaled.one(T.group);
+    const policy = scaled.one(T.rolePolicy, (p) => p.name === "shop-web-launch");
+    expect(JSON.parse(policy.inputs.policy).Statement[0]).toEqual({
       Sid: "CompleteLaunch",
       Effect: "Allow",
       Action: ["autoscaling:CompleteLifecycleAction"],
-      Resource: [scaled.one(T.group).state.arn],
+      Resource: [
+        `arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/${group.inputs.name}`,
+      ],
     });
+    expect(group.dependencies).toContain(policy.urn);
+    expect(policy.dependencies).not.toContain(group.urn);
+  });
+
+  test("the group's name is unique per project, stack and farm, within Auto Scaling's 255 characters", () => {
+    expect(scaled.one(T.group).inputs.name).toBe("aspnet-webfarm-test-shop-web");
+    const names = [
+      farmNames("aspnet-webfarm", "dev", "shop"),
+      farmNames("aspnet-webfarm", "prod", "shop"),
+      farmNames("aspnet-webfarm", "dev", "shop2"),
+      farmNames("other", "dev", "shop"),
+    ].map((n) => n.autoScalingGroup);
+    expect(new Set(names).size).toBe(4);
+    expect(farmNames("p".repeat(100), "s".repeat(100), "f".repeat(100)).autoScalingGroup).toHaveLength(255);
   });
 
   test("`pulumi up` waits until nodeCount nodes are healthy behind the load balancer", () => {

@@ -49,9 +49,10 @@ export interface WebNodeBootValues extends BootValues {
   sessionTimeoutMinutes?: number;
   /**
    * With an application: the node installs the CodeDeploy agent; the health page then comes with
-   * each release (a node with no release is never healthy). With `currentRelease` (instances mode,
-   * where CodeDeploy does not serve new instances by itself) the node installs the group's last
-   * successful release at boot, with the same hooks CodeDeploy runs.
+   * each release. With `currentRelease` (instances mode, where CodeDeploy does not serve new
+   * instances by itself) the node installs the group's last successful release at boot, with the
+   * same hooks CodeDeploy runs. Without it (Auto Scaling mode) the boot writes the kit's health page
+   * as a placeholder (see healthPageAtBoot).
    */
   codeDeploy?: { currentRelease?: { application: string; deploymentGroup: string } };
 }
@@ -76,6 +77,18 @@ export function healthCheckFile(healthCheckPath: string): { relativePath: string
     ? '<%@ Page Language="C#" EnableSessionState="false" %>OK'
     : "OK";
   return { relativePath, content };
+}
+
+/**
+ * Whether the boot writes the kit's health page: without an application, and in Auto Scaling mode
+ * with one. There the group waits for healthy nodes before the deployment group and the first
+ * release can exist, so the first nodes must be healthy without a release; later nodes are in
+ * service only once CodeDeploy's own launch hook installed the last successful release
+ * (CodeDeploy user guide, "Integrating CodeDeploy with Amazon EC2 Auto Scaling"). In instances
+ * mode the page comes with the release: a node is healthy only once it serves the application.
+ */
+export function healthPageAtBoot(codeDeploy: WebNodeBootValues["codeDeploy"]): boolean {
+  return codeDeploy === undefined || codeDeploy.currentRelease === undefined;
 }
 
 /**
@@ -147,6 +160,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
   const health = healthCheckFile(values.healthCheckPath);
   const keyLengths = VALIDATION_ALGORITHMS.map((a) => `${a} = ${validationKeyBytes(a) * 2}`).join("; ");
   const app = values.codeDeploy !== undefined;
+  const writeHealth = healthPageAtBoot(values.codeDeploy);
 
   const steps: Step[] = [
     {
@@ -209,7 +223,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
       ],
     },
     {
-      name: app ? "pin the site id" : "pin the site id and write the health check file",
+      name: writeHealth ? "pin the site id and write the health check file" : "pin the site id",
       comment: "KB 325056: the state server keys sessions by /LM/W3SVC/<siteId>/ROOT, so every node pins it.",
       body: [
         "Import-Module WebAdministration",
@@ -218,7 +232,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
         "$other = Get-Website | Where-Object { $_.Id -eq $SiteId -and $_.Name -ne $SiteName }",
         "if ($other) { throw ('site id ' + $SiteId + ' is taken by ' + $other.Name) }",
         "if ($site.Id -ne $SiteId) { Set-ItemProperty -Path ('IIS:\\Sites\\' + $SiteName) -Name id -Value $SiteId }",
-        ...(app
+        ...(!writeHealth
           ? []
           : [
               "$root = [Environment]::ExpandEnvironmentVariables($site.physicalPath)",
@@ -228,9 +242,9 @@ export function webNodeUserData(values: WebNodeBootValues): string {
             ]),
       ],
     },
-    app
+    !writeHealth
       ? {
-          // With an application the health page comes with the release: nothing to check yet.
+          // The health page comes with the release: nothing to check yet.
           name: "restart IIS",
           body: [
             "& iisreset.exe /restart | Out-Null",
@@ -270,7 +284,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
           ]),
       `$SiteName = ${psLiteral(SITE_NAME)}`,
       `$SiteId = ${SITE_ID}`,
-      ...(app
+      ...(!writeHealth
         ? []
         : [`$HealthFile = ${psLiteral(health.relativePath)}`, `$HealthContent = ${psLiteral(health.content)}`]),
       `$ValidationKeyChars = @{ ${keyLengths} }`,

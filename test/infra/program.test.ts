@@ -294,7 +294,7 @@ describe("config declarations", () => {
   });
 
   test("the stack files set only declared keys", () => {
-    for (const stack of ["dev", "prod", "images"]) {
+    for (const stack of ["dev", "prod", "images", "asg"]) {
       const keys = Object.keys(YAML.parse(readFileSync(`${REPO_ROOT}/Pulumi.${stack}.yaml`, "utf8")).config);
       for (const k of keys.filter((k) => k.startsWith("aspnet-webfarm:")))
         expect(Object.keys(CONFIG)).toContain(k.split(":")[1]);

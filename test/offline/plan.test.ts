@@ -33,7 +33,7 @@ describe("offline plan", () => {
   });
 
   // The committed plans pin every logical name, type and input: a rename shows up in review.
-  test.each(["dev", "prod", "images"])(
+  test.each(["dev", "prod", "images", "asg"])(
     "the committed plans/%s.json, .md and scripts are what the program renders now",
     async (stack) => {
       const plan = stack === "dev" ? dev : await renderPlan(stack);

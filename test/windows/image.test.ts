@@ -167,7 +167,7 @@ describe("the CodeDeploy agent runs only once a node is configured (CodeDeploy t
       "restart IIS",
       ...(v.codeDeploy?.currentRelease ? ["install the current release"] : []),
     ])
-      expect(steps.indexOf(before)).toBeGreaterThanOrEqual(0);
+      expect(steps.findIndex((s) => s.startsWith(before))).toBeGreaterThanOrEqual(0);
     // Nothing touches the agent before that step: the MSI starts the service it installs.
     const last = script.indexOf(`Step '${START_CODEDEPLOY_AGENT_STEP}'`);
     expect(script.slice(0, last)).not.toContain(AGENT);
