@@ -1,0 +1,208 @@
+// The permission proof: every AWS call each principal of the farm makes (the catalogues beside the
+// generators and components/iam/), evaluated by a real IAM evaluator against the recorded graph's
+// identity and resource policies, in every mode: instances and Auto Scaling, with and without an
+// application, State Service and SQL Server sessions, the farm image, and a GovCloud region.
+import { join } from "path";
+import { FarmImage, WebFarmArgs } from "../components";
+import { deploymentGroupArn } from "../components/application";
+import { cloudWatchAgentCalls, codeDeployAgentCalls, sessionManagerCalls } from "../components/iam/agentCalls";
+import { AwsCall, Caller, Principal, Where } from "../components/iam/calls";
+import { codeDeployServiceCalls, imageBuildCalls } from "../components/iam/serviceCalls";
+import { bootCalls } from "../components/windows/boot.calls";
+import { releaseHookCalls } from "../components/windows/release.calls";
+import { sqlSessionCalls } from "../components/windows/sqlSession.calls";
+import { webNodeUserDataCalls } from "../components/windows/userData.calls";
+import { FIXTURE_ACCOUNT, fixtures, partitionOf } from "../offline/fixtures";
+import { REPO_ROOT } from "../scripts/repoRoot";
+import { buildFarm, Graph, record, T } from "./graph";
+import { AllowList, permissionProblems, Subject } from "./support/iamProof";
+
+const SITE = join(REPO_ROOT, "local", "app");
+const FARM = "shop";
+/** Secret settings of every kind, so the release hooks' reads are proven too. */
+const APP = {
+  path: SITE,
+  secretSettings: { PaymentKey: { ssmParameter: "/shop/payment-key" }, Db: { secretsManagerSecret: "shop/db" } },
+};
+
+const ALLOWED: AllowList = {};
+
+const whereOf = (region: string): Where => ({
+  partition: partitionOf(region).partition,
+  region,
+  accountId: FIXTURE_ACCOUNT,
+});
+const tagsOf = (tags: Record<string, string> | { key: string; value: string }[] | undefined): Record<string, string> =>
+  Array.isArray(tags) ? Object.fromEntries(tags.map((t) => [t.key, t.value])) : { ...(tags ?? {}) };
+const param = (g: Graph, name: string) => g.named(name, T.parameter).inputs;
+
+/** Every call of every principal of a farm graph, with the facts each call needs read from the graph. */
+export function farmCalls(g: Graph, w: Where, args: WebFarmArgs): { calls: AwsCall[]; roles: Subject["roles"] } {
+  const group = g.ofType(T.group)[0];
+  const node: Caller = group
+    ? { ...w, instanceId: "i-0a1b2c3d4e5f60718", tags: tagsOf(group.inputs.tags) }
+    : { ...w, instanceId: g.webNodes()[0].id, tags: tagsOf(g.webNodes()[0].inputs.tags) };
+  const launch = group ? { groupArn: group.state.arn, groupTags: tagsOf(group.inputs.tags) } : undefined;
+  const agent = (role: string) => {
+    const p = param(g, `${FARM}-logs-agent-${role}`);
+    return { configParameter: p.name, configJson: p.value };
+  };
+  const calls: AwsCall[] = [
+    ...bootCalls("web-node", node, launch),
+    ...cloudWatchAgentCalls("web-node", node, agent("web-node")),
+    ...sessionManagerCalls("web-node", node),
+  ];
+  const roles: Partial<Record<Principal, string>> = { "web-node": `${FARM}-web-role` };
+  const bundle = g.ofType("aws:s3/bucketObjectv2:BucketObjectv2").find((o) => o.name === `${FARM}-app-bundle`);
+  calls.push(
+    ...webNodeUserDataCalls(node, {
+      keyParameter: param(g, `${FARM}-key-parameter`).name,
+      install:
+        bundle && !group
+          ? {
+              deploymentGroupArn: deploymentGroupArn(w, FARM),
+              bundle: bundle.inputs as { bucket: string; key: string },
+            }
+          : undefined,
+    }),
+  );
+  if (bundle) {
+    const site = g.named(`${FARM}-app-site`, "aws:s3/bucketObjectv2:BucketObjectv2").inputs;
+    const secrets = Object.values(args.app?.secretSettings ?? {});
+    calls.push(
+      ...codeDeployAgentCalls(node, bundle.inputs as { bucket: string; key: string }),
+      ...releaseHookCalls(node, {
+        site: { bucket: site.bucket, key: site.key, versioned: true },
+        ssmParameters: secrets.flatMap((s) => (s.ssmParameter ? [s.ssmParameter] : [])),
+        secretArns: secrets.flatMap((s) =>
+          s.secretsManagerSecret
+            ? [`arn:${w.partition}:secretsmanager:${w.region}:${w.accountId}:secret:${s.secretsManagerSecret}-AbCdEf`]
+            : [],
+        ),
+      }),
+      ...codeDeployServiceCalls(w, {
+        targetGroupArn: `arn:${w.partition}:elasticloadbalancing:${w.region}:${w.accountId}:targetgroup/${FARM}-tg/0123456789abcdef`,
+        autoScaling:
+          group && launch
+            ? {
+                ...launch,
+                nodeRoleArn: g.named(`${FARM}-web-role`, T.role).state.arn,
+                launchTemplateId: g.one(T.template).id,
+              }
+            : undefined,
+      }),
+    );
+    roles.codedeploy = `${FARM}-app-codedeploy`;
+  }
+  const secret = g.ofType("aws:secretsmanager/secret:Secret")[0];
+  if (secret) {
+    const setupInstance = g.ofType(T.instance).find((i) => i.name === `${FARM}-sessions-setup`)!;
+    const setup: Caller = { ...w, instanceId: setupInstance.id, tags: tagsOf(setupInstance.inputs.tags) };
+    const db = g.one("aws:rds/instance:Instance");
+    calls.push(
+      ...sqlSessionCalls("web-node", node, { sessionSecretArn: secret.state.arn }),
+      ...sqlSessionCalls("session-setup", setup, {
+        sessionSecretArn: secret.state.arn,
+        masterSecretArn: db.state.masterUserSecrets[0].secretArn,
+      }),
+      ...bootCalls("session-setup", setup),
+      ...cloudWatchAgentCalls("session-setup", setup, agent("state-server")),
+      ...sessionManagerCalls("session-setup", setup),
+    );
+    roles["session-setup"] = `${FARM}-sessions-setup-role`;
+  } else {
+    const state = g.stateServer();
+    const c: Caller = { ...w, instanceId: state.id, tags: tagsOf(state.inputs.tags) };
+    calls.push(
+      ...bootCalls("state-server", c),
+      ...cloudWatchAgentCalls("state-server", c, agent("state-server")),
+      ...sessionManagerCalls("state-server", c),
+    );
+    roles["state-server"] = `${FARM}-state-role`;
+  }
+  return { calls, roles };
+}
+
+async function farmSubject(args: WebFarmArgs, region = "eu-west-1"): Promise<Subject> {
+  const { graph } = await buildFarm(args, FARM, { fixtures: fixtures({ region }) });
+  const where = whereOf(region);
+  return { graph, where, ...farmCalls(graph, where, args) };
+}
+
+async function imageSubject(region: string): Promise<Subject> {
+  const { graph } = await record(() => new FarmImage("img", { version: "2026.11.0" }), {
+    fixtures: fixtures({ region }),
+  });
+  const where = whereOf(region);
+  const c: Caller = { ...where, instanceId: "i-0b1b2c3d4e5f60718", tags: {} };
+  const componentArns = [
+    `arn:${where.partition}:imagebuilder:${region}:${where.accountId}:component/aspnet-webfarm-node/2026.11.0/1`,
+    `arn:${where.partition}:imagebuilder:${region}:aws:component/update-windows/1.0.0/1`,
+  ];
+  return { graph, where, roles: { "image-build": "img-build-role" }, calls: imageBuildCalls(c, { componentArns }) };
+}
+
+const MODES: [string, () => Promise<Subject>][] = [
+  ["instances, no application, State Service", () => farmSubject({ nodeCount: 2 })],
+  ["instances, an application, SQL Server", () => farmSubject({ nodeCount: 2, sessionStore: "sqlServer", app: APP })],
+  ["Auto Scaling, no application, State Service", () => farmSubject({ nodeCount: 2, nodeMode: "autoscaling" })],
+  [
+    "Auto Scaling, an application, SQL Server, in GovCloud",
+    () => farmSubject({ nodeCount: 2, nodeMode: "autoscaling", sessionStore: "sqlServer", app: APP }, "us-gov-west-1"),
+  ],
+  ["the farm image", () => imageSubject("eu-west-1")],
+  ["the farm image in GovCloud", () => imageSubject("us-gov-west-1")],
+];
+
+describe.each(MODES)("permissions: %s", (_mode, build) => {
+  let subject: Subject;
+  beforeAll(async () => (subject = await build()));
+
+  test("every catalogued call is allowed, every action exists, every multivalued key has a set operator, every grant is needed", async () => {
+    expect(subject.calls.length).toBeGreaterThan(5);
+    expect(await permissionProblems(subject, ALLOWED)).toEqual([]);
+  });
+});
+
+describe("the proof can fail", () => {
+  let subject: Subject;
+  beforeAll(async () => (subject = await farmSubject({ nodeCount: 2, nodeMode: "autoscaling", app: APP })));
+
+  test("a removed statement denies the calls it allowed", async () => {
+    const policy = subject.graph.named(`${FARM}-web-access`, T.rolePolicy);
+    const original = policy.inputs.policy;
+    const doc = JSON.parse(original);
+    doc.Statement = doc.Statement.filter((s: { Sid: string }) => s.Sid !== "ReportBootStatus");
+    policy.inputs.policy = JSON.stringify(doc);
+    try {
+      expect((await permissionProblems(subject, ALLOWED)).filter((p) => p.startsWith("denied"))).toEqual([
+        expect.stringContaining("web-node ec2:CreateTags"),
+      ]);
+    } finally {
+      policy.inputs.policy = original;
+    }
+  });
+
+  test("a plain StringEquals on aws:CalledVia is reported, and its call denied", async () => {
+    const image = await imageSubject("eu-west-1");
+    const policy = image.graph.named("img-build-access", T.rolePolicy);
+    const doc = JSON.parse(policy.inputs.policy);
+    const decrypt = doc.Statement.find((s: { Sid: string }) => s.Sid === "DecryptImageBuilderComponents");
+    decrypt.Condition = {
+      "ForAnyValue:StringEquals": { "kms:EncryptionContextKeys": "aws:imagebuilder:arn" },
+      StringEquals: { "aws:CalledVia": "imagebuilder.amazonaws.com" },
+    };
+    policy.inputs.policy = JSON.stringify(doc);
+    const problems = await permissionProblems(image, ALLOWED);
+    expect(problems).toContainEqual(expect.stringMatching(/multivalued aws:CalledVia under StringEquals/));
+    expect(problems).toContainEqual(expect.stringMatching(/^denied .*image-build kms:Decrypt/));
+  });
+
+  test("a grant no call needs is reported", async () => {
+    const calls = subject.calls.filter((c) => c.action !== "logs:DescribeLogStreams");
+    const problems = await permissionProblems({ ...subject, calls }, ALLOWED);
+    expect(problems).toContainEqual(
+      expect.stringMatching(/granted, no catalogued call needs it: web-node .* logs:DescribeLogStreams/),
+    );
+  });
+});

