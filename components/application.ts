@@ -80,13 +80,14 @@ export function deploymentGroupArn(
 }
 
 /**
- * What a node may read of the builds and bundles: every version under the farm's prefix (the kit's
- * own uploads), or of the user's object's folder. A rollback, an Auto Scaling launch (CodeDeploy
+ * What a node may read of the builds and bundles: every key and version under each object's first
+ * path segment (the kit's own uploads: the farm's prefix; a CI layout such as shop/1.4.2/site.zip:
+ * shop/*), or the exact key when it has no folder. A rollback, an Auto Scaling launch (CodeDeploy
  * deploys the last *successful* revision to it) and the instances-mode boot install all read older
  * revisions than the current one (CodeDeploy, "Integrating CodeDeploy with Amazon EC2 Auto Scaling").
  */
 export function readableArtifacts(partition: string, objects: { bucket: string; key: string }[]): string[] {
-  const folder = (key: string) => (key.includes("/") ? `${key.slice(0, key.lastIndexOf("/") + 1)}*` : key);
+  const folder = (key: string) => (key.includes("/") ? `${key.slice(0, key.indexOf("/") + 1)}*` : key);
   return [...new Set(objects.map((o) => `arn:${partition}:s3:::${o.bucket}/${folder(o.key)}`))];
 }
 
