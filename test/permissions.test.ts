@@ -3,6 +3,7 @@
 // identity and resource policies, in every mode: instances and Auto Scaling, with and without an
 // application, State Service and SQL Server sessions, the farm image, and a GovCloud region.
 import { join } from "path";
+import { gunzipSync, inflateRawSync, inflateSync } from "zlib";
 import { FarmImage, WebFarmArgs } from "../components";
 import { deploymentGroupArn } from "../components/application";
 import { cloudWatchAgentCalls, codeDeployAgentCalls, sessionManagerCalls } from "../components/iam/agentCalls";
@@ -142,6 +143,51 @@ async function imageSubject(region: string): Promise<Subject> {
   return { graph, where, roles: { "image-build": "img-build-role" }, calls: imageBuildCalls(c, { componentArns }) };
 }
 
+/** The IMDS client cmdlet: no AWS API call, no permission. */
+const NOT_AN_API_CALL = new Set(["Get-EC2InstanceMetadata"]);
+const CMDLET =
+  /\b(?:Get|Set|New|Write|Read|Remove|Complete|Send|Start|Stop|Update|Register|Publish|Invoke|Add|Copy|Use)-(?:EC2|SSM|SEC|AS|S3|CD|CW|CWL|KMS|STS|ELB2|IAM|SNS)[A-Z][A-Za-z]*\b/g;
+
+/** Text, and whatever base64 blob inside it inflates to (a compressed user data loader's payload). */
+function unpacked(text: string, depth = 0): string[] {
+  const out = [text];
+  if (depth > 2) return out;
+  for (const blob of text.match(/[A-Za-z0-9+/=]{200,}/g) ?? []) {
+    const bytes = Buffer.from(blob, "base64");
+    for (const inflate of [gunzipSync, inflateSync, inflateRawSync, (b: Buffer) => b]) {
+      try {
+        const decoded = inflate(bytes).toString("utf8");
+        if (!/[^\t\n\r\x20-\x7e\u00a0-\uffff]/.test(decoded.slice(0, 2000))) {
+          out.push(...unpacked(decoded, depth + 1));
+          break;
+        }
+      } catch {
+        // not this encoding
+      }
+    }
+  }
+  return out;
+}
+
+/** Every script the graph hands to an instance or a release: user data, hooks, image components. */
+function scriptsOf(g: Graph): string[] {
+  const texts: string[] = [];
+  const collect = (v: unknown): void => {
+    if (typeof v === "string") texts.push(v);
+    else if (Array.isArray(v)) v.forEach(collect);
+    else if (v && typeof v === "object") Object.values(v).forEach(collect);
+  };
+  for (const r of g.resources) {
+    if (r.inputs.userData) collect(r.inputs.userData);
+    if (r.type === "aws:s3/bucketObjectv2:BucketObjectv2") collect(r.inputs.source);
+    if (r.type === "aws:imagebuilder/component:Component") collect(r.inputs.data);
+  }
+  return texts.flatMap((t) => unpacked(t));
+}
+
+const cmdletsIn = (g: Graph) =>
+  [...new Set(scriptsOf(g).flatMap((t) => t.match(CMDLET) ?? []))].filter((c) => !NOT_AN_API_CALL.has(c)).sort();
+
 const MODES: [string, () => Promise<Subject>][] = [
   ["instances, no application, State Service", () => farmSubject({ nodeCount: 2 })],
   ["instances, an application, SQL Server", () => farmSubject({ nodeCount: 2, sessionStore: "sqlServer", app: APP })],
@@ -161,6 +207,24 @@ describe.each(MODES)("permissions: %s", (_mode, build) => {
   test("every catalogued call is allowed, every action exists, every multivalued key has a set operator, every grant is needed", async () => {
     expect(subject.calls.length).toBeGreaterThan(5);
     expect(await permissionProblems(subject, ALLOWED)).toEqual([]);
+  });
+
+  test("every catalogued cmdlet is in this mode's generated scripts (none stale)", () => {
+    const inScripts = cmdletsIn(subject.graph);
+    const catalogued = [...new Set(subject.calls.flatMap((c) => (c.cmdlet ? [c.cmdlet] : [])))];
+    for (const c of catalogued) seen.catalogued.add(c);
+    for (const c of inScripts) seen.inScripts.add(c);
+    expect(catalogued.filter((c) => !inScripts.includes(c))).toEqual([]);
+  });
+});
+
+// A script may hold a cmdlet its mode never runs (Complete-Launch is a no-op without a lifecycle
+// hook): each must be catalogued in some mode.
+const seen = { catalogued: new Set<string>(), inScripts: new Set<string>() };
+describe("the generated scripts' AWS cmdlets", () => {
+  test("every one is catalogued in some mode (no call undeclared)", () => {
+    expect(seen.inScripts.size).toBeGreaterThan(5);
+    expect([...seen.inScripts].filter((c) => !seen.catalogued.has(c))).toEqual([]);
   });
 });
 
