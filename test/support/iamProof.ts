@@ -105,7 +105,7 @@ async function evaluate(
   call: AwsCall,
   identity: { name: string; policy: Policy }[],
   roleName: string,
-): Promise<{ allowed: boolean; detail: string }> {
+): Promise<{ allowed: boolean; detail: string; allowedBy: string[] }> {
   const result = await runSimulation(
     {
       request: {
@@ -121,8 +121,16 @@ async function evaluate(
     },
     {},
   );
-  if (result.resultType === "error") return { allowed: false, detail: JSON.stringify(result.errors) };
-  return { allowed: result.overallResult === "Allowed", detail: result.overallResult };
+  if (result.resultType === "error") return { allowed: false, detail: JSON.stringify(result.errors), allowedBy: [] };
+  // The identity statements that matched, as "<policy>#<1-based index>" (the evaluator's explain).
+  // A resource with wildcards ("*", instance/*) gives one result per resource type it may match.
+  const results = result.resultType === "single" ? [result.result] : result.results;
+  const allowedBy = results.flatMap((r) =>
+    (r.analysis?.identityAnalysis?.allowStatements ?? []).map(
+      (st: { policyId: string; statement: { index(): number } }) => `${st.policyId}#${st.statement.index()}`,
+    ),
+  );
+  return { allowed: result.overallResult === "Allowed", detail: result.overallResult, allowedBy };
 }
 
 const describe = (c: AwsCall) => `${c.principal} ${c.action} on ${c.resource} (${c.source})`;
@@ -164,30 +172,25 @@ export async function permissionProblems(s: Subject, allow: AllowList = {}): Pro
             problems.push(
               `${where} ${st.Sid ?? ""}: multivalued ${key} under ${operator} without ForAnyValue/ForAllValues`,
             );
-  // Every call is allowed.
+  // Every call is allowed; which statement allowed it is recorded for the least-privilege check.
+  const needed = new Set<string>();
   for (const call of s.calls) {
     const p = policies.get(call.principal);
     if (!p) continue;
-    const { allowed, detail } = await evaluate(s, call, p.identity, p.roleName);
+    const { allowed, detail, allowedBy } = await evaluate(s, call, p.identity, p.roleName);
     if (!allowed) problems.push(`denied (${detail}): ${describe(call)}`);
+    else for (const st of allowedBy) needed.add(`${call.principal} ${st} ${call.action}`);
   }
-  // Every action the kit's own statements grant is needed by a call that statement alone allows.
+  // Every action the kit's own statements grant is needed by a call that statement allowed.
   for (const [principal, p] of policies)
     for (const policy of p.identity.filter((i) => !i.managed))
-      for (const st of policy.policy.Statement.filter((x) => x.Effect === "Allow"))
-        for (const action of list(st.Action)) {
-          if (allow[`${principal} ${action}`]) continue;
-          const single = {
-            name: policy.name,
-            policy: { Version: "2012-10-17", Statement: [{ ...st, Action: [action] }] },
-          };
-          let needed = false;
-          for (const call of s.calls.filter((c) => c.principal === principal && c.action === action))
-            if ((needed = (await evaluate(s, call, [single], p.roleName)).allowed)) break;
-          if (!needed)
+      policy.policy.Statement.forEach((st, i) => {
+        if (st.Effect !== "Allow") return;
+        for (const action of list(st.Action))
+          if (!allow[`${principal} ${action}`] && !needed.has(`${principal} ${policy.name}#${i + 1} ${action}`))
             problems.push(
               `granted, no catalogued call needs it: ${principal} ${policy.name} ${st.Sid ?? ""} ${action}`,
             );
-        }
+      });
   return problems;
 }
