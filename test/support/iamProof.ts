@@ -179,7 +179,17 @@ export async function permissionProblems(s: Subject, allow: AllowList = {}): Pro
     if (!p) continue;
     const { allowed, detail, allowedBy } = await evaluate(s, call, p.identity, p.roleName);
     if (!allowed) problems.push(`denied (${detail}): ${describe(call)}`);
-    else for (const st of allowedBy) needed.add(`${call.principal} ${st} ${call.action}`);
+    for (const st of allowedBy) {
+      needed.add(`${call.principal} ${st} ${call.action}`);
+      // A condition must test something the request carries: ForAllValues and the negated
+      // operators pass on a missing key, so a call without the key proves nothing.
+      const [policyName, index] = st.split("#");
+      const statement = p.identity.find((i) => i.name === policyName)?.policy.Statement[Number(index) - 1];
+      for (const [operator, keys] of Object.entries(statement?.Condition ?? {}))
+        for (const key of Object.keys(keys))
+          if (!operator.endsWith("IfExists") && operator !== "Null" && !(key in call.context))
+            problems.push(`${describe(call)} carries no ${key}, which ${policyName} ${statement?.Sid ?? ""} tests`);
+    }
   }
   // Every action the kit's own statements grant is needed by a call that statement allowed.
   for (const [principal, p] of policies)
