@@ -208,6 +208,12 @@ const subjectOf = (mode: string) => {
   return built.get(mode)!;
 };
 const ASG_APP_GOVCLOUD = MODES[3][0];
+/** The web nodes' part of a subject: enough for a control, at a fraction of the evaluations. */
+const webNodesOf = (s: Subject): Subject => ({
+  ...s,
+  roles: { "web-node": s.roles["web-node"] },
+  calls: s.calls.filter((c) => c.principal === "web-node"),
+});
 
 // A script may hold a cmdlet its mode never runs (Complete-Launch is a no-op without a lifecycle
 // hook): each must be catalogued in some mode.
@@ -254,7 +260,7 @@ async function withPolicy<T>(s: Subject, name: string, edit: (doc: any) => void,
 
 describe("the proof can fail", () => {
   test("a removed statement denies the calls it allowed", async () => {
-    const s = await subjectOf(ASG_APP_GOVCLOUD);
+    const s = webNodesOf(await subjectOf(ASG_APP_GOVCLOUD));
     const problems = await withPolicy(
       s,
       `${FARM}-web-access`,
@@ -281,7 +287,7 @@ describe("the proof can fail", () => {
   });
 
   test("a grant no call needs is reported", async () => {
-    const s = await subjectOf(ASG_APP_GOVCLOUD);
+    const s = webNodesOf(await subjectOf(ASG_APP_GOVCLOUD));
     const calls = s.calls.filter((c) => c.action !== "logs:DescribeLogStreams");
     expect(await permissionProblems({ ...s, calls }, ALLOWED)).toContainEqual(
       expect.stringMatching(/granted, no catalogued call needs it: web-node .* logs:DescribeLogStreams/),
@@ -289,7 +295,7 @@ describe("the proof can fail", () => {
   });
 
   test("a condition whose key the call does not carry is reported, though it allows", async () => {
-    const s = await subjectOf(ASG_APP_GOVCLOUD);
+    const s = webNodesOf(await subjectOf(ASG_APP_GOVCLOUD));
     const calls = s.calls.map((c) =>
       c.action === "ec2:CreateTags" && c.principal === "web-node"
         ? { ...c, context: Object.fromEntries(Object.entries(c.context).filter(([k]) => k !== "aws:TagKeys")) }
