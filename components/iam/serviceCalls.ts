@@ -134,16 +134,9 @@ export function deployerCalls(p: {
   return [
     call("codedeploy:CreateDeployment", p.deploymentGroupArn, "components/release.ts: CreateDeploymentCommand"),
     call("codedeploy:GetDeployment", p.deploymentGroupArn, "components/release.ts: GetDeploymentCommand"),
-    call(
-      "codedeploy:ListDeploymentTargets",
-      p.deploymentGroupArn,
-      "components/release.ts: ListDeploymentTargetsCommand",
-    ),
-    call(
-      "codedeploy:BatchGetDeploymentTargets",
-      p.deploymentGroupArn,
-      "components/release.ts: BatchGetDeploymentTargetsCommand",
-    ),
+    // Two actions without resource-level permissions (Service Authorization Reference: "*" only).
+    call("codedeploy:ListDeploymentTargets", "*", "components/release.ts: ListDeploymentTargetsCommand"),
+    call("codedeploy:BatchGetDeploymentTargets", "*", "components/release.ts: BatchGetDeploymentTargetsCommand"),
     call("elasticloadbalancing:DescribeTargetHealth", "*", "components/servingGate.ts: DescribeTargetHealthCommand"),
     call("tag:GetResources", "*", "components/servingGate.ts: GetResourcesCommand (the node's boot tag)"),
   ];

@@ -204,3 +204,22 @@ export async function permissionProblems(s: Subject, allow: AllowList = {}): Pro
       });
   return problems;
 }
+
+/** One call against one identity policy, no resource policy: "Allowed", a denial, or the evaluator's error. */
+export async function evaluateAgainst(w: Where, call: AwsCall, policy: Policy): Promise<string> {
+  const result = await runSimulation(
+    {
+      request: {
+        principal: `arn:${w.partition}:iam::${w.accountId}:user/deployer`,
+        action: call.action,
+        resource: { resource: call.resource, accountId: w.accountId },
+        contextVariables: call.context,
+      },
+      identityPolicies: [{ name: "deployer", policy }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    {},
+  );
+  return result.resultType === "error" ? JSON.stringify(result.errors) : result.overallResult;
+}
