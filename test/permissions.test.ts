@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { gunzipSync, inflateRawSync, inflateSync } from "zlib";
 import { FarmImage, WebFarmArgs } from "../components";
-import { deploymentGroupArn } from "../components/application";
+import { deploymentGroupArn, readableArtifacts } from "../components/application";
 import { cloudWatchAgentCalls, codeDeployAgentCalls, sessionManagerCalls } from "../components/iam/agentCalls";
 import { AwsCall, Caller, Principal, Where } from "../components/iam/calls";
 import { codeDeployServiceCalls, deployerCalls, imageBuildCalls } from "../components/iam/serviceCalls";
@@ -410,5 +410,48 @@ describe("docs/permissions.md", () => {
     const verdicts = await Promise.all(calls.map((c) => evaluateAgainst(w, c, deployerPolicy(calls))));
     expect(verdicts.filter((v) => v !== "Allowed")).toEqual([]);
     expect(readFileSync(path, "utf8")).toBe(text);
+  });
+});
+
+describe("the agents' log groups (row 14)", () => {
+  test("every instance and launch template is created after every log group, so no agent needs logs:CreateLogGroup", async () => {
+    for (const mode of MODES.slice(0, 4).map(([m]) => m)) {
+      const { graph } = await subjectOf(mode);
+      // dependsOn names resources by logical name, which two types may share (an instance and its attachment).
+      const dependsOn = (name: string) =>
+        graph.resources.filter((r) => r.name === name).flatMap((r) => r.options.dependsOn ?? []);
+      const after = (name: string, seen = new Set<string>()): Set<string> => {
+        for (const d of dependsOn(name))
+          if (!seen.has(d)) {
+            seen.add(d);
+            after(d, seen);
+          }
+        return seen;
+      };
+      const groups = graph.ofType(T.logGroup).map((g) => g.name);
+      expect(groups.length).toBeGreaterThan(0);
+      // The group takes its launch template's id, so it comes after whatever the template waits for.
+      for (const booting of [...graph.ofType(T.instance), ...graph.ofType(T.template)]) {
+        const before = after(booting.name);
+        expect({ mode, booting: booting.name, missing: groups.filter((g) => !before.has(g)) }).toEqual({
+          mode,
+          booting: booting.name,
+          missing: [],
+        });
+      }
+    }
+  });
+});
+
+describe("readableArtifacts (row 10)", () => {
+  test("every version under an object's first folder; a key without a folder exactly", () => {
+    expect(
+      readableArtifacts("aws-us-gov", [
+        { bucket: "b", key: "shop/release.zip" },
+        { bucket: "b", key: "shop/site.zip" },
+        { bucket: "ci", key: "shop/1.4.2/site.zip" },
+        { bucket: "ci", key: "site.zip" },
+      ]),
+    ).toEqual(["arn:aws-us-gov:s3:::b/shop/*", "arn:aws-us-gov:s3:::ci/shop/*", "arn:aws-us-gov:s3:::ci/site.zip"]);
   });
 });
