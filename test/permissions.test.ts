@@ -350,6 +350,11 @@ async function permissionsDocument(): Promise<string> {
     "in instances and Auto Scaling mode, with and without an application, with both session stores, for the",
     "farm image, and in GovCloud.",
     "",
+    "Not proven here: the policies of buckets, keys and secrets the user brings (`app.bucket`, `uploadBucket`,",
+    "secret settings), the key Image Builder encrypts its own components with (an AWS-owned key, evaluated as an",
+    "account key), service control policies and permission boundaries of the user's organization, and whether",
+    "each agent's documented calls are all it makes.",
+    "",
     "## What each of the kit's principals calls",
     "",
     table(
