@@ -95,8 +95,8 @@ export default tseslint.config(
               message: "Pure generators know nothing of Pulumi: take plain values, return text.",
             },
             {
-              group: ["../*", "!../rules", "!../cidr"],
-              message: "Pure generators use only the shared rules and CIDR math.",
+              group: ["../*", "!../rules", "!../cidr", "!../iam", "../iam/*", "!../iam/calls"],
+              message: "Pure generators use only the shared rules, CIDR math and the call catalogue's types.",
             },
           ],
         },

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { appSchema } from "./args";
 import { defaultVersion, readArtifact } from "./artifact";
 import { Release, ReleaseInputs } from "./release";
-import { tlsOnlyStatement } from "./policies";
+import { codeDeployLaunchStatements, policyDocument, tlsOnlyStatement } from "./policies";
 import { nameTags, Tags } from "./tags";
 import { declareWait } from "./waits";
 import { bundleFiles, ReleaseManifest, releaseManifestJson, SiteLocation } from "./windows/release";
@@ -36,6 +36,8 @@ export interface FarmApplicationArgs {
   autoScalingGroupName?: pulumi.Input<string>;
   /** The web nodes' role: it may read the builds, the bundles and the secret settings, nothing more. */
   nodeRoleName: pulumi.Input<string>;
+  /** Auto Scaling mode: the role CodeDeploy's service role may pass to the instances it launches. */
+  nodeRoleArn?: pulumi.Input<string>;
   /** Stop and roll back a release while this alarm fires (the farm's 5xx rate). */
   rollbackAlarmName?: pulumi.Input<string>;
   /** What the release waits for: the web nodes' component (so every node, however many), and the session store. */
@@ -69,18 +71,48 @@ export function codeDeployNames(farmName: string): { application: string; deploy
   return { application: farmName, deploymentGroup: `${farmName}-web` };
 }
 
+/** A deployment group's ARN, from names known before it exists (the node policy need not wait for it). */
+export function deploymentGroupArn(
+  a: { partition: string; region: string; accountId: string },
+  farmName: string,
+): string {
+  const n = codeDeployNames(farmName);
+  return `arn:${a.partition}:codedeploy:${a.region}:${a.accountId}:deploymentgroup:${n.application}/${n.deploymentGroup}`;
+}
+
+/**
+ * What a node may read of the builds and bundles: every key and version under each object's first
+ * path segment (the kit's own uploads: the farm's prefix; a CI layout such as shop/1.4.2/site.zip:
+ * shop/*), or the exact key when it has no folder. A rollback, an Auto Scaling launch (CodeDeploy
+ * deploys the last *successful* revision to it) and the instances-mode boot install all read older
+ * revisions than the current one (CodeDeploy, "Integrating CodeDeploy with Amazon EC2 Auto Scaling").
+ */
+export function readableArtifacts(partition: string, objects: { bucket: string; key: string }[]): string[] {
+  const folder = (key: string) => (key.includes("/") ? `${key.slice(0, key.indexOf("/") + 1)}*` : key);
+  return [...new Set(objects.map((o) => `arn:${partition}:s3:::${o.bucket}/${folder(o.key)}`))];
+}
+
 /** What the node role may do for releases: read its bucket's builds and bundles, its secrets. */
 export function appNodePolicy(p: {
   partition: string;
   region: string;
   accountId: string;
   readable: string[];
+  /** Every build and bundle is read at a version (the kit's own versioned bucket): no plain GetObject. */
+  versionedOnly: boolean;
+  /** Instances mode: the boot installs the last successful release, found through CodeDeploy. */
+  findsCurrentRelease: boolean;
   deploymentGroupArn: string;
   ssmParameters: string[];
   secrets: string[];
 }): string {
   const statements: Record<string, unknown>[] = [
-    { Sid: "ReadReleases", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: p.readable },
+    {
+      Sid: "ReadReleases",
+      Effect: "Allow",
+      Action: [...(p.versionedOnly ? [] : ["s3:GetObject"]), "s3:GetObjectVersion"],
+      Resource: p.readable,
+    },
     {
       // The agent's own channel; these actions have no resource-level permissions.
       Sid: "CodeDeployAgent",
@@ -93,13 +125,14 @@ export function appNodePolicy(p: {
       ],
       Resource: "*",
     },
-    {
+  ];
+  if (p.findsCurrentRelease)
+    statements.push({
       Sid: "FindCurrentRelease",
       Effect: "Allow",
       Action: ["codedeploy:GetDeploymentGroup", "codedeploy:GetDeployment"],
       Resource: [p.deploymentGroupArn],
-    },
-  ];
+    });
   if (p.ssmParameters.length > 0) {
     const arns = p.ssmParameters.map(
       (n) => `arn:${p.partition}:ssm:${p.region}:${p.accountId}:parameter/${n.replace(/^\//, "")}`,
@@ -238,6 +271,23 @@ export class FarmApplication extends pulumi.ComponentResource {
       },
       parent,
     );
+    // Auto Scaling on a launch template: CodeDeploy also needs to launch and tag instances and to
+    // pass the nodes' role (CodeDeploy user guide, "Create a service role for CodeDeploy", note).
+    const launchPolicy =
+      args.autoScalingGroupName && args.nodeRoleArn
+        ? new iam.RolePolicy(
+            `${name}-codedeploy-launch`,
+            {
+              role: serviceRole.id,
+              policy: pulumi
+                .all([args.partition, args.region, args.accountId, args.nodeRoleArn])
+                .apply(([partition, region, accountId, nodeRoleArn]) =>
+                  policyDocument(codeDeployLaunchStatements({ partition, region, accountId }, nodeRoleArn)),
+                ),
+            },
+            parent,
+          )
+        : undefined;
     const application = new codedeploy.Application(
       name,
       {
@@ -285,7 +335,7 @@ export class FarmApplication extends pulumi.ComponentResource {
             }),
         tags: nameTags(args.tags, `${name}-group`),
       },
-      { parent: this, dependsOn: [servicePolicy] },
+      { parent: this, dependsOn: [servicePolicy, ...(launchPolicy ? [launchPolicy] : [])] },
     );
 
     const secretRefs = [...Object.values(app.secretSettings), ...Object.values(app.secretConnectionStrings)];
@@ -294,19 +344,16 @@ export class FarmApplication extends pulumi.ComponentResource {
       {
         role: args.nodeRoleName,
         policy: pulumi
-          .all([args.partition, args.region, args.accountId, bundle.bucket, site, group.arn])
-          .apply(([partition, region, accountId, bundleBucketName, location, groupArn]) =>
+          .all([args.partition, args.region, args.accountId, bundle.bucket, bundle.key, site])
+          .apply(([partition, region, accountId, bundleBucketName, bundleKey, location]) =>
             appNodePolicy({
               partition,
               region,
               accountId,
-              readable: [
-                ...new Set([
-                  `arn:${partition}:s3:::${bundleBucketName}/${prefix}release.zip`,
-                  `arn:${partition}:s3:::${location.bucket}/${location.key}`,
-                ]),
-              ],
-              deploymentGroupArn: groupArn,
+              readable: readableArtifacts(partition, [{ bucket: bundleBucketName, key: bundleKey }, location]),
+              versionedOnly: app.path !== undefined && app.uploadBucket === undefined,
+              findsCurrentRelease: args.autoScalingGroupName === undefined,
+              deploymentGroupArn: deploymentGroupArn({ partition, region, accountId }, args.farmName),
               ssmParameters: secretRefs.flatMap((r) => (r.ssmParameter ? [r.ssmParameter] : [])),
               secrets: secretRefs.flatMap((r) => (r.secretsManagerSecret ? [r.secretsManagerSecret] : [])),
             }),

@@ -24,8 +24,12 @@ export class FarmLogs extends pulumi.ComponentResource {
     super("aspnet-webfarm:index:FarmLogs", name, {}, opts);
     const parent = { parent: this };
     const groups = args.names.logGroups;
+    // The agent configurations depend on the groups, and every instance boots after its agent's
+    // configuration: the groups exist before any agent ships, so the agent never creates one (with
+    // no retention, outside Pulumi) and its role has no logs:CreateLogGroup.
+    const logGroups: cloudwatch.LogGroup[] = [];
     for (const [key, groupName] of Object.entries(groups)) {
-      new cloudwatch.LogGroup(
+      const group = new cloudwatch.LogGroup(
         `${name}-${key}`,
         {
           name: groupName,
@@ -34,6 +38,7 @@ export class FarmLogs extends pulumi.ComponentResource {
         },
         parent,
       );
+      logGroups.push(group);
     }
     this.logGroupNames = Object.values(groups);
     const config = (role: NodeRole, parameterName: string) =>
@@ -46,7 +51,7 @@ export class FarmLogs extends pulumi.ComponentResource {
           value: cloudWatchAgentConfig({ role, namespace: args.names.namespace, logGroups: groups }),
           tags: nameTags(args.tags, `${name}-agent-${role}`),
         },
-        parent,
+        { parent: this, dependsOn: logGroups },
       );
     this.agentConfigs = {
       "web-node": config("web-node", args.names.agentConfig.webNode),

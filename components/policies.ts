@@ -105,6 +105,37 @@ export function completeLaunchStatements(groupArn: string): Statement[] {
   ];
 }
 
+/**
+ * CodeDeploy's service role with an Auto Scaling group on a launch template: launch instances in
+ * the farm's account and region, tag them at launch only, and pass the nodes' role to EC2 only
+ * (CodeDeploy user guide, "Create a service role for CodeDeploy"; EC2 Auto Scaling, "API permissions").
+ */
+export function codeDeployLaunchStatements(a: Account, nodeRoleArn: string): Statement[] {
+  const ec2 = `arn:${a.partition}:ec2:${a.region}`;
+  return [
+    {
+      Sid: "LaunchNodes",
+      Effect: "Allow",
+      Action: ["ec2:RunInstances"],
+      Resource: [`${ec2}:${a.accountId}:*`, `${ec2}::image/*`],
+    },
+    {
+      Sid: "TagNodesAtLaunch",
+      Effect: "Allow",
+      Action: ["ec2:CreateTags"],
+      Resource: [`${ec2}:${a.accountId}:instance/*`, `${ec2}:${a.accountId}:volume/*`],
+      Condition: { StringEquals: { "ec2:CreateAction": "RunInstances" } },
+    },
+    {
+      Sid: "PassNodeRole",
+      Effect: "Allow",
+      Action: ["iam:PassRole"],
+      Resource: [nodeRoleArn],
+      Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
+    },
+  ];
+}
+
 /** A bucket policy statement: every request without TLS is refused. */
 export const tlsOnlyStatement = (bucketArn: string) => ({
   Sid: "TlsOnly",
@@ -147,6 +178,9 @@ export function imageBuildStatements(a: Account): Statement[] {
         "ssm:ListInstanceAssociations",
         "ssm:UpdateAssociationStatus",
         "ssm:UpdateInstanceAssociationStatus",
+        // The image's enhanced metadata (enhancedImageMetadataEnabled) is a Systems Manager
+        // Inventory association on the build instance (Image Builder, "How Image Builder works").
+        "ssm:PutInventory",
       ],
     },
     {
@@ -175,9 +209,13 @@ export function imageBuildStatements(a: Account): Statement[] {
       Effect: "Allow",
       Action: ["kms:Decrypt"],
       Resource: "*",
+      // Both keys are multivalued: a plain StringEquals never matches them (IAM user guide,
+      // "Single-valued vs. multivalued context keys"), as EC2InstanceProfileForImageBuilder has it.
       Condition: {
-        "ForAnyValue:StringEquals": { "kms:EncryptionContextKeys": "aws:imagebuilder:arn" },
-        StringEquals: { "aws:CalledVia": "imagebuilder.amazonaws.com" },
+        "ForAnyValue:StringEquals": {
+          "kms:EncryptionContextKeys": "aws:imagebuilder:arn",
+          "aws:CalledVia": "imagebuilder.amazonaws.com",
+        },
       },
     },
   ];

@@ -392,6 +392,7 @@ export class WebFarm extends pulumi.ComponentResource {
             nodeTag: { key: FARM_TAG, value: name },
             autoScalingGroupName: webNodes.autoScalingGroup?.name,
             nodeRoleName: webNodes.role.name,
+            nodeRoleArn: webNodes.role.arn,
             rollbackAlarmName: loadBalancer.errorRateAlarm.name,
             // SQLServer mode: a node's agent comes up only once the session database is there.
             nodes: sessionStore ? [webNodes, sessionStore] : [webNodes],

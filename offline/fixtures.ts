@@ -206,6 +206,21 @@ export function fixtures(options: FixtureOptions = {}): Fixtures {
       case "pulumi:pulumi:StackReference":
         // Another stack's outputs: a farm image stack exports imageId.
         return { outputs: { imageId: FIXTURE_FARM_AMI }, secretOutputNames: [] };
+      // Identities and groups that policies name are shaped like AWS's (the permission proof
+      // evaluates those policies against calls on real-format ARNs).
+      case "aws:iam/role:Role": {
+        const roleName = inputs.name ?? `${name}-${digest(name).slice(0, 7)}`;
+        return { name: roleName, arn: `arn:${partition}:iam::${FIXTURE_ACCOUNT}:role/${roleName}` };
+      }
+      case "aws:autoscaling/group:Group": {
+        const groupName = inputs.name ?? `${name}-${digest(name).slice(0, 7)}`;
+        const h = digest(type, groupName);
+        const uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+        return {
+          name: groupName,
+          arn: `arn:${partition}:autoscaling:${region}:${FIXTURE_ACCOUNT}:autoScalingGroup:${uuid}:autoScalingGroupName/${groupName}`,
+        };
+      }
       case "aws:s3/bucket:Bucket":
       case "aws:s3/bucketV2:BucketV2":
         return {

@@ -150,12 +150,14 @@ describe("an application published to a folder", () => {
   test("the nodes may read the bundle and the build, the one secret setting, and their deployment group: nothing more", () => {
     const bucket = graph.one(T.bucket).state.bucket;
     const statements = nodePolicy(graph).Statement;
+    // Every key and version under the farm's prefix: rollbacks and late joiners read older builds.
     expect(statements.find((s: { Sid: string }) => s.Sid === "ReadReleases").Resource).toEqual([
-      `arn:aws:s3:::${bucket}/shop/release.zip`,
-      `arn:aws:s3:::${bucket}/shop/site.zip`,
+      `arn:aws:s3:::${bucket}/shop/*`,
     ]);
+    // The group's ARN in AWS's format, from its names (the policy need not wait for the group).
+    const group = graph.one(D.group).inputs;
     expect(statements.find((s: { Sid: string }) => s.Sid === "FindCurrentRelease").Resource).toEqual([
-      graph.one(D.group).state.arn,
+      `arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:${group.appName}/${group.deploymentGroupName}`,
     ]);
     expect(statements.find((s: { Sid: string }) => s.Sid === "ReadSecretSettings").Resource).toEqual([
       "arn:aws:ssm:eu-west-1:123456789012:parameter/shop/prod/payment",
@@ -222,13 +224,13 @@ describe("a build CI put in S3, in Auto Scaling mode, two nodes at a time", () =
     }));
   });
 
-  test("nothing of the build is uploaded; the nodes may read exactly that object and version's key", () => {
+  test("nothing of the build is uploaded; the nodes may read that object's prefix, every version (older builds too)", () => {
     expect(graph.ofType(D.object).map((o) => o.inputs.key)).toEqual(["shop/release.zip"]);
     const release = JSON.parse(bundleOf(graph)["release.json"]);
     expect(release.site).toEqual({ bucket: "shop-builds", key: "shop/1.4.2/site.zip", versionId: "3HL4kqtJlc" });
     expect(release.version).toMatch(/^sha-[0-9a-f]{12}$/);
     expect(nodePolicy(graph).Statement.find((s: { Sid: string }) => s.Sid === "ReadReleases").Resource).toContain(
-      "arn:aws:s3:::shop-builds/shop/1.4.2/site.zip",
+      "arn:aws:s3:::shop-builds/shop/*",
     );
     expect(
       nodePolicy(graph).Statement.find((s: { Sid: string }) => s.Sid === "ReadSecretSettingsFromSecretsManager")
