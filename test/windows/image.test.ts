@@ -2,6 +2,7 @@
 // PowerShell installs what every node needs and whose validate and test phases check it.
 import YAML from "yaml";
 import {
+  APPLICATION_WAITS_SECONDS,
   COMPONENT_DATA_LIMIT,
   HOLD_AGENT_WAIT_SECONDS,
   holdAgent,
@@ -9,9 +10,12 @@ import {
   INSTALL_AGENT_FUNCTION,
   installAgent,
   installFeatures,
+  KEY_READ_SECONDS,
   MSI_BUSY_EXIT_CODE,
   MSI_BUSY_TRIES,
   rdsTrustBundleUrl,
+  SESSION_DATABASE_WAIT_SECONDS,
+  SESSION_SECRET_WAIT_SECONDS,
   sessionSetupUserData,
   START_CODEDEPLOY_AGENT_STEP,
   stateServerUserData,
@@ -199,6 +203,39 @@ describe("the CodeDeploy agent runs only once a node is configured (CodeDeploy t
       `  Set-Service -Name ${AGENT} -StartupType Automatic`,
       `  Start-Service -Name ${AGENT}`,
     ]);
+  });
+
+  test("with an application every wait of the boot ends within 40 minutes, inside CodeDeploy's hour for the agent", () => {
+    // CodeDeploy waits at most an hour for an agent to respond to a pending deployment; the agent starts
+    // after these waits, whose own limits add up to 115 minutes with SQL Server sessions.
+    expect(KEY_READ_SECONDS + SESSION_SECRET_WAIT_SECONDS + SESSION_DATABASE_WAIT_SECONDS).toBe(115 * 60);
+    expect(APPLICATION_WAITS_SECONDS).toBeLessThanOrEqual(40 * 60);
+    const sqlWeb = { ...web, stateHost: undefined, statePort: undefined, sqlSession };
+    const withApp = scriptOf(webNodeUserData({ ...sqlWeb, codeDeploy: {} }));
+    expect(withApp).toContain(`$WaitsEnd = (Get-Date).AddSeconds(${APPLICATION_WAITS_SECONDS})`);
+    expect(withApp).toContain(
+      "function Get-WaitSeconds([int]$Most) { [int][Math]::Max(0, [Math]::Min($Most, ($WaitsEnd - (Get-Date)).TotalSeconds)) }",
+    );
+    // Each wait takes what is left of that budget, at most its own limit; the budget starts before the steps.
+    const waits = [
+      `$deadline = (Get-Date).AddSeconds((Get-WaitSeconds ${KEY_READ_SECONDS}))`,
+      `Read-Secret $SessionSecret (Get-WaitSeconds ${SESSION_SECRET_WAIT_SECONDS})`,
+      `$deadline = (Get-Date).AddSeconds((Get-WaitSeconds ${SESSION_DATABASE_WAIT_SECONDS})); $wait = 10`,
+    ];
+    for (const w of waits) expect(withApp.indexOf(w)).toBeGreaterThan(withApp.indexOf("$WaitsEnd = "));
+    expect(withApp.indexOf("$WaitsEnd = ")).toBeLessThan(withApp.indexOf("Step '"));
+    // No other deadline of its own (Read-Secret's is the argument above).
+    const deadlines = withApp
+      .split("\n")
+      .filter((l) => /AddSeconds\((?!\$Seconds\))/.test(l) && !l.includes("$WaitsEnd = "));
+    expect(deadlines.length).toBe(2);
+    for (const line of deadlines) expect(line).toContain("(Get-WaitSeconds ");
+    expect(balanced(withApp)).toBe(true);
+    // Without an application nothing is pending for an agent: each wait keeps its own limit.
+    const withoutApp = scriptOf(webNodeUserData(sqlWeb));
+    expect(withoutApp).not.toContain("Get-WaitSeconds");
+    expect(withoutApp).toContain(`Read-Secret $SessionSecret ${SESSION_SECRET_WAIT_SECONDS}`);
+    expect(withoutApp).toContain(`$deadline = (Get-Date).AddSeconds(${KEY_READ_SECONDS})`);
   });
 
   test("without an application the boot never starts the agent an image may hold", () => {
