@@ -22,6 +22,20 @@ export const PULUMI_SUFFIX_LENGTH = 8;
 /** The longest child name derived from the farm's, the target group's: `${name}-lb-tg`. */
 export const LONGEST_LB_CHILD_SUFFIX = "-lb-tg";
 export const MAX_FARM_NAME_LENGTH = AWS_LB_NAME_LIMIT - PULUMI_SUFFIX_LENGTH - LONGEST_LB_CHILD_SUFFIX.length;
+// Caps on what reaches the nodes' user data, so every user data document stays within the kit's
+// budget (12 KB, 75% of EC2's 16 KB) at the longest values allowed (test/windows/userData.test.ts).
+/** healthCheckPath: the load balancer would take 1024 characters; the node writes the page at boot. */
+export const MAX_HEALTH_CHECK_PATH_LENGTH = 256;
+/** keyParameterName: SSM would take 1011; the default at the longest project, stack and farm is 233. */
+export const MAX_KEY_PARAMETER_NAME_LENGTH = 256;
+/**
+ * Project and stack names reach user data through the names of the farm's SSM parameters and
+ * secret (names.ts). Pulumi allows 100 characters for each (pulumi/pulumi: "project names are
+ * limited to 100 characters", "stack names are limited to 100 characters"); the stack name is also
+ * one part of the farm's CloudWatch namespace, which the kit takes as a 1-64 character token.
+ */
+export const MAX_PROJECT_NAME_LENGTH = 100;
+export const MAX_STACK_NAME_LENGTH = 64;
 
 /**
  * The arguments of a WebFarm. Every argument a program may compute from another resource is a
@@ -81,7 +95,7 @@ export interface WebFarmArgs {
    */
   certificateArn?: pulumi.Input<string>;
   /**
-   * The load balancer's health check path, served without a session on every node.
+   * The load balancer's health check path, served without a session on every node (at most 256 characters).
    * @default "/health.aspx"
    */
   healthCheckPath?: string;
@@ -180,7 +194,7 @@ export interface WebFarmArgs {
    */
   machineKeyVersion?: string;
   /**
-   * The SSM parameter that holds the machine key.
+   * The SSM parameter that holds the machine key (at most 256 characters).
    * @default "/<project>/<stack>/<farm>/machine-key"
    */
   keyParameterName?: string;
@@ -423,7 +437,9 @@ export const argsSchema = z.strictObject({
   privateSubnetIds: z.array(input(rules.resourceId("subnet")), { error: "must be a list of subnet ids" }).optional(),
   allowedCidrs: input(allowedCidrs).default(["0.0.0.0/0"]),
   certificateArn: input(rules.certificateArn).optional(),
-  healthCheckPath: rules.urlPath.default(DEFAULT_HEALTH_CHECK_PATH),
+  healthCheckPath: rules.urlPath
+    .max(MAX_HEALTH_CHECK_PATH_LENGTH, { error: `must be at most ${MAX_HEALTH_CHECK_PATH_LENGTH} characters` })
+    .default(DEFAULT_HEALTH_CHECK_PATH),
   webInstanceType: rules.instanceType.default("t3.medium"),
   stateInstanceType: rules.instanceType.default("t3.medium"),
   amiId: input(rules.amiId).optional(),
@@ -454,7 +470,9 @@ export const argsSchema = z.strictObject({
       error: "must be a simple token (1-64 letters, digits, . _ -), such as 1 or 2026-11",
     })
     .default("1"),
-  keyParameterName: rules.ssmParameterName.optional(),
+  keyParameterName: rules.ssmParameterName
+    .max(MAX_KEY_PARAMETER_NAME_LENGTH, { error: `must be at most ${MAX_KEY_PARAMETER_NAME_LENGTH} characters` })
+    .optional(),
   tags: input(tags).default({}),
   app: appSchema.optional(),
 });
@@ -733,9 +751,34 @@ export function farmConfigError(subject: string, problems: Problem[]): pulumi.In
   });
 }
 
+/** The project's and stack's names, within Pulumi's own limits (they reach the nodes' user data). */
+export function projectAndStackProblems(project: string, stack: string): Problem[] {
+  return [
+    ...(project.length > MAX_PROJECT_NAME_LENGTH
+      ? [
+          {
+            propertyPath: "project",
+            reason: `is ${project.length} characters; Pulumi allows ${MAX_PROJECT_NAME_LENGTH}`,
+          },
+        ]
+      : []),
+    ...(stack.length > MAX_STACK_NAME_LENGTH
+      ? [
+          {
+            propertyPath: "stack",
+            reason: `is ${stack.length} characters; at most ${MAX_STACK_NAME_LENGTH} (it names the farm's CloudWatch namespace)`,
+          },
+        ]
+      : []),
+  ];
+}
+
 /** Validates and fills in defaults; throws one InputPropertiesError naming every problem. */
 export function validateWebFarmArgs(name: string, args: WebFarmArgs): ResolvedWebFarmArgs {
-  const problems = webFarmArgProblems(name, args);
+  const problems = [
+    ...webFarmArgProblems(name, args),
+    ...projectAndStackProblems(pulumi.getProject(), pulumi.getStack()),
+  ];
   if (problems.length > 0) throw farmConfigError(`WebFarm "${name}"`, problems);
   const {
     vpcCidr,

@@ -31,9 +31,10 @@ export const token = text("must be 1-64 letters, digits, '.', '_' or '-'").regex
   error: "must be 1-64 letters, digits, '.', '_' or '-'",
 });
 
-export const region = text("must be an AWS region such as eu-west-1").regex(/^[a-z]{2}(-[a-z]+)+-\d$/, {
-  error: "must be an AWS region such as eu-west-1",
-});
+/** An AWS region code; at most 32 characters (today's longest are 15), as it reaches the nodes' user data. */
+export const region = text("must be an AWS region such as eu-west-1")
+  .max(32, { error: "must be an AWS region such as eu-west-1 (at most 32 characters)" })
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: "must be an AWS region such as eu-west-1" });
 
 export const availabilityZone = text("must be an AZ name such as eu-west-1a").regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, {
   error: "must be an AZ name such as eu-west-1a",

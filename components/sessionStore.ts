@@ -194,8 +194,6 @@ export class SqlSessionStore extends pulumi.ComponentResource {
             sessionSetupUserData({
               ...boot,
               masterSecretArn: master,
-              // RDS runs SQL Server Agent on Enterprise, Standard and Web, not on Express.
-              sqlAgent: args.edition !== "express",
               sessionSecret,
               trustBundleUrl: rdsTrustBundleUrl(a.partition, a.region),
             }),

@@ -4,6 +4,7 @@
 import { createHash } from "crypto";
 import * as ipaddr from "ipaddr.js";
 import { ROLE_TAG } from "../components";
+import { expandUserData, USER_DATA_BUDGET_BYTES, USER_DATA_LIMIT_BYTES } from "../components/windows/loader";
 import { program } from "../infra/program";
 import { stackConfig } from "../infra/stackFile";
 import { ASSET_MARKERS, RecordedResource, runProgram } from "./engine";
@@ -36,6 +37,8 @@ export interface PlanSummary {
   boot: Record<string, string[]>;
   /** The application release, when the farm has one: label, CodeDeploy group, batch. */
   release?: string;
+  /** Each user data document's real size in bytes (what EC2 counts), by the plan file that shows it expanded. */
+  userDataBytes: Record<string, number>;
 }
 
 const RELEASE_TYPE = "pulumi-nodejs:dynamic/aspnet-webfarm:Release";
@@ -51,9 +54,10 @@ export function planFixtures(region: string): Fixtures {
 }
 
 /** Inputs that hold a generated script: kept in a file of its own, referred to from the plan. */
-const SCRIPT_INPUTS: { type: string; path: string; base64?: boolean; extension?: string }[] = [
-  { type: "aws:ec2/instance:Instance", path: "userData" },
-  { type: "aws:ec2/launchTemplate:LaunchTemplate", path: "userData", base64: true },
+const SCRIPT_INPUTS: { type: string; path: string; base64?: boolean; extension?: string; userData?: boolean }[] = [
+  // User data: kept expanded (the compressed boot script readable, and diffed line by line).
+  { type: "aws:ec2/instance:Instance", path: "userData", userData: true },
+  { type: "aws:ec2/launchTemplate:LaunchTemplate", path: "userData", base64: true, userData: true },
   // The farm image's build steps: an Image Builder component document (YAML with PowerShell).
   { type: "aws:imagebuilder/component:Component", path: "data", extension: "yml" },
 ];
@@ -98,23 +102,29 @@ function renderAssets(value: unknown, scripts: Record<string, string>, folder: s
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renderAssets(x, scripts, folder)]));
 }
 
-/** Moves each script input into `scripts` (one file per distinct script) and leaves a reference. */
-function extractScripts(resources: PlanResource[]): Record<string, string> {
-  const scripts: Record<string, string> = {};
+/**
+ * Moves each script input into `scripts` (one file per distinct script) and leaves a reference;
+ * returns each user data document's real size by file.
+ */
+function extractScripts(resources: PlanResource[], scripts: Record<string, string>): Record<string, number> {
+  const userDataBytes: Record<string, number> = {};
   for (const r of resources) {
     for (const s of SCRIPT_INPUTS.filter((x) => x.type === r.type)) {
       const raw = r.inputs[s.path];
       if (typeof raw !== "string") continue;
-      const text = s.base64 ? Buffer.from(raw, "base64").toString("utf8") : raw;
+      const decoded = s.base64 ? Buffer.from(raw, "base64").toString("utf8") : raw;
+      const text = s.userData ? expandUserData(decoded) : decoded;
       const role = String((r.inputs.tags as Record<string, string> | undefined)?.[ROLE_TAG] ?? r.name);
       const extension = s.extension ?? "ps1";
-      r.inputs[s.path] = scriptRef(store(scripts, `${role}.${extension}`, text, `${r.name}.${extension}`), text);
+      const file = store(scripts, `${role}.${extension}`, text, `${r.name}.${extension}`);
+      if (s.userData) userDataBytes[file] = Buffer.byteLength(decoded, "utf8");
+      r.inputs[s.path] = scriptRef(file, text);
     }
     // A dynamic provider's serialized code is the kit's own source, not configuration.
     if (typeof r.inputs.__provider === "string") r.inputs.__provider = "[dynamic provider code]";
     r.inputs = renderAssets(r.inputs, scripts, r.name) as Record<string, unknown>;
   }
-  return scripts;
+  return userDataBytes;
 }
 
 /** A script reference's text in `plan`, or undefined when the value is not a reference. */
@@ -170,12 +180,13 @@ export async function renderPlanFromConfig(stack: string, config: Record<string,
   const resources = mocks.resources
     .map(toPlanResource)
     .sort((a, b) => `${a.type}::${a.name}`.localeCompare(`${b.type}::${b.name}`));
-  const scripts = extractScripts(resources);
+  const scripts: Record<string, string> = {};
+  const userDataBytes = extractScripts(resources, scripts);
   return {
     stack,
     note: `Generated offline by \`npm run plan\` from Pulumi.<stack>.yaml: every resource the program registers, with its inputs. Values known only after deployment appear as <Type>.<name>.<property>; secrets as [secret]; generated scripts as [script <file>], a file in plans/${stack}/.`,
     resources,
-    summary: summarize(resources, scripts),
+    summary: summarize(resources, scripts, userDataBytes),
     scripts,
   };
 }
@@ -228,7 +239,11 @@ export function inboundRules(resources: PlanResource[]): InboundRule[] {
 const describeRule = (r: InboundRule) =>
   `${r.group} <- ${r.sourceIsCidr ? r.source : `group ${r.source}`} on tcp/${r.from === r.to ? r.from : `${r.from}-${r.to}`}`;
 
-function summarize(resources: PlanResource[], scripts: Record<string, string>): PlanSummary {
+function summarize(
+  resources: PlanResource[],
+  scripts: Record<string, string>,
+  userDataBytes: Record<string, number>,
+): PlanSummary {
   const countsByType: Record<string, number> = {};
   for (const r of resources) countsByType[r.type] = (countsByType[r.type] ?? 0) + 1;
   const boot: Record<string, string[]> = {};
@@ -252,6 +267,7 @@ function summarize(resources: PlanResource[], scripts: Record<string, string>): 
     countsByType: sortKeys(countsByType) as Record<string, number>,
     inbound: inboundRules(resources).map(describeRule).sort(),
     boot: sortKeys(boot) as Record<string, string[]>,
+    userDataBytes: sortKeys(userDataBytes) as Record<string, number>,
     ...(release && group
       ? {
           release: `${release.inputs.version}, released by CodeDeploy (${release.inputs.applicationName} / ${release.inputs.deploymentGroupName}, ${group.inputs.deploymentConfigName}, through the target group, rolled back on failure)`,
@@ -275,6 +291,9 @@ export function summaryText(plan: Plan): string {
     "",
     "## What each instance does at first boot (or at an image build)",
     ...Object.entries(s.boot).flatMap(([role, steps]) => [`- ${role}:`, ...steps.map((st, i) => `  ${i + 1}. ${st}`)]),
+    "",
+    `## User data sizes (EC2 takes ${USER_DATA_LIMIT_BYTES} bytes; the kit's budget is ${USER_DATA_BUDGET_BYTES})`,
+    ...Object.entries(s.userDataBytes).map(([file, bytes]) => `- ${file}: ${bytes} bytes`),
     "",
     ...(s.release ? ["## Application", `- release ${s.release}`, ""] : []),
   ].join("\n");

@@ -8,6 +8,8 @@ import {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+// The kit's one user data decoder: a compressed boot script is scanned as the node will run it.
+import { expandUserData } from "../components/windows/loader";
 
 export const ROLE_TAG = "webfarm:role";
 export const FARM_ROLES = ["web-node", "state-server", "session-setup"];
@@ -194,10 +196,18 @@ function userDataTexts(type: string, props: Record<string, any>): string[] {
 export const noMachineKeyInUserData: ResourceValidationPolicy = {
   name: "no-machine-key-in-user-data",
   description:
-    "No instance or launch template user data contains a machine key: neither an inline <machineKey element nor a long hex run. User data is readable by anyone with ec2:DescribeInstanceAttribute.",
+    "No instance or launch template user data contains a machine key: neither an inline <machineKey element nor a long hex run, also inside a gzip-compressed payload. User data is readable by anyone with ec2:DescribeInstanceAttribute.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
-    for (const text of userDataTexts(args.type, args.props)) {
+    for (const raw of userDataTexts(args.type, args.props)) {
+      let text: string;
+      try {
+        // Compressed payloads (the kit's boot loader) are scanned expanded: compressed, a key hides.
+        text = expandUserData(raw);
+      } catch (error) {
+        report(`${args.name}'s user data cannot be checked: ${(error as Error).message}.`);
+        continue;
+      }
       if (/<machineKey/i.test(text))
         report(
           `${args.name}'s user data contains an inline <machineKey> element. Store the key in an SSM SecureString and read it at boot.`,

@@ -8,7 +8,7 @@ import { readArtifact } from "../components/artifact";
 import { valueOf } from "../offline/engine";
 import { ASSET_MARKERS } from "../offline/engine";
 import { REPO_ROOT } from "../scripts/repoRoot";
-import { buildFarm, Graph, T } from "./graph";
+import { bootTextOf, buildFarm, Graph, inputsText, T } from "./graph";
 
 const SITE = join(REPO_ROOT, "local", "app");
 const D = {
@@ -184,7 +184,7 @@ describe("an application published to a folder", () => {
   });
 
   test("each node installs the CodeDeploy agent at boot, and the current release before it is healthy", () => {
-    const userData: string = graph.webNodes()[0].inputs.userData;
+    const userData = bootTextOf(graph.webNodes()[0]);
     expect(userData).toContain("Step 'install the CodeDeploy agent' {");
     expect(userData).toContain(
       "https://aws-codedeploy-eu-west-1.s3.eu-west-1.amazonaws.com/latest/codedeploy-agent.msi",
@@ -201,9 +201,7 @@ describe("an application published to a folder", () => {
   });
 
   test("no secret value anywhere: the secret setting is a reference in release.json and the policy only", () => {
-    const mentions = graph.resources
-      .filter((r) => JSON.stringify(r.inputs).includes("/shop/prod/payment"))
-      .map((r) => r.name);
+    const mentions = graph.resources.filter((r) => inputsText(r).includes("/shop/prod/payment")).map((r) => r.name);
     expect(mentions.sort()).toEqual(["shop-app-bundle", "shop-app-node-access"]);
   });
 });
@@ -243,7 +241,7 @@ describe("a build CI put in S3, in Auto Scaling mode, two nodes at a time", () =
     expect(group.autoscalingGroups).toEqual([graph.one(T.group).state.name]);
     expect(group.outdatedInstancesStrategy).toBe("UPDATE");
     expect(group.ec2TagSets).toBeUndefined();
-    const userData = Buffer.from(graph.one(T.template).inputs.userData, "base64").toString("utf8");
+    const userData = bootTextOf(graph.one(T.template));
     expect(userData).toContain("Step 'install the CodeDeploy agent' {");
     expect(userData).not.toContain("install the current release");
   });
@@ -258,7 +256,7 @@ describe("a build CI put in S3, in Auto Scaling mode, two nodes at a time", () =
 test("without an application nothing of CodeDeploy exists, and the nodes serve the health page themselves", async () => {
   const { graph, farm } = await buildFarm({ nodeCount: 1 });
   for (const type of Object.values(D)) expect(graph.count(type)).toBe(0);
-  expect(graph.webNodes()[0].inputs.userData).toContain("$HealthContent");
+  expect(bootTextOf(graph.webNodes()[0])).toContain("$HealthContent");
   expect(await valueOf(farm.releaseVersion)).toBeUndefined();
   expect(pulumi.Output.isInstance(farm.codeDeployApplication)).toBe(true);
 });

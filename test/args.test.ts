@@ -6,6 +6,13 @@ import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "fs"
 import { tmpdir } from "os";
 import { dirname, join } from "path";
 import { MAX_ARTIFACT_BYTES } from "../components/artifact";
+import {
+  MAX_HEALTH_CHECK_PATH_LENGTH,
+  MAX_KEY_PARAMETER_NAME_LENGTH,
+  MAX_PROJECT_NAME_LENGTH,
+  MAX_STACK_NAME_LENGTH,
+  projectAndStackProblems,
+} from "../components/args";
 import { EXISTING_NETWORK } from "../offline/fixtures";
 import { attempt as attemptProgram } from "./graph";
 
@@ -93,6 +100,10 @@ const cases: Case[] = [
   { label: "an Arm instance type for Windows", field: "stateInstanceType", bad: { stateInstanceType: "m6g.large" }, good: { stateInstanceType: "m6i.large" } },
   { label: "a malformed AMI id", field: "amiId", bad: { amiId: "ami-123" }, good: { amiId: "ami-0123456789abcdef0" } },
   { label: "a health check path without a slash", field: "healthCheckPath", bad: { healthCheckPath: "health.aspx" }, good: { healthCheckPath: "/health.aspx" } },
+  // What reaches user data is capped, so every user data document keeps room to grow (test/windows/userData.test.ts).
+  { label: "a health check path longer than the user data allows", field: "healthCheckPath", bad: { healthCheckPath: "/" + "h".repeat(MAX_HEALTH_CHECK_PATH_LENGTH) }, good: { healthCheckPath: "/" + "h".repeat(MAX_HEALTH_CHECK_PATH_LENGTH - 1) } },
+  { label: "a key parameter name longer than the user data allows", field: "keyParameterName", bad: { keyParameterName: "/" + "k".repeat(MAX_KEY_PARAMETER_NAME_LENGTH) }, good: { keyParameterName: "/" + "k".repeat(MAX_KEY_PARAMETER_NAME_LENGTH - 1) } },
+  { label: "a machine key version over 64 characters", field: "machineKeyVersion", bad: { machineKeyVersion: "v".repeat(65) }, good: { machineKeyVersion: "v".repeat(64) } },
   { label: "a tag with the reserved aws: prefix", field: "tags.aws:owner", bad: { tags: { "aws:owner": "me" } }, good: { tags: { owner: "me" } } },
   { label: "a tag key over 128 characters", field: `tags.${"k".repeat(129)}`, bad: { tags: { ["k".repeat(129)]: "v" } }, good: { tags: { ["k".repeat(128)]: "v" } } },
   { label: "a tag value over 256 characters", field: "tags.note", bad: { tags: { note: "v".repeat(257) } }, good: { tags: { note: "v".repeat(256) } } },
@@ -180,6 +191,18 @@ describe("WebFarm argument validation", () => {
     ]);
     expect(error!.message).toContain('FarmNetwork "shared" has 2 problems');
     expect(graph.resources).toEqual([]);
+  });
+
+  test.each([
+    ["project", { project: "p".repeat(MAX_PROJECT_NAME_LENGTH + 1) }, { project: "p".repeat(MAX_PROJECT_NAME_LENGTH) }],
+    ["stack", { stack: "s".repeat(MAX_STACK_NAME_LENGTH + 1) }, { stack: "s".repeat(MAX_STACK_NAME_LENGTH) }],
+  ])("a %s name longer than the user data allows is named, and nothing is registered", async (field, bad, good) => {
+    const farm = () => new WebFarm("shop", { nodeCount: 2 });
+    const { error, graph } = await attemptProgram(farm, bad);
+    expect((error as pulumi.InputPropertiesError).errors.map((e) => e.propertyPath)).toEqual([field]);
+    expect(graph.resources).toEqual([]);
+    const names = { project: "shop", stack: "dev", ...good };
+    expect(projectAndStackProblems(names.project, names.stack)).toEqual([]);
   });
 
   test("the message says what is wrong and what is allowed", async () => {

@@ -1,7 +1,7 @@
 // Each example is a complete program: run it under the offline engine and check what it registers.
 import { planSubnets } from "../components/cidr";
 import { EXISTING_NETWORK, fixtures } from "../offline/fixtures";
-import { record, T } from "./graph";
+import { bootTextOf, record, T } from "./graph";
 import ownNetwork from "../examples/own-network/index";
 import fromAnotherStack from "../examples/network-from-another-stack/index";
 import twoFarms from "../examples/two-farms/index";
@@ -58,7 +58,7 @@ test("network from another stack: read through a StackReference, no network crea
       .sort(),
   ).toEqual([a, a, b]);
   // The state server's firewall admits the brought VPC's CIDR, looked up by the VPC's id.
-  expect(graph.stateServer().inputs.userData).toContain(`$WebCidrs = @('172.20.0.0/16')`);
+  expect(bootTextOf(graph.stateServer())).toContain(`$WebCidrs = @('172.20.0.0/16')`);
 });
 
 test("two farms in one stack: one network, two farms, no name collision", async () => {
@@ -91,7 +91,7 @@ test("two farms in one stack: one network, two farms, no name collision", async 
   const parameters = graph.ofType(T.parameter).map((p) => p.inputs.name);
   expect(new Set(parameters).size).toBe(parameters.length);
   for (const g of graph.ofType(T.sg)) expect(g.inputs.vpcId).toBe(graph.one(T.vpc).id);
-  expect(graph.byRole("state-server").find((s) => s.name.startsWith("admin"))!.inputs.userData).toContain(
+  expect(bootTextOf(graph.byRole("state-server").find((s) => s.name.startsWith("admin"))!)).toContain(
     "$WebCidrs = @('10.60.0.0/16')",
   );
 });

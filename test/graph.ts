@@ -1,6 +1,7 @@
 // Questions tests ask of a recorded graph: by type, by role, by relation (which group guards the
 // state server, who may reach it), rather than by the names of private children.
 import { ROLE_TAG, WebFarm, WebFarmArgs } from "../components";
+import { expandUserData } from "../components/windows/loader";
 import { RecordedResource, RecordingMocks, runProgram, RunOptions } from "../offline/engine";
 
 export const T = {
@@ -118,6 +119,30 @@ export class Graph {
       })
       .sort();
   }
+}
+
+/** An instance's or launch template's user data as EC2 gets it (a launch template's is base64). */
+export function userDataOf(r: RecordedResource): string {
+  const raw = r.inputs.userData;
+  if (typeof raw !== "string") throw new Error(`${r.name} has no user data`);
+  return r.type === T.template ? Buffer.from(raw, "base64").toString("utf8") : raw;
+}
+
+/**
+ * What a node runs at boot: its user data with the compressed boot script expanded, as every test
+ * that looks into user data (for a step, a value, or a secret that must not be there) must read it.
+ */
+export function bootTextOf(r: RecordedResource): string {
+  return expandUserData(userDataOf(r));
+}
+
+/**
+ * A resource's inputs as text for a scan for what must not be there (a key, a password, an id):
+ * their JSON, plus the user data among them expanded, where a compressed secret would hide.
+ */
+export function inputsText(r: RecordedResource, inputs: Record<string, unknown> = r.inputs): string {
+  const userData = typeof inputs.userData === "string" && (r.type === T.instance || r.type === T.template);
+  return JSON.stringify(inputs) + (userData ? `\n${bootTextOf(r)}` : "");
 }
 
 /** Runs a program under the offline engine and returns its graph and result. */

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { WebFarm } from "../components";
 import { valueOf } from "../offline/engine";
-import { buildFarm, Graph, T } from "./graph";
+import { buildFarm, Graph, inputsText, T } from "./graph";
 
 const keyParameter = (g: Graph) => g.one(T.parameter, (p) => p.inputs.type === "SecureString");
 
@@ -45,7 +45,7 @@ describe("machine key", () => {
     const parameter = keyParameter(graph);
     expect(parameter.inputs.value.toUpperCase()).toContain(keys[0]);
     for (const r of graph.resources) {
-      const inputs = JSON.stringify(r === parameter ? { ...r.inputs, value: undefined } : r.inputs).toUpperCase();
+      const inputs = inputsText(r, r === parameter ? { ...r.inputs, value: undefined } : r.inputs).toUpperCase();
       for (const k of keys)
         expect({ resource: r.name, hasKey: inputs.includes(k) }).toEqual({ resource: r.name, hasKey: false });
     }

@@ -1,6 +1,6 @@
 // The state server survives failures: a stable DNS name, EC2 recovery, alarms, protections.
 import { FIXTURE_WINDOWS_AMI, fixtures } from "../offline/fixtures";
-import { buildFarm, Graph, T } from "./graph";
+import { bootTextOf, buildFarm, Graph, inputsText, T } from "./graph";
 
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:farm-alarms";
 
@@ -10,8 +10,8 @@ describe("state server", () => {
 
   test("the nodes' session configuration names the DNS record, not an IP", () => {
     for (const node of graph.webNodes()) {
-      expect(node.inputs.userData).toContain("stateConnectionString = 'tcpip=state.shop.internal:42424'");
-      expect(node.inputs.userData).not.toMatch(/tcpip=\d+\.\d+\.\d+\.\d+/);
+      expect(bootTextOf(node)).toContain("stateConnectionString = 'tcpip=state.shop.internal:42424'");
+      expect(bootTextOf(node)).not.toMatch(/tcpip=\d+\.\d+\.\d+\.\d+/);
     }
   });
 
@@ -30,7 +30,7 @@ describe("state server", () => {
   test("the nodes do not wait for the state server: no node input depends on it", () => {
     const state = graph.stateServer();
     for (const node of graph.webNodes()) {
-      const inputs = JSON.stringify(node.inputs);
+      const inputs = inputsText(node);
       expect(inputs).not.toContain(state.id);
       expect(inputs).not.toContain(state.state.privateIp);
       expect(node.options.dependsOn).not.toContain(state.name);
@@ -74,7 +74,7 @@ test("the state server stays put when the farm gains an AZ: its inputs are the s
   const two = (await buildFarm({ nodeCount: 2, azCount: 2 })).graph.stateServer();
   const three = (await buildFarm({ nodeCount: 2, azCount: 3 })).graph.stateServer();
   expect(three.inputs).toEqual(two.inputs);
-  expect(two.inputs.userData).toContain("$WebCidrs = @('10.0.0.0/16')");
+  expect(bootTextOf(two)).toContain("$WebCidrs = @('10.0.0.0/16')");
 });
 
 test.each([

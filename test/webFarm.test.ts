@@ -6,7 +6,7 @@ import { knownValueProblems, whenKnown } from "../components/args";
 import { valueOf } from "../offline/engine";
 import { EXISTING_NETWORK, FIXTURE_WINDOWS_AMI } from "../offline/fixtures";
 import { REPO_ROOT } from "../scripts/repoRoot";
-import { buildFarm, Graph, record, T } from "./graph";
+import { bootTextOf, buildFarm, Graph, record, T } from "./graph";
 
 const CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:farm-alarms";
@@ -367,7 +367,7 @@ describe("bring your own network", () => {
     expect(await valueOf(farm.vpcId)).toBe(EXISTING_NETWORK.vpcId);
     // the state server's firewall admits the brought VPC's CIDR, looked up by its id
     expect(graph.invokes.find((i) => i.token === "aws:ec2/getVpc:getVpc")?.inputs.id).toBe(EXISTING_NETWORK.vpcId);
-    expect(graph.stateServer().inputs.userData).toContain("$WebCidrs = @('172.20.0.0/16')");
+    expect(bootTextOf(graph.stateServer())).toContain("$WebCidrs = @('172.20.0.0/16')");
   });
 
   test("accepts Outputs from another stack for the brought network", async () => {

@@ -14,10 +14,9 @@ import {
   INSTALL_AGENT_FUNCTION,
   installAgent,
 } from "./agents";
+import { loaderLines, USER_DATA_LIMIT_BYTES } from "./loader";
 import { checkParameterName, checkRegion, psLiteral } from "./values";
 
-/** EC2 rejects raw user data over 16 KB (fact sheet §4). */
-export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 export const BOOT_LOG = "C:\\ProgramData\\aspnet-webfarm\\boot.log";
 /** The instance tag that carries the boot's outcome. */
 export const BOOT_TAG = "webfarm:boot";
@@ -118,12 +117,11 @@ function renderSteps(steps: Step[]): string[] {
 
 /**
  * The EC2Launch v2 document: one executeScript task, run once, not detached (EC2Launch waits and
- * records the exit code). Checked against EC2's 16 KB limit for raw user data.
+ * records the exit code). Its content is the loader (loader.ts), which carries the finished script
+ * compressed; checked against EC2's 16 KB limit for raw user data.
  */
 export function ec2LaunchDocument(script: string[]): string {
   const document = [
-    // Sequences at their key's indentation, so the script is indented 6 spaces, not 10: EC2's
-    // 16 KB counts every one of them.
     "version: 1.1",
     "tasks:",
     "- task: executeScript",
@@ -133,7 +131,7 @@ export function ec2LaunchDocument(script: string[]): string {
     "    runAs: localSystem",
     "    detach: false",
     "    content: |-",
-    ...script.map((l) => (l === "" ? "" : `      ${l}`)),
+    ...loaderLines(script.join("\n")).map((l) => `      ${l}`),
     "",
   ].join("\n");
   const bytes = Buffer.byteLength(document, "utf8");

@@ -8,3 +8,4 @@ export * from "./release";
 export * from "./agents";
 export * from "./image";
 export * from "./sqlSession";
+export * from "./loader";

@@ -64,6 +64,9 @@ export interface WebNodeBootValues extends BootValues {
   codeDeploy?: { currentRelease?: { application: string; deploymentGroup: string } };
 }
 
+/** "IPv4 CIDR blocks per VPC": 5 by default, "can be increased up to a maximum of 50" (docs.aws.amazon.com/general/latest/gr/vpc-service.html). */
+export const MAX_VPC_CIDRS = 50;
+
 export interface StateServerBootValues extends BootValues {
   statePort: number;
   /**
@@ -304,6 +307,8 @@ export function webNodeUserData(values: WebNodeBootValues): string {
 export function stateServerUserData(values: StateServerBootValues): string {
   const port = checkPort("statePort", values.statePort);
   if (values.webCidrs.length === 0) throw new Error("webCidrs must not be empty");
+  if (values.webCidrs.length > MAX_VPC_CIDRS)
+    throw new Error(`webCidrs has ${values.webCidrs.length} CIDRs; a VPC has at most ${MAX_VPC_CIDRS}`);
   const cidrs = values.webCidrs.map((c, i) => psLiteral(checkCidr(`webCidrs[${i}]`, c)));
 
   return script(

@@ -4,6 +4,7 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import { stackConfig } from "../../infra/stackFile";
 import { REPO_ROOT } from "../../scripts/repoRoot";
+import { ec2LaunchDocument } from "../../components/windows";
 import { fixtures } from "../../offline/fixtures";
 import {
   diffPlans,
@@ -57,6 +58,17 @@ describe("offline plan", () => {
     const refs = dev.resources.filter((r) => r.type === "aws:ec2/instance:Instance").map((r) => r.inputs.userData);
     expect(new Set(refs).size).toBe(2);
     for (const ref of refs) expect(scriptText(dev, ref)).toMatch(/^version: 1\.1\ntasks:\n- task: executeScript/);
+  });
+
+  test("keeps each user data readable (its compressed script expanded) and records its real size", () => {
+    // The file's expanded script, packed again, is the user data EC2 gets: the size recorded is its size.
+    const [, script] = dev.scripts["web-node.ps1"].split("# ---- payload 1, expanded (what the node runs) ----\n");
+    expect(dev.summary.userDataBytes["web-node.ps1"]).toBe(Buffer.byteLength(ec2LaunchDocument(script.split("\n"))));
+    expect(dev.summary.userDataBytes["web-node.ps1"]).toBeLessThanOrEqual(12 * 1024);
+    expect(Object.keys(dev.summary.userDataBytes).sort()).toEqual(["state-server.ps1", "web-node.ps1"]);
+    expect(dev.scripts["web-node.ps1"]).toContain("Step 'read the machine key from SSM Parameter Store' {");
+    expect(dev.scripts["web-node.ps1"]).not.toMatch(/H4sI[A-Za-z0-9+/]{20}/);
+    expect(summaryText(dev)).toContain(`- web-node.ps1: ${dev.summary.userDataBytes["web-node.ps1"]} bytes`);
   });
 
   test("secrets are shown as [secret] and no key material reaches the plan file", () => {

@@ -11,6 +11,7 @@ import { program } from "../../infra/program";
 import { stackConfig } from "../../infra/stackFile";
 import { RecordedResource, runProgram } from "../../offline/engine";
 import * as p from "../../policy/policies";
+import { ec2LaunchDocument, webNodeUserData } from "../../components/windows";
 
 const urn = (type: string, name: string) => `urn:pulumi:test::aspnet-webfarm::${type}::${name}`;
 const options = {
@@ -255,6 +256,44 @@ describe("no machine key in user data", () => {
         userData: Buffer.from(`<machineKey decryptionKey="x"/>`).toString("base64"),
       }),
     ).toHaveLength(1);
+  });
+
+  // The kit's user data carries its boot script compressed: the policy reads it expanded.
+  const kitUserData = (lines: string[]) => ec2LaunchDocument(lines);
+  test("passes the kit's real web node user data, its compressed script expanded", () => {
+    const userData = webNodeUserData({
+      region: "eu-west-1",
+      dnsSuffix: "amazonaws.com",
+      cloudWatchConfigParameter: "/aspnet-webfarm/dev/shop/cloudwatch-agent/web-node",
+      keyParameterName: "/aspnet-webfarm/dev/shop/machine-key",
+      keyVersion: "1",
+      keyValidation: "HMACSHA256",
+      stateHost: "state.shop.internal",
+      statePort: 42424,
+      healthCheckPath: "/health.aspx",
+    });
+    expect(check(p.noMachineKeyInUserData, p.TYPES.instance, { userData })).toEqual([]);
+    expect(
+      check(p.noMachineKeyInUserData, p.TYPES.launchTemplate, { userData: Buffer.from(userData).toString("base64") }),
+    ).toEqual([]);
+  });
+  test.each([
+    ["a hex key", [`$k = '${key}'`]],
+    ["an inline <machineKey> element", [`'<machineKey validationKey="x"/>' | Out-File web.config`]],
+  ])("control: finds %s planted in the compressed script, which a plain scan misses", (_label, lines) => {
+    const userData = kitUserData(["Write-Output 'boot'", ...lines]);
+    expect(userData).not.toMatch(p.KEY_LIKE_HEX);
+    expect(userData).not.toMatch(/<machineKey/i);
+    expect(check(p.noMachineKeyInUserData, p.TYPES.instance, { userData })).toHaveLength(1);
+    expect(
+      check(p.noMachineKeyInUserData, p.TYPES.launchTemplate, { userData: Buffer.from(userData).toString("base64") }),
+    ).toHaveLength(1);
+  });
+  test("a compressed payload it cannot expand is a violation, not a pass", () => {
+    const userData = kitUserData(["Write-Output 'boot'"]).replace(/H4sI([A-Za-z0-9+/]{40})/, "H4sIAAAA$1");
+    const reports = check(p.noMachineKeyInUserData, p.TYPES.instance, { userData });
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatch(/cannot be checked: user data payload 1 is not a gzip stream/);
   });
 });
 

@@ -3,6 +3,7 @@
 import YAML from "yaml";
 import {
   APPLICATION_WAITS_SECONDS,
+  bootScriptOf,
   COMPONENT_DATA_LIMIT,
   HOLD_AGENT_WAIT_SECONDS,
   holdAgent,
@@ -44,7 +45,7 @@ const sqlSession = {
   sessionSecret: "aspnet-webfarm/prod/shop-prod/session-store",
   trustBundleUrl: rdsTrustBundleUrl("aws", "eu-west-1"),
 };
-const scriptOf = (userData: string) => YAML.parse(userData).tasks[0].inputs[0].content as string;
+const scriptOf = bootScriptOf;
 const stepsOf = (script: string) =>
   [...script.matchAll(/^Step '((?:[^']|'')+)'/gm)].map((m) => m[1].replace(/''/g, "'"));
 
@@ -94,7 +95,7 @@ test("the image installs exactly what a node's boot would: the same feature list
     ...INSTALL_AGENT_FUNCTION,
     installAgent("CloudWatch agent", "AmazonCloudWatchAgent", cloudWatch),
   ])
-    expect(userData).toContain(line);
+    expect(bootScriptOf(userData)).toContain(line);
 });
 
 test("validate and test check the features, the agents' and the state service's presence, and the image record", () => {
@@ -293,14 +294,15 @@ test("msiexec runs only inside Install-Agent, in every script that installs an a
   const check = INSTALL_AGENT_FUNCTION.find((l) => l.includes("$p.ExitCode -notin"))!;
   const scripts = {
     image: imageComponentDocument(values),
-    webNode: webNodeUserData({ ...web, codeDeploy: {} }),
-    stateServer: stateServerUserData({ ...boot, statePort: 42424, webCidrs: ["10.0.0.0/16"] }),
-    sessionSetup: sessionSetupUserData({
-      ...boot,
-      ...sqlSession,
-      masterSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0a1b2c3d-AbCdEf",
-      sqlAgent: false,
-    }),
+    webNode: bootScriptOf(webNodeUserData({ ...web, codeDeploy: {} })),
+    stateServer: bootScriptOf(stateServerUserData({ ...boot, statePort: 42424, webCidrs: ["10.0.0.0/16"] })),
+    sessionSetup: bootScriptOf(
+      sessionSetupUserData({
+        ...boot,
+        ...sqlSession,
+        masterSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0a1b2c3d-AbCdEf",
+      }),
+    ),
   };
   for (const [name, text] of Object.entries(scripts)) {
     // msiexec runs only inside Install-Agent, whose check is the one above.

@@ -2,8 +2,8 @@
 // the web node's SQL steps, and the setup instance's script (structure, quoting, the lock).
 import YAML from "yaml";
 import {
-  AGENT_JOB_STATEMENT,
-  EXPECTED_BATCH_ERRORS,
+  AGENT_JOB_STATEMENTS,
+  bootScriptOf,
   farmWebConfigFragment,
   parseFarmFragment,
   rdsTrustBundleUrl,
@@ -26,7 +26,8 @@ const sqlSession = {
 };
 const MASTER = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0a1b2c3d-AbCdEf";
 const key = { validationKey: "A".repeat(128), decryptionKey: "B".repeat(64), validation: "HMACSHA256" as const };
-const scriptOf = (userData: string) => YAML.parse(userData).tasks[0].inputs[0].content as string;
+/** The boot script the user data carries (compressed behind the loader). */
+const scriptOf = (userData: string) => bootScriptOf(userData);
 const steps = (script: string) => [...script.matchAll(/^Step '((?:[^']|'')+)'/gm)].map((m) => m[1].replace(/''/g, "'"));
 
 test("SQLServer <sessionState>: the connection string names the database, so allowCustomSqlDatabase is true", () => {
@@ -128,17 +129,13 @@ describe("a web node in SQLServer mode", () => {
 });
 
 describe("the session database's setup", () => {
-  const setup = (sqlAgent: boolean) =>
-    sessionSetupUserData({ ...boot, ...sqlSession, masterSecretArn: MASTER, sqlAgent });
-  const userData = setup(true);
+  const userData = sessionSetupUserData({ ...boot, ...sqlSession, masterSecretArn: MASTER });
   const script = scriptOf(userData);
 
   test("is an EC2Launch v2 task whose PowerShell is well formed and within 16 KB", () => {
-    for (const u of [userData, setup(false)]) {
-      expect(YAML.parse(u).tasks[0].inputs[0].detach).toBe(false);
-      expect(Buffer.byteLength(u)).toBeLessThanOrEqual(USER_DATA_LIMIT_BYTES);
-      expect(balanced(scriptOf(u))).toBe(true);
-    }
+    expect(YAML.parse(userData).tasks[0].inputs[0].detach).toBe(false);
+    expect(Buffer.byteLength(userData)).toBeLessThanOrEqual(USER_DATA_LIMIT_BYTES);
+    expect(balanced(script)).toBe(true);
   });
 
   test("fails loudly, naming the path, when aspnet_regsql.exe is not there, before anything else", () => {
@@ -164,42 +161,54 @@ describe("the session database's setup", () => {
     );
   });
 
-  test("tolerates 14262 on the sp_delete_job batch and 14261 on the sp_add_category batch only, as the script's comments expect", () => {
-    expect(EXPECTED_BATCH_ERRORS).toEqual([
-      { statement: "EXECUTE msdb.dbo.sp_delete_job @job_name = @jobname", error: 14262 },
-      { statement: "EXECUTE msdb.dbo.sp_add_category @name = N'[Uncategorized (Local)]'", error: 14261 },
+  // The "create the session database" step's code (comments dropped), and its batch loop.
+  const body = script
+    .slice(
+      script.indexOf("Step 'create the session database, once' {"),
+      script.indexOf("Step 'check the session login"),
+    )
+    .replace(/^\s*#.*\n/gm, "");
+  const loop = body.slice(
+    body.indexOf("foreach ($batch in $batches) {"),
+    body.indexOf("} else { Write-Output ('database "),
+  );
+
+  test("never sends the SQL Server Agent job's batches, on any edition: each is found once, then skipped", () => {
+    // The RDS master user may not run sp_add_category (sysadmin only), and Express has no Agent.
+    expect(AGENT_JOB_STATEMENTS).toEqual([
+      "EXECUTE msdb.dbo.sp_delete_job @job_name = @jobname",
+      "EXECUTE msdb.dbo.sp_add_category @name = N'[Uncategorized (Local)]'",
+      "EXECUTE @ReturnCode = msdb.dbo.sp_add_job",
     ]);
     expect(script).toContain(
-      "$ExpectedErrors = @{ 'EXECUTE msdb.dbo.sp_delete_job @job_name = @jobname' = 14262; 'EXECUTE msdb.dbo.sp_add_category @name = N''[Uncategorized (Local)]''' = 14261 }",
+      "$AgentBatches = @('EXECUTE msdb.dbo.sp_delete_job @job_name = @jobname', 'EXECUTE msdb.dbo.sp_add_category @name = N''[Uncategorized (Local)]''', 'EXECUTE @ReturnCode = msdb.dbo.sp_add_job')",
     );
-    // Each such batch must be found once, or the setup stops (a changed script is never guessed at).
-    expect(script).toContain(
-      "foreach ($s in @($ExpectedErrors.Keys) + $AgentJob) { if (@($batches | Where-Object { $_.Contains($s) }).Count -ne 1) { throw",
+    // A changed script (a job batch missing or doubled) stops the setup before any batch is sent.
+    const found = body.indexOf(
+      "foreach ($s in $AgentBatches) { if (@($batches | Where-Object { $_.Contains($s) }).Count -ne 1) { throw ('not one batch with: ' + $s) } }",
     );
-    // Per batch: nothing is allowed unless the batch holds a listed statement, then only its number.
-    const loop = script.slice(script.indexOf("foreach ($batch in $batches) {"));
-    const reset = loop.indexOf("$allowed = 0");
-    const grant = loop.indexOf(
-      "foreach ($s in $ExpectedErrors.Keys) { if ($batch.Contains($s)) { $agent = $true; $allowed = $ExpectedErrors[$s] } }",
+    expect(found).toBeGreaterThan(0);
+    expect(found).toBeLessThan(body.indexOf("foreach ($batch in $batches) {"));
+    // The loop's first statement skips a batch holding any of them; nothing else is ever skipped.
+    const lines = loop.split("\n").map((l) => l.trim());
+    expect(lines[1]).toBe(
+      "if (@($AgentBatches | Where-Object { $batch.Contains($_) }).Count -gt 0) { Write-Output 'SQL Server Agent job batch: not sent'; continue }",
     );
-    const run = loop.indexOf("$k.CommandText = $batch; $k.CommandTimeout = 600; [void]$k.ExecuteNonQuery() }");
-    const rethrow = loop.indexOf(
-      "if (-not $allowed -or $errors.Count -eq 0 -or @($errors | Where-Object { $_.Number -ne $allowed }).Count -gt 0) { throw }",
-    );
-    expect([reset, grant, run, rethrow].every((i, n, all) => i > 0 && (n === 0 || i > all[n - 1]))).toBe(true);
-    expect(script.match(/\$allowed = /g)).toHaveLength(2);
-    // Errors (class > 10) only: SqlClient adds the batch's PRINT messages to the same exception.
-    expect(loop).toContain("Where-Object { $_.Class -gt 10 }");
+    expect(loop.match(/\bcontinue\b/g)).toHaveLength(1);
+    // No error number is tolerated anywhere, and no edition switch is left.
+    expect(script).not.toMatch(/14261|14262|SqlAgent|ExpectedErrors/);
   });
 
-  test("with SQL Server Agent it creates Microsoft's job; without (Express) it skips the job batches", () => {
-    expect(AGENT_JOB_STATEMENT).toBe("EXECUTE @ReturnCode = msdb.dbo.sp_add_job");
-    expect(script).toContain("$SqlAgent = $true");
-    expect(scriptOf(setup(false))).toContain("$SqlAgent = $false");
-    expect(script).toContain(
-      "if ($agent -and -not $SqlAgent) { Write-Output 'no SQL Server Agent: job batch skipped'; continue }",
-    );
-    // What deletes expired sessions there: every node's cleanup task, on every edition.
+  test("any error in any other batch stops the setup: nothing catches around the batches", () => {
+    expect(loop).toContain("$k.CommandText = $batch; $k.CommandTimeout = 600; [void]$k.ExecuteNonQuery()");
+    // The step's only try is the connection's try/finally; the step runner turns the throw into a failed boot.
+    expect(body).not.toMatch(/\bcatch\b|\btrap\b|-ErrorAction|SilentlyContinue|FireInfoMessageEventOnUserErrors/);
+    expect(body.match(/\btry\b/g)).toHaveLength(1);
+    expect(body).toContain("} finally { $c.Dispose() }");
+    expect(script).toContain("try { & $Body } catch { Fail ($Name + ': ' + $_.Exception.Message) }");
+  });
+
+  test("expired sessions: every node's cleanup task deletes them, as the session login, on every edition", () => {
     const node = scriptOf(
       webNodeUserData({
         ...boot,
@@ -210,8 +219,8 @@ describe("the session database's setup", () => {
         sqlSession,
       }),
     );
-    expect(node).toContain("dbo.DeleteExpiredSessions");
-    expect(node).not.toContain("SqlAgent");
+    expect(node).toContain("`$k.CommandText = 'dbo.DeleteExpiredSessions'");
+    expect(node).toMatch(/-RepetitionInterval \(New-TimeSpan -Minutes 15\)/);
   });
 
   test("the login gets its password as a parameter (SQL Server quotes it), and rights on the session database only", () => {
@@ -230,8 +239,8 @@ describe("the session database's setup", () => {
   test("reads RDS's master secret (the only machine allowed to) and stops itself afterwards", () => {
     expect(script).toContain(`$MasterSecret = '${MASTER}'`);
     expect(steps(script).at(-1)).toBe("stop this instance once done");
-    expect(() =>
-      sessionSetupUserData({ ...boot, ...sqlSession, masterSecretArn: "arn:aws:s3:::bucket", sqlAgent: true }),
-    ).toThrow(/masterSecretArn must be a Secrets Manager secret ARN/);
+    expect(() => sessionSetupUserData({ ...boot, ...sqlSession, masterSecretArn: "arn:aws:s3:::bucket" })).toThrow(
+      /masterSecretArn must be a Secrets Manager secret ARN/,
+    );
   });
 });

@@ -1,7 +1,7 @@
 // The <machineKey>/<sessionState> fragment, checked by parsing it with a real XML parser.
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import YAML from "yaml";
 import {
+  bootScriptOf,
   farmWebConfigFragment,
   parseFarmFragment,
   PROTECTED_SECTIONS,
@@ -122,7 +122,7 @@ describe("a release's web.config (what the local farm's nodes run; the install h
 
 describe("the root web.configs' secrets on a Windows node", () => {
   const node = (session: object) =>
-    YAML.parse(
+    bootScriptOf(
       webNodeUserData({
         region: "eu-west-1",
         dnsSuffix: "amazonaws.com",
@@ -133,7 +133,7 @@ describe("the root web.configs' secrets on a Windows node", () => {
         healthCheckPath: "/health.aspx",
         ...session,
       }),
-    ).tasks[0].inputs[0].content as string;
+    );
 
   test.each([
     ["StateServer", { stateHost: "state.shop-prod.internal", statePort: 42424 }],
