@@ -79,8 +79,25 @@ export function farmImageArgProblems(args: unknown): Problem[] {
   return schemaProblems(farmImageSchema, args, "FarmImage");
 }
 
-/** Fast Launch keeps at least this many parallel launches (an EC2 minimum). */
+/** Fast Launch keeps at least this many parallel launches (EnableFastLaunch: "must be 6 or greater"). */
 const FAST_LAUNCH_MIN_PARALLEL = 6;
+/**
+ * EC2's default quota for Fast Launch's parallel launches: 40 per Region across all the account's
+ * AMIs (EC2 user guide, "EC2 Fast Launch prerequisites for Windows"); asking more than the quota
+ * cannot help, and this image shares it with any other.
+ */
+export const FAST_LAUNCH_MAX_PARALLEL = 40;
+/**
+ * The instance type of Fast Launch's pre-provisioning instances: the one EC2's own steps put in a
+ * launch template for Fast Launch (EC2 user guide, "Use a launch template when you set up EC2 Fast
+ * Launch": the VPC subnet and "an instance type of t3.xlarge"; Fast Launch's own instances are t3).
+ */
+export const FAST_LAUNCH_INSTANCE_TYPE = "t3.xlarge";
+
+/** Parallel launches for n snapshots: n, within EC2's minimum and the default quota. */
+export function fastLaunchParallel(snapshots: number): number {
+  return Math.min(Math.max(FAST_LAUNCH_MIN_PARALLEL, snapshots), FAST_LAUNCH_MAX_PARALLEL);
+}
 /** The image's root volume, and Fast Launch's pre-provisioning instances': encrypted, gp3. */
 const ENCRYPTED_ROOT = {
   encrypted: "true",
@@ -194,6 +211,7 @@ export class FarmImage extends pulumi.ComponentResource {
             `${name}-fast-launch`,
             {
               description: "aspnet-webfarm: EC2 Fast Launch pre-provisioning of the farm image (IMDSv2, encrypted)",
+              instanceType: FAST_LAUNCH_INSTANCE_TYPE,
               metadataOptions: METADATA_OPTIONS,
               blockDeviceMappings: [{ deviceName: ROOT_DEVICE_NAME, ebs: ENCRYPTED_ROOT }],
               networkInterfaces:
@@ -236,7 +254,7 @@ export class FarmImage extends pulumi.ComponentResource {
                   {
                     accountId: account.accountId,
                     enabled: true,
-                    maxParallelLaunches: Math.max(FAST_LAUNCH_MIN_PARALLEL, a.fastLaunchSnapshots),
+                    maxParallelLaunches: fastLaunchParallel(a.fastLaunchSnapshots),
                     snapshotConfiguration: { targetResourceCount: a.fastLaunchSnapshots },
                     // Pinned to the template's version, so a changed template reaches the next build.
                     launchTemplate: {

@@ -1,6 +1,7 @@
 // The farm image: its Image Builder graph (component, recipe, build infrastructure with a
 // least-privilege role, distribution, image), under the offline engine.
 import { FarmImage } from "../components";
+import { fastLaunchParallel } from "../components/farmImage";
 import { valueOf } from "../offline/engine";
 import { fixtures } from "../offline/fixtures";
 import { attempt, Graph, record } from "./graph";
@@ -154,6 +155,8 @@ describe("Fast Launch launches its pre-provisioning instances from the image's o
         deleteOnTermination: "true",
       },
     ]);
+    // The instance type EC2's own Fast Launch template steps give ("an instance type of t3.xlarge").
+    expect(template.inputs.instanceType).toBe("t3.xlarge");
     // Nothing Fast Launch's service-linked role would have to pass or tag beyond its own CreatedBy.
     expect(template.inputs.iamInstanceProfile).toBeUndefined();
     expect(template.inputs.tagSpecifications).toBeUndefined();
@@ -181,6 +184,23 @@ describe("Fast Launch launches its pre-provisioning instances from the image's o
     expect(config.launchTemplate.launchTemplateId).toBe(template.id);
   });
 });
+
+test.each([
+  [1, 6],
+  [10, 10],
+  [40, 40],
+  [100, 40],
+])(
+  "Fast Launch with %i snapshots launches at most %i in parallel: at least EC2's 6, at most its default quota of 40",
+  async (snapshots, parallel) => {
+    expect(fastLaunchParallel(snapshots)).toBe(parallel);
+    if (snapshots !== 100) return;
+    // The largest the schema allows, through the component.
+    const { graph } = await build({ fastLaunchSnapshots: snapshots });
+    const [config] = graph.one(IB.distribution).inputs.distributions[0].fastLaunchConfigurations;
+    expect(config).toMatchObject({ maxParallelLaunches: 40, snapshotConfiguration: { targetResourceCount: 100 } });
+  },
+);
 
 test("without the CodeDeploy agent the component leaves it out", async () => {
   const { graph } = await build({ codeDeployAgent: false });

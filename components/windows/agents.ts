@@ -58,6 +58,18 @@ export function installFeatures(features: readonly string[]): string[] {
 export const MSI_SUCCESS_EXIT_CODES = [0, 3010] as const;
 
 /**
+ * msiexec's 1618 ERROR_INSTALL_ALREADY_RUNNING: "Another installation is already in progress"
+ * (Microsoft Learn, "MsiExec.exe and InstMsi.exe error messages"; "_MSIExecute Mutex": only one
+ * installation at a time runs its execute sequence). A fresh Windows boot may still be installing
+ * something, so Install-Agent tries again, waiting longer each time, then fails.
+ */
+export const MSI_BUSY_EXIT_CODE = 1618;
+/** How many times Install-Agent runs msiexec while it answers 1618. */
+export const MSI_BUSY_TRIES = 5;
+/** Seconds before try n+1 after a 1618: n times this (30, 60, 90, 120 s: 5 minutes in all). */
+export const MSI_BUSY_BACKOFF_SECONDS = 30;
+
+/**
  * Installs an agent's MSI unless its service is there already, and fails unless the service is
  * there after: a PowerShell function, defined once per script and called per agent.
  */
@@ -66,11 +78,19 @@ export const INSTALL_AGENT_FUNCTION = [
   "  if (Get-Service -Name $Service -ErrorAction SilentlyContinue) { Write-Host ('already installed: ' + $What); return }",
   "  $msi = Join-Path $env:TEMP ($Service + '.msi')",
   "  Invoke-WebRequest -Uri $Url -OutFile $msi -UseBasicParsing",
-  "  $p = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet', '/norestart', '/l', ($msi + '.log')) -Wait -PassThru",
+  `  foreach ($try in 1..${MSI_BUSY_TRIES}) {`,
+  "    $p = Start-Process msiexec.exe -ArgumentList @('/i', $msi, '/quiet', '/norestart', '/l', ($msi + '.log')) -Wait -PassThru",
+  `    if ($p.ExitCode -ne ${MSI_BUSY_EXIT_CODE} -or $try -eq ${MSI_BUSY_TRIES}) { break }`,
+  `    Write-Host ('another installation is in progress (${MSI_BUSY_EXIT_CODE}); the ' + $What + ' again in ' + ($try * ${MSI_BUSY_BACKOFF_SECONDS}) + ' s')`,
+  `    Start-Sleep -Seconds ($try * ${MSI_BUSY_BACKOFF_SECONDS})`,
+  "  }",
   `  if ($p.ExitCode -notin ${MSI_SUCCESS_EXIT_CODES.join(", ")}) { throw ('the ' + $What + ' installer exited ' + $p.ExitCode) }`,
   "  if (-not (Get-Service -Name $Service -ErrorAction SilentlyContinue)) { throw ('no ' + $Service + ' service after installing the ' + $What) }",
   "}",
 ];
+
+/** How long holding the agent waits for it to finish starting, then to stop (each). */
+export const HOLD_AGENT_WAIT_SECONDS = 180;
 
 /**
  * The CodeDeploy agent is held stopped (startup Manual) until a node is configured, then started
@@ -82,7 +102,20 @@ export const INSTALL_AGENT_FUNCTION = [
  */
 export function holdAgent(service: string): string[] {
   const s = psLiteral(rules.check(rules.token, "service", service));
-  return [`Set-Service -Name ${s} -StartupType Manual`, `Stop-Service -Name ${s} -Force`];
+  const wait = `[TimeSpan]::FromSeconds(${HOLD_AGENT_WAIT_SECONDS})`;
+  // The MSI starts the service as it returns, so it may still be StartPending; a stop control then
+  // fails (ControlService: ERROR_SERVICE_CANNOT_ACCEPT_CTRL in SERVICE_START_PENDING or
+  // SERVICE_STOP_PENDING; Microsoft Learn, "ControlService function (winsvc.h)"). So: wait until it
+  // runs, stop it, wait until it is stopped. WaitForStatus throws a TimeoutException once the time
+  // is up, failing the build (Microsoft Learn, "ServiceController.WaitForStatus Method").
+  return [
+    `$held = Get-Service -Name ${s}`,
+    `Set-Service -Name ${s} -StartupType Manual`,
+    `if ($held.Status -eq 'StartPending') { $held.WaitForStatus('Running', ${wait}) }`,
+    "$held.Refresh()",
+    `if ($held.Status -eq 'Running') { Stop-Service -Name ${s} -Force }`,
+    `$held.WaitForStatus('Stopped', ${wait})`,
+  ];
 }
 
 /** The held agent, started for good: Automatic from now on (a reboot keeps it), running now. */

@@ -117,30 +117,36 @@ function trustStep(): Step {
 }
 
 /** Reads the session login's secret and checks its shape; sets $SessionDb. */
-function readSessionStep(): Step {
+function readSessionStep(seconds: (most: number) => string = String): Step {
   return {
     name: "read the session store's login from Secrets Manager",
     comment: "Read with the instance role, which may read this one secret.",
     body: [
-      `$script:SessionDb = Read-Secret $SessionSecret ${SESSION_SECRET_WAIT_SECONDS}`,
+      `$script:SessionDb = Read-Secret $SessionSecret ${seconds(SESSION_SECRET_WAIT_SECONDS)}`,
       "foreach ($field in 'host', 'port', 'dbname', 'username', 'password') { if (-not $SessionDb.$field) { throw ('the session secret has no ' + $field) } }",
       "if ($SessionDb.password -notmatch '^[A-Za-z0-9]{16,128}$') { throw 'the session password is not 16-128 letters and digits' }",
     ],
   };
 }
 
-/** The web node's steps in SQLServer mode, before it writes the root web.configs. */
-export function sqlSessionSteps(v: SqlSessionBootValues): { variables: string[]; before: Step[]; after: Step[] } {
+/**
+ * The web node's steps in SQLServer mode, before it writes the root web.configs. `seconds` writes a
+ * wait's limit (with an application the node caps it: userData.ts, APPLICATION_WAITS_SECONDS).
+ */
+export function sqlSessionSteps(
+  v: SqlSessionBootValues,
+  seconds: (most: number) => string = String,
+): { variables: string[]; before: Step[]; after: Step[] } {
   return {
     variables: sqlPrelude(v),
     before: [
       trustStep(),
-      readSessionStep(),
+      readSessionStep(seconds),
       {
         name: "wait until the session database is set up",
         comment: "The setup instance creates it; a node checks, as the session login, that it may use it.",
         body: [
-          `$deadline = (Get-Date).AddSeconds(${SESSION_DATABASE_WAIT_SECONDS}); $wait = 10`,
+          `$deadline = (Get-Date).AddSeconds(${seconds(SESSION_DATABASE_WAIT_SECONDS)}); $wait = 10`,
           "while ($true) {",
           "  try {",
           "    $c = Open-Sql $SessionDb",

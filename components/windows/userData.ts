@@ -31,6 +31,14 @@ import {
 
 /** How long the node keeps trying to read its key (a NAT gateway or the role may come late). */
 export const KEY_READ_SECONDS = 600;
+/**
+ * With an application, every wait of the boot (key, session login, session database) ends within
+ * this many seconds of the script's start, whatever each step's own limit (10, 60 and 45 minutes:
+ * up to 115 in all): the agent starts only after them, and CodeDeploy waits at most an hour for an
+ * agent to respond to a pending deployment (CodeDeploy, "Troubleshooting Amazon EC2 Auto Scaling
+ * issues"); Windows' own setup and the installs take the rest of that hour.
+ */
+export const APPLICATION_WAITS_SECONDS = 2400;
 
 export interface WebNodeBootValues extends BootValues {
   /** SSM SecureString parameter holding the machine key as JSON. */
@@ -146,7 +154,9 @@ export function webNodeUserData(values: WebNodeBootValues): string {
   const parameter = checkParameterName("keyParameterName", values.keyParameterName);
   const version = checkToken("keyVersion", values.keyVersion);
   const validation = checkValidation(values.keyValidation);
-  const sql = values.sqlSession ? sqlSessionSteps(values.sqlSession) : undefined;
+  // With an application a wait takes what is left of the boot's shared budget, at most its own limit.
+  const waitSeconds = (most: number) => (values.codeDeploy !== undefined ? `(Get-WaitSeconds ${most})` : `${most}`);
+  const sql = values.sqlSession ? sqlSessionSteps(values.sqlSession, waitSeconds) : undefined;
   if (!sql && (values.stateHost === undefined || values.statePort === undefined))
     throw new Error("a web node needs stateHost and statePort, or sqlSession");
   // SQLServer mode: the connection string is added at boot, from the secret.
@@ -172,7 +182,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
       comment: `Never in user data: read with the instance role, backing off up to ${KEY_READ_SECONDS / 60} minutes (credentials, NAT).`,
       body: [
         "$raw = $null",
-        `$deadline = (Get-Date).AddSeconds(${KEY_READ_SECONDS})`,
+        `$deadline = (Get-Date).AddSeconds(${waitSeconds(KEY_READ_SECONDS)})`,
         "$wait = 5",
         "while (-not $raw) {",
         "  try { $raw = (Get-SSMParameter -Name $KeyParameter -WithDecryption $true -Region $Region).Value }",
@@ -288,6 +298,12 @@ export function webNodeUserData(values: WebNodeBootValues): string {
         ? []
         : [`$HealthFile = ${psLiteral(health.relativePath)}`, `$HealthContent = ${psLiteral(health.content)}`]),
       `$ValidationKeyChars = @{ ${keyLengths} }`,
+      ...(app
+        ? [
+            `$WaitsEnd = (Get-Date).AddSeconds(${APPLICATION_WAITS_SECONDS})`,
+            "function Get-WaitSeconds([int]$Most) { [int][Math]::Max(0, [Math]::Min($Most, ($WaitsEnd - (Get-Date)).TotalSeconds)) }",
+          ]
+        : []),
     ],
     // Add steps above, never after this one: the agent must start last.
     app ? [...steps, startCodeDeployAgentStep(values)] : steps,

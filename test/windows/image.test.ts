@@ -2,14 +2,21 @@
 // PowerShell installs what every node needs and whose validate and test phases check it.
 import YAML from "yaml";
 import {
+  APPLICATION_WAITS_SECONDS,
   bootScriptOf,
   COMPONENT_DATA_LIMIT,
+  HOLD_AGENT_WAIT_SECONDS,
   holdAgent,
   imageComponentDocument,
   INSTALL_AGENT_FUNCTION,
   installAgent,
   installFeatures,
+  KEY_READ_SECONDS,
+  MSI_BUSY_EXIT_CODE,
+  MSI_BUSY_TRIES,
   rdsTrustBundleUrl,
+  SESSION_DATABASE_WAIT_SECONDS,
+  SESSION_SECRET_WAIT_SECONDS,
   sessionSetupUserData,
   START_CODEDEPLOY_AGENT_STEP,
   stateServerUserData,
@@ -133,10 +140,7 @@ describe("the CodeDeploy agent runs only once a node is configured (CodeDeploy t
     const install = build.findIndex((l) => l.startsWith("Install-Agent 'CodeDeploy agent'"));
     expect(install).toBeGreaterThan(0);
     expect(build.slice(install + 1)).toEqual(holdAgent("codedeployagent"));
-    expect(holdAgent("codedeployagent")).toEqual([
-      `Set-Service -Name ${AGENT} -StartupType Manual`,
-      `Stop-Service -Name ${AGENT} -Force`,
-    ]);
+    expect(holdAgent("codedeployagent")).toContain(`Set-Service -Name ${AGENT} -StartupType Manual`);
     for (const phase of ["validate", "test"]) {
       const check = phases[phase][0].inputs.commands[0];
       expect(check).toContain(`$agent = Get-Service -Name ${AGENT}`);
@@ -144,6 +148,30 @@ describe("the CodeDeploy agent runs only once a node is configured (CodeDeploy t
     }
     // Nothing in the image starts it.
     expect(imageComponentDocument(values)).not.toMatch(/Start-Service|StartupType Automatic/);
+  });
+
+  test("holding the agent waits (bounded) for a service still starting, stops it, then waits until it is stopped", () => {
+    // A stop control fails while the service is StartPending (ControlService,
+    // ERROR_SERVICE_CANNOT_ACCEPT_CTRL), and the MSI returns with the service just started.
+    const hold = holdAgent("codedeployagent");
+    const at = (prefix: string) => hold.findIndex((l) => l.startsWith(prefix));
+    const wait = `[TimeSpan]::FromSeconds(${HOLD_AGENT_WAIT_SECONDS})`;
+    expect(HOLD_AGENT_WAIT_SECONDS).toBeLessThanOrEqual(300);
+    expect(hold[at("if ($held.Status -eq 'StartPending')")]).toBe(
+      `if ($held.Status -eq 'StartPending') { $held.WaitForStatus('Running', ${wait}) }`,
+    );
+    expect(hold[at("if ($held.Status -eq 'Running')")]).toBe(
+      `if ($held.Status -eq 'Running') { Stop-Service -Name ${AGENT} -Force }`,
+    );
+    // The cached status is read again before deciding to stop; the last word is a bounded wait for Stopped.
+    expect(at("$held = Get-Service")).toBe(0);
+    expect(at("if ($held.Status -eq 'StartPending')")).toBeLessThan(at("$held.Refresh()"));
+    expect(at("$held.Refresh()")).toBeLessThan(at("if ($held.Status -eq 'Running')"));
+    expect(hold.at(-1)).toBe(`$held.WaitForStatus('Stopped', ${wait})`);
+    // Every wait has its time-out: none that could hang the build.
+    for (const line of hold.filter((l) => l.includes("WaitForStatus(")))
+      expect(line).toMatch(/WaitForStatus\('\w+', \[TimeSpan\]::FromSeconds\(\d+\)\)/);
+    expect(balanced(hold.join("\n"))).toBe(true);
   });
 
   test.each<[string, WebNodeBootValues]>([
@@ -178,21 +206,92 @@ describe("the CodeDeploy agent runs only once a node is configured (CodeDeploy t
     ]);
   });
 
+  test("with an application every wait of the boot ends within 40 minutes, inside CodeDeploy's hour for the agent", () => {
+    // CodeDeploy waits at most an hour for an agent to respond to a pending deployment; the agent starts
+    // after these waits, whose own limits add up to 115 minutes with SQL Server sessions.
+    expect(KEY_READ_SECONDS + SESSION_SECRET_WAIT_SECONDS + SESSION_DATABASE_WAIT_SECONDS).toBe(115 * 60);
+    expect(APPLICATION_WAITS_SECONDS).toBeLessThanOrEqual(40 * 60);
+    const sqlWeb = { ...web, stateHost: undefined, statePort: undefined, sqlSession };
+    const withApp = scriptOf(webNodeUserData({ ...sqlWeb, codeDeploy: {} }));
+    expect(withApp).toContain(`$WaitsEnd = (Get-Date).AddSeconds(${APPLICATION_WAITS_SECONDS})`);
+    expect(withApp).toContain(
+      "function Get-WaitSeconds([int]$Most) { [int][Math]::Max(0, [Math]::Min($Most, ($WaitsEnd - (Get-Date)).TotalSeconds)) }",
+    );
+    // Each wait takes what is left of that budget, at most its own limit; the budget starts before the steps.
+    const waits = [
+      `$deadline = (Get-Date).AddSeconds((Get-WaitSeconds ${KEY_READ_SECONDS}))`,
+      `Read-Secret $SessionSecret (Get-WaitSeconds ${SESSION_SECRET_WAIT_SECONDS})`,
+      `$deadline = (Get-Date).AddSeconds((Get-WaitSeconds ${SESSION_DATABASE_WAIT_SECONDS})); $wait = 10`,
+    ];
+    for (const w of waits) expect(withApp.indexOf(w)).toBeGreaterThan(withApp.indexOf("$WaitsEnd = "));
+    expect(withApp.indexOf("$WaitsEnd = ")).toBeLessThan(withApp.indexOf("Step '"));
+    // No other deadline of its own (Read-Secret's is the argument above).
+    const deadlines = withApp
+      .split("\n")
+      .filter((l) => /AddSeconds\((?!\$Seconds\))/.test(l) && !l.includes("$WaitsEnd = "));
+    expect(deadlines.length).toBe(2);
+    for (const line of deadlines) expect(line).toContain("(Get-WaitSeconds ");
+    expect(balanced(withApp)).toBe(true);
+    // Without an application nothing is pending for an agent: each wait keeps its own limit.
+    const withoutApp = scriptOf(webNodeUserData(sqlWeb));
+    expect(withoutApp).not.toContain("Get-WaitSeconds");
+    expect(withoutApp).toContain(`Read-Secret $SessionSecret ${SESSION_SECRET_WAIT_SECONDS}`);
+    expect(withoutApp).toContain(`$deadline = (Get-Date).AddSeconds(${KEY_READ_SECONDS})`);
+  });
+
   test("without an application the boot never starts the agent an image may hold", () => {
     expect(webNodeUserData(web)).not.toContain(AGENT);
     expect(stepsOf(scriptOf(webNodeUserData(web)))).not.toContain(START_CODEDEPLOY_AGENT_STEP);
   });
 });
 
-test("msiexec: 0 and 3010 (installed, restart requested) pass, any other exit code fails, in every script that runs it", () => {
-  const check = INSTALL_AGENT_FUNCTION.find((l) => l.includes("$p.ExitCode -notin"))!;
-  const accepted = /if \(\$p\.ExitCode -notin ([\d, ]+)\) \{ throw /.exec(check)![1].split(",").map(Number);
-  const installerFails = (code: number) => !accepted.includes(code);
-  expect([0, 3010].map(installerFails)).toEqual([false, false]);
-  // 1641: msiexec restarted the machine (it may not, /norestart); 1603 fatal; 1618 another install running.
-  expect([1, 1603, 1618, 1641].map(installerFails)).toEqual([true, true, true, true]);
-  expect(INSTALL_AGENT_FUNCTION.join("\n")).toContain("'/quiet', '/norestart'");
+/**
+ * Runs Install-Agent's msiexec loop as written, for a sequence of exit codes (no PowerShell here):
+ * the loop's bounds, its break condition and the final check are read from the generated lines, so
+ * a change to any of them changes what this returns.
+ */
+function runInstallLoop(exitCodes: number[]): { tries: number; sleeps: number[]; installed: boolean } {
+  const text = INSTALL_AGENT_FUNCTION.join("\n");
+  const tries = Number(/foreach \(\$try in 1\.\.(\d+)\) \{/.exec(text)![1]);
+  const [, busy, last] = /if \(\$p\.ExitCode -ne (\d+) -or \$try -eq (\d+)\) \{ break \}/.exec(text)!;
+  const backoff = Number(/Start-Sleep -Seconds \(\$try \* (\d+)\)/.exec(text)![1]);
+  const accepted = /if \(\$p\.ExitCode -notin ([\d, ]+)\) \{ throw /.exec(text)![1].split(",").map(Number);
+  expect(Number(last)).toBe(tries);
+  const sleeps: number[] = [];
+  let code = NaN;
+  let run = 0;
+  for (let t = 1; t <= tries; t++) {
+    code = exitCodes[run++];
+    if (code !== Number(busy) || t === Number(last)) break;
+    sleeps.push(t * backoff);
+  }
+  return { tries: run, sleeps, installed: accepted.includes(code) };
+}
 
+test("msiexec: 0 and 3010 (installed, restart requested) pass at once, any other exit code but 1618 fails at once", () => {
+  expect(runInstallLoop([0])).toEqual({ tries: 1, sleeps: [], installed: true });
+  expect(runInstallLoop([3010])).toEqual({ tries: 1, sleeps: [], installed: true });
+  // 1641: msiexec restarted the machine (it may not, /norestart); 1603 fatal; 1: generic.
+  for (const code of [1, 1603, 1641])
+    expect(runInstallLoop([code])).toEqual({ tries: 1, sleeps: [], installed: false });
+  expect(INSTALL_AGENT_FUNCTION.join("\n")).toContain("'/quiet', '/norestart'");
+});
+
+test("msiexec: 1618 (another installation in progress) is retried with a growing, bounded wait, then fails", () => {
+  expect(MSI_BUSY_EXIT_CODE).toBe(1618);
+  // Busy once, then installed.
+  expect(runInstallLoop([1618, 0])).toEqual({ tries: 2, sleeps: [30], installed: true });
+  expect(runInstallLoop([1618, 1618, 3010])).toEqual({ tries: 3, sleeps: [30, 60], installed: true });
+  // Busy after the retry: a real failure is not retried.
+  expect(runInstallLoop([1618, 1603, 0])).toEqual({ tries: 2, sleeps: [30], installed: false });
+  // Busy every time: MSI_BUSY_TRIES runs, then the build or boot fails, within 5 minutes of waiting.
+  const always = runInstallLoop(Array(10).fill(1618));
+  expect(always).toEqual({ tries: MSI_BUSY_TRIES, sleeps: [30, 60, 90, 120], installed: false });
+  expect(always.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(300);
+});
+
+test("msiexec runs only inside Install-Agent, in every script that installs an agent", () => {
+  const check = INSTALL_AGENT_FUNCTION.find((l) => l.includes("$p.ExitCode -notin"))!;
   const scripts = {
     image: imageComponentDocument(values),
     webNode: bootScriptOf(webNodeUserData({ ...web, codeDeploy: {} })),
@@ -214,5 +313,6 @@ test("msiexec: 0 and 3010 (installed, restart requested) pass, any other exit co
     });
     expect(runs.length).toBeGreaterThan(0);
     expect(text).toContain(check.trim());
+    expect(text).toContain(INSTALL_AGENT_FUNCTION.find((l) => l.includes("{ break }"))!.trim());
   }
 });
