@@ -29,8 +29,9 @@ test("own network: one farm that creates its VPC, subnets and NAT, and releases 
   // The default waits: the release, then each node's wait to serve behind the balancer.
   expect(graph.one(T.release).inputs).toMatchObject({ nodesAtOnce: 1 });
   expect(graph.count(T.gate)).toBe(3);
+  // The nodes may read every version under the build's folder: rollbacks and new nodes take older builds.
   expect(JSON.stringify(graph.ofType(T.rolePolicy).map((p) => p.inputs.policy))).toContain(
-    "arn:aws:s3:::shop-builds/shop/1.4.2/site.zip",
+    "arn:aws:s3:::shop-builds/shop/*",
   );
 });
 

@@ -1,0 +1,32 @@
+# aspnet-webfarm release hook: start (generated).
+# CodeDeploy runs hooks in 32-bit PowerShell, where the IIS provider cannot work: relaunch as 64-bit.
+if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64') {
+  & (Join-Path $env:WINDIR 'sysnative\WindowsPowerShell\v1.0\powershell.exe') -NoProfile -ExecutionPolicy Bypass -File $PSCommandPath
+  exit $LASTEXITCODE
+}
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$Log = 'C:\ProgramData\aspnet-webfarm\release.log'
+New-Item -ItemType Directory -Force -Path (Split-Path -Parent $Log) | Out-Null
+function Say([string]$Text) { $line = (Get-Date -Format o) + ' start: ' + $Text; Write-Output $line; Add-Content -LiteralPath $Log -Value $line }
+# Any error fails the hook with exit 1, which fails the deployment on this node (CodeDeploy rolls back).
+trap { Say ('FAILED: ' + $_.Exception.Message); exit 1 }
+$Release = Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '..\release.json') | ConvertFrom-Json
+$SiteName = 'Default Web Site'
+$ReleaseRoot = 'C:\inetpub\shop-asg\releases'
+$ReleaseDir = Join-Path $ReleaseRoot $Release.version
+$Marker = Join-Path $ReleaseDir '.webfarm-release'
+
+Import-Module WebAdministration
+if (-not (Test-Path -LiteralPath $Marker)) { throw ('release ' + $Release.version + ' is not installed') }
+$site = Get-Item ('IIS:\Sites\' + $SiteName)
+$previous = $site.physicalPath
+Set-ItemProperty -LiteralPath ('IIS:\Sites\' + $SiteName) -Name physicalPath -Value $ReleaseDir
+Restart-WebAppPool -Name $site.applicationPool
+Say ($SiteName + ' serves ' + $ReleaseDir + ' (was ' + $previous + ')')
+# The first request compiles the application: make it here, not in a user's request.
+foreach ($path in @($Release.healthCheckPath, $Release.validatePath)) {
+  try { Invoke-WebRequest -Uri ('http://localhost' + $path) -UseBasicParsing -TimeoutSec 120 | Out-Null } catch { Say ('warm-up ' + $path + ': ' + $_.Exception.Message) }
+}
+Get-ChildItem -LiteralPath $ReleaseRoot -Directory | Sort-Object LastWriteTime -Descending | Select-Object -Skip 3 | Where-Object { $_.FullName -ne $ReleaseDir } | Remove-Item -Recurse -Force
+exit 0
