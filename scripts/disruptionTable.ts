@@ -550,7 +550,13 @@ async function main() {
     },
     types,
   };
-  writeFileSync(UPDATE_BEHAVIOUR_FILE, JSON.stringify(table, null, 1) + "\n");
+  // Formatted as the repository's Prettier checks it.
+  const prettier = await import("prettier");
+  const options = (await prettier.resolveConfig(UPDATE_BEHAVIOUR_FILE)) ?? {};
+  writeFileSync(
+    UPDATE_BEHAVIOUR_FILE,
+    await prettier.format(JSON.stringify(table), { ...options, filepath: UPDATE_BEHAVIOUR_FILE }),
+  );
   console.log(`wrote ${UPDATE_BEHAVIOUR_FILE}: ${Object.keys(types).length} types`);
 }
 
