@@ -236,7 +236,7 @@ interface GoAttribute {
 }
 
 /** Every attribute of the schema maps in `text`, with its path of enclosing attributes. */
-function goAttributes(text: string, prefix: string[] = []): GoAttribute[] {
+export function goAttributes(text: string, prefix: string[] = []): GoAttribute[] {
   const out: GoAttribute[] = [];
   for (let from = 0; ;) {
     MAP_START.lastIndex = from;
@@ -261,12 +261,13 @@ function mapEntries(body: string, prefix: string[]): GoAttribute[] {
     const open = m.index + m[0].length - 1;
     const close = matchBrace(body, open);
     const inner = body.slice(open + 1, close - 1);
-    // The entry's own text: its body without nested attribute maps.
+    // The entry's own code: its body without string literals (descriptions) and nested attribute maps.
     let own = inner;
     for (const nested of inner.matchAll(MAP_START)) {
       const start = nested.index!;
       own = own.replace(inner.slice(start, matchBrace(inner, start + nested[0].length - 1)), "");
     }
+    own = own.replace(/"(?:[^"\\]|\\.)*"|`[^`]*`/g, '""');
     const path = [...prefix, name];
     out.push({
       name,
@@ -293,7 +294,7 @@ function mapEntries(body: string, prefix: string[]): GoAttribute[] {
 }
 
 /** Attributes a CustomizeDiff forces new (customdiff.ForceNewIf..., d.ForceNew("x")): conditional. */
-function customizeDiffForceNew(text: string): string[] {
+export function customizeDiffForceNew(text: string): string[] {
   return [...text.matchAll(/ForceNew(?:If\w*)?\(\s*(?:"([a-z0-9_.]+)"|names\.Attr(\w+))/g)].map((m) =>
     (m[1] ?? m[2]).replace(/\.\d+(?=\.|$)/g, ""),
   );
@@ -302,7 +303,7 @@ function customizeDiffForceNew(text: string): string[] {
 // ---- Pulumi property names ----------------------------------------------------------------------
 
 /** Key under which a Terraform name and a Pulumi name meet: lower case, no underscores. */
-const meet = (name: string) => name.replace(/_/g, "").toLowerCase();
+export const meet = (name: string) => name.replace(/_/g, "").toLowerCase();
 
 /** The Args interface's properties of a Pulumi type, from its .d.ts (its doc comment kept). */
 function pulumiArgs(type: string): { file: string; props: Map<string, string> } {
@@ -333,7 +334,7 @@ function nestedNames(pkg: string): Map<string, string> {
 }
 
 /** Pulumi's name for a Terraform attribute: the same words in camelCase; a list may be pluralized. */
-function pulumiName(tf: string, names: Map<string, string>): string | undefined {
+export function pulumiName(tf: string, names: Map<string, string>): string | undefined {
   const key = meet(tf);
   return names.get(key) ?? names.get(`${key}s`) ?? names.get(`${key.replace(/y$/, "ie")}s`);
 }
