@@ -115,12 +115,14 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
  * Every resource `changes` replace or interrupt, and those a replacement cascades to: `after`'s
- * resources that refer to a replaced one (its id or an output) in a property that replaces.
+ * resources that refer to a replaced one (its id or an output) in a property that replaces. A
+ * reference in a property the table cannot tell about goes to `uncertain`.
  */
 export function disruptions(
   after: ResourceLike[],
   changes: { resource: string; paths: string[] }[],
   table = updateBehaviour(),
+  uncertain: string[] = [],
 ): Map<string, Disruption> {
   const byKey = new Map(after.map((r) => [keyOf(r), r]));
   const out = new Map<string, Disruption>();
@@ -143,10 +145,16 @@ export function disruptions(
     for (const r of after) {
       const key = keyOf(r);
       if (out.get(key)?.effect === "replace") continue;
-      const hits = refs.get(key)!.filter(([, v]) => token.test(v));
-      const why = hits
-        .filter(([p]) => classifyChange(r, p, table).effect === "replace")
-        .map(([p]) => `${p.replace(/\[\d+\]/g, "")} <- ${keyOf(gone)} replaced`);
+      const hits = refs
+        .get(key)!
+        .filter(([, v]) => token.test(v))
+        .map(([p]) => ({
+          p,
+          ...classifyChange(r, p, table),
+          ref: `${p.replace(/\[\d+\]/g, "")} <- ${keyOf(gone)} replaced`,
+        }));
+      for (const h of hits.filter((x) => x.effect === "unknown")) uncertain.push(`${key} ${h.ref}: ${h.why}`);
+      const why = hits.filter((h) => h.effect === "replace").map((h) => h.ref);
       if (why.length === 0) continue;
       out.set(key, { effect: "replace", why: [...new Set(why)], cascaded: true });
       queue.push(key);

@@ -406,9 +406,12 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
     }
   }
   // What each change does on AWS, with the replacements it cascades to.
+  const uncertain: string[] = [];
   const disrupted = disruptions(
     after.resources,
     changed.map((c) => ({ resource: c.resource, paths: c.changes.map((x) => x.path) })),
+    undefined,
+    uncertain,
   );
   const replaced = (k: string) => disrupted.get(k)?.effect === "replace";
   const whyOf = (k: string) => disrupted.get(k)!.why.join(", ");
@@ -557,9 +560,12 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
         `${d.effect === "replace" ? "replaced" : "interrupted"}${d.cascaded ? " (cascade)" : ""}: ${k} (${whyOf(k)})`,
     )
     .sort();
-  const unknown = changed.flatMap(({ resource, changes }) =>
-    changes.filter((c) => c.effect === "unknown").map((c) => `${resource} ${c.path}: ${c.why}`),
-  );
+  const unknown = [
+    ...changed.flatMap(({ resource, changes }) =>
+      changes.filter((c) => c.effect === "unknown").map((c) => `${resource} ${c.path}: ${c.why}`),
+    ),
+    ...new Set(uncertain),
+  ];
   return {
     added,
     removed,

@@ -407,9 +407,11 @@ function terraformBehaviour(snapshot: Snapshot, tf: string, names: Map<string, s
     else replaceIf[name] = "RequiresReplaceIf";
   }
   // CustomizeDiff: in the schema function itself, or in functions of its package that it names.
-  const customizers = [...text.matchAll(/CustomizeDiff:\s*([\s\S]*?),\n\t\t[A-Z]/g)].flatMap((m) =>
-    [...m[1].matchAll(/\b(\w*[Cc]ustomizeDiff\w*|\w+Diff)\b/g)].map((x) => x[1]),
-  );
+  const customizers = [
+    ...new Set(
+      [...text.matchAll(/\b(\w*[Cc]ustomizeDiff\w*)\b/g)].map((m) => m[1]).filter((f) => f !== "CustomizeDiff"),
+    ),
+  ];
   const customText = [text, ...customizers.map((f) => snapshot.read(`${dir}/func.${f}.goindex`) ?? "")].join("\n");
   for (const attr of customizeDiffForceNew(customText)) {
     const name = toPulumi(attr.split("."));
