@@ -1,11 +1,14 @@
 // What a change does on AWS, read from the committed update behaviour table: replace, interrupt,
 // update or unknown; a replacement cascades through id references; the plan diff names the
 // consequence. Built on small plans (no program run), so it stays well under a second.
+import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import { join } from "path";
 import { classifyChange, disruptions, updateBehaviour, UNKNOWN } from "../../offline/disruption";
 import { diffPlans, diffText, Plan, PlanResource } from "../../offline/plan";
+import { farmInstance } from "../../components/instance";
 import { REPO_ROOT } from "../../scripts/repoRoot";
+import { record } from "../graph";
 
 const committedPlan = (stack: string): Plan => ({
   ...JSON.parse(readFileSync(join(REPO_ROOT, "plans", `${stack}.json`), "utf8")),
@@ -134,13 +137,37 @@ describe("the plan diff names what a change does on AWS", () => {
       "replaced (cascade): pulumi-nodejs:dynamic/aspnet-webfarm:ServingGate::shop-dev-web-0-serving (inputs.instanceId <- aws:ec2/instance:Instance::shop-dev-web-0 replaced)",
     );
     // Control: without the option the provider stops and starts every node at once, and the diff says so.
+    const plain = changed(dev, webNode, (r) => delete r.options?.replaceOnChanges);
     const inPlace = diffPlans(
-      dev,
-      changed(dev, webNode, (r) => (r.inputs.instanceType = "t3.large")),
+      plain,
+      changed(plain, webNode, (r) => (r.inputs.instanceType = "t3.large")),
     );
     expect(inPlace.mustRead).toEqual([
       expect.stringMatching(/^2 of 2 web nodes are stopped and started in place, all at once .*: all web nodes down/),
     ]);
+  });
+
+  test("the kit registers web nodes, and only them, with replaceOnChanges instanceType", async () => {
+    const { graph } = await record(() =>
+      (["web-node", "state-server"] as const).map((role) =>
+        farmInstance(
+          role,
+          {
+            role,
+            image: { imageId: pulumi.output("ami-0123456789abcdef0"), pinned: true },
+            instanceType: "t3.medium",
+            subnetId: "subnet-1",
+            securityGroupIds: [],
+            userData: "",
+            tags: {},
+          },
+          {},
+        ),
+      ),
+    );
+    const options = (name: string) => graph.resources.find((r) => r.name === name)!.options;
+    expect(options("web-node").replaceOnChanges).toEqual(["instanceType"]);
+    expect(options("state-server").replaceOnChanges).toBeUndefined();
   });
 
   test("stateInstanceType: a must-read that every session is lost", () => {
