@@ -6,7 +6,7 @@ import * as ipaddr from "ipaddr.js";
 import { ROLE_TAG } from "../components";
 import { program } from "../infra/program";
 import { stackConfig } from "../infra/stackFile";
-import { classifyChange, disruptions, Effect } from "./disruption";
+import { classifyChange, disruptions, Effect, updateBehaviour } from "./disruption";
 import { ASSET_MARKERS, RecordedResource, runProgram } from "./engine";
 import { fixtures, Fixtures, resourceIdOf } from "./fixtures";
 
@@ -554,10 +554,13 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
         : // Sessions are persisted (aspnet_regsql -sstype p) and survive; the farm cannot reach them meanwhile.
           `the session database restarts: ${k} (${whyOf(k)}): every session is unavailable until it is back`,
     );
+  // deleteBeforeReplace: the old resource goes before the new one exists, a gap the reader must know.
+  const firstDeleted = (k: string) =>
+    now.get(k)!.options?.deleteBeforeReplace ? ", deleted before its replacement exists" : "";
   const disruptionLines = [...disrupted]
     .map(
       ([k, d]) =>
-        `${d.effect === "replace" ? "replaced" : "interrupted"}${d.cascaded ? " (cascade)" : ""}: ${k} (${whyOf(k)})`,
+        `${d.effect === "replace" ? "replaced" : "interrupted"}${d.cascaded ? " (cascade)" : ""}: ${k} (${whyOf(k)})${d.effect === "replace" ? firstDeleted(k) : ""}`,
     )
     .sort();
   const unknown = [
@@ -620,5 +623,11 @@ export function diffText(diff: PlanDiff): string {
   section("REPLACED OR INTERRUPTED (from offline/updateBehaviour.json and the kit's options)", diff.disruptions);
   section("UNKNOWN: confirm with `pulumi preview`", diff.unknown);
   section("APPLICATION RELEASES (node by node, sessions kept)", diff.releases);
+  const table = updateBehaviour();
+  const source = table.sources as Record<string, Record<string, string>>;
+  lines.push(
+    `(effects from offline/updateBehaviour.json, generated ${table.generated}: provider ${source.replacement?.ref}, @pulumi/aws ${source.providerDocs?.version} docs, ${source.cloudFormation?.package} ${source.cloudFormation?.version})`,
+    "",
+  );
   return lines.join("\n");
 }

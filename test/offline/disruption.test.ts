@@ -120,6 +120,10 @@ describe("the plan diff names what a change does on AWS", () => {
       ]),
     );
     expect(diffText(diff)).toContain("inputs.cidrBlock: 10.20.0.0/16 -> 10.30.0.0/16  [replace: ForceNew]");
+    // Where the effects come from, and when, is on the diff itself.
+    expect(diffText(diff)).toMatch(
+      /\(effects from offline\/updateBehaviour\.json, generated \d{4}-\d{2}-\d{2}: provider v6\.\d+\.\d+, @pulumi\/aws 7\.48\.0 docs, @aws-cdk\/aws-service-spec [\d.]+\)/,
+    );
   });
 
   test("webInstanceType: new nodes pass their gates before the old ones go, none stopped in place", () => {
