@@ -344,7 +344,7 @@ export function pulumiName(tf: string, names: Map<string, string>): string | und
 const DOC_INTERRUPTS = /[^.]*\btrigger a stop\/start\b[^.]*\./;
 const DOC_REPLACES =
   /[^.]*\b(?:trigger (?:a )?recreation|trigger a destroy and recreate|forces? (?:a )?new resource)\b[^.]*\./i;
-const CFN_INTERRUPTS = /[^.]*\b(?:restarts?|reboots?|interruptions?)\b[^.]*\./i;
+const CFN_INTERRUPTS = /[^.\n>`]*\b(?:restarts?|reboots?|interruptions?)\b[^.]*\./i;
 
 function loadCloudFormation(): Map<string, any> {
   const db = JSON.parse(
@@ -523,7 +523,15 @@ async function main() {
       for (const [name, p] of Object.entries(resource.properties as Record<string, any>)) {
         const said = p.causesReplacement === "maybe" ? CFN_INTERRUPTS.exec(p.documentation ?? "") : null;
         if (!said) continue;
-        const prop = pulumiName(name, names);
+        // Or without the type's own prefix: DBParameterGroupName is parameterGroupName on aws:rds/instance.
+        const typeName: string = upstream.cloudFormation.split("::")[2];
+        const prefixes = [typeName, /^[A-Z]+(?=[A-Z][a-z])/.exec(typeName)?.[0]].filter(
+          (x): x is string => !!x && name.startsWith(x) && name.length > x.length,
+        );
+        const prop = prefixes.reduce<string | undefined>(
+          (found, x) => found ?? pulumiName(name.slice(x.length), names),
+          pulumiName(name, names),
+        );
         if (!prop) (behaviour.unmapped ??= []).push(`cloudformation ${name}`);
         else if (!behaviour.replace[prop])
           (behaviour.interrupt ??= {})[prop] ??= `cloudformation: ${said[0].trim().replace(/\s+/g, " ")}`;
@@ -549,7 +557,7 @@ async function main() {
         rule: "a conditional update (causesReplacement 'maybe') whose documentation says the resource restarts, reboots or is interrupted",
       },
       mapping:
-        "Terraform snake_case and CloudFormation PascalCase names meet Pulumi's camelCase ones case-insensitively without underscores (a list may be pluralized); nested names are checked against @pulumi/aws types/input.d.ts; names that meet none are listed as unmapped",
+        "Terraform snake_case and CloudFormation PascalCase names meet Pulumi's camelCase ones case-insensitively without underscores (a list may be pluralized; a CloudFormation name may drop its type's prefix, DBParameterGroupName -> parameterGroupName); nested names are checked against @pulumi/aws types/input.d.ts; names that meet none are listed as unmapped",
     },
     types,
   };

@@ -186,6 +186,29 @@ describe("the plan diff names what a change does on AWS", () => {
     ]);
   });
 
+  test("the session database: a restart makes sessions unavailable, a replacement loses them", () => {
+    const prod = committedPlan("prod");
+    const database = isType("aws:rds/instance:Instance");
+    const restart = diffPlans(
+      prod,
+      changed(prod, database, (r) => (r.inputs.parameterGroupName = "sessions-params")),
+    );
+    expect(restart.mustRead).toEqual([
+      expect.stringMatching(
+        /^the session database restarts: .*\(inputs\.parameterGroupName\): every session is unavailable until it is back$/,
+      ),
+    ]);
+    const replace = diffPlans(
+      prod,
+      changed(prod, database, (r) => (r.inputs.storageEncrypted = false)),
+    );
+    expect(replace.mustRead).toEqual([
+      expect.stringMatching(
+        /^the session database is replaced: .*\(inputs\.storageEncrypted\): every session is lost$/,
+      ),
+    ]);
+  });
+
   test("a load balancer made internal is replaced: its DNS name changes", () => {
     const lb = isType("aws:lb/loadBalancer:LoadBalancer");
     const diff = diffPlans(
