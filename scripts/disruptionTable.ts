@@ -12,7 +12,7 @@
 //  - the kit's own dynamic resources, from their diff code (components/servingGate.ts gateReplaces).
 // The kit's resource options (userDataReplaceOnChange, replaceOnChanges, ignoreChanges,
 // deleteBeforeReplace) are read from each plan resource when a diff is classified (offline/disruption.ts).
-// Only the types the kit creates are kept (the committed plans and Auto Scaling mode), so the file stays small.
+// Only the types the kit creates are kept (the committed plans, and every provider resource the components construct), so the file stays small.
 import { execFileSync } from "child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
@@ -544,7 +544,7 @@ async function main() {
     regenerate:
       "npm run disruption:table -- --tf-index <clone of github.com/lonegunmanb/terraform-provider-aws-index> [--ref <provider tag>]",
     scope:
-      "only the resource types the kit creates (the committed plans and Auto Scaling mode); any other type is unknown",
+      "only the resource types the kit creates (the committed plans, and every provider resource class the components construct); any other type is unknown",
     sources: {
       replacement: {
         ...snapshot.describe,
