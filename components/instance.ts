@@ -58,8 +58,10 @@ export function farmInstance(name: string, args: FarmInstanceArgs, opts: pulumi.
  * A web node's new instance type replaces it rather than updating it in place: the provider changes
  * the type by stopping and starting the instance ("Updates to this field will trigger a stop/start of
  * the EC2 instance", @pulumi/aws ec2.Instance.instanceType) and Pulumi updates independent resources
- * in parallel, so every node would stop at once. Replaced create-before-destroy (Pulumi's default),
- * each new node passes its serving gate before the old ones are deleted at the end of the update.
+ * in parallel, so every node would stop at once. Replaced create-before-destroy (Pulumi's default:
+ * "Pulumi creates new instances of resources before deleting old ones", pulumi.com/docs/iac/concepts/
+ * options/deletebeforereplace; replaceOnChanges: .../options/replaceonchanges), each new node passes
+ * its serving gate before the old ones are deleted at the end of the update.
  * The state server keeps the in-place stop/start: a new one would lose every session just the same,
  * and `npm run plan:diff` names that as a must-read.
  */
