@@ -50,8 +50,23 @@ export function farmInstance(name: string, args: FarmInstanceArgs, opts: pulumi.
       tags: nameTags(args.tags, name, args.role),
       volumeTags: nameTags(args.tags, name, args.role),
     },
-    pulumi.mergeOptions(opts, imageOptions(args.image)),
+    pulumi.mergeOptions(opts, { ...imageOptions(args.image), ...typeChangeOptions(args.role) }),
   );
+}
+
+/**
+ * A web node's new instance type replaces it rather than updating it in place: the provider changes
+ * the type by stopping and starting the instance ("Updates to this field will trigger a stop/start of
+ * the EC2 instance", @pulumi/aws ec2.Instance.instanceType) and Pulumi updates independent resources
+ * in parallel, so every node would stop at once. Replaced create-before-destroy (Pulumi's default:
+ * "Pulumi creates new instances of resources before deleting old ones", pulumi.com/docs/iac/concepts/
+ * options/deletebeforereplace; replaceOnChanges: .../options/replaceonchanges), each new node passes
+ * its serving gate before the old ones are deleted at the end of the update.
+ * The state server keeps the in-place stop/start: a new one would lose every session just the same,
+ * and `npm run plan:diff` names that as a must-read.
+ */
+function typeChangeOptions(role: FarmRole): pulumi.CustomResourceOptions {
+  return role === "web-node" ? { replaceOnChanges: ["instanceType"] } : {};
 }
 
 /** An instance role with exactly the given statements (one inline policy), and its instance profile. */

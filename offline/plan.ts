@@ -8,6 +8,7 @@ import { expandUserData, USER_DATA_BUDGET_BYTES, USER_DATA_LIMIT_BYTES } from ".
 import { program } from "../infra/program";
 import { stackConfig } from "../infra/stackFile";
 import { checkConvergence, convergenceLines } from "./convergence";
+import { classifyChange, disruptions, Effect, updateBehaviour } from "./disruption";
 import { ASSET_MARKERS, RecordedResource, runProgram } from "./engine";
 import { fixtures, Fixtures, resourceIdOf } from "./fixtures";
 
@@ -314,6 +315,9 @@ export interface PropertyChange {
   after: unknown;
   /** For a changed script (or any multi-line value): the lines removed and added. */
   lines?: string[];
+  /** What the change does on AWS (offline/disruption.ts), and the source that says so. */
+  effect?: Effect;
+  why?: string;
 }
 
 export interface PlanDiff {
@@ -331,6 +335,10 @@ export interface PlanDiff {
    * rotation, web nodes replaced, the farm renamed, the state server replaced or deleted.
    */
   mustRead: string[];
+  /** Every resource replaced or interrupted (stop/start, restart), with why; cascades included. */
+  disruptions: string[];
+  /** Changes whose effect the update behaviour table cannot tell: confirm with `pulumi preview`. */
+  unknown: string[];
 }
 
 const keyOf = (r: PlanResource) => `${r.type}::${r.name}`;
@@ -400,29 +408,8 @@ function grants(resources: PlanResource[]): Set<string> {
   return out;
 }
 
-/** Properties whose change replaces an EC2 instance (userData because the farm sets userDataReplaceOnChange). */
 const SESSION_DATABASE_TYPE = "aws:rds/instance:Instance";
-/** RDS instance properties whose change replaces the database (the provider's ForceNew ones the kit sets). */
-const DATABASE_REPLACING = [
-  "inputs.engine",
-  "inputs.identifier",
-  "inputs.identifierPrefix",
-  "inputs.username",
-  "inputs.storageEncrypted",
-  "inputs.dbSubnetGroupName",
-  "inputs.licenseModel",
-];
-const INSTANCE_REPLACING = [
-  "inputs.ami",
-  "inputs.subnetId",
-  "inputs.userData",
-  "inputs.availabilityZone",
-  "inputs.privateIp",
-  "inputs.rootBlockDevice",
-  "inputs.keyName",
-  "inputs.tenancy",
-  "inputs.hostId",
-];
+const roleOf = (r: PlanResource) => (r.inputs.tags as Record<string, string> | undefined)?.[ROLE_TAG];
 
 const isStateServer = (r: PlanResource) =>
   r.type === "aws:ec2/instance:Instance" &&
@@ -437,10 +424,23 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
     .filter((k) => old.has(k))
     .map((k) => ({ resource: k, changes: propertyChanges(old.get(k)!, now.get(k)!) }))
     .filter((c) => c.changes.length > 0);
-  for (const c of changed.flatMap((x) => x.changes)) {
-    const lines = lineChanges(scriptText(before, c.before) ?? c.before, scriptText(after, c.after) ?? c.after);
-    if (lines.length > 0) c.lines = lines;
+  for (const { resource, changes } of changed) {
+    for (const c of changes) {
+      const lines = lineChanges(scriptText(before, c.before) ?? c.before, scriptText(after, c.after) ?? c.after);
+      if (lines.length > 0) c.lines = lines;
+      Object.assign(c, classifyChange(now.get(resource)!, c.path));
+    }
   }
+  // What each change does on AWS, with the replacements it cascades to.
+  const uncertain: string[] = [];
+  const disrupted = disruptions(
+    after.resources,
+    changed.map((c) => ({ resource: c.resource, paths: c.changes.map((x) => x.path) })),
+    undefined,
+    uncertain,
+  );
+  const replaced = (k: string) => disrupted.get(k)?.effect === "replace";
+  const whyOf = (k: string) => disrupted.get(k)!.why.join(", ");
 
   const broadening: string[] = [];
   const oldRules = inboundRules(before.resources);
@@ -470,22 +470,18 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
 
   const stateServer: string[] = [];
   for (const k of removed) if (isStateServer(old.get(k)!)) stateServer.push(`state server deleted: ${k}`);
-  for (const { resource, changes } of changed) {
-    if (!isStateServer(now.get(resource)!)) continue;
-    const replacing = changes.filter((c) =>
-      INSTANCE_REPLACING.some((p) => c.path === p || c.path.startsWith(`${p}.`) || c.path.startsWith(`${p}[`)),
-    );
-    if (replacing.length > 0)
-      stateServer.push(`state server replaced: ${resource} (${replacing.map((c) => c.path).join(", ")})`);
+  for (const [k, d] of disrupted) {
+    if (!isStateServer(now.get(k)!)) continue;
+    // An in-place stop/start restarts the State Service, which keeps sessions in memory only.
+    stateServer.push(`state server ${d.effect === "replace" ? "replaced" : "stopped and started"}: ${k} (${whyOf(k)})`);
   }
   const releases: string[] = [];
-  const webReplaced = changed.filter(({ resource, changes }) => {
-    const r = now.get(resource)!;
-    const isWebNode =
-      r.type === "aws:ec2/instance:Instance" &&
-      (r.inputs.tags as Record<string, string> | undefined)?.[ROLE_TAG] === "web-node";
-    return isWebNode && changes.some((c) => INSTANCE_REPLACING.some((p) => c.path === p || c.path.startsWith(`${p}.`)));
+  const webNodeKeys = [...now.keys()].filter((k) => {
+    const r = now.get(k)!;
+    return r.type === "aws:ec2/instance:Instance" && roleOf(r) === "web-node";
   });
+  const webReplaced = webNodeKeys.filter(replaced).map((resource) => ({ resource }));
+  const webInterrupted = webNodeKeys.filter((k) => disrupted.get(k)?.effect === "interrupt");
   for (const k of [...now.keys()].filter((key) => now.get(key)!.type === RELEASE_TYPE)) {
     const from = old.get(k)?.inputs.version;
     const to = now.get(k)!.inputs.version;
@@ -515,23 +511,28 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
       `the machine key is rotated (${[...new Set(rotated.flatMap(keepers))].join(", ")}): every user is logged out (forms authentication), pages open in a browser fail one postback, and every web node is replaced`,
     );
   }
-  const webNodes = [...now.values()].filter(
-    (r) =>
-      r.type === "aws:ec2/instance:Instance" &&
-      (r.inputs.tags as Record<string, string> | undefined)?.[ROLE_TAG] === "web-node",
-  );
-  if (webReplaced.length > 0) {
-    const why = [
-      ...new Set(
-        webReplaced.flatMap((c) =>
-          c.changes
-            .filter((x) => INSTANCE_REPLACING.some((p) => x.path === p || x.path.startsWith(`${p}.`)))
-            .map((x) => x.path),
-        ),
-      ),
-    ];
+  const why = (keys: string[]) => [...new Set(keys.flatMap((k) => disrupted.get(k)!.why))].join(", ");
+  if (webReplaced.length > 0)
     mustRead.push(
-      `${webReplaced.length} of ${webNodes.length} web nodes are replaced (${why.join(", ")}): new ones must pass the health check before the old ones go`,
+      `${webReplaced.length} of ${webNodeKeys.length} web nodes are replaced (${why(webReplaced.map((c) => c.resource))}): new ones must pass the health check before the old ones go`,
+    );
+  // The provider updates independent resources in parallel: every node stops at the same time.
+  if (webInterrupted.length > 0)
+    mustRead.push(
+      `${webInterrupted.length} of ${webNodeKeys.length} web nodes are stopped and started in place, all at once (${why(webInterrupted)}): ${webInterrupted.length === webNodeKeys.length ? "all web nodes down" : "those nodes down"} until they boot`,
+    );
+  for (const k of [...disrupted.keys()].filter(
+    (x) => now.get(x)!.type === "aws:lb/loadBalancer:LoadBalancer" && replaced(x),
+  ))
+    mustRead.push(
+      `the load balancer is replaced: ${k} (${whyOf(k)}): its DNS name changes (update every record pointing at it), the farm is unreachable until the new one serves`,
+    );
+  for (const k of [...disrupted.keys()].filter((x) => now.get(x)!.type === "aws:ec2/vpc:Vpc" && replaced(x))) {
+    const inside = [...disrupted.entries()].filter(([x, d]) => x !== k && d.effect === "replace");
+    const counts = new Map<string, number>();
+    for (const [x] of inside) counts.set(x.split("::")[0], (counts.get(x.split("::")[0]) ?? 0) + 1);
+    mustRead.push(
+      `the VPC is replaced: ${k} (${whyOf(k)}): everything in it is replaced too (${inside.length} resources: ${[...counts].map(([t, n]) => `${n} ${t.split(":").pop()}`).join(", ")}): every node and the state server are new instances, every session lost; a load balancer cannot move to another VPC in place: confirm with \`pulumi preview\``,
     );
   }
   for (const { resource, changes } of changed.filter(
@@ -572,14 +573,39 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
     );
   for (const k of removed.filter((k) => old.get(k)!.type === SESSION_DATABASE_TYPE))
     mustRead.push(`the session database is deleted: ${k}: every session is lost`);
-  for (const { resource, changes } of changed.filter((c) => now.get(c.resource)!.type === SESSION_DATABASE_TYPE)) {
-    const replacing = changes.filter((c) => DATABASE_REPLACING.includes(c.path));
-    if (replacing.length > 0)
-      mustRead.push(
-        `the session database is replaced: ${resource} (${replacing.map((c) => c.path).join(", ")}): every session is lost`,
-      );
-  }
-  return { added, removed, changed, securityBroadening: broadening.sort(), stateServer, releases, mustRead };
+  for (const [k, d] of [...disrupted].filter(([x]) => now.get(x)!.type === SESSION_DATABASE_TYPE))
+    mustRead.push(
+      d.effect === "replace"
+        ? `the session database is replaced: ${k} (${whyOf(k)}): every session is lost`
+        : // Sessions are persisted (aspnet_regsql -sstype p) and survive; the farm cannot reach them meanwhile.
+          `the session database restarts: ${k} (${whyOf(k)}): every session is unavailable until it is back`,
+    );
+  // deleteBeforeReplace: the old resource goes before the new one exists, a gap the reader must know.
+  const firstDeleted = (k: string) =>
+    now.get(k)!.options?.deleteBeforeReplace ? ", deleted before its replacement exists" : "";
+  const disruptionLines = [...disrupted]
+    .map(
+      ([k, d]) =>
+        `${d.effect === "replace" ? "replaced" : "interrupted"}${d.cascaded ? " (cascade)" : ""}: ${k} (${whyOf(k)})${d.effect === "replace" ? firstDeleted(k) : ""}`,
+    )
+    .sort();
+  const unknown = [
+    ...changed.flatMap(({ resource, changes }) =>
+      changes.filter((c) => c.effect === "unknown").map((c) => `${resource} ${c.path}: ${c.why}`),
+    ),
+    ...new Set(uncertain),
+  ];
+  return {
+    added,
+    removed,
+    changed,
+    securityBroadening: broadening.sort(),
+    stateServer,
+    releases,
+    mustRead,
+    disruptions: disruptionLines,
+    unknown,
+  };
 }
 
 function show(value: unknown): string {
@@ -611,11 +637,23 @@ export function diffText(diff: PlanDiff): string {
   lines.push(`changed (${diff.changed.length})`);
   for (const c of diff.changed) {
     lines.push(`  ${c.resource}`);
-    for (const p of c.changes) lines.push(`      ${p.path}: ${show(p.before)} -> ${show(p.after)}`, ...(p.lines ?? []));
+    for (const p of c.changes)
+      lines.push(
+        `      ${p.path}: ${show(p.before)} -> ${show(p.after)}  [${p.effect ?? "unknown"}${p.effect === "update" || p.effect === "option" ? "" : `: ${p.why}`}]`,
+        ...(p.lines ?? []),
+      );
   }
   lines.push("");
   section("SECURITY-BROADENING changes", diff.securityBroadening);
   section("MUST READ: disruptive changes (users notice; approve with --approve-disruption)", diff.mustRead);
+  section("REPLACED OR INTERRUPTED (from offline/updateBehaviour.json and the kit's options)", diff.disruptions);
+  section("UNKNOWN: confirm with `pulumi preview`", diff.unknown);
   section("APPLICATION RELEASES (node by node, sessions kept)", diff.releases);
+  const table = updateBehaviour();
+  const source = table.sources as Record<string, Record<string, string>>;
+  lines.push(
+    `(effects from offline/updateBehaviour.json, generated ${table.generated}: provider ${source.replacement?.ref}, @pulumi/aws ${source.providerDocs?.version} docs, ${source.cloudFormation?.package} ${source.cloudFormation?.version})`,
+    "",
+  );
   return lines.join("\n");
 }
