@@ -116,8 +116,17 @@ export class SqlSessionStore extends pulumi.ComponentResource {
       { what: "its security group", resource: this.securityGroup },
     ]);
 
-    // The nodes' login: letters and digits only, so it needs no quoting anywhere it goes.
-    const password = new random.RandomPassword(`${name}-login`, { length: 32, special: false }, parent);
+    // The nodes' login: letters and digits only, so it needs no quoting anywhere it goes. At least one
+    // upper, lower and digit: CREATE LOGIN checks the Windows password policy (CHECK_POLICY ON), which
+    // may require three of four character classes (Microsoft Learn, "CREATE LOGIN (Transact-SQL)" and
+    // "Password Policy"). The counts force a new password (terraform-provider-random's RequiresReplace),
+    // which the setup would not apply to the login: ignoreChanges keeps an existing stack's password,
+    // already accepted by SQL Server; stacks created from now on get the counts.
+    const password = new random.RandomPassword(
+      `${name}-login`,
+      { length: 32, special: false, minUpper: 1, minLower: 1, minNumeric: 1 },
+      { ...parent, ignoreChanges: ["minUpper", "minLower", "minNumeric"] },
+    );
     const secret = new secretsmanager.Secret(
       `${name}-secret`,
       {

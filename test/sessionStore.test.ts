@@ -86,6 +86,12 @@ describe("a farm whose sessions live in SQL Server", () => {
     expect(await valueOf(farm.sessionStoreSecretArn)).toBe(graph.one("aws:secretsmanager/secret:Secret").state.arn);
   });
 
+  test("the login's password has an upper, a lower and a digit (a strong-password policy needs 3 of 4 classes), and adding the counts keeps an existing stack's password", () => {
+    const password = graph.one(PASSWORD);
+    expect(password.inputs).toMatchObject({ minUpper: 1, minLower: 1, minNumeric: 1 });
+    expect(password.options.ignoreChanges).toEqual(["minUpper", "minLower", "minNumeric"]);
+  });
+
   test("no resource input holds the password in plaintext: only the secret's value, marked secret", () => {
     const password = graph.one(PASSWORD).state.result as string;
     expect(password).toMatch(/^[A-Za-z0-9]{32}$/);

@@ -34,8 +34,15 @@ export function packScript(script: string): string {
 }
 
 /**
- * The loader's PowerShell lines. Windows PowerShell 5.1 (.NET Framework 4.8 on Windows Server 2022)
- * has System.IO.Compression.GZipStream in System.dll (Microsoft Learn, "GZipStream Class",
+ * The loader's PowerShell lines. It first makes the kit's folder (the boot script, logs, and the
+ * script a SYSTEM task runs) writable by SYSTEM and Administrators only: C:\ProgramData's default ACL
+ * lets Users create files and folders in its subfolders, which inherit that. icacls /inheritance:r
+ * drops the inherited entries and /grant:r sets the two, by SID (S-1-5-18 LocalSystem, S-1-5-32-544
+ * Administrators: Microsoft Learn, "icacls", learn.microsoft.com/windows-server/administration/
+ * windows-commands/icacls, and "Well-known SIDs"); icacls is a native command, so its exit code
+ * is checked. Every run sets the same ACL.
+ *
+ * Windows PowerShell 5.1 (.NET Framework 4.8 on Windows Server 2022) has System.IO.Compression.GZipStream in System.dll (Microsoft Learn, "GZipStream Class",
  * learn.microsoft.com/dotnet/api/system.io.compression.gzipstream?view=netframework-4.8). The script
  * is written as UTF-8 with a BOM, so Windows PowerShell reads it as UTF-8 and not in the ANSI code
  * page (about_Character_Encoding), and run with -File: "When the script file terminates with an
@@ -51,7 +58,10 @@ export function loaderLines(script: string): string[] {
     "# to a file and run; its exit code is this task's.",
     "$ErrorActionPreference = 'Stop'",
     `$Script = '${BOOT_SCRIPT}'`,
-    "New-Item -ItemType Directory -Force -Path (Split-Path -Parent $Script) | Out-Null",
+    "$Dir = (New-Item -ItemType Directory -Force -Path (Split-Path -Parent $Script)).FullName",
+    "# SYSTEM and Administrators only: ProgramData lets Users add files to its subfolders.",
+    "icacls.exe $Dir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F' /Q",
+    "if ($LASTEXITCODE) { throw 'icacls failed' }",
     `$Packed = [System.IO.MemoryStream]::new([Convert]::FromBase64String('${packScript(script)}'))`,
     "$Gzip = [System.IO.Compression.GZipStream]::new($Packed, [System.IO.Compression.CompressionMode]::Decompress)",
     "$Reader = [System.IO.StreamReader]::new($Gzip, [System.Text.UTF8Encoding]::new($false))",

@@ -16,6 +16,14 @@ export const CLEANUP_MINUTES = 15;
 const CLEANUP_TASK = "aspnet-webfarm-session-cleanup";
 const CLEANUP_SCRIPT = "C:\\ProgramData\\aspnet-webfarm\\cleanup-sessions.ps1";
 const APP_LOCK = "aspnet-webfarm-session-setup";
+/** Invoke-Sql's CommandTimeout: the client gives up on a statement after this. */
+export const SQL_COMMAND_TIMEOUT_SECONDS = 600;
+/**
+ * How long a second setup waits for the lock: under the command's timeout, so the wait ends with
+ * sp_getapplock's own -1 ("The lock request timed out", Microsoft Learn, sp_getapplock, Return code
+ * values) and the setup's clear error, not a client-side timeout (SqlCommand.CommandTimeout).
+ */
+export const APP_LOCK_TIMEOUT_MS = (SQL_COMMAND_TIMEOUT_SECONDS - 60) * 1000;
 
 /**
  * The session database is ready when the session login may run its procedures: TempGetVersion (the
@@ -79,7 +87,7 @@ function sqlPrelude(v: SqlSessionBootValues): string[] {
     `$SqlOptions = ${psLiteral(SQL_CONNECTION_OPTIONS)}`,
     "# SQL helpers (Write-Host, not Write-Output: a function's output is its value).",
     "function Invoke-Sql($Connection, [string]$Sql, [hashtable]$Parameters = @{}) {",
-    "  $k = $Connection.CreateCommand(); $k.CommandText = $Sql; $k.CommandTimeout = 600",
+    `  $k = $Connection.CreateCommand(); $k.CommandText = $Sql; $k.CommandTimeout = ${SQL_COMMAND_TIMEOUT_SECONDS}`,
     "  foreach ($n in $Parameters.Keys) { [void]$k.Parameters.AddWithValue($n, $Parameters[$n]) }",
     "  return $k.ExecuteScalar()",
     "}",
@@ -99,19 +107,30 @@ function sqlPrelude(v: SqlSessionBootValues): string[] {
   ];
 }
 
-/** Trust RDS's CAs, so the connection's certificate is checked (TrustServerCertificate=False). */
+/**
+ * Trust RDS's CAs, so the connection's certificate is checked (TrustServerCertificate=False). The
+ * region's bundle holds its root and intermediate CAs (RDS user guide, "Using SSL/TLS to encrypt a
+ * connection to a DB instance or cluster", docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html).
+ * Read in memory (RawContentStream: the bytes, whatever content type S3 serves), never written to
+ * disk. Only the self-signed roots (Subject = Issuer) go to LocalMachine\Root, the trusted root CAs;
+ * the intermediates go to LocalMachine\CA, which only builds chains (Microsoft Learn, "StoreName
+ * Enum": Root, CertificateAuthority = "CA"). X509Store.Add keeps one copy of a certificate already
+ * there (CertAddCertificateContextToStore, CERT_STORE_ADD_REPLACE_EXISTING_INHERIT_PROPERTIES), so a
+ * second run changes nothing.
+ */
 function trustStep(): Step {
   return {
     name: "trust Amazon RDS's certificate authorities",
     body: [
-      "$pem = Join-Path $env:TEMP 'rds-bundle.pem'",
-      "Invoke-WebRequest -Uri $RdsTrustBundle -OutFile $pem -UseBasicParsing",
-      "$blocks = [regex]::Matches((Get-Content -Raw -LiteralPath $pem), '-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----')",
+      "$bundle = [Text.Encoding]::ASCII.GetString((Invoke-WebRequest -Uri $RdsTrustBundle -UseBasicParsing).RawContentStream.ToArray())",
+      "$blocks = [regex]::Matches($bundle, '-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----')",
       "if ($blocks.Count -eq 0) { throw 'no certificate in the RDS bundle' }",
-      "$store = New-Object System.Security.Cryptography.X509Certificates.X509Store('Root', 'LocalMachine')",
-      "$store.Open('ReadWrite')",
-      "try { foreach ($b in $blocks) { $store.Add([System.Security.Cryptography.X509Certificates.X509Certificate2]::new([Convert]::FromBase64String(($b.Groups[1].Value -replace '\\s', '')))) } }",
-      "finally { $store.Close() }",
+      "foreach ($b in $blocks) {",
+      "  $cert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new([Convert]::FromBase64String(($b.Groups[1].Value -replace '\\s', '')))",
+      "  $store = New-Object System.Security.Cryptography.X509Certificates.X509Store($(if ($cert.Subject -eq $cert.Issuer) { 'Root' } else { 'CA' }), 'LocalMachine')",
+      "  $store.Open('ReadWrite')",
+      "  try { $store.Add($cert) } finally { $store.Close() }",
+      "}",
     ],
   };
 }
@@ -225,7 +244,7 @@ export function sessionSetupUserData(v: SessionSetupBootValues): string {
           "$master = Read-Secret $MasterSecret 600",
           "$c = Open-Sql $SessionDb 'master' $master.username $master.password",
           "try {",
-          `  $lock = Invoke-Sql $c "DECLARE @r int; EXEC @r = sp_getapplock @Resource = N'${APP_LOCK}', @LockMode = N'Exclusive', @LockOwner = N'Session', @LockTimeout = 900000; SELECT @r"`,
+          `  $lock = Invoke-Sql $c "DECLARE @r int; EXEC @r = sp_getapplock @Resource = N'${APP_LOCK}', @LockMode = N'Exclusive', @LockOwner = N'Session', @LockTimeout = ${APP_LOCK_TIMEOUT_MS}; SELECT @r"`,
           "  if ($lock -lt 0) { throw ('could not take the setup lock (' + $lock + ')') }",
           `  if ((Invoke-Sql $c "SELECT OBJECT_ID(N'[${SESSION_DATABASE}].dbo.ASPStateTempSessions', N'U')") -is [DBNull]) {`,
           "    $sql = Join-Path $env:TEMP 'InstallPersistSqlState.sql'",
@@ -237,7 +256,7 @@ export function sessionSetupUserData(v: SessionSetupBootValues): string {
           "    foreach ($batch in $batches) {",
           "      if (@($AgentBatches | Where-Object { $batch.Contains($_) }).Count -gt 0) { Write-Output 'SQL Server Agent job batch: not sent'; continue }",
           "      # Unhandled: any error in any other batch stops the setup (ExecuteNonQuery reads every result).",
-          "      $k = $c.CreateCommand(); $k.CommandText = $batch; $k.CommandTimeout = 600; [void]$k.ExecuteNonQuery()",
+          `      $k = $c.CreateCommand(); $k.CommandText = $batch; $k.CommandTimeout = ${SQL_COMMAND_TIMEOUT_SECONDS}; [void]$k.ExecuteNonQuery()`,
           "    }",
           "  } else { Write-Output ('database ' + $Database + ' is set up') }",
           "  # The login's password comes as a parameter, quoted by SQL Server itself.",

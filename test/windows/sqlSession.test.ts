@@ -3,12 +3,14 @@
 import YAML from "yaml";
 import {
   AGENT_JOB_STATEMENTS,
+  APP_LOCK_TIMEOUT_MS,
   bootScriptOf,
   farmWebConfigFragment,
   parseFarmFragment,
   rdsTrustBundleUrl,
   sessionSetupUserData,
   SESSION_READY_PROBE,
+  SQL_COMMAND_TIMEOUT_SECONDS,
   sqlServerConnectionString,
   USER_DATA_LIMIT_BYTES,
   webNodeUserData,
@@ -146,6 +148,28 @@ describe("the session database's setup", () => {
     expect(script).toContain(
       "if (-not (Test-Path -LiteralPath $RegSql -PathType Leaf)) { throw ('aspnet_regsql.exe not found at ' + $RegSql",
     );
+  });
+
+  test("RDS's CA bundle is read in memory, never from a file; self-signed roots go to Root, intermediates to CA", () => {
+    const trust = script.slice(
+      script.indexOf("Step 'trust Amazon RDS''s certificate authorities' {"),
+      script.indexOf("Step 'read the session store''s login"),
+    );
+    expect(trust).toContain(
+      "$bundle = [Text.Encoding]::ASCII.GetString((Invoke-WebRequest -Uri $RdsTrustBundle -UseBasicParsing).RawContentStream.ToArray())",
+    );
+    expect(trust).not.toMatch(/-OutFile|\$env:TEMP|Get-Content|Set-Content/);
+    expect(trust).toContain(
+      "X509Store($(if ($cert.Subject -eq $cert.Issuer) { 'Root' } else { 'CA' }), 'LocalMachine')",
+    );
+    expect(trust.match(/X509Store\(/g)).toHaveLength(1);
+  });
+
+  test("a second setup waiting for the lock gets sp_getapplock's timeout (-1), before the client's command timeout", () => {
+    expect(APP_LOCK_TIMEOUT_MS).toBeLessThan(SQL_COMMAND_TIMEOUT_SECONDS * 1000);
+    expect(script).toContain(`@LockOwner = N'Session', @LockTimeout = ${APP_LOCK_TIMEOUT_MS}; SELECT @r`);
+    expect(script).toContain(`$k.CommandText = $Sql; $k.CommandTimeout = ${SQL_COMMAND_TIMEOUT_SECONDS}`);
+    expect(script).toContain("if ($lock -lt 0) { throw ('could not take the setup lock (' + $lock + ')') }");
   });
 
   test("takes an exclusive application lock, installs Microsoft's schema unless its tables are there, and releases the lock", () => {
