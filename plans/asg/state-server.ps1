@@ -12,7 +12,10 @@ tasks:
       # to a file and run; its exit code is this task's.
       $ErrorActionPreference = 'Stop'
       $Script = 'C:\ProgramData\aspnet-webfarm\boot.ps1'
-      New-Item -ItemType Directory -Force -Path (Split-Path -Parent $Script) | Out-Null
+      $Dir = (New-Item -ItemType Directory -Force -Path (Split-Path -Parent $Script)).FullName
+      # SYSTEM and Administrators only: ProgramData lets Users add files to its subfolders.
+      icacls.exe $Dir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F' /Q
+      if ($LASTEXITCODE) { throw 'icacls failed' }
       $Packed = [System.IO.MemoryStream]::new([Convert]::FromBase64String('<payload 1: 3508 characters of base64, expanded below>'))
       $Gzip = [System.IO.Compression.GZipStream]::new($Packed, [System.IO.Compression.CompressionMode]::Decompress)
       $Reader = [System.IO.StreamReader]::new($Gzip, [System.Text.UTF8Encoding]::new($false))

@@ -12,8 +12,11 @@ tasks:
       # to a file and run; its exit code is this task's.
       $ErrorActionPreference = 'Stop'
       $Script = 'C:\ProgramData\aspnet-webfarm\boot.ps1'
-      New-Item -ItemType Directory -Force -Path (Split-Path -Parent $Script) | Out-Null
-      $Packed = [System.IO.MemoryStream]::new([Convert]::FromBase64String('<payload 1: 7664 characters of base64, expanded below>'))
+      $Dir = (New-Item -ItemType Directory -Force -Path (Split-Path -Parent $Script)).FullName
+      # SYSTEM and Administrators only: ProgramData lets Users add files to its subfolders.
+      icacls.exe $Dir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' '*S-1-5-32-544:(OI)(CI)F' /Q
+      if ($LASTEXITCODE) { throw 'icacls failed' }
+      $Packed = [System.IO.MemoryStream]::new([Convert]::FromBase64String('<payload 1: 7732 characters of base64, expanded below>'))
       $Gzip = [System.IO.Compression.GZipStream]::new($Packed, [System.IO.Compression.CompressionMode]::Decompress)
       $Reader = [System.IO.StreamReader]::new($Gzip, [System.Text.UTF8Encoding]::new($false))
       try { $Text = $Reader.ReadToEnd() } finally { $Reader.Dispose() }
@@ -149,14 +152,15 @@ Step 'read the machine key from SSM Parameter Store' {
 }
 
 Step 'trust Amazon RDS''s certificate authorities' {
-  $pem = Join-Path $env:TEMP 'rds-bundle.pem'
-  Invoke-WebRequest -Uri $RdsTrustBundle -OutFile $pem -UseBasicParsing
-  $blocks = [regex]::Matches((Get-Content -Raw -LiteralPath $pem), '-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----')
+  $bundle = [Text.Encoding]::ASCII.GetString((Invoke-WebRequest -Uri $RdsTrustBundle -UseBasicParsing).RawContentStream.ToArray())
+  $blocks = [regex]::Matches($bundle, '-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----')
   if ($blocks.Count -eq 0) { throw 'no certificate in the RDS bundle' }
-  $store = New-Object System.Security.Cryptography.X509Certificates.X509Store('Root', 'LocalMachine')
-  $store.Open('ReadWrite')
-  try { foreach ($b in $blocks) { $store.Add([System.Security.Cryptography.X509Certificates.X509Certificate2]::new([Convert]::FromBase64String(($b.Groups[1].Value -replace '\s', '')))) } }
-  finally { $store.Close() }
+  foreach ($b in $blocks) {
+    $cert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new([Convert]::FromBase64String(($b.Groups[1].Value -replace '\s', '')))
+    $store = New-Object System.Security.Cryptography.X509Certificates.X509Store($(if ($cert.Subject -eq $cert.Issuer) { 'Root' } else { 'CA' }), 'LocalMachine')
+    $store.Open('ReadWrite')
+    try { $store.Add($cert) } finally { $store.Close() }
+  }
 }
 
 # Read with the instance role, which may read this one secret.
