@@ -207,15 +207,17 @@ export function farmClock(o: {
 }): FarmClock {
   const boot = nodeBoot(o.image, o.pace, o.app);
   const release = releaseSeconds(o.nodes, o.nodesAtOnce);
-  // The database is ready once RDS made it and the setup instance booted and ran; the node's steps
-  // after its wait (web.configs, IIS, the agent) follow.
-  const storeReady =
-    SESSION_STORE_STEPS.rdsCreate.seconds + WINDOWS_SETUP[o.pace].seconds + SESSION_STORE_STEPS.setupScript.seconds;
+  // SQL Server sessions: the nodes (and the setup instance) are created only once RDS made the
+  // database (they depend on the session store); a node's steps after its wait for the schema
+  // (web.configs, IIS, the agent) follow the setup instance's boot and script.
   const afterWait =
     BOOT_STEPS.configure[o.image === "stock" ? "stock" : "farmImage"] +
     BOOT_STEPS.iisReset[o.image === "stock" ? "stock" : "farmImage"] +
     (o.app ? BOOT_STEPS.codeDeployAgent[o.image === "stock" ? "stock" : "farmImage"] : 0);
-  const ready = o.sqlServer ? Math.max(boot.ready, storeReady + afterWait) : boot.ready;
+  const schemaReady = WINDOWS_SETUP[o.pace].seconds + SESSION_STORE_STEPS.setupScript.seconds;
+  const ready = o.sqlServer
+    ? SESSION_STORE_STEPS.rdsCreate.seconds + Math.max(boot.ready, schemaReady + afterWait)
+    : boot.ready;
   const first = o.app ? ready + release.perBatch : ready + HEALTHY.seconds;
   const all = o.app ? ready + release.total : first;
   return {
