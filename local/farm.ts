@@ -55,7 +55,8 @@ export function generateMachineKey(): MachineKeyValues {
 export class LocalFarm {
   public readonly key: MachineKeyValues;
   private readonly processes = new Map<string, ChildProcess>();
-  private readonly readyTimeoutMs: number;
+  /** Bound on every readiness wait. */
+  public readonly readyTimeoutMs: number;
   /** The release each node serves. */
   public readonly serving: string[] = [];
   /** Nodes the balancer sends to (a release takes a node out while it works on it). */
