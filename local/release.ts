@@ -112,10 +112,15 @@ export interface ReleaseOptions {
   validateAttempts?: number;
 }
 
-/** An error page's title (Mono's names the exception), to say why a node answered as it did. */
+/** Why a page failed, from its error page: Mono's exception message, else the page's title. */
 function errorTitle(body: string): string {
-  const title = /<title>([^<]*)<\/title>/i.exec(body)?.[1]?.trim();
-  return title ? ` (${title})` : "";
+  const found =
+    /<h2 class="exceptionMessage">([\s\S]*?)<\/h2>/i.exec(body)?.[1] ?? /<title>([^<]*)<\/title>/i.exec(body)?.[1];
+  const text = found
+    ?.replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return text ? ` (${text})` : "";
 }
 
 /**
@@ -165,7 +170,7 @@ export async function validateNode(farm: LocalFarm, i: number, v: Validation, at
     HEALTH_PATH,
     [200],
     attempts,
-    "the application does not start (the health page runs in it; its error page says why)",
+    "the application did not start, or it refuses the health page (which runs in it: its error page says why)",
   );
   if (v.validatePath === undefined) return;
   await expectAnswer(

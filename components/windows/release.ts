@@ -285,7 +285,7 @@ export function validateHook(v: HookScriptValues): string {
     "  }",
     "  throw ($url + ' ' + $last + ' through IIS, not ' + ($Accepted -join ' or ') + ': ' + $Hint)",
     "}",
-    "Test-Url $Release.healthCheckPath @(200) 'the health page runs in the application, so the application does not start (its error is in the page''s answer and the event log)'",
+    "Test-Url $Release.healthCheckPath @(200) 'the application did not start, or it refuses the health page (which runs in it: see its answer and the event log)'",
     "if ($Release.validatePath) {",
     "  Test-Url $Release.validatePath (@(200) + @($Release.validateStatuses)) 'set appValidatePath to a page of the application that answers 200, or list its status in appValidateStatuses'",
     "}",

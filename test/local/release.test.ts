@@ -2,14 +2,17 @@
 // while a client holds one session and posts ViewState forms across nodes through the balancer,
 // v1 -> v2 is released node by node in CodeDeploy's order. Then a release whose validation fails
 // on the second node: it stops there, rolls back, and the previous release serves everywhere.
+// Then the default validation (no validation path): an application whose Application_Start throws
+// fails it on the first node and is rolled back; one whose every page redirects to a login passes,
+// its health page exempt from the login, and a configured path must answer 200 or a listed status.
 // Loops and request counts are bounded; every process started here is stopped here.
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { APP_SOURCE, HttpResult, LocalFarm, request } from "../../local/farm";
 import { missingFiles } from "../../local/packages";
 import { alive } from "../../local/run";
-import { LocalReleaseFailed, releaseFarm, ReleaseEvent } from "../../local/release";
+import { HEALTH_PATH, LocalReleaseFailed, releaseFarm, ReleaseEvent, validateNode } from "../../local/release";
 
 const PORT = 18380;
 const STATE_PORT = 18425;
@@ -30,6 +33,24 @@ beforeAll(async () => {
   writeFileSync(
     join(apps, "v3", "validate.aspx"),
     '<%@ Page Language="C#" EnableSessionState="false" %><% if (Environment.GetEnvironmentVariable("WEBFARM_NODE") == "node-1") { Response.StatusCode = 500; Response.Write("broken on node-1"); } else { Response.Write("ok"); } %>',
+  );
+  // v4: the sample application whose Global.asax throws in Application_Start; the kit writes its health page.
+  // v5: every page behind a forms login (so / redirects), no root page.
+  for (const v of ["v4", "v5"]) {
+    cpSync(APP_SOURCE, join(apps, v), { recursive: true });
+    rmSync(join(apps, v, "health.aspx"));
+  }
+  writeFileSync(
+    join(apps, "v4", "Global.asax"),
+    '<%@ Application Language="C#" %><script runat="server">void Application_Start(object sender, EventArgs e) { throw new InvalidOperationException("v4 cannot start"); }</script>',
+  );
+  rmSync(join(apps, "v5", "Default.aspx"));
+  writeFileSync(
+    join(apps, "v5", "web.config"),
+    readFileSync(join(APP_SOURCE, "web.config"), "utf8").replace(
+      "<system.web>",
+      '<system.web><authentication mode="Forms"><forms loginUrl="login.aspx" /></authentication><authorization><deny users="?" /></authorization>',
+    ),
   );
   farm = await LocalFarm.start({
     nodes: NODES,
@@ -178,4 +199,31 @@ describe("releases on the local farm", () => {
     expect(user.sessions.size).toBe(1);
     expect(user.counts).toEqual(user.counts.map((_, k) => k + 1));
   }, 120000);
+});
+
+describe("validation by default: the application starts", () => {
+  test("an application whose Application_Start throws fails on the first node and is rolled back", async () => {
+    const failure = await releaseFarm(farm, { app: join(apps, "v4"), version: "v4" }, { validateAttempts: 2 }).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(failure).toBeInstanceOf(LocalReleaseFailed);
+    expect(failure).toMatchObject({ node: "node-0", hook: "ValidateService", rolledBack: ["node-0"], previous: "v2" });
+    expect((failure as LocalReleaseFailed).reason).toMatch(
+      /^\/health\.aspx answered 500 .*v4 cannot start.*, not 200: the application did not start/,
+    );
+    expect(farm.serving).toEqual(["v2", "v2", "v2"]);
+    expect(field(await request(farm.nodePort(0), "/Default.aspx"), "release")).toBe("v2");
+  }, 60000);
+
+  test("an application whose pages all redirect to a login passes: its health page is exempt; a set path must answer 200 or a listed status", async () => {
+    await releaseFarm(farm, { app: join(apps, "v5"), version: "v5" }, { nodesAtOnce: 3 });
+    expect(farm.serving).toEqual(["v5", "v5", "v5"]);
+    expect((await request(farm.nodePort(1), "/")).status).toBe(302);
+    expect((await request(farm.nodePort(1), HEALTH_PATH)).status).toBe(200);
+    await expect(validateNode(farm, 1, { validatePath: "/" }, 1)).rejects.toThrow(
+      /^\/ answered 302 \(Object moved\), not 200: set --validate-path to a page of the application that answers 200, or list its status with --validate-status \(on AWS: appValidatePath, appValidateStatuses\)$/,
+    );
+    await expect(validateNode(farm, 1, { validatePath: "/", validateStatuses: [302] }, 1)).resolves.toBeUndefined();
+  }, 60000);
 });

@@ -140,7 +140,7 @@ describe("what each hook does", () => {
   test("validate: the health page must answer 200 through IIS on the node: the application started", () => {
     expect(hooks.validate).toContain("$url = 'http://localhost' + $Path");
     expect(hooks.validate).toContain(
-      "Test-Url $Release.healthCheckPath @(200) 'the health page runs in the application, so the application does not start",
+      "Test-Url $Release.healthCheckPath @(200) 'the application did not start, or it refuses the health page",
     );
   });
 
