@@ -10,6 +10,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { APP_SOURCE, HttpResult, LocalFarm, request } from "../../local/farm";
+import { localOptions } from "../../local/cli";
 import { missingFiles } from "../../local/packages";
 import { alive } from "../../local/run";
 import { HEALTH_PATH, LocalReleaseFailed, releaseFarm, ReleaseEvent, validateNode } from "../../local/release";
@@ -226,4 +227,18 @@ describe("validation by default: the application starts", () => {
     );
     await expect(validateNode(farm, 1, { validatePath: "/", validateStatuses: [302] }, 1)).resolves.toBeUndefined();
   }, 60000);
+});
+
+test("npm run local takes --validate-path and --validate-status, and names every bad one", () => {
+  expect(localOptions(["--validate-path", "/login.aspx", "--validate-status", "302,401"])).toMatchObject({
+    validatePath: "/login.aspx",
+    validateStatuses: [302, 401],
+  });
+  expect(localOptions([])).toMatchObject({ validatePath: undefined, validateStatuses: [] });
+  expect(() => localOptions(["--validate-path", "login.aspx"])).toThrow(
+    "--validate-path must be an absolute path such as /status.aspx (an optional ?query); got login.aspx",
+  );
+  expect(() => localOptions(["--validate-status", "302,abc"])).toThrow(
+    /--validate-status must be HTTP statuses 100-599, comma-separated; got 302,abc\n--validate-status applies only to --validate-path/,
+  );
 });
