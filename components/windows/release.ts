@@ -253,9 +253,12 @@ export function startHook(v: HookScriptValues): string {
 
 /**
  * ValidateService, through IIS on the node: the health page answers 200, which proves the release's
- * application started (the page runs in it; in IIS's integrated pipeline an exception in
- * Application_Start fails every request of the AppDomain: .NET reference source,
- * System.Web/Hosting/IPipelineRuntime.cs InitializeApplication, HttpRuntime.InitializationException).
+ * application started. The page runs in it: in IIS's integrated pipeline (an application pool's
+ * default, Microsoft Learn "ApplicationPool.ManagedPipelineMode") an exception in Application_Start
+ * fails every request of the AppDomain (.NET reference source, System.Web/Hosting/IPipelineRuntime.cs
+ * InitializeApplication keeps it as HttpRuntime.InitializationException); in the classic pipeline
+ * Application_Start runs again on each request until it succeeds (HttpApplicationFactory.cs,
+ * EnsureAppStartCalled). The start hook's warm-up request cannot use the failure up.
  * Then validatePath, if set, answers 200 or a status the user listed. Redirects are answers, not
  * followed (HttpWebRequest.AllowAutoRedirect false); a 4xx/5xx answer comes as a WebException
  * whose Response holds the status (Microsoft Learn, HttpWebRequest.GetResponse).
