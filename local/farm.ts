@@ -272,12 +272,20 @@ export class LocalFarm {
 
   /** Waits until node i answers its health page (bounded). */
   async waitForNode(i: number): Promise<void> {
+    // The last answer, for the error: a 500 there means the application does not start.
+    let last = "";
     await waitFor(
       `${this.nodeName(i)} (${this.nodeUrl(i)})`,
       this.readyTimeoutMs,
-      async () => (await request(this.nodePort(i), HEALTH_PATH, { timeoutMs: 10000 })).status === 200,
+      async () => {
+        const status = (await request(this.nodePort(i), HEALTH_PATH, { timeoutMs: 10000 })).status;
+        last = `${HEALTH_PATH} answered ${status}`;
+        return status === 200;
+      },
       () => this.exitOf(this.nodeName(i)) ?? this.exitOf("balancer"),
-    );
+    ).catch((err: Error) => {
+      throw new Error(last ? `${err.message} (${last})` : err.message, { cause: err });
+    });
   }
 
   private nginxConfig(): string {
