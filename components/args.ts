@@ -278,10 +278,15 @@ export interface AppArgs {
    */
   version?: string;
   /**
-   * An application URL that must answer 200 through IIS on each node before it takes traffic (after the health page).
-   * @default "/"
+   * An application URL that must answer 200 (or a status in validateStatuses) through IIS on each node before it takes traffic, after the health page.
+   * @default none: the health page alone, which runs in the release's own application, so a release passes when the application starts
    */
   validatePath?: string;
+  /**
+   * Statuses besides 200 that validatePath may answer (e.g. 302 for a page that redirects to a login); redirects are not followed.
+   * @default []
+   */
+  validateStatuses?: number[];
   /**
    * How many nodes a release takes out of the load balancer at once (fewer than nodeCount).
    * @default 1
@@ -399,7 +404,14 @@ export const appSchema = z.strictObject({
   versionId: input(rules.s3VersionId).optional(),
   uploadBucket: input(rules.s3Bucket).optional(),
   version: rules.token.optional(),
-  validatePath: rules.appPath.default("/"),
+  validatePath: rules.appPath.optional(),
+  // Config gives lists as strings: each status is read as a number.
+  validateStatuses: z
+    .array(z.coerce.number({ error: "must be an HTTP status" }).pipe(rules.wholeNumber(100, 599)), {
+      error: "must be a list of HTTP statuses",
+    })
+    .max(10, { error: "at most 10 statuses" })
+    .default([]),
   nodesAtOnce: rules.wholeNumber(1, MAX_NODES).default(1),
   settings: settingsMap.default({}),
   connectionStrings: settingsMap.default({}),
@@ -623,6 +635,8 @@ function appProblems(a: Record<string, unknown>): Problem[] {
   if (app.uploadBucket !== undefined && app.path === undefined)
     at("uploadBucket", "applies only to path (the kit uploads nothing else)");
   if (typeof app.path === "string") for (const reason of artifactProblems(app.path)) at("path", reason);
+  if (Array.isArray(app.validateStatuses) && app.validateStatuses.length > 0 && app.validatePath === undefined)
+    at("validateStatuses", "applies only to validatePath (the health page must answer 200)");
   const nodes = typeof a.nodeCount === "number" ? a.nodeCount : undefined;
   if (typeof app.nodesAtOnce === "number" && nodes !== undefined && nodes > 1 && app.nodesAtOnce >= nodes) {
     at(

@@ -5,10 +5,14 @@
 // this is a dynamic provider (TypeScript programs only: see the README).
 import {
   BatchGetDeploymentTargetsCommand,
+  BatchGetDeploymentTargetsCommandOutput,
   CodeDeployClient,
   CreateDeploymentCommand,
+  CreateDeploymentCommandOutput,
   GetDeploymentCommand,
+  GetDeploymentCommandOutput,
   ListDeploymentTargetsCommand,
+  ListDeploymentTargetsCommandOutput,
 } from "@aws-sdk/client-codedeploy";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -95,18 +99,32 @@ export async function waitForDeployment(
   }
 }
 
-/** The first failed node, hook and reason of a deployment, in one sentence. */
-export function describeFailure(targets: TargetState[], deployment: DeploymentState): string {
-  const failed = targets.find((t) => t.status === "Failed");
-  const event = failed?.events.find((e) => e.status === "Failed");
-  if (!failed || !event) return deployment.errorMessage ?? "CodeDeploy gave no reason";
+/** Failed nodes described in full in an error; the rest are named by id only. */
+const DESCRIBED_FAILURES = 5;
+
+function describeTarget(target: TargetState): string {
+  const event = target.events.find((e) => e.status === "Failed");
+  if (!event) return `node ${target.targetId}`;
   const tail = event.logTail?.trim().split(/\r?\n/).slice(-5).join(" | ");
-  return `node ${failed.targetId}, hook ${event.name}: ${[event.errorCode, event.message].filter(Boolean).join(": ")}${tail ? ` (log: ${tail})` : ""}`;
+  return `node ${target.targetId}, hook ${event.name}: ${[event.errorCode, event.message].filter(Boolean).join(": ")}${tail ? ` (log: ${tail})` : ""}`;
+}
+
+/** Every failed node of a deployment, with its hook and reason (the first few in full), in one sentence. */
+export function describeFailure(targets: TargetState[], deployment: DeploymentState): string {
+  const failed = targets.filter((t) => t.status === "Failed");
+  if (failed.length === 0) return deployment.errorMessage ?? "CodeDeploy gave no reason";
+  const described = failed.slice(0, DESCRIBED_FAILURES).map(describeTarget);
+  const rest = failed.slice(DESCRIBED_FAILURES).map((t) => t.targetId);
+  return [...described, ...(rest.length > 0 ? [`and ${rest.length} more node(s): ${rest.join(", ")}`] : [])].join("; ");
 }
 
 /**
  * Starts the deployment and waits for it. On failure, waits for CodeDeploy's automatic rollback
  * and throws one error naming the node, the hook and the reason, and what the rollback did.
+ * "Succeeded" is not enough: CodeDeploy counts a deployment Succeeded while its minimum healthy
+ * hosts hold, so with OneAtATime a failure on the last node, and with HOST_COUNT n-k up to k
+ * failed nodes, still end Succeeded (CodeDeploy API reference, MinimumHealthyHosts; user guide,
+ * "CodeDeploy instance health"). The release reads every node and fails if any one failed.
  */
 export async function runRelease(calls: CodeDeployCalls, inputs: ReleaseInputs, clock: ReleaseClock): Promise<string> {
   const started = clock.now();
@@ -118,8 +136,19 @@ export async function runRelease(calls: CodeDeployCalls, inputs: ReleaseInputs, 
     `release ${inputs.version}: deployment ${deploymentId} started (${batches} batch(es) of ${inputs.nodesAtOnce})`,
   );
   const state = await waitForDeployment(calls, deploymentId, deadline, clock);
-  if (state.status === "Succeeded") return deploymentId;
-  const reason = describeFailure(await calls.targets(deploymentId), state);
+  const targets = await calls.targets(deploymentId);
+  const failed = targets.filter((t) => t.status === "Failed");
+  if (state.status === "Succeeded" && failed.length === 0) return deploymentId;
+  const reason = describeFailure(targets, state);
+  if (state.status === "Succeeded") {
+    // Automatic rollback is for DEPLOYMENT_FAILURE: a deployment CodeDeploy counts Succeeded is not rolled back.
+    throw new Error(
+      `release ${inputs.version}: CodeDeploy counts deployment ${deploymentId} Succeeded (enough nodes stayed healthy), ` +
+        `but ${failed.length} of ${targets.length} node(s) failed: ${reason}. ` +
+        "CodeDeploy rolls nothing back and ran no later hook on them (so they may be out of the load balancer): " +
+        "fix the cause and run `pulumi up` again, which releases to every node.",
+    );
+  }
   let rollback = "CodeDeploy started no rollback: the nodes it reached may serve either release";
   if (state.rollbackDeploymentId) {
     const back = await waitForDeployment(calls, state.rollbackDeploymentId, deadline + 30 * 60000, clock);
@@ -133,13 +162,38 @@ export async function runRelease(calls: CodeDeployCalls, inputs: ReleaseInputs, 
   );
 }
 
-/** The calls through the AWS SDK for JavaScript, with the deployer's usual credentials. */
-export function sdkCalls(region: string): CodeDeployCalls {
-  const client = new CodeDeployClient({ region });
+/** The CodeDeploy API calls a release makes: the SDK client, or a scripted CodeDeploy in tests. */
+export interface CodeDeployApi {
+  send(command: CreateDeploymentCommand): Promise<CreateDeploymentCommandOutput>;
+  send(command: GetDeploymentCommand): Promise<GetDeploymentCommandOutput>;
+  send(command: ListDeploymentTargetsCommand): Promise<ListDeploymentTargetsCommandOutput>;
+  send(command: BatchGetDeploymentTargetsCommand): Promise<BatchGetDeploymentTargetsCommandOutput>;
+}
+
+/** BatchGetDeploymentTargets takes at most 25 target ids a call (CodeDeploy API reference). */
+export const TARGETS_PER_BATCH_GET = 25;
+/** A bound on ListDeploymentTargets pages, so a token that never ends cannot hang `pulumi up`. */
+const MAX_TARGET_PAGES = 1000;
+
+/** Every target id of a deployment: ListDeploymentTargets answers a page at a time, with nextToken. */
+export async function listTargetIds(api: CodeDeployApi, deploymentId: string): Promise<string[]> {
+  const ids: string[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < MAX_TARGET_PAGES; page++) {
+    const answer = await api.send(new ListDeploymentTargetsCommand({ deploymentId, nextToken }));
+    ids.push(...(answer.targetIds ?? []));
+    nextToken = answer.nextToken;
+    if (!nextToken) return ids;
+  }
+  throw new Error(`deployment ${deploymentId}: more than ${MAX_TARGET_PAGES} pages of targets`);
+}
+
+/** The calls through the AWS SDK for JavaScript (or any CodeDeployApi). */
+export function sdkCalls(api: CodeDeployApi): CodeDeployCalls {
   return {
     create: async (i) =>
       (
-        await client.send(
+        await api.send(
           new CreateDeploymentCommand({
             applicationName: i.applicationName,
             deploymentGroupName: i.deploymentGroupName,
@@ -152,32 +206,38 @@ export function sdkCalls(region: string): CodeDeployCalls {
         )
       ).deploymentId!,
     get: async (id) => {
-      const info = (await client.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo;
+      const info = (await api.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo;
       return {
         status: info?.status ?? "Unknown",
         rollbackDeploymentId: info?.rollbackInfo?.rollbackDeploymentId,
         errorMessage: info?.errorInformation?.message,
       };
     },
-    targetCount: async (id) =>
-      ((await client.send(new ListDeploymentTargetsCommand({ deploymentId: id }))).targetIds ?? []).length,
+    targetCount: async (id) => (await listTargetIds(api, id)).length,
     targets: async (id) => {
-      const ids = (await client.send(new ListDeploymentTargetsCommand({ deploymentId: id }))).targetIds ?? [];
-      if (ids.length === 0) return [];
-      const found = await client.send(
-        new BatchGetDeploymentTargetsCommand({ deploymentId: id, targetIds: ids.slice(0, 25) }),
-      );
-      return (found.deploymentTargets ?? []).map((t) => ({
-        targetId: t.instanceTarget?.targetId ?? "?",
-        status: t.instanceTarget?.status ?? "?",
-        events: (t.instanceTarget?.lifecycleEvents ?? []).map((e) => ({
-          name: e.lifecycleEventName ?? "?",
-          status: e.status ?? "?",
-          errorCode: e.diagnostics?.errorCode,
-          message: e.diagnostics?.message,
-          logTail: e.diagnostics?.logTail,
-        })),
-      }));
+      const ids = await listTargetIds(api, id);
+      const targets: TargetState[] = [];
+      for (let i = 0; i < ids.length; i += TARGETS_PER_BATCH_GET) {
+        const found = await api.send(
+          new BatchGetDeploymentTargetsCommand({
+            deploymentId: id,
+            targetIds: ids.slice(i, i + TARGETS_PER_BATCH_GET),
+          }),
+        );
+        for (const t of found.deploymentTargets ?? [])
+          targets.push({
+            targetId: t.instanceTarget?.targetId ?? "?",
+            status: t.instanceTarget?.status ?? "?",
+            events: (t.instanceTarget?.lifecycleEvents ?? []).map((e) => ({
+              name: e.lifecycleEventName ?? "?",
+              status: e.status ?? "?",
+              errorCode: e.diagnostics?.errorCode,
+              message: e.diagnostics?.message,
+              logTail: e.diagnostics?.logTail,
+            })),
+          });
+      }
+      return targets;
     },
   };
 }
@@ -210,11 +270,11 @@ const releaseProvider: pulumi.dynamic.ResourceProvider<ReleaseInputs, ReleaseInp
     return { changes: changes.length > 0, replaces: [], stables: [] };
   },
   async create(inputs) {
-    const deploymentId = await runRelease(sdkCalls(inputs.region), inputs, realClock);
+    const deploymentId = await runRelease(sdkCalls(new CodeDeployClient({ region: inputs.region })), inputs, realClock);
     return { id: deploymentId, outs: { ...inputs, deploymentId } };
   },
   async update(_id, _olds, news) {
-    const deploymentId = await runRelease(sdkCalls(news.region), news, realClock);
+    const deploymentId = await runRelease(sdkCalls(new CodeDeployClient({ region: news.region })), news, realClock);
     return { outs: { ...news, deploymentId } };
   },
   // Nothing to undo: the nodes keep serving the release until they are replaced or destroyed.

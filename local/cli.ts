@@ -1,8 +1,10 @@
-// `npm run local [-- --nodes 3 --port 8080 --state-port 42424 --session-store state|sql --app <published site> --version v1]`:
-// the farm on 127.0.0.1, serving the sample application or your own published site. While it runs,
-// `npm run local:release -- --app <folder>` releases a new version over it (control.ts).
+// `npm run local [-- --nodes 3 --port 8080 --state-port 42424 --session-store state|sql --app <published site> --version v1
+// --validate-path /status.aspx --validate-status 302]`: the farm on 127.0.0.1, serving the sample application or your own
+// published site. --validate-path is checked on every node at start, and every release must answer it too. While it
+// runs, `npm run local:release -- --app <folder>` releases a new version over it (control.ts).
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "fs";
 import { parseArgs } from "util";
+import { appPath } from "../components/rules";
 import { assertPortsFree, farmPorts, portCollisions } from "./ports";
 import { CONTROL_SOCKET, FARM_DIR, PID_FILE, PidFile, readRecord, recordedFarmRunning, RUN_DIR } from "./run";
 
@@ -17,6 +19,8 @@ export function localOptions(args: string[]) {
       app: { type: "string" },
       version: { type: "string" },
       "session-store": { type: "string" },
+      "validate-path": { type: "string" },
+      "validate-status": { type: "string" },
     },
   });
   const problems: string[] = [];
@@ -35,6 +39,8 @@ export function localOptions(args: string[]) {
   const sessionStore: "state" | "sql" = store === "sql" ? "sql" : "state";
   if (store !== "state" && store !== "sql")
     problems.push(`--session-store must be state (the ASP.NET state server) or sql (SQLServer mode); got ${store}`);
+  const validation = validationOptions(values["validate-path"], values["validate-status"]);
+  problems.push(...validation.problems);
   if (problems.length === 0) {
     const collisions = portCollisions({ nodes, port, statePort, sessionStore });
     if (collisions.length > 0) problems.push(`--port/--state-port: ${collisions.join("; ")}`);
@@ -47,24 +53,45 @@ export function localOptions(args: string[]) {
     sessionStore,
     app: values.app,
     version: values.version,
+    validatePath: validation.validatePath,
+    validateStatuses: validation.validateStatuses,
   };
 }
 
+/** --validate-path and --validate-status (a comma-separated list), checked as appValidatePath and appValidateStatuses are. */
+export function validationOptions(path: string | undefined, statuses: string | undefined) {
+  const problems: string[] = [];
+  if (path !== undefined && !appPath.safeParse(path).success)
+    problems.push(`--validate-path must be an absolute path such as /status.aspx (an optional ?query); got ${path}`);
+  const validateStatuses = (statuses ?? "")
+    .split(",")
+    .filter((s) => s.trim() !== "")
+    .map(Number);
+  if (validateStatuses.some((n) => !Number.isInteger(n) || n < 100 || n > 599))
+    problems.push(`--validate-status must be HTTP statuses 100-599, comma-separated; got ${statuses}`);
+  if (validateStatuses.length > 0 && path === undefined)
+    problems.push("--validate-status applies only to --validate-path (the health page must answer 200)");
+  return { validatePath: path, validateStatuses, problems };
+}
+
 async function main() {
-  const { nodes, port, statePort, sessionStore, ...values } = localOptions(process.argv.slice(2));
+  const { nodes, port, statePort, sessionStore, validatePath, validateStatuses, ...values } = localOptions(
+    process.argv.slice(2),
+  );
   // Refuse before touching anything of a farm that runs (or is starting): its folder, its record.
   // Only light modules are loaded so far: a refusal or a busy port is reported within a second.
   const running = recordedFarmRunning();
   if (running) throw new Error(running);
   await assertPortsFree(farmPorts({ nodes, port, statePort, sessionStore }));
 
-  const [{ defaultVersion }, { appOption }, { LocalFarm }, { serveControl }, { ensurePackages }] = await Promise.all([
-    import("../components/artifact"),
-    import("./release"),
-    import("./farm"),
-    import("./control"),
-    import("./packages"),
-  ]);
+  const [{ defaultVersion }, { appOption, validateNode }, { LocalFarm }, { serveControl }, { ensurePackages }] =
+    await Promise.all([
+      import("../components/artifact"),
+      import("./release"),
+      import("./farm"),
+      import("./control"),
+      import("./packages"),
+    ]);
   const { app, sha256 } = appOption(values.app);
   const version = values.version ?? (values.app === undefined ? "v1" : defaultVersion(sha256));
   mkdirSync(RUN_DIR, { recursive: true });
@@ -96,7 +123,18 @@ async function main() {
     forgetOwnRecord();
     throw err;
   }
-  const control = serveControl(farm, CONTROL_SOCKET, () => record(farm.started()));
+  // The path every release must answer, checked now rather than at the first release.
+  const validation = { validatePath, validateStatuses };
+  for (let i = 0; i < nodes; i++) {
+    try {
+      await validateNode(farm, i, validation);
+    } catch (err) {
+      await farm.stop();
+      forgetOwnRecord();
+      throw new Error(`${farm.nodeName(i)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+  const control = serveControl(farm, CONTROL_SOCKET, () => record(farm.started()), validation);
 
   let stopping = false;
   const stop = async (signal: string) => {

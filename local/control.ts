@@ -4,7 +4,7 @@
 import { rmSync } from "fs";
 import * as net from "net";
 import type { LocalFarm } from "./farm";
-import { LocalRelease, releaseFarm } from "./release";
+import { LocalRelease, releaseFarm, Validation } from "./release";
 
 export interface ReleaseRequest {
   command: "release";
@@ -14,7 +14,13 @@ export interface ReleaseRequest {
 
 export type ControlMessage = { log: string } | { ok: true; seconds: number } | { ok: false; error: string };
 
-export function serveControl(farm: LocalFarm, socketPath: string, onChange: () => void): net.Server {
+/** `defaults`: what every release must answer (the farm's --validate-path), unless the request says otherwise. */
+export function serveControl(
+  farm: LocalFarm,
+  socketPath: string,
+  onChange: () => void,
+  defaults: Validation = {},
+): net.Server {
   rmSync(socketPath, { force: true });
   let busy = false;
   const server = net.createServer((socket) => {
@@ -44,7 +50,7 @@ export function serveControl(farm: LocalFarm, socketPath: string, onChange: () =
         send({ log: line });
       };
       try {
-        await releaseFarm(farm, request.release, { nodesAtOnce: request.nodesAtOnce });
+        await releaseFarm(farm, { ...defaults, ...request.release }, { nodesAtOnce: request.nodesAtOnce });
         send({ ok: true, seconds: (Date.now() - started) / 1000 });
       } catch (err) {
         send({ ok: false, error: err instanceof Error ? err.message : String(err) });

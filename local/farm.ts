@@ -55,7 +55,8 @@ export function generateMachineKey(): MachineKeyValues {
 export class LocalFarm {
   public readonly key: MachineKeyValues;
   private readonly processes = new Map<string, ChildProcess>();
-  private readonly readyTimeoutMs: number;
+  /** Bound on every readiness wait. */
+  public readonly readyTimeoutMs: number;
   /** The release each node serves. */
   public readonly serving: string[] = [];
   /** Nodes the balancer sends to (a release takes a node out while it works on it). */
@@ -271,12 +272,20 @@ export class LocalFarm {
 
   /** Waits until node i answers its health page (bounded). */
   async waitForNode(i: number): Promise<void> {
+    // The last answer, for the error: a 500 there means the application does not start.
+    let last = "";
     await waitFor(
       `${this.nodeName(i)} (${this.nodeUrl(i)})`,
       this.readyTimeoutMs,
-      async () => (await request(this.nodePort(i), HEALTH_PATH, { timeoutMs: 10000 })).status === 200,
+      async () => {
+        const status = (await request(this.nodePort(i), HEALTH_PATH, { timeoutMs: 10000 })).status;
+        last = `${HEALTH_PATH} answered ${status}`;
+        return status === 200;
+      },
       () => this.exitOf(this.nodeName(i)) ?? this.exitOf("balancer"),
-    );
+    ).catch((err: Error) => {
+      throw new Error(last ? `${err.message} (${last})` : err.message, { cause: err });
+    });
   }
 
   private nginxConfig(): string {

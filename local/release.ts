@@ -1,8 +1,9 @@
 // Releases on the local farm, in the order AWS CodeDeploy runs an in-place deployment with
 // traffic control on each node: BlockTraffic (out of the balancer, in-flight requests drain),
 // BeforeInstall (the release into a new folder, with its web.config), ApplicationStart (switch
-// the node to it in one step and restart), ValidateService (health page and application URL
-// answer 200 on the node itself), AllowTraffic (back into the balancer). A failure stops the
+// the node to it in one step and restart), ValidateService (the health page, which runs in the
+// release's own application, answers 200 on the node itself, and so does --validate-path if set),
+// AllowTraffic (back into the balancer). A failure stops the
 // release and rolls every node it reached back to the previous release, as CodeDeploy's
 // automatic rollback does.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
@@ -33,8 +34,10 @@ export function appOption(path: string | undefined): { app: string; sha256: stri
 export interface LocalRelease {
   app: string;
   version: string;
-  /** The application URL ValidateService requires to answer 200. Default "/". */
+  /** An application URL ValidateService requires to answer 200, after the health page. Default: none. */
   validatePath?: string;
+  /** Statuses besides 200 that validatePath may answer (redirects are not followed). */
+  validateStatuses?: number[];
   settings?: Record<string, string>;
   connectionStrings?: Record<string, string>;
 }
@@ -73,6 +76,7 @@ export function installRelease(
       connectionStrings: entries(release.connectionStrings),
       release: release.version,
       showErrors: true,
+      healthPath: HEALTH_PATH,
     }),
   );
   // The health page comes with the release, as on AWS: a node without one is never healthy.
@@ -108,21 +112,75 @@ export interface ReleaseOptions {
   validateAttempts?: number;
 }
 
-/** ValidateService: the health page, then the application's URL, answer 200 on the node itself. */
-async function validate(farm: LocalFarm, i: number, path: string, attempts: number): Promise<void> {
-  await farm.waitForNode(i);
-  let last = "";
-  for (let attempt = 0; attempt < attempts; attempt++) {
+/** Why a page failed, from its error page: Mono's exception message, else the page's title. */
+function errorTitle(body: string): string {
+  const found =
+    /<h2 class="exceptionMessage">([\s\S]*?)<\/h2>/i.exec(body)?.[1] ?? /<title>([^<]*)<\/title>/i.exec(body)?.[1];
+  const text = found
+    ?.replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return text ? ` (${text})` : "";
+}
+
+/**
+ * Asks node i for `path` until it answers one of `accepted`. nginx answers 502 while the node's
+ * FastCGI server starts: that wait is bounded by the farm's readiness bound, not by `attempts`,
+ * which count the application's own answers. Throws the last answer and `hint`.
+ */
+async function expectAnswer(
+  farm: LocalFarm,
+  i: number,
+  path: string,
+  accepted: number[],
+  attempts: number,
+  hint: string,
+): Promise<void> {
+  const deadline = Date.now() + farm.readyTimeoutMs;
+  let answers = 0;
+  let last: string;
+  for (;;) {
     try {
       const res = await request(farm.nodePort(i), path, { timeoutMs: 15000 });
-      if (res.status === 200) return;
-      last = `${path} answered ${res.status}`;
+      if (accepted.includes(res.status)) return;
+      last = `${path} answered ${res.status}${errorTitle(res.body)}`;
+      if (res.status !== 502) answers++;
     } catch (err) {
       last = `${path}: ${err instanceof Error ? err.message : String(err)}`;
+      answers++;
     }
+    if (answers >= attempts || Date.now() >= deadline)
+      throw new Error(`${last}, not ${accepted.join(" or ")}: ${hint}`);
     await sleep(300);
   }
-  throw new Error(last);
+}
+
+/** What a release must answer on a node: the health page, then validatePath if it is set. */
+export type Validation = Pick<LocalRelease, "validatePath" | "validateStatuses">;
+
+/**
+ * ValidateService on node i: the health page answers 200 (it runs in the release's application, so
+ * an application whose Application_Start throws fails here), then validatePath, if set, answers 200
+ * or a status in validateStatuses.
+ */
+export async function validateNode(farm: LocalFarm, i: number, v: Validation, attempts = 5): Promise<void> {
+  await expectAnswer(
+    farm,
+    i,
+    HEALTH_PATH,
+    [200],
+    attempts,
+    "the application did not start, or it refuses the health page (which runs in it: its error page says why)",
+  );
+  if (v.validatePath === undefined) return;
+  await expectAnswer(
+    farm,
+    i,
+    v.validatePath,
+    [200, ...(v.validateStatuses ?? [])],
+    attempts,
+    "set --validate-path to a page of the application that answers 200, or list its status with --validate-status (on AWS: appValidatePath, appValidateStatuses)",
+  );
 }
 
 /** Releases `release` to every node of the running farm; throws LocalReleaseFailed after rolling back. */
@@ -149,7 +207,7 @@ export async function releaseFarm(
       reached.push(i);
       await step(i, (hook = "BeforeInstall"), () => farm.install(i, release));
       await step(i, (hook = "ApplicationStart"), () => farm.restartNode(i, release.version, { wait: false }));
-      await step(i, (hook = "ValidateService"), () => validate(farm, i, release.validatePath ?? "/", attempts));
+      await step(i, (hook = "ValidateService"), () => validateNode(farm, i, release, attempts));
       await step(i, (hook = "AllowTraffic"), () => farm.setInRotation(i, true));
     } catch (err) {
       throw Object.assign(err instanceof Error ? err : new Error(String(err)), { node: farm.nodeName(i), hook });
@@ -166,7 +224,7 @@ export async function releaseFarm(
       farm.log(`${farm.nodeName(i)}: rolling back to ${previous[i]}`);
       await farm.setInRotation(i, false);
       await farm.restartNode(i, previous[i], { wait: false });
-      await validate(farm, i, HEALTH_PATH, attempts);
+      await validateNode(farm, i, {}, attempts);
       await farm.setInRotation(i, true);
     }
     throw new LocalReleaseFailed(

@@ -3,7 +3,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "path";
 import YAML from "yaml";
-import { FARM_TAG, WebFarm } from "../components";
+import { FARM_TAG, WebFarm, WebFarmArgs } from "../components";
+import { validateWebFarmArgs } from "../components/args";
 import { readArtifact } from "../components/artifact";
 import { valueOf } from "../offline/engine";
 import { ASSET_MARKERS } from "../offline/engine";
@@ -41,6 +42,7 @@ describe("an application published to a folder", () => {
         path: SITE,
         version: "v7",
         validatePath: "/validate.aspx",
+        validateStatuses: [302],
         settings: { Greeting: "hi" },
         secretSettings: { PaymentKey: { ssmParameter: "/shop/prod/payment" } },
       },
@@ -104,6 +106,7 @@ describe("an application published to a folder", () => {
       },
       healthCheckPath: "/health.aspx",
       validatePath: "/validate.aspx",
+      validateStatuses: [302],
       appSettings: [{ name: "Greeting", value: "hi" }],
       secretAppSettings: [{ name: "PaymentKey", ssmParameter: "/shop/prod/payment" }],
     });
@@ -229,6 +232,9 @@ describe("a build CI put in S3, in Auto Scaling mode, two nodes at a time", () =
     const release = JSON.parse(bundleOf(graph)["release.json"]);
     expect(release.site).toEqual({ bucket: "shop-builds", key: "shop/1.4.2/site.zip", versionId: "3HL4kqtJlc" });
     expect(release.version).toMatch(/^sha-[0-9a-f]{12}$/);
+    // No validatePath: the health page alone, which the application itself serves, so any application that starts passes.
+    expect(release.validatePath).toBeUndefined();
+    expect(release.validateStatuses).toEqual([]);
     expect(nodePolicy(graph).Statement.find((s: { Sid: string }) => s.Sid === "ReadReleases").Resource).toContain(
       "arn:aws:s3:::shop-builds/shop/*",
     );
@@ -278,4 +284,21 @@ test("without waitForDeployments (other languages), no Node.js resource: the rel
       '--description "release 1.4.2" --query deploymentId --output text',
   );
   expect(await valueOf(farm.releaseVersion)).toBeUndefined();
+});
+
+test("validateStatuses: HTTP statuses only, at most 10, and only with validatePath; every problem named at once", () => {
+  const problems = (app: Record<string, unknown>) => {
+    try {
+      validateWebFarmArgs("shop", { nodeCount: 2, app: { path: SITE, ...app } } as WebFarmArgs);
+      return "";
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  expect(problems({ validatePath: "/login.aspx", validateStatuses: [302, 401] })).toBe("");
+  const message = problems({ validateStatuses: [99, 302, 600] });
+  expect(message).toContain("app.validateStatuses[0]: must be a whole number 100-599; got 99");
+  expect(message).toContain("app.validateStatuses[2]: must be a whole number 100-599; got 600");
+  expect(message).toContain("app.validateStatuses: applies only to validatePath (the health page must answer 200)");
+  expect(problems({ validatePath: "/x", validateStatuses: Array(11).fill(302) })).toContain("at most 10 statuses");
 });

@@ -1,12 +1,21 @@
 // `pulumi up` starts a release and ends with its outcome: the runner against a scripted CodeDeploy.
 import {
+  BatchGetDeploymentTargetsCommand,
+  CreateDeploymentCommand,
+  GetDeploymentCommand,
+  ListDeploymentTargetsCommand,
+} from "@aws-sdk/client-codedeploy";
+import {
+  CodeDeployApi,
   CodeDeployCalls,
   describeFailure,
   ReleaseClock,
   ReleaseInputs,
   releaseChanged,
   runRelease,
+  sdkCalls,
   TargetState,
+  TARGETS_PER_BATCH_GET,
 } from "../components/release";
 
 const inputs: ReleaseInputs = {
@@ -133,4 +142,113 @@ test("only a new bundle or version is a new release", () => {
   expect(releaseChanged(inputs, { ...inputs })).toEqual([]);
   expect(releaseChanged(inputs, { ...inputs, version: "v3", versionId: "v-3" })).toEqual(["version", "versionId"]);
   expect(releaseChanged(inputs, { ...inputs, region: "eu-west-2" })).toEqual([]);
+});
+
+/**
+ * CodeDeploy's API as a script, at the level of the SDK's commands: ListDeploymentTargets answers
+ * `pageSize` ids a page with a nextToken, BatchGetDeploymentTargets refuses more than 25 ids as the
+ * service does (DeploymentTargetListSizeExceededException), GetDeployment answers `statuses` in turn.
+ */
+function scriptedApi(
+  statuses: string[],
+  targets: { id: string; status: string; failedHook?: string }[],
+  pageSize = 20,
+) {
+  const batches: string[][] = [];
+  const api = {
+    send: async (command: unknown) => {
+      if (command instanceof CreateDeploymentCommand) return { deploymentId: "d-NEW" };
+      if (command instanceof GetDeploymentCommand)
+        return { deploymentInfo: { status: statuses.length > 1 ? statuses.shift() : statuses[0] } };
+      if (command instanceof ListDeploymentTargetsCommand) {
+        const from = Number(command.input.nextToken ?? 0);
+        const next = from + pageSize;
+        return {
+          targetIds: targets.slice(from, next).map((t) => t.id),
+          nextToken: next < targets.length ? String(next) : undefined,
+        };
+      }
+      if (command instanceof BatchGetDeploymentTargetsCommand) {
+        const ids = command.input.targetIds ?? [];
+        if (ids.length > 25) throw new Error("DeploymentTargetListSizeExceededException");
+        batches.push(ids);
+        return {
+          deploymentTargets: ids.map((id) => {
+            const t = targets.find((x) => x.id === id)!;
+            return {
+              instanceTarget: {
+                targetId: id,
+                status: t.status,
+                lifecycleEvents: t.failedHook
+                  ? [{ lifecycleEventName: t.failedHook, status: "Failed", diagnostics: { errorCode: "ScriptFailed" } }]
+                  : [{ lifecycleEventName: "ValidateService", status: "Succeeded" }],
+              },
+            };
+          }),
+        };
+      }
+      throw new Error(`unscripted call ${String(command)}`);
+    },
+  } as CodeDeployApi;
+  return { api, batches };
+}
+
+const fleet = (n: number) =>
+  Array.from(
+    { length: n },
+    (_, i) =>
+      ({ id: `i-${String(i).padStart(4, "0")}`, status: "Succeeded" }) as {
+        id: string;
+        status: string;
+        failedHook?: string;
+      },
+  );
+
+describe("a deployment CodeDeploy counts Succeeded is checked node by node", () => {
+  test("every target is read: all pages of ListDeploymentTargets, BatchGetDeploymentTargets 25 ids at a time", async () => {
+    const nodes = fleet(60);
+    const { api, batches } = scriptedApi(["Succeeded"], nodes);
+    const targets = await sdkCalls(api).targets("d-NEW");
+    expect(targets.map((t) => t.targetId)).toEqual(nodes.map((n) => n.id));
+    expect(batches.map((b) => b.length)).toEqual([25, 25, 10]);
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(TARGETS_PER_BATCH_GET);
+    expect(await sdkCalls(api).targetCount("d-NEW")).toBe(60);
+  });
+
+  test("OneAtATime: a failure on the last of 30 nodes, deployment Succeeded, fails the release and names the node", async () => {
+    const nodes = fleet(30);
+    nodes[29] = { id: "i-0029", status: "Failed", failedHook: "ValidateService" };
+    const { api } = scriptedApi(["InProgress", "Succeeded"], nodes);
+    await expect(runRelease(sdkCalls(api), inputs, clock())).rejects.toThrow(
+      /release v2: CodeDeploy counts deployment d-NEW Succeeded .* but 1 of 30 node\(s\) failed: node i-0029, hook ValidateService: ScriptFailed\. CodeDeploy rolls nothing back/,
+    );
+  });
+
+  test("HOST_COUNT: every silently failed node is named", async () => {
+    const nodes = fleet(30);
+    for (const i of [3, 26]) nodes[i] = { id: nodes[i].id, status: "Failed", failedHook: "BeforeInstall" };
+    const { api } = scriptedApi(["Succeeded"], nodes);
+    const error = await runRelease(sdkCalls(api), inputs, clock()).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toContain(
+      "2 of 30 node(s) failed: node i-0003, hook BeforeInstall: ScriptFailed; node i-0026, hook BeforeInstall: ScriptFailed.",
+    );
+  });
+
+  test("control: 30 nodes that all succeeded make a successful release", async () => {
+    const { api } = scriptedApi(["InProgress", "Succeeded"], fleet(30));
+    expect(await runRelease(sdkCalls(api), inputs, clock())).toBe("d-NEW");
+  });
+});
+
+test("many failed nodes: the first five in full, every other one by id", () => {
+  const targets: TargetState[] = Array.from({ length: 8 }, (_, i) => ({
+    targetId: `i-${i}`,
+    status: "Failed",
+    events: [{ name: "ApplicationStart", status: "Failed", errorCode: "ScriptFailed" }],
+  }));
+  const text = describeFailure(targets, { status: "Failed" });
+  expect(text).toContain("node i-4, hook ApplicationStart: ScriptFailed; and 3 more node(s): i-5, i-6, i-7");
 });

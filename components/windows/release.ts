@@ -5,6 +5,7 @@
 import * as rules from "../rules";
 import { checkRegion, checkToken, checkUrlPath, psLiteral } from "./values";
 import { SITE_NAME } from "./site";
+import { healthPageExemptionXml } from "./webConfig";
 
 /** No CodeDeploy limit applies to hook scripts; the kit keeps each one small enough to read. */
 export const HOOK_SCRIPT_LIMIT_BYTES = 16 * 1024;
@@ -35,7 +36,13 @@ export interface ReleaseManifest {
   region: string;
   site: SiteLocation;
   healthCheckPath: string;
-  validatePath: string;
+  /**
+   * An application URL the release must answer on each node, besides the health page. None: the
+   * health page alone, which the application itself serves, so a release passes when it starts.
+   */
+  validatePath?: string;
+  /** Statuses besides 200 that validatePath may answer (redirects are not followed). */
+  validateStatuses: number[];
   appSettings: { name: string; value: string }[];
   connectionStrings: { name: string; value: string }[];
   secretAppSettings: ({ name: string } & SecretSource)[];
@@ -69,7 +76,8 @@ export function checkManifest(m: ReleaseManifest): ReleaseManifest {
   rules.check(rules.s3Bucket, "site.bucket", m.site.bucket);
   rules.check(rules.s3Key, "site.key", m.site.key);
   checkUrlPath("healthCheckPath", m.healthCheckPath);
-  rules.check(rules.appPath, "validatePath", m.validatePath);
+  if (m.validatePath !== undefined) rules.check(rules.appPath, "validatePath", m.validatePath);
+  m.validateStatuses.forEach((code, i) => rules.check(rules.wholeNumber(100, 599), `validateStatuses[${i}]`, code));
   const names = new Map<string, string>();
   const entries = [
     ...m.appSettings.map((s) => ["appSettings", s.name, s.value] as const),
@@ -193,10 +201,26 @@ export function installHook(v: HookScriptValues): string {
     "foreach ($c in @($Release.connectionStrings)) { Set-Entry 'connectionStrings' 'name' $c.name 'connectionString' $c.value }",
     "foreach ($c in @($Release.secretConnectionStrings)) { Set-Entry 'connectionStrings' 'name' $c.name 'connectionString' (Get-Secret $c) }",
     `Set-Entry 'appSettings' 'key' ${psLiteral(RELEASE_SETTING)} 'value' $Release.version`,
-    "$doc.Save($configPath)",
     "Say ('settings written: ' + ((@($Release.appSettings) + @($Release.secretAppSettings) + @($Release.connectionStrings) + @($Release.secretConnectionStrings) | ForEach-Object { $_.name }) -join ', '))",
     "",
-    "# The health page lives in the release: a node without a release is never healthy.",
+    "# The health page is exempt from the application's own access and rewrite rules (a login or HTTPS",
+    "# redirect would fail the load balancer's check): ASP.NET authorization always, IIS URL Authorization",
+    "# and URL Rewrite only where the application uses them (a <rewrite> without the module breaks the site).",
+    "$features = '' + [int][bool]($doc.SelectSingleNode('//system.webServer/security/authorization')) + [int][bool]($doc.SelectSingleNode('//system.webServer/rewrite'))",
+    `$exemptions = @{ ${["00", "01", "10", "11"]
+      .map(
+        (k) =>
+          `'${k}' = ${psLiteral(healthPageExemptionXml({ iisAuthorization: k[0] === "1", rewrite: k[1] === "1" }))}`,
+      )
+      .join("; ")} }`,
+    "$location = $doc.CreateElement('location')",
+    "$location.SetAttribute('path', $Release.healthCheckPath.TrimStart('/'))",
+    "$location.InnerXml = $exemptions[$features]",
+    "[void]$doc.DocumentElement.AppendChild($location)",
+    "$doc.Save($configPath)",
+    "",
+    "# The health page lives in the release and runs in its application (its AppDomain, bin and web.config):",
+    "# a node without a release, or whose application does not start, is never healthy.",
     "$health = Join-Path $ReleaseDir ($Release.healthCheckPath.TrimStart('/') -replace '/', '\\')",
     "if (-not (Test-Path -LiteralPath $health)) {",
     "  New-Item -ItemType Directory -Force -Path (Split-Path -Parent $health) | Out-Null",
@@ -220,29 +244,53 @@ export function startHook(v: HookScriptValues): string {
     "Restart-WebAppPool -Name $site.applicationPool",
     "Say ($SiteName + ' serves ' + $ReleaseDir + ' (was ' + $previous + ')')",
     "# The first request compiles the application: make it here, not in a user's request.",
-    "foreach ($path in @($Release.healthCheckPath, $Release.validatePath)) {",
+    "foreach ($path in (@($Release.healthCheckPath, $Release.validatePath) | Where-Object { $_ })) {",
     "  try { Invoke-WebRequest -Uri ('http://localhost' + $path) -UseBasicParsing -TimeoutSec 120 | Out-Null } catch { Say ('warm-up ' + $path + ': ' + $_.Exception.Message) }",
     "}",
     `Get-ChildItem -LiteralPath $ReleaseRoot -Directory | Sort-Object LastWriteTime -Descending | Select-Object -Skip ${RELEASES_KEPT} | Where-Object { $_.FullName -ne $ReleaseDir } | Remove-Item -Recurse -Force`,
   ]);
 }
 
-/** ValidateService: the health page and the application's own URL answer 200 through IIS here. */
+/**
+ * ValidateService, through IIS on the node: the health page answers 200, which proves the release's
+ * application started. The page runs in it: in IIS's integrated pipeline (an application pool's
+ * default, Microsoft Learn "ApplicationPool.ManagedPipelineMode") an exception in Application_Start
+ * fails every request of the AppDomain (.NET reference source, System.Web/Hosting/IPipelineRuntime.cs
+ * InitializeApplication keeps it as HttpRuntime.InitializationException); in the classic pipeline
+ * Application_Start runs again on each request until it succeeds (HttpApplicationFactory.cs,
+ * EnsureAppStartCalled). The start hook's warm-up request cannot use the failure up.
+ * Then validatePath, if set, answers 200 or a status the user listed. Redirects are answers, not
+ * followed (HttpWebRequest.AllowAutoRedirect false); a 4xx/5xx answer comes as a WebException
+ * whose Response holds the status (Microsoft Learn, HttpWebRequest.GetResponse).
+ */
 export function validateHook(v: HookScriptValues): string {
   return finishScript("validate.ps1", [
     ...hookPrelude("validate", v.farmName),
-    "foreach ($path in @($Release.healthCheckPath, $Release.validatePath)) {",
-    "  $url = 'http://localhost' + $path",
-    "  $ok = $false",
+    "function Get-Status([string]$Url) {",
+    "  $request = [System.Net.HttpWebRequest]::Create($Url)",
+    "  $request.AllowAutoRedirect = $false",
+    "  $request.Timeout = 30000",
+    "  try { $response = $request.GetResponse() } catch {",
+    "    $e = $_.Exception",
+    "    while ($e -and -not ($e -is [System.Net.WebException])) { $e = $e.InnerException }",
+    "    if (-not ($e -and $e.Response)) { throw }",
+    "    $response = $e.Response",
+    "  }",
+    "  try { return [int]$response.StatusCode } finally { $response.Close() }",
+    "}",
+    "function Test-Url([string]$Path, [int[]]$Accepted, [string]$Hint) {",
+    "  $url = 'http://localhost' + $Path",
+    "  $last = ''",
     "  foreach ($attempt in 1..20) {",
-    "    try {",
-    "      $code = (Invoke-WebRequest -Uri $url -UseBasicParsing -TimeoutSec 30 -MaximumRedirection 0).StatusCode",
-    "      if ($code -eq 200) { $ok = $true; break }",
-    "      Say ($url + ' answered ' + $code)",
-    "    } catch { Say ($url + ': ' + $_.Exception.Message) }",
+    "    try { $code = Get-Status $url; if ($Accepted -contains $code) { return }; $last = 'answered ' + $code } catch { $last = $_.Exception.Message }",
+    "    Say ($url + ': ' + $last)",
     "    Start-Sleep -Seconds 3",
     "  }",
-    "  if (-not $ok) { throw ($url + ' did not answer 200 through IIS') }",
+    "  throw ($url + ' ' + $last + ' through IIS, not ' + ($Accepted -join ' or ') + ': ' + $Hint)",
+    "}",
+    "Test-Url $Release.healthCheckPath @(200) 'the application did not start, or it refuses the health page (which runs in it: see its answer and the event log)'",
+    "if ($Release.validatePath) {",
+    "  Test-Url $Release.validatePath (@(200) + @($Release.validateStatuses)) 'set appValidatePath to a page of the application that answers 200, or list its status in appValidateStatuses'",
     "}",
     "Say ('release ' + $Release.version + ' answers on this node')",
   ]);

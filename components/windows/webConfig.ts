@@ -189,6 +189,56 @@ export function webConfigOverrides(xml: string): string[] {
   return problems;
 }
 
+/**
+ * What the application's own web.config may hold that would keep the health page from answering
+ * the load balancer and the release's checks: IIS URL Authorization rules and URL Rewrite rules
+ * (a login redirect, an HTTPS redirect). The kit's exemption names a section only when the
+ * application uses it: a <rewrite> section on a server without the URL Rewrite module is a
+ * configuration error (HTTP 500.19) for the whole site.
+ */
+export interface HealthExemptionFeatures {
+  iisAuthorization: boolean;
+  rewrite: boolean;
+}
+
+/**
+ * The sections of a <location path="<health page>"> that exempt the page from the application's
+ * rules. ASP.NET authorization takes the first matching rule from the most local configuration
+ * (Microsoft Learn, "authorization Element (ASP.NET Settings Schema)"; KB 316871 "Control
+ * authorization permissions in an ASP.NET application": <location> per file), so one allow of every
+ * user wins. IIS URL Authorization evaluates parent rules and deny rules first, so its inherited
+ * rules are cleared before the allow. URL Rewrite's distributed rules are a configuration collection
+ * evaluated parent to child ("URL Rewrite Module Configuration Reference", Rules Inheritance):
+ * <clear/> removes the inherited ones for the page. Global rules (applicationHost.config) remain.
+ */
+export function healthPageExemption(features: HealthExemptionFeatures): Record<string, unknown> {
+  const webServer = {
+    ...(features.iisAuthorization
+      ? { security: { authorization: { clear: "", add: { "@_accessType": "Allow", "@_users": "*" } } } }
+      : {}),
+    ...(features.rewrite ? { rewrite: { rules: { clear: "" } } } : {}),
+  };
+  return {
+    "system.web": { authorization: { allow: { "@_users": "*" } } },
+    ...(Object.keys(webServer).length > 0 ? { "system.webServer": webServer } : {}),
+  };
+}
+
+/** The same sections as one line of XML: what a node's install hook puts inside the <location>. */
+export function healthPageExemptionXml(features: HealthExemptionFeatures): string {
+  return Object.entries(healthPageExemption(features))
+    .map(([name, tree]) => buildXml({ [name]: tree }).replace(/\n\s*/g, ""))
+    .join("");
+}
+
+/** Whether a parsed <configuration> (or any <location> in it) holds system.webServer/<path>. */
+function usesSection(configuration: Record<string, any>, path: string[]): boolean {
+  const locations = [configuration.location ?? []].flat();
+  return [configuration, ...locations].some(
+    (scope) => path.reduce<any>((node, name) => node?.[name], scope?.["system.webServer"]) !== undefined,
+  );
+}
+
 export interface ReleaseConfigOptions {
   /**
    * The farm's elements, put at application level. On AWS they are at machine level; the local farm
@@ -201,6 +251,8 @@ export interface ReleaseConfigOptions {
   release: string;
   /** Show error details to the client (local rehearsal only; never on a real farm). */
   showErrors?: boolean;
+  /** The kit's health page (e.g. "/health.aspx"): exempt from the application's access and rewrite rules. */
+  healthPath?: string;
 }
 
 type Entries = Record<string, string>[];
@@ -238,6 +290,14 @@ export function releaseWebConfig(appXml: string | undefined, o: ReleaseConfigOpt
   if ((o.connectionStrings ?? []).length > 0) {
     const strings: Entries = ((configuration.connectionStrings ||= {}).add ||= []);
     for (const c of o.connectionStrings ?? []) upsert(strings, "name", c.name, "connectionString", c.value);
+  }
+  if (o.healthPath) {
+    const exemption = healthPageExemption({
+      iisAuthorization: usesSection(configuration, ["security", "authorization"]),
+      rewrite: usesSection(configuration, ["rewrite"]),
+    });
+    const locations = [configuration.location ?? []].flat();
+    configuration.location = [...locations, { "@_path": o.healthPath.replace(/^\//, ""), ...exemption }];
   }
   return buildXml(doc);
 }

@@ -1,15 +1,19 @@
 // Acceptance test of releases on the local farm (real ASP.NET on Mono, nginx, the state server):
 // while a client holds one session and posts ViewState forms across nodes through the balancer,
-// v1 -> v2 is released node by node in CodeDeploy's order. Then a release whose validation fails
-// on the second node: it stops there, rolls back, and the previous release serves everywhere.
+// v1 -> v2 is released node by node in CodeDeploy's order; v2 keeps every page but its public
+// ones behind a forms login, so its health page answers only through the kit's exemption. Then a
+// release whose Application_Start throws on the second node: with no validation path the health page
+// (which runs in the application) fails it there, it rolls back, and v2 serves everywhere. A
+// configured validation path must answer 200 or a listed status.
 // Loops and request counts are bounded; every process started here is stopped here.
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { APP_SOURCE, HttpResult, LocalFarm, request } from "../../local/farm";
+import { localOptions } from "../../local/cli";
 import { missingFiles } from "../../local/packages";
 import { alive } from "../../local/run";
-import { LocalReleaseFailed, releaseFarm, ReleaseEvent } from "../../local/release";
+import { HEALTH_PATH, LocalReleaseFailed, releaseFarm, ReleaseEvent, validateNode } from "../../local/release";
 
 const PORT = 18380;
 const STATE_PORT = 18425;
@@ -25,11 +29,29 @@ beforeAll(async () => {
       `the local release test needs Debian's Mono and nginx packages (missing ${missing.join(", ")}); .ci/run installs them`,
     );
   apps = mkdtempSync(join(tmpdir(), "aspnet-webfarm-apps-"));
-  // v2: the same application, a new build. v3: a build whose own check fails on node-1 only.
-  for (const v of ["v2", "v3"]) cpSync(APP_SOURCE, join(apps, v), { recursive: true });
+  // v2: the same pages, a new build, every other page (the kit's health page among them) behind a
+  // forms login. v3: its Application_Start throws on node-1 only. Both get the kit's health page.
+  for (const v of ["v2", "v3"]) {
+    cpSync(APP_SOURCE, join(apps, v), { recursive: true });
+    rmSync(join(apps, v, "health.aspx"));
+  }
+  const publicPage = (page: string) =>
+    `<location path="${page}"><system.web><authorization><allow users="*" /></authorization></system.web></location>`;
   writeFileSync(
-    join(apps, "v3", "validate.aspx"),
-    '<%@ Page Language="C#" EnableSessionState="false" %><% if (Environment.GetEnvironmentVariable("WEBFARM_NODE") == "node-1") { Response.StatusCode = 500; Response.Write("broken on node-1"); } else { Response.Write("ok"); } %>',
+    join(apps, "v2", "web.config"),
+    readFileSync(join(APP_SOURCE, "web.config"), "utf8")
+      .replace(
+        "<system.web>",
+        '<system.web><authentication mode="Forms"><forms loginUrl="login.aspx" /></authentication><authorization><deny users="?" /></authorization>',
+      )
+      .replace(
+        "</configuration>",
+        `${["Default.aspx", "ViewState.aspx", "validate.aspx"].map(publicPage).join("")}</configuration>`,
+      ),
+  );
+  writeFileSync(
+    join(apps, "v3", "Global.asax"),
+    '<%@ Application Language="C#" %><script runat="server">void Application_Start(object sender, EventArgs e) { if (Environment.GetEnvironmentVariable("WEBFARM_NODE") == "node-1") throw new InvalidOperationException("v3 cannot start on node-1"); }</script>',
   );
   farm = await LocalFarm.start({
     nodes: NODES,
@@ -149,13 +171,9 @@ describe("releases on the local farm", () => {
     expect(user.releases).toEqual(new Set(["v1", "v2"]));
   }, 120000);
 
-  test("negative control: a release failing validation on node-1 stops there, rolls back, and v2 serves everywhere", async () => {
+  test("negative control: an application whose Application_Start throws on node-1 fails validation there (no validation path), rolls back, and v2 serves everywhere", async () => {
     const before = user.counts.length;
-    const failure = await releaseFarm(
-      farm,
-      { app: join(apps, "v3"), version: "v3", validatePath: "/validate.aspx" },
-      { validateAttempts: 3 },
-    ).then(
+    const failure = await releaseFarm(farm, { app: join(apps, "v3"), version: "v3" }, { validateAttempts: 3 }).then(
       () => undefined,
       (err: Error) => err,
     );
@@ -169,7 +187,9 @@ describe("releases on the local farm", () => {
       rolledBack: ["node-0", "node-1"],
       previous: "v2",
     });
-    expect((failure as LocalReleaseFailed).reason).toContain("answered 500");
+    expect((failure as LocalReleaseFailed).reason).toMatch(
+      /^\/health\.aspx answered 500 .*v3 cannot start on node-1.*, not 200: the application did not start/,
+    );
     expect(farm.serving).toEqual(["v2", "v2", "v2"]);
     for (let i = 0; i < NODES; i++)
       expect(field(await request(farm.nodePort(i), "/Default.aspx"), "release")).toBe("v2");
@@ -178,4 +198,29 @@ describe("releases on the local farm", () => {
     expect(user.sessions.size).toBe(1);
     expect(user.counts).toEqual(user.counts.map((_, k) => k + 1));
   }, 120000);
+});
+
+test("v2's pages behind its login answer 302, its health page 200; a set path must answer 200 or a listed status, else --validate-path is named", async () => {
+  expect((await request(farm.nodePort(1), "/private.aspx")).status).toBe(302);
+  expect((await request(farm.nodePort(1), HEALTH_PATH)).status).toBe(200);
+  await expect(validateNode(farm, 1, { validatePath: "/private.aspx" }, 1)).rejects.toThrow(
+    /^\/private\.aspx answered 302 \(Object moved\), not 200: set --validate-path to a page of the application that answers 200, or list its status with --validate-status \(on AWS: appValidatePath, appValidateStatuses\)$/,
+  );
+  await expect(
+    validateNode(farm, 1, { validatePath: "/private.aspx", validateStatuses: [302] }, 1),
+  ).resolves.toBeUndefined();
+});
+
+test("npm run local takes --validate-path and --validate-status, and names every bad one", () => {
+  expect(localOptions(["--validate-path", "/login.aspx", "--validate-status", "302,401"])).toMatchObject({
+    validatePath: "/login.aspx",
+    validateStatuses: [302, 401],
+  });
+  expect(localOptions([])).toMatchObject({ validatePath: undefined, validateStatuses: [] });
+  expect(() => localOptions(["--validate-path", "login.aspx"])).toThrow(
+    "--validate-path must be an absolute path such as /status.aspx (an optional ?query); got login.aspx",
+  );
+  expect(() => localOptions(["--validate-status", "302,abc"])).toThrow(
+    /--validate-status must be HTTP statuses 100-599, comma-separated; got 302,abc\n--validate-status applies only to --validate-path/,
+  );
 });

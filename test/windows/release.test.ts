@@ -1,14 +1,17 @@
 // A release as CodeDeploy runs it on a Windows node: the appspec, the hooks and their manifest.
 // No PowerShell runs here: the checks are structure, quoting, size and what each hook does.
 import YAML from "yaml";
+import { XMLParser } from "fast-xml-parser";
 import {
   appSpec,
   bundleFiles,
   checkManifest,
   HOOK_SCRIPT_LIMIT_BYTES,
+  healthPageExemptionXml,
   installHook,
   ReleaseManifest,
   releaseManifestJson,
+  releaseWebConfig,
   startHook,
   validateHook,
 } from "../../components/windows";
@@ -21,6 +24,7 @@ const manifest: ReleaseManifest = {
   site: { bucket: "shop-releases", key: "shop/site.zip", versionId: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY" },
   healthCheckPath: "/health.aspx",
   validatePath: "/status.aspx?deep=1",
+  validateStatuses: [302],
   appSettings: [{ name: "Greeting", value: 'say "hi" & <bye>' }],
   connectionStrings: [{ name: "Reports", value: "Server=r;Database=x" }],
   secretAppSettings: [{ name: "PaymentKey", ssmParameter: "/shop/prod/payment" }],
@@ -133,11 +137,45 @@ describe("what each hook does", () => {
     expect(hooks.start).toMatch(/Select-Object -Skip 3 \| Where-Object \{ \$_\.FullName -ne \$ReleaseDir \}/);
   });
 
-  test("validate: the health page and the application URL must answer 200 through IIS on the node, redirects refused", () => {
-    expect(hooks.validate).toContain("foreach ($path in @($Release.healthCheckPath, $Release.validatePath)) {");
-    expect(hooks.validate).toContain("$url = 'http://localhost' + $path");
-    expect(hooks.validate).toContain("-MaximumRedirection 0");
-    expect(hooks.validate).toContain("if (-not $ok) { throw ($url + ' did not answer 200 through IIS') }");
+  test("validate: the health page must answer 200 through IIS on the node: the application started", () => {
+    expect(hooks.validate).toContain("$url = 'http://localhost' + $Path");
+    expect(hooks.validate).toContain(
+      "Test-Url $Release.healthCheckPath @(200) 'the application did not start, or it refuses the health page",
+    );
+  });
+
+  test("validate: validatePath only when set, 200 or a listed status, redirects answered not followed, the option named", () => {
+    expect(hooks.validate).toContain("if ($Release.validatePath) {");
+    expect(hooks.validate).toContain(
+      "Test-Url $Release.validatePath (@(200) + @($Release.validateStatuses)) 'set appValidatePath to a page of the application that answers 200, or list its status in appValidateStatuses'",
+    );
+    expect(hooks.validate).toContain("$request.AllowAutoRedirect = $false");
+    // A 4xx/5xx answer is a WebException (possibly wrapped by PowerShell) carrying the response.
+    expect(hooks.validate).toContain(
+      "while ($e -and -not ($e -is [System.Net.WebException])) { $e = $e.InnerException }",
+    );
+    expect(hooks.validate).toContain("if ($Accepted -contains $code) { return }");
+    expect(hooks.validate).not.toContain("Invoke-WebRequest");
+  });
+
+  test("start: warms up only the paths that are set", () => {
+    expect(hooks.start).toContain(
+      "foreach ($path in (@($Release.healthCheckPath, $Release.validatePath) | Where-Object { $_ })) {",
+    );
+  });
+
+  test("install: exempts the health page from the application's access and rewrite rules, where it uses them", () => {
+    expect(hooks.install).toContain("$location.SetAttribute('path', $Release.healthCheckPath.TrimStart('/'))");
+    expect(hooks.install).toContain("$location.InnerXml = $exemptions[$features]");
+    for (const key of ["00", "01", "10", "11"]) {
+      const xml = healthPageExemptionXml({ iisAuthorization: key[0] === "1", rewrite: key[1] === "1" });
+      expect(hooks.install).toContain(`'${key}' = '${xml}'`);
+    }
+    // Saved once, after the exemption.
+    expect(hooks.install.indexOf("[void]$doc.DocumentElement.AppendChild($location)")).toBeLessThan(
+      hooks.install.indexOf("$doc.Save($configPath)"),
+    );
+    expect(hooks.install.match(/\$doc\.Save\(/g)).toHaveLength(1);
   });
 });
 
@@ -166,5 +204,41 @@ describe("release.json", () => {
     ["a validate path without a slash", { validatePath: "status.aspx" }],
   ])("rejects %s", (_label, override) => {
     expect(() => checkManifest({ ...manifest, ...override } as ReleaseManifest)).toThrow();
+  });
+});
+
+describe("the health page's exemption in a release's web.config", () => {
+  const parse = (xml: string) =>
+    new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", isArray: (n) => n === "location" }).parse(xml)
+      .configuration;
+  const loginApp = `<configuration>
+  <system.web><authentication mode="Forms"><forms loginUrl="login.aspx"/></authentication>
+    <authorization><deny users="?"/></authorization></system.web>
+  <location path="admin"><system.webServer><rewrite><rules><rule name="https"><match url=".*"/><action type="Redirect" url="https://{HTTP_HOST}/{R:0}"/></rule></rules></rewrite></system.webServer></location>
+</configuration>`;
+
+  test("allows every user and clears the rewrite rules for the health page, the application's rules untouched", () => {
+    const config = parse(releaseWebConfig(loginApp, { release: "v2", healthPath: "/health.aspx" }));
+    expect(config["system.web"].authorization.deny).toEqual({ users: "?" });
+    const health = config.location.find((l: { path: string }) => l.path === "health.aspx");
+    expect(health["system.web"].authorization).toEqual({ allow: { users: "*" } });
+    expect(health["system.webServer"]).toEqual({ rewrite: { rules: { clear: "" } } });
+    expect(config.location).toHaveLength(2);
+  });
+
+  test("names no section the application does not use: <rewrite> without the URL Rewrite module breaks the site", () => {
+    const config = parse(releaseWebConfig("<configuration/>", { release: "v2", healthPath: "/status/health.aspx" }));
+    expect(config.location).toEqual([
+      { path: "status/health.aspx", "system.web": { authorization: { allow: { users: "*" } } } },
+    ]);
+  });
+
+  test("IIS URL Authorization: inherited rules cleared (deny is evaluated first), then every user allowed", () => {
+    const app =
+      '<configuration><system.webServer><security><authorization><add accessType="Deny" users="?"/></authorization></security></system.webServer></configuration>';
+    const config = parse(releaseWebConfig(app, { release: "v2", healthPath: "/health.aspx" }));
+    expect(config.location[0]["system.webServer"]).toEqual({
+      security: { authorization: { clear: "", add: { accessType: "Allow", users: "*" } } },
+    });
   });
 });
