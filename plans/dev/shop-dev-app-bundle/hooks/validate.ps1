@@ -17,18 +17,31 @@ $ReleaseRoot = 'C:\inetpub\shop-dev\releases'
 $ReleaseDir = Join-Path $ReleaseRoot $Release.version
 $Marker = Join-Path $ReleaseDir '.webfarm-release'
 
-foreach ($path in @($Release.healthCheckPath, $Release.validatePath)) {
-  $url = 'http://localhost' + $path
-  $ok = $false
+function Get-Status([string]$Url) {
+  $request = [System.Net.HttpWebRequest]::Create($Url)
+  $request.AllowAutoRedirect = $false
+  $request.Timeout = 30000
+  try { $response = $request.GetResponse() } catch {
+    $e = $_.Exception
+    while ($e -and -not ($e -is [System.Net.WebException])) { $e = $e.InnerException }
+    if (-not ($e -and $e.Response)) { throw }
+    $response = $e.Response
+  }
+  try { return [int]$response.StatusCode } finally { $response.Close() }
+}
+function Test-Url([string]$Path, [int[]]$Accepted, [string]$Hint) {
+  $url = 'http://localhost' + $Path
+  $last = ''
   foreach ($attempt in 1..20) {
-    try {
-      $code = (Invoke-WebRequest -Uri $url -UseBasicParsing -TimeoutSec 30 -MaximumRedirection 0).StatusCode
-      if ($code -eq 200) { $ok = $true; break }
-      Say ($url + ' answered ' + $code)
-    } catch { Say ($url + ': ' + $_.Exception.Message) }
+    try { $code = Get-Status $url; if ($Accepted -contains $code) { return }; $last = 'answered ' + $code } catch { $last = $_.Exception.Message }
+    Say ($url + ': ' + $last)
     Start-Sleep -Seconds 3
   }
-  if (-not $ok) { throw ($url + ' did not answer 200 through IIS') }
+  throw ($url + ' ' + $last + ' through IIS, not ' + ($Accepted -join ' or ') + ': ' + $Hint)
+}
+Test-Url $Release.healthCheckPath @(200) 'the application did not start, or it refuses the health page (which runs in it: see its answer and the event log)'
+if ($Release.validatePath) {
+  Test-Url $Release.validatePath (@(200) + @($Release.validateStatuses)) 'set appValidatePath to a page of the application that answers 200, or list its status in appValidateStatuses'
 }
 Say ('release ' + $Release.version + ' answers on this node')
 exit 0

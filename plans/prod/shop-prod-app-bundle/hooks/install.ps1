@@ -62,10 +62,21 @@ foreach ($s in @($Release.secretAppSettings)) { Set-Entry 'appSettings' 'key' $s
 foreach ($c in @($Release.connectionStrings)) { Set-Entry 'connectionStrings' 'name' $c.name 'connectionString' $c.value }
 foreach ($c in @($Release.secretConnectionStrings)) { Set-Entry 'connectionStrings' 'name' $c.name 'connectionString' (Get-Secret $c) }
 Set-Entry 'appSettings' 'key' 'webfarm:release' 'value' $Release.version
-$doc.Save($configPath)
 Say ('settings written: ' + ((@($Release.appSettings) + @($Release.secretAppSettings) + @($Release.connectionStrings) + @($Release.secretConnectionStrings) | ForEach-Object { $_.name }) -join ', '))
 
-# The health page lives in the release: a node without a release is never healthy.
+# The health page is exempt from the application's own access and rewrite rules (a login or HTTPS
+# redirect would fail the load balancer's check): ASP.NET authorization always, IIS URL Authorization
+# and URL Rewrite only where the application uses them (a <rewrite> without the module breaks the site).
+$features = '' + [int][bool]($doc.SelectSingleNode('//system.webServer/security/authorization')) + [int][bool]($doc.SelectSingleNode('//system.webServer/rewrite'))
+$exemptions = @{ '00' = '<system.web><authorization><allow users="*"/></authorization></system.web>'; '01' = '<system.web><authorization><allow users="*"/></authorization></system.web><system.webServer><rewrite><rules><clear/></rules></rewrite></system.webServer>'; '10' = '<system.web><authorization><allow users="*"/></authorization></system.web><system.webServer><security><authorization><clear/><add accessType="Allow" users="*"/></authorization></security></system.webServer>'; '11' = '<system.web><authorization><allow users="*"/></authorization></system.web><system.webServer><security><authorization><clear/><add accessType="Allow" users="*"/></authorization></security><rewrite><rules><clear/></rules></rewrite></system.webServer>' }
+$location = $doc.CreateElement('location')
+$location.SetAttribute('path', $Release.healthCheckPath.TrimStart('/'))
+$location.InnerXml = $exemptions[$features]
+[void]$doc.DocumentElement.AppendChild($location)
+$doc.Save($configPath)
+
+# The health page lives in the release and runs in its application (its AppDomain, bin and web.config):
+# a node without a release, or whose application does not start, is never healthy.
 $health = Join-Path $ReleaseDir ($Release.healthCheckPath.TrimStart('/') -replace '/', '\')
 if (-not (Test-Path -LiteralPath $health)) {
   New-Item -ItemType Directory -Force -Path (Split-Path -Parent $health) | Out-Null

@@ -25,7 +25,7 @@ Set-ItemProperty -LiteralPath ('IIS:\Sites\' + $SiteName) -Name physicalPath -Va
 Restart-WebAppPool -Name $site.applicationPool
 Say ($SiteName + ' serves ' + $ReleaseDir + ' (was ' + $previous + ')')
 # The first request compiles the application: make it here, not in a user's request.
-foreach ($path in @($Release.healthCheckPath, $Release.validatePath)) {
+foreach ($path in (@($Release.healthCheckPath, $Release.validatePath) | Where-Object { $_ })) {
   try { Invoke-WebRequest -Uri ('http://localhost' + $path) -UseBasicParsing -TimeoutSec 120 | Out-Null } catch { Say ('warm-up ' + $path + ': ' + $_.Exception.Message) }
 }
 Get-ChildItem -LiteralPath $ReleaseRoot -Directory | Sort-Object LastWriteTime -Descending | Select-Object -Skip 3 | Where-Object { $_.FullName -ne $ReleaseDir } | Remove-Item -Recurse -Force
