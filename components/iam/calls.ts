@@ -67,8 +67,8 @@ export function resourceTags(service: string, tags: Record<string, string>): Con
  * A SecureString read with -WithDecryption: ssm:GetParameter, then Systems Manager calls
  * kms:Decrypt with the caller's credentials on the aws/ssm key, with the parameter's ARN as
  * encryption context (Systems Manager, "How AWS Systems Manager Parameter Store uses AWS KMS").
- * No aws:CalledVia: IAM adds it only for the services its page lists as setting it, and neither
- * Systems Manager nor Secrets Manager is among them (IAM user guide, "AWS global condition context
+ * No aws:CalledVia: IAM adds it only for the services its page lists (Athena, CloudFormation,
+ * DynamoDB, KMS), not Systems Manager or Secrets Manager (IAM user guide, "AWS global condition context
  * keys": aws:CalledVia, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html);
  * kms:ViaService is what names the service here.
  */
