@@ -19,27 +19,41 @@ export interface Account {
 export const policyDocument = (statements: Statement[]) =>
   JSON.stringify({ Version: "2012-10-17", Statement: statements });
 
+export const SESSION_MANAGER_ACTIONS = [
+  "ssm:UpdateInstanceInformation",
+  "ssmmessages:CreateControlChannel",
+  "ssmmessages:CreateDataChannel",
+  "ssmmessages:OpenControlChannel",
+  "ssmmessages:OpenDataChannel",
+] as const;
+
+/**
+ * Run Command's message channel, which Image Builder drives the build instance through (Systems
+ * Manager, "Reference: ec2messages, ssmmessages, and other API operations",
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/systems-manager-setting-up-messageAPIs.html);
+ * AmazonSSMManagedInstanceCore, which Image Builder's setup page names for the build role, grants it.
+ */
+export const RUN_COMMAND_ACTIONS = [
+  "ec2messages:AcknowledgeMessage",
+  "ec2messages:DeleteMessage",
+  "ec2messages:FailMessage",
+  "ec2messages:GetEndpoint",
+  "ec2messages:GetMessages",
+  "ec2messages:SendReply",
+] as const;
+
 /**
  * Session Manager, without AWS's AmazonSSMManagedInstanceCore (which may read every parameter in
- * the account: with the aws/ssm key, every SecureString, the machine key included).
+ * the account: with the aws/ssm key, every SecureString, the machine key included). Exactly the
+ * minimal policy of Systems Manager's "Create a custom IAM role for Session Manager"
+ * (https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html):
+ * no ec2messages, which is Run Command's channel, not Session Manager's.
  */
 export function sessionManagerStatement(): Statement {
   return {
     Sid: "SessionManager",
     Effect: "Allow",
-    Action: [
-      "ssm:UpdateInstanceInformation",
-      "ssmmessages:CreateControlChannel",
-      "ssmmessages:CreateDataChannel",
-      "ssmmessages:OpenControlChannel",
-      "ssmmessages:OpenDataChannel",
-      "ec2messages:AcknowledgeMessage",
-      "ec2messages:DeleteMessage",
-      "ec2messages:FailMessage",
-      "ec2messages:GetEndpoint",
-      "ec2messages:GetMessages",
-      "ec2messages:SendReply",
-    ],
+    Action: [...SESSION_MANAGER_ACTIONS],
     Resource: "*",
   };
 }
@@ -59,7 +73,10 @@ export function observabilityStatements(
     {
       Sid: "ShipLogs",
       Effect: "Allow",
-      Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+      // No DescribeLogStreams: the agent's CloudWatch Logs client is PutLogEvents, CreateLogStream,
+      // CreateLogGroup, PutRetentionPolicy, DescribeLogGroups (amazon-cloudwatch-agent,
+      // plugins/outputs/cloudwatchlogs/internal/pusher/sender.go), though CloudWatchAgentServerPolicy lists it.
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
       Resource: p.logGroups.flatMap((g) => [
         `arn:${a.partition}:logs:${a.region}:${a.accountId}:log-group:${g}`,
         `arn:${a.partition}:logs:${a.region}:${a.accountId}:log-group:${g}:log-stream:*`,
@@ -117,7 +134,9 @@ export function codeDeployLaunchStatements(a: Account, nodeRoleArn: string): Sta
       Sid: "LaunchNodes",
       Effect: "Allow",
       Action: ["ec2:RunInstances"],
-      Resource: [`${ec2}:${a.accountId}:*`, `${ec2}::image/*`],
+      // The AMI and, for an EBS-backed AMI, its snapshot: both ARNs have no account
+      // (Service Authorization Reference, EC2 resource types image and snapshot).
+      Resource: [`${ec2}:${a.accountId}:*`, `${ec2}::image/*`, `${ec2}::snapshot/*`],
     },
     {
       Sid: "TagNodesAtLaunch",
@@ -171,6 +190,7 @@ export function imageBuildStatements(a: Account): Statement[] {
       Sid: "SystemsManagerAgent",
       Action: [
         ...sessionManagerStatement().Action,
+        ...RUN_COMMAND_ACTIONS,
         "ssm:DescribeAssociation",
         "ssm:GetDocument",
         "ssm:DescribeDocument",

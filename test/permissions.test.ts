@@ -4,9 +4,8 @@
 // application, State Service and SQL Server sessions, the farm image, and a GovCloud region.
 import { readdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
-import { gunzipSync, inflateRawSync, inflateSync } from "zlib";
 import { FarmImage, WebFarmArgs } from "../components";
-import { deploymentGroupArn, readableArtifacts } from "../components/application";
+import { codeDeployNames, deploymentGroupArn, readableArtifacts } from "../components/application";
 import { cloudWatchAgentCalls, codeDeployAgentCalls, sessionManagerCalls } from "../components/iam/agentCalls";
 import { AwsCall, Caller, Principal, Where } from "../components/iam/calls";
 import { codeDeployServiceCalls, deployerCalls, imageBuildCalls } from "../components/iam/serviceCalls";
@@ -16,7 +15,8 @@ import { sqlSessionCalls } from "../components/windows/sqlSession.calls";
 import { webNodeUserDataCalls } from "../components/windows/userData.calls";
 import { FIXTURE_ACCOUNT, fixtures, partitionOf } from "../offline/fixtures";
 import { REPO_ROOT } from "../scripts/repoRoot";
-import { buildFarm, Graph, record, T } from "./graph";
+import { expandUserData } from "../components/windows/loader";
+import { bootTextOf, buildFarm, Graph, record, T } from "./graph";
 import { AllowList, evaluateAgainst, permissionProblems, Subject } from "./support/iamProof";
 
 const SITE = join(REPO_ROOT, "local", "app");
@@ -149,41 +149,25 @@ const NOT_AN_API_CALL = new Set(["Get-EC2InstanceMetadata"]);
 const CMDLET =
   /\b(?:Get|Set|New|Write|Read|Remove|Complete|Send|Start|Stop|Update|Register|Publish|Invoke|Add|Copy|Use)-(?:EC2|SSM|SEC|AS|S3|CD|CW|CWL|KMS|STS|ELB2|IAM|SNS)[A-Z][A-Za-z]*\b/g;
 
-/** Text, and whatever base64 blob inside it inflates to (a compressed user data loader's payload). */
-function unpacked(text: string, depth = 0): string[] {
-  const out = [text];
-  if (depth > 2) return out;
-  for (const blob of text.match(/[A-Za-z0-9+/=]{200,}/g) ?? []) {
-    const bytes = Buffer.from(blob, "base64");
-    for (const inflate of [gunzipSync, inflateSync, inflateRawSync, (b: Buffer) => b]) {
-      try {
-        const decoded = inflate(bytes).toString("utf8");
-        if (!/[^\t\n\r\x20-\x7e\u00a0-\uffff]/.test(decoded.slice(0, 2000))) {
-          out.push(...unpacked(decoded, depth + 1));
-          break;
-        }
-      } catch {
-        // not this encoding
-      }
-    }
-  }
-  return out;
-}
-
-/** Every script the graph hands to an instance or a release: user data, hooks, image components. */
+/**
+ * Every script the graph hands to an instance or a release: user data (the shared decoder expands
+ * its compressed boot script), the release bundle's files and the image components (plain text, or
+ * expanded the same way should one carry a compressed payload).
+ */
 function scriptsOf(g: Graph): string[] {
   const texts: string[] = [];
   const collect = (v: unknown): void => {
-    if (typeof v === "string") texts.push(v);
+    if (typeof v === "string") texts.push(expandUserData(v));
     else if (Array.isArray(v)) v.forEach(collect);
     else if (v && typeof v === "object") Object.values(v).forEach(collect);
   };
   for (const r of g.resources) {
-    if (r.inputs.userData) collect(r.inputs.userData);
-    if (r.type === "aws:s3/bucketObjectv2:BucketObjectv2") collect(r.inputs.source);
-    if (r.type === "aws:imagebuilder/component:Component") collect(r.inputs.data);
+    if (r.type === T.instance || r.type === T.template) {
+      if (typeof r.inputs.userData === "string") texts.push(bootTextOf(r));
+    } else if (r.type === "aws:s3/bucketObjectv2:BucketObjectv2") collect(r.inputs.source);
+    else if (r.type === "aws:imagebuilder/component:Component") collect(r.inputs.data);
   }
-  return texts.flatMap((t) => unpacked(t));
+  return texts;
 }
 
 const cmdletsIn = (g: Graph) =>
@@ -192,6 +176,7 @@ const cmdletsIn = (g: Graph) =>
 const MODES: [string, () => Promise<Subject>][] = [
   ["instances, no application, State Service", () => farmSubject({ nodeCount: 2 })],
   ["instances, an application, SQL Server", () => farmSubject({ nodeCount: 2, sessionStore: "sqlServer", app: APP })],
+  ["Auto Scaling, no application, State Service", () => farmSubject({ nodeCount: 2, nodeMode: "autoscaling" })],
   [
     "Auto Scaling, an application, SQL Server, in GovCloud",
     () => farmSubject({ nodeCount: 2, nodeMode: "autoscaling", sessionStore: "sqlServer", app: APP }, "us-gov-west-1"),
@@ -205,7 +190,7 @@ const subjectOf = (mode: string) => {
   if (!built.has(mode)) built.set(mode, MODES.find(([m]) => m === mode)![1]());
   return built.get(mode)!;
 };
-const ASG_APP_GOVCLOUD = MODES[2][0];
+const ASG_APP_GOVCLOUD = MODES[3][0];
 /** The web nodes' part of a subject: enough for a control, at a fraction of the evaluations. */
 const webNodesOf = (s: Subject): Subject => ({
   ...s,
@@ -286,9 +271,9 @@ describe("the proof can fail", () => {
 
   test("a grant no call needs is reported", async () => {
     const s = webNodesOf(await subjectOf(ASG_APP_GOVCLOUD));
-    const calls = s.calls.filter((c) => c.action !== "logs:DescribeLogStreams");
+    const calls = s.calls.filter((c) => c.action !== "logs:CreateLogStream");
     expect(await permissionProblems({ ...s, calls }, ALLOWED)).toContainEqual(
-      expect.stringMatching(/granted, no catalogued call needs it: web-node .* logs:DescribeLogStreams/),
+      expect.stringMatching(/granted, no catalogued call needs it: web-node .* logs:CreateLogStream/),
     );
   });
 
@@ -320,6 +305,20 @@ describe("the evaluator stays a test tool", () => {
   });
 });
 
+/** The deployer's calls for a farm with an application, its deployment configuration read from the graph. */
+function deployerCallsOf(s: Subject): AwsCall[] {
+  const w = s.where;
+  const codedeploy = `arn:${w.partition}:codedeploy:${w.region}:${w.accountId}`;
+  const config = s.graph.one("aws:codedeploy/deploymentGroup:DeploymentGroup").inputs.deploymentConfigName;
+  return deployerCalls({
+    deploymentGroupArn: deploymentGroupArn(w, FARM),
+    applicationArn: `${codedeploy}:application:${codeDeployNames(FARM).application}`,
+    deploymentConfigArn: `${codedeploy}:deploymentconfig:${config}`,
+    targetGroupArn: `arn:${w.partition}:elasticloadbalancing:${w.region}:${w.accountId}:targetgroup/${FARM}-tg/0123456789abcdef`,
+    instanceArn: `arn:${w.partition}:ec2:${w.region}:${w.accountId}:instance/i-0a1b2c3d4e5f60718`,
+  });
+}
+
 /** docs/permissions.md: what each principal calls, and the deployer's calls (listed, not granted by the kit). */
 async function permissionsDocument(): Promise<string> {
   const subjects = await Promise.all(MODES.map(([m]) => subjectOf(m)));
@@ -329,12 +328,7 @@ async function permissionsDocument(): Promise<string> {
     if (!rows.has(key)) rows.set(key, new Set());
     rows.get(key)!.add(c.source.replace(/ \(.*\)$/, ""));
   }
-  const eu = subjects[1].where;
-  const deployer = deployerCalls({
-    deploymentGroupArn: deploymentGroupArn(eu, FARM),
-    targetGroupArn: `arn:${eu.partition}:elasticloadbalancing:${eu.region}:${eu.accountId}:targetgroup/shop-tg/0123456789abcdef`,
-    instanceArn: `arn:${eu.partition}:ec2:${eu.region}:${eu.accountId}:instance/i-0a1b2c3d4e5f60718`,
-  });
+  const deployer = deployerCallsOf(subjects[1]);
   const table = (head: string[], body: string[][]) =>
     [
       `| ${head.join(" | ")} |`,
@@ -353,7 +347,9 @@ async function permissionsDocument(): Promise<string> {
     "Not proven here: the policies of buckets, keys and secrets the user brings (`app.bucket`, `uploadBucket`,",
     "secret settings), the key Image Builder encrypts its own components with (an AWS-owned key, evaluated as an",
     "account key), service control policies and permission boundaries of the user's organization, and whether",
-    "each agent's documented calls are all it makes.",
+    "each agent's documented calls are all it makes. If the account's Session Manager preferences turn on session",
+    "logging to S3 or CloudWatch Logs, or KMS encryption of session data, the instance roles need those permissions",
+    'too (Systems Manager, "Create a custom IAM role for Session Manager"); the kit grants only the minimal policy.',
     "",
     "## What each of the kit's principals calls",
     "",
@@ -368,7 +364,10 @@ async function permissionsDocument(): Promise<string> {
     "## What the deployer's credentials call",
     "",
     "`pulumi up` runs the dynamic providers (Release, ServingGate) with the deployer's own credentials, besides",
-    "creating every resource. The kit grants nothing here; the deployer needs at least:",
+    "creating every resource. The kit grants nothing here; the deployer needs at least the calls below. Those",
+    "marked unverified are granted beside CreateDeployment by AWS's CodePipeline CodeDeploy action and by",
+    "aws-cdk-lib's CodeDeployServerDeployAction, but no AWS page says CreateDeployment checks them. With",
+    "`app.nodesAtOnce` above 1 the deployment configuration is the farm's own, `<farm>-<n>-at-a-time`:",
     "",
     table(
       ["action", "resource", "from"],
@@ -405,12 +404,12 @@ describe("docs/permissions.md", () => {
     if (process.env.PERMISSIONS_DOC === "write") writeFileSync(path, text);
     // The deployer's calls, in AWS's resource formats, against the policy the document prints (an
     // action without resource-level permissions on an ARN is the evaluator's error, not an allow).
-    const w = whereOf("eu-west-1");
-    const calls = deployerCalls({
-      deploymentGroupArn: deploymentGroupArn(w, FARM),
-      targetGroupArn: `arn:aws:elasticloadbalancing:eu-west-1:${w.accountId}:targetgroup/shop-tg/0123456789abcdef`,
-      instanceArn: `arn:aws:ec2:eu-west-1:${w.accountId}:instance/i-0a1b2c3d4e5f60718`,
-    });
+    const s = await subjectOf(MODES[1][0]);
+    const w = s.where;
+    const calls = deployerCallsOf(s);
+    expect(calls.map((c) => c.action)).toEqual(
+      expect.arrayContaining(["codedeploy:RegisterApplicationRevision", "codedeploy:GetDeploymentConfig"]),
+    );
     const verdicts = await Promise.all(calls.map((c) => evaluateAgainst(w, c, deployerPolicy(calls))));
     expect(verdicts.filter((v) => v !== "Allowed")).toEqual([]);
     expect(readFileSync(path, "utf8")).toBe(text);
@@ -419,7 +418,7 @@ describe("docs/permissions.md", () => {
 
 describe("the agents' log groups (row 14)", () => {
   test("every instance and launch template is created after every log group, so no agent needs logs:CreateLogGroup", async () => {
-    for (const mode of MODES.slice(0, 3).map(([m]) => m)) {
+    for (const mode of MODES.slice(0, 4).map(([m]) => m)) {
       const { graph } = await subjectOf(mode);
       // dependsOn names resources by logical name, which two types may share (an instance and its attachment).
       const dependsOn = (name: string) =>

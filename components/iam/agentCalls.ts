@@ -1,7 +1,7 @@
 // The AWS calls the agents on the farm's instances make with the instance's role, from AWS's
 // documentation of each agent (the kit does not write these requests; the page says they happen).
 import { AwsCall, Caller, instanceArn, instanceContext, objectRead, Principal } from "./calls";
-import { parameterArn } from "../policies";
+import { parameterArn, RUN_COMMAND_ACTIONS, SESSION_MANAGER_ACTIONS } from "../policies";
 
 const CLOUDWATCH_AGENT =
   "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/create-iam-roles-for-cloudwatch-agent.html";
@@ -28,7 +28,11 @@ export function agentShipping(configJson: string, instanceId: string): { streams
  * The CloudWatch agent: its configuration from SSM (fetch-config -c ssm:<name>, boot.ts), each
  * stream its configuration names (agentShipping), metrics in the farm's namespace. No
  * CreateLogGroup: every group exists before any instance boots (monitoring.ts), so the agent does
- * not create one (CloudWatch agent configuration file: log_group_name).
+ * not create one (CloudWatch agent configuration file: log_group_name). No DescribeLogStreams: the
+ * agent's CloudWatch Logs client has PutLogEvents, CreateLogStream, CreateLogGroup,
+ * PutRetentionPolicy and DescribeLogGroups only (amazon-cloudwatch-agent,
+ * plugins/outputs/cloudwatchlogs/internal/pusher/sender.go); CloudWatchAgentServerPolicy's
+ * DescribeLogStreams is more than the agent calls.
  */
 export function cloudWatchAgentCalls(
   principal: Principal,
@@ -49,7 +53,6 @@ export function cloudWatchAgentCalls(
     ...shipping.streams.flatMap((stream) => [
       call("logs:CreateLogStream", `${logs}:${stream}`),
       call("logs:PutLogEvents", `${logs}:${stream}`),
-      call("logs:DescribeLogStreams", `${logs}:${stream.split(":log-stream:")[0]}`),
     ]),
     {
       ...call("cloudwatch:PutMetricData", "*"),
@@ -58,8 +61,12 @@ export function cloudWatchAgentCalls(
   ];
 }
 
-/** The SSM agent's registration and Session Manager's channels. */
-export function sessionManagerCalls(principal: Principal, c: Caller): AwsCall[] {
+/**
+ * The SSM agent's registration and Session Manager's channels; with runCommand (the image build,
+ * which Image Builder drives through Run Command), Run Command's ec2messages channel too
+ * (Systems Manager, "Reference: ec2messages, ssmmessages, and other API operations").
+ */
+export function sessionManagerCalls(principal: Principal, c: Caller, runCommand = false): AwsCall[] {
   const star = (action: string): AwsCall => ({
     principal,
     action,
@@ -75,18 +82,14 @@ export function sessionManagerCalls(principal: Principal, c: Caller): AwsCall[] 
       context: instanceContext(c),
       source: SESSION_MANAGER,
     },
-    ...[
-      "ssmmessages:CreateControlChannel",
-      "ssmmessages:CreateDataChannel",
-      "ssmmessages:OpenControlChannel",
-      "ssmmessages:OpenDataChannel",
-      "ec2messages:AcknowledgeMessage",
-      "ec2messages:DeleteMessage",
-      "ec2messages:FailMessage",
-      "ec2messages:GetEndpoint",
-      "ec2messages:GetMessages",
-      "ec2messages:SendReply",
-    ].map(star),
+    ...SESSION_MANAGER_ACTIONS.filter((a) => a.startsWith("ssmmessages:")).map(star),
+    ...(runCommand
+      ? RUN_COMMAND_ACTIONS.map((a) => ({
+          ...star(a),
+          source:
+            "https://docs.aws.amazon.com/systems-manager/latest/userguide/systems-manager-setting-up-messageAPIs.html",
+        }))
+      : []),
   ];
 }
 

@@ -67,6 +67,10 @@ export function resourceTags(service: string, tags: Record<string, string>): Con
  * A SecureString read with -WithDecryption: ssm:GetParameter, then Systems Manager calls
  * kms:Decrypt with the caller's credentials on the aws/ssm key, with the parameter's ARN as
  * encryption context (Systems Manager, "How AWS Systems Manager Parameter Store uses AWS KMS").
+ * No aws:CalledVia: IAM adds it only for the services its page lists (Athena, CloudFormation,
+ * DynamoDB, KMS), not Systems Manager or Secrets Manager (IAM user guide, "AWS global condition context
+ * keys": aws:CalledVia, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html);
+ * kms:ViaService is what names the service here.
  */
 export function secureParameterRead(
   principal: Principal,
@@ -86,7 +90,6 @@ export function secureParameterRead(
         ...instanceContext(c),
         "kms:ViaService": `ssm.${c.region}.amazonaws.com`,
         "kms:CallerAccount": c.accountId,
-        "aws:CalledVia": ["ssm.amazonaws.com"],
         "kms:EncryptionContextKeys": ["PARAMETER_ARN"],
         "kms:EncryptionContext:PARAMETER_ARN": arn,
       },
@@ -117,7 +120,6 @@ export function secretRead(principal: Principal, c: Caller, secretArn: string, s
         ...instanceContext(c),
         "kms:ViaService": `secretsmanager.${c.region}.amazonaws.com`,
         "kms:CallerAccount": c.accountId,
-        "aws:CalledVia": ["secretsmanager.amazonaws.com"],
         "kms:EncryptionContextKeys": ["SecretARN", "SecretVersionId"],
         "kms:EncryptionContext:SecretARN": secretArn,
       },

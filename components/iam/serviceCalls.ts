@@ -29,7 +29,9 @@ export function codeDeployServiceCalls(
     principal: "codedeploy",
     action,
     resource,
-    context: { "aws:SecureTransport": "true", "aws:CalledVia": [], ...context },
+    // No aws:CalledVia: a service acting with its own service role carries none (IAM user guide,
+    // "AWS global condition context keys": aws:CalledVia).
+    context: { "aws:SecureTransport": "true", ...context },
     source: CODEDEPLOY_ROLE,
   });
   const ec2 = `arn:${w.partition}:ec2:${w.region}`;
@@ -51,6 +53,9 @@ export function codeDeployServiceCalls(
       call("autoscaling:CompleteLifecycleAction", a.groupArn, groupTags),
       call("ec2:RunInstances", `${ec2}:${w.accountId}:instance/*`, launch),
       call("ec2:RunInstances", `${ec2}::image/ami-0fa4a1b2c3d4e5f60`, launch),
+      // An EBS-backed AMI's root volume is made from its snapshot, which RunInstances authorizes
+      // (Service Authorization Reference, EC2 RunInstances: snapshot); its ARN has no account.
+      call("ec2:RunInstances", `${ec2}::snapshot/snap-0fa4a1b2c3d4e5f60`, launch),
       call("ec2:RunInstances", `${ec2}:${w.accountId}:launch-template/${a.launchTemplateId}`, launch),
       call("ec2:RunInstances", `${ec2}:${w.accountId}:subnet/subnet-0c00000000000000c`, launch),
       call("ec2:RunInstances", `${ec2}:${w.accountId}:security-group/sg-0123456789abcdef0`, launch),
@@ -85,7 +90,7 @@ export function imageBuildCalls(c: Caller, p: { componentArns: string[] }): AwsC
   // resource type; the statement allows "*" either way, so the account's form stands in.
   const ssm = `arn:${c.partition}:ssm:${c.region}:${c.accountId}`;
   return [
-    ...sessionManagerCalls("image-build", c),
+    ...sessionManagerCalls("image-build", c, true),
     call("ssm:ListInstanceAssociations", instanceArn(c)),
     call("ssm:DescribeAssociation", `${ssm}:document/AWS-GatherSoftwareInventory`),
     call("ssm:ListAssociations", "*"),
@@ -110,6 +115,8 @@ export function imageBuildCalls(c: Caller, p: { componentArns: string[] }): AwsC
           (action === "logs:CreateLogGroup" ? "" : `:log-stream:${c.instanceId}`),
       ),
     ),
+    // Image Builder sets aws:CalledVia here: AWS's EC2InstanceProfileForImageBuilder allows this
+    // decryption only with it (the policy DecryptImageBuilderComponents copies).
     call("kms:Decrypt", `arn:${c.partition}:kms:${c.region}:${c.accountId}:key/00000000-0000-4000-8000-00000000001b`, {
       "aws:CalledVia": ["imagebuilder.amazonaws.com"],
       "kms:EncryptionContextKeys": ["aws:imagebuilder:arn"],
@@ -121,6 +128,10 @@ export function imageBuildCalls(c: Caller, p: { componentArns: string[] }): AwsC
 /** What the deployer's credentials call from the dynamic providers (release.ts, servingGate.ts). */
 export function deployerCalls(p: {
   deploymentGroupArn: string;
+  /** The farm's CodeDeploy application. */
+  applicationArn: string;
+  /** The deployment group's deployment configuration (the farm's own, or CodeDeployDefault.OneAtATime). */
+  deploymentConfigArn: string;
   targetGroupArn: string;
   instanceArn: string;
 }): AwsCall[] {
@@ -133,6 +144,18 @@ export function deployerCalls(p: {
   });
   return [
     call("codedeploy:CreateDeployment", p.deploymentGroupArn, "components/release.ts: CreateDeploymentCommand"),
+    // Unverified: no AWS page says CreateDeployment itself checks these three; AWS's CodePipeline
+    // "AWS CodeDeploy deploy action reference" (service role permissions) and aws-cdk-lib's
+    // CodeDeployServerDeployAction grant them beside CreateDeployment, and create-deployment with an
+    // S3 revision is reported to fail without RegisterApplicationRevision. Scoped to the farm's.
+    ...["codedeploy:RegisterApplicationRevision", "codedeploy:GetApplicationRevision"].map((a) =>
+      call(a, p.applicationArn, "components/release.ts: CreateDeploymentCommand (the S3 revision; unverified)"),
+    ),
+    call(
+      "codedeploy:GetDeploymentConfig",
+      p.deploymentConfigArn,
+      "components/release.ts: CreateDeploymentCommand (the group's configuration; unverified)",
+    ),
     call("codedeploy:GetDeployment", p.deploymentGroupArn, "components/release.ts: GetDeploymentCommand"),
     // Two actions without resource-level permissions (Service Authorization Reference: "*" only).
     call("codedeploy:ListDeploymentTargets", "*", "components/release.ts: ListDeploymentTargetsCommand"),
