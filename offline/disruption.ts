@@ -93,6 +93,19 @@ export function classifyChange(r: ResourceLike, path: string, table = updateBeha
   return { effect: "unknown", why: `${UNKNOWN} (property not in the table)` };
 }
 
+/**
+ * Whether replacing `r` deletes it before its replacement exists. The Pulumi bridge replaces an
+ * explicitly named resource (a `name` the program sets, not Pulumi's autoname) delete-before-replace,
+ * as two cannot share the name (pulumi-terraform-bridge PR #532, its example an Auto Scaling group),
+ * unless the program sets deleteBeforeReplace: false; the option true forces it too. A new name does
+ * not help: the bridge compares names only for types that list UniqueNameFields.
+ */
+export function deletedFirst(r: ResourceLike): boolean {
+  const option = r.options?.deleteBeforeReplace;
+  if (typeof option === "boolean") return option;
+  return r.type.startsWith("aws:") && (typeof r.inputs.name === "string" || typeof r.inputs.namePrefix === "string");
+}
+
 export interface Disruption {
   effect: "replace" | "interrupt";
   /** "inputs.cidrBlock", or "inputs.vpcId <- aws:ec2/vpc:Vpc::x replaced" for a cascade. */
