@@ -270,8 +270,8 @@ export class WebNodes extends pulumi.ComponentResource {
         // (so the nodes of instances mode are deleted only once the group's serve), and on an update
         // only when desiredCapacity or minSize change (a larger count serves before `pulumi up`
         // reports it); a new template version starts an instance refresh and is not waited for
-        // (terraform-provider-aws group.go, resourceGroupUpdate). A replaced group is no help: it is
-        // named, so the bridge deletes the old one first (every node gone before new ones exist).
+        // (terraform-provider-aws group.go, resourceGroupUpdate). A replaced group waits on create
+        // too: it comes first (deleteBeforeReplace below), so the old nodes serve meanwhile.
         // Pulumi aws.autoscaling.Group docs, "Waiting for Capacity".
         waitForElbCapacity: args.count,
         waitForCapacityTimeout: CAPACITY_TIMEOUT,
@@ -299,6 +299,13 @@ export class WebNodes extends pulumi.ComponentResource {
         // work when creating a new Auto Scaling Group. For all other use-cases, please use
         // aws.autoscaling.LifecycleHook", which the kit also declares below, updated in place.
         ignoreChanges: ["initialLifecycleHooks"],
+        // What still replaces the group is a new name (the bridge would delete the named group
+        // first: every node gone before new ones exist). Pulumi lets the program override the
+        // provider's choice (engine step_generator: "The user can override the provider's decision
+        // by setting the deleteBeforeReplace field ... to either true or false"): the new group is
+        // created and healthy before the old one goes; a replacement under the same name fails at
+        // CreateAutoScalingGroup (AlreadyExists) and changes nothing, instead of an outage.
+        deleteBeforeReplace: false,
       },
     );
     declareWait(

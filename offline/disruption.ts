@@ -175,3 +175,15 @@ export function disruptions(
   }
   return out;
 }
+
+/** The must-read for a replaced Auto Scaling group (`key`: "type::name"), by how it is replaced. */
+export function groupReplacement(key: string, r: ResourceLike, d: Disruption): string {
+  const why = d.why.join(", ");
+  if (deletedFirst(r))
+    return `the Auto Scaling group is replaced: ${key} (${why}), deleted before its replacement exists (it is named): every web node is terminated before new ones exist, the farm serves nothing until they pass their checks`;
+  if (d.why.some((w) => /^inputs\.name(Prefix)?$/.test(w)))
+    return `the Auto Scaling group is replaced: ${key} (${why}): the new group is created first and its nodes must serve before the old group's go; with an application the release runs again, for the new group`;
+  // Created first under the same name: CreateAutoScalingGroup fails (AlreadyExistsFault, "You already
+  // have an Auto Scaling group or launch configuration with this name"), before anything is deleted.
+  return `the Auto Scaling group would be replaced under the same name: ${key} (${why}): \`pulumi up\` fails creating it (AlreadyExists) and changes nothing: make the change another way`;
+}

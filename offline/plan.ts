@@ -8,7 +8,7 @@ import { expandUserData, USER_DATA_BUDGET_BYTES, USER_DATA_LIMIT_BYTES } from ".
 import { program } from "../infra/program";
 import { stackConfig } from "../infra/stackFile";
 import { checkConvergence, convergenceLines } from "./convergence";
-import { classifyChange, deletedFirst, disruptions, Effect, updateBehaviour } from "./disruption";
+import { classifyChange, deletedFirst, disruptions, Effect, groupReplacement, updateBehaviour } from "./disruption";
 import { ASSET_MARKERS, RecordedResource, runProgram } from "./engine";
 import { fixtures, Fixtures, resourceIdOf } from "./fixtures";
 
@@ -552,11 +552,7 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
       );
   }
   for (const k of [...disrupted.keys()].filter((x) => now.get(x)!.type === AUTO_SCALING_GROUP && replaced(x)))
-    mustRead.push(
-      deletedFirst(now.get(k)!)
-        ? `the Auto Scaling group is replaced: ${k} (${whyOf(k)}), deleted before its replacement exists (it is named): every web node is terminated before new ones exist, the farm serves nothing until they pass their checks`
-        : `the Auto Scaling group is replaced: ${k} (${whyOf(k)}): a new group and new nodes`,
-    );
+    mustRead.push(groupReplacement(k, now.get(k)!, disrupted.get(k)!));
   const farms = (plan: Map<string, PlanResource>) =>
     [...plan.values()].filter((r) => r.type === "aspnet-webfarm:index:WebFarm").map((r) => r.name);
   const gone = farms(old).filter((f) => !farms(now).includes(f));

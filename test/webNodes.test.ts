@@ -131,17 +131,19 @@ describe("Auto Scaling mode", () => {
   });
 
   // Issue 22, F1: initialLifecycleHooks is ForceNew, and the named group is replaced delete-first.
-  test("a changed launch hook is made in place by the hook resource, never by replacing the group", () => {
+  test("a changed launch hook is made in place by the hook resource; a replaced group is created before the old one goes", () => {
     const group = scaled.one(T.group);
     expect(group.options.ignoreChanges).toEqual(["initialLifecycleHooks"]);
     const asPlan = { type: group.type, name: group.name, inputs: group.inputs, options: { ...group.options } };
     for (const path of ["inputs.initialLifecycleHooks[0].heartbeatTimeout", "inputs.initialLifecycleHooks[0].name"])
       expect(classifyChange(asPlan, path).effect).toBe("ignored");
-    // Without the option it would replace the group, deleted first: the outage the option prevents.
+    // Without the option it would replace the group; without deleteBeforeReplace: false, deleted first.
     expect(classifyChange({ ...asPlan, options: {} }, "inputs.initialLifecycleHooks[0].heartbeatTimeout").effect).toBe(
       "replace",
     );
-    expect(deletedFirst(asPlan)).toBe(true);
+    expect(group.options.deleteBeforeReplace).toBe(false);
+    expect(deletedFirst(asPlan)).toBe(false);
+    expect(deletedFirst({ ...asPlan, options: {} })).toBe(true);
     const hook = scaled.one(T.lifecycleHook);
     for (const path of ["inputs.heartbeatTimeout", "inputs.defaultResult"])
       expect(classifyChange({ type: hook.type, name: hook.name, inputs: hook.inputs }, path).effect).toBe("update");

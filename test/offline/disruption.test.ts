@@ -289,9 +289,20 @@ describe("the Auto Scaling group in the plan diff", () => {
     expect(diff.disruptions).toContainEqual(
       "replaced: aws:autoscaling/group:Group::shop-asg-web-group (inputs.name), deleted before its replacement exists",
     );
-    // With deleteBeforeReplace: false the new group comes first: still read, no outage claimed.
+    // With deleteBeforeReplace: false (the kit's) a new name comes first; the same name cannot.
     expect(diffPlans(asg, renamed({ deleteBeforeReplace: false })).mustRead).toEqual([
-      "the Auto Scaling group is replaced: aws:autoscaling/group:Group::shop-asg-web-group (inputs.name): a new group and new nodes",
+      expect.stringMatching(
+        /^the Auto Scaling group is replaced: .*\(inputs\.name\): the new group is created first and its nodes must serve before the old group's go/,
+      ),
+    ]);
+    const sameName = changed(asg, isType(GROUP), (r) => {
+      (r.inputs.initialLifecycleHooks as Record<string, unknown>[])[0].defaultResult = "CONTINUE";
+      r.options = { ...r.options, deleteBeforeReplace: false };
+    });
+    expect(diffPlans(asg, sameName).mustRead).toEqual([
+      expect.stringMatching(
+        /^the Auto Scaling group would be replaced under the same name: .*`pulumi up` fails creating it \(AlreadyExists\) and changes nothing/,
+      ),
     ]);
   });
 
