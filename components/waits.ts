@@ -57,14 +57,14 @@ export const WAITING_TYPES: Record<
   }
 > = {
   // Pulumi aws.autoscaling.Group: waits for capacity unless waitForCapacityTimeout is "0". On update
-  // the provider waits only when desired_capacity or min_size change (terraform-provider-aws,
+  // the provider waits only when desired_capacity(_type) or min_size change (terraform-provider-aws,
   // internal/service/autoscaling/group.go resourceGroupUpdate: shouldWaitForCapacity); a new launch
   // template version only starts an instance refresh, which nobody waits for.
   "aws:autoscaling/group:Group": {
     waits: (i) => i.waitForCapacityTimeout !== "0",
     why: "waits for capacity (waitForElbCapacity: healthy targets, on create and on an update of desiredCapacity or minSize; minElbCapacity: on create)",
     waitsOnUpdate: (before, after) =>
-      before.desiredCapacity !== after.desiredCapacity || before.minSize !== after.minSize,
+      ["desiredCapacity", "desiredCapacityType", "minSize"].some((k) => before[k] !== after[k]),
   },
   "aws:rds/instance:Instance": { waits: () => true, why: "waits until the DB instance is available" },
   "aws:imagebuilder/image:Image": { waits: () => true, why: "waits for the image build and its tests" },
