@@ -36,8 +36,13 @@ export interface ReleaseInputs {
   autoScalingGroupName?: string;
 }
 
-/** How long `pulumi up` waits for a release: a fixed allowance, and this much per batch of nodes. */
-export const WAIT_MINUTES = { fixed: 30, perBatch: 15 };
+/**
+ * How long `pulumi up` waits for a release: a fixed allowance, and this much per batch of nodes.
+ * The release may start while instances-mode nodes still boot, and CodeDeploy waits up to an hour
+ * for a node's agent (CodeDeploy, "Troubleshooting Amazon EC2 Auto Scaling issues"): the fixed part
+ * covers that hour, which covers the boot's own waits (userData.ts APPLICATION_WAITS_SECONDS).
+ */
+export const WAIT_MINUTES = { fixed: 60, perBatch: 15 };
 
 export interface DeploymentState {
   status: string;

@@ -44,11 +44,27 @@ export function declaredWaits(): readonly Wait[] {
 }
 
 /** Resources that wait when created or updated, by type: each one in a graph needs a declaration. */
-export const WAITING_TYPES: Record<string, { waits(inputs: Record<string, unknown>): boolean; why: string }> = {
-  // Pulumi aws.autoscaling.Group: waits for capacity unless waitForCapacityTimeout is "0".
+export const WAITING_TYPES: Record<
+  string,
+  {
+    waits(inputs: Record<string, unknown>): boolean;
+    why: string;
+    /**
+     * Whether an in-place update from `before` to `after` inputs waits; absent: it may whenever the
+     * resource or something it depends on changes.
+     */
+    waitsOnUpdate?(before: Record<string, unknown>, after: Record<string, unknown>): boolean;
+  }
+> = {
+  // Pulumi aws.autoscaling.Group: waits for capacity unless waitForCapacityTimeout is "0". On update
+  // the provider waits only when desired_capacity(_type) or min_size change (terraform-provider-aws,
+  // internal/service/autoscaling/group.go resourceGroupUpdate: shouldWaitForCapacity); a new launch
+  // template version only starts an instance refresh, which nobody waits for.
   "aws:autoscaling/group:Group": {
     waits: (i) => i.waitForCapacityTimeout !== "0",
-    why: "waits for capacity (waitForElbCapacity: healthy targets, on create and update; minElbCapacity: on create)",
+    why: "waits for capacity (waitForElbCapacity: healthy targets, on create and on an update of desiredCapacity or minSize; minElbCapacity: on create)",
+    waitsOnUpdate: (before, after) =>
+      ["desiredCapacity", "desiredCapacityType", "minSize"].some((k) => before[k] !== after[k]),
   },
   "aws:rds/instance:Instance": { waits: () => true, why: "waits until the DB instance is available" },
   "aws:imagebuilder/image:Image": { waits: () => true, why: "waits for the image build and its tests" },

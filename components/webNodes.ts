@@ -38,8 +38,14 @@ export const HEALTH_CHECK_GRACE_SECONDS = 300;
 export const REFRESH_WARMUP_SECONDS = HEALTH_CHECK.interval * (HEALTH_CHECK.healthyThreshold + 1);
 /** The longest a booting node may take before Auto Scaling abandons it: a stock Windows boot and more. */
 export const LAUNCH_TIMEOUT_SECONDS = 3600;
-/** How long `pulumi up` waits for the group's nodes to be healthy behind the load balancer. */
-export const CAPACITY_TIMEOUT = "60m";
+/**
+ * How long `pulumi up` waits for the group's nodes to be healthy behind the load balancer: a node
+ * may take the launch hook's whole allowance, be abandoned and replaced once (a second launch,
+ * shorter than the first's worst case), and then pass the load balancer's checks. Equal to the hook's
+ * timeout, the wait would end as the first abandoned node's replacement starts.
+ */
+export const CAPACITY_TIMEOUT_MINUTES = 90;
+export const CAPACITY_TIMEOUT = `${CAPACITY_TIMEOUT_MINUTES}m`;
 
 export interface WebNodesArgs {
   mode: NodeMode;
@@ -258,10 +264,14 @@ export class WebNodes extends pulumi.ComponentResource {
         // Counted from InService, which a node reaches only once its boot completed the hook.
         healthCheckGracePeriod: HEALTH_CHECK_GRACE_SECONDS,
         // The first nodes wait for the hook too (a separate hook resource would come after them).
+        // Changes to it go through the LifecycleHook resource below, in place (ignoreChanges).
         initialLifecycleHooks: [hook],
-        // `pulumi up` waits until this many nodes are healthy behind the load balancer, on create
-        // (so old nodes are deleted only once new ones serve: a switch from instances mode, a
-        // replaced group) and on update (a larger count serves before `pulumi up` reports it).
+        // `pulumi up` waits until this many nodes are healthy behind the load balancer: on create
+        // (so the nodes of instances mode are deleted only once the group's serve), and on an update
+        // only when desiredCapacity or minSize change (a larger count serves before `pulumi up`
+        // reports it); a new template version starts an instance refresh and is not waited for
+        // (terraform-provider-aws group.go, resourceGroupUpdate). A replaced group waits on create
+        // too: it comes first (deleteBeforeReplace below), so the old nodes serve meanwhile.
         // Pulumi aws.autoscaling.Group docs, "Waiting for Capacity".
         waitForElbCapacity: args.count,
         waitForCapacityTimeout: CAPACITY_TIMEOUT,
@@ -280,7 +290,23 @@ export class WebNodes extends pulumi.ComponentResource {
           .output(tags)
           .apply((t) => Object.entries(t).map(([key, value]) => ({ key, value, propagateAtLaunch: true }))),
       },
-      { parent: this, dependsOn: [launchPolicy, ...servingAfter] },
+      {
+        parent: this,
+        dependsOn: [launchPolicy, ...servingAfter],
+        // initialLifecycleHooks is ForceNew, and the bridge replaces an explicitly named group
+        // delete-before-replace (pulumi-terraform-bridge PR #532): a changed hook would terminate
+        // every node before new ones exist. Pulumi's Group docs: initialLifecycleHooks "will only
+        // work when creating a new Auto Scaling Group. For all other use-cases, please use
+        // aws.autoscaling.LifecycleHook", which the kit also declares below, updated in place.
+        ignoreChanges: ["initialLifecycleHooks"],
+        // What still replaces the group is a new name (the bridge would delete the named group
+        // first: every node gone before new ones exist). Pulumi lets the program override the
+        // provider's choice (engine step_generator: "The user can override the provider's decision
+        // by setting the deleteBeforeReplace field ... to either true or false"): the new group is
+        // created and healthy before the old one goes; a replacement under the same name fails at
+        // CreateAutoScalingGroup (AlreadyExists) and changes nothing, instead of an outage.
+        deleteBeforeReplace: false,
+      },
     );
     declareWait(
       group,
@@ -296,7 +322,8 @@ export class WebNodes extends pulumi.ComponentResource {
         ...args.servingNeeds,
       ],
     );
-    // The hook as a resource too, so a group created before it existed gets it.
+    // The hook as a resource too: a group created before it existed gets it, and a change to the hook
+    // (timeout, result) is made here in place, never by replacing the group.
     new autoscaling.LifecycleHook(`${name}-ready`, { autoscalingGroupName: group.name, ...hook }, { parent: this });
     return group;
   }

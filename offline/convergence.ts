@@ -136,7 +136,10 @@ export function convergenceLines(c: Convergence): string[] {
 }
 
 export interface UpdateConvergence extends Convergence {
-  /** The waits that may run in the update: the waiter, or something it depends on, is new or changed. */
+  /**
+   * The waits that may run in the update: the waiter is new, or it (or something it depends on)
+   * changed; a waiter whose type says when its update waits (waits.ts waitsOnUpdate) runs only then.
+   */
   running: string[];
 }
 
@@ -152,11 +155,20 @@ export function checkUpdate(
   waits: readonly RecordedWait[],
   seeded?: ReadonlySet<string>,
 ): UpdateConvergence {
+  const oldByUrn = new Map(before.map((r) => [r.urn, r]));
   const old = new Map(before.map((r) => [r.urn, JSON.stringify(r.inputs)]));
   const changed = seeded ?? new Set(after.filter((r) => old.get(r.urn) !== JSON.stringify(r.inputs)).map((r) => r.urn));
   const graph = new DependencyGraph(after);
+  const runs = (w: RecordedWait) => {
+    const waiter = graph.get(w.waiter);
+    const was = oldByUrn.get(w.waiter);
+    if (!was) return true; // created: every wait runs on create
+    const onUpdate = waiter && WAITING_TYPES[waiter.type]?.waitsOnUpdate;
+    if (onUpdate) return onUpdate(was.inputs, waiter.inputs);
+    return changed.has(w.waiter) || [...graph.before(w.waiter)].some((u) => changed.has(u));
+  };
   const running = waits
-    .filter((w) => changed.has(w.waiter) || [...graph.before(w.waiter)].some((u) => changed.has(u)))
+    .filter(runs)
     .map((w) => graph.label(w.waiter))
     .sort();
   return { ...checkConvergence(after, waits), running };

@@ -93,6 +93,19 @@ export function classifyChange(r: ResourceLike, path: string, table = updateBeha
   return { effect: "unknown", why: `${UNKNOWN} (property not in the table)` };
 }
 
+/**
+ * Whether replacing `r` deletes it before its replacement exists. The Pulumi bridge replaces an
+ * explicitly named resource (a `name` the program sets, not Pulumi's autoname) delete-before-replace,
+ * as two cannot share the name (pulumi-terraform-bridge PR #532, its example an Auto Scaling group),
+ * unless the program sets deleteBeforeReplace: false; the option true forces it too. A new name does
+ * not help: the bridge compares names only for types that list UniqueNameFields.
+ */
+export function deletedFirst(r: ResourceLike): boolean {
+  const option = r.options?.deleteBeforeReplace;
+  if (typeof option === "boolean") return option;
+  return r.type.startsWith("aws:") && (typeof r.inputs.name === "string" || typeof r.inputs.namePrefix === "string");
+}
+
 export interface Disruption {
   effect: "replace" | "interrupt";
   /** "inputs.cidrBlock", or "inputs.vpcId <- aws:ec2/vpc:Vpc::x replaced" for a cascade. */
@@ -161,4 +174,16 @@ export function disruptions(
     }
   }
   return out;
+}
+
+/** The must-read for a replaced Auto Scaling group (`key`: "type::name"), by how it is replaced. */
+export function groupReplacement(key: string, r: ResourceLike, d: Disruption): string {
+  const why = d.why.join(", ");
+  if (deletedFirst(r))
+    return `the Auto Scaling group is replaced: ${key} (${why}), deleted before its replacement exists (it is named): every web node is terminated before new ones exist, the farm serves nothing until they pass their checks`;
+  if (d.why.some((w) => /^inputs\.name(Prefix)?$/.test(w)))
+    return `the Auto Scaling group is replaced: ${key} (${why}): the new group is created first and its nodes must serve before the old group's go; with an application the release runs again, for the new group`;
+  // Created first under the same name: CreateAutoScalingGroup fails (AlreadyExistsFault, "You already
+  // have an Auto Scaling group or launch configuration with this name"), before anything is deleted.
+  return `the Auto Scaling group would be replaced under the same name: ${key} (${why}): \`pulumi up\` fails creating it (AlreadyExists) and changes nothing: make the change another way`;
 }

@@ -8,7 +8,7 @@ import { expandUserData, USER_DATA_BUDGET_BYTES, USER_DATA_LIMIT_BYTES } from ".
 import { program } from "../infra/program";
 import { stackConfig } from "../infra/stackFile";
 import { checkConvergence, convergenceLines } from "./convergence";
-import { classifyChange, disruptions, Effect, updateBehaviour } from "./disruption";
+import { classifyChange, deletedFirst, disruptions, Effect, groupReplacement, updateBehaviour } from "./disruption";
 import { ASSET_MARKERS, RecordedResource, runProgram } from "./engine";
 import { fixtures, Fixtures, resourceIdOf } from "./fixtures";
 
@@ -46,6 +46,7 @@ export interface PlanSummary {
 }
 
 const RELEASE_TYPE = "pulumi-nodejs:dynamic/aspnet-webfarm:Release";
+const AUTO_SCALING_GROUP = "aws:autoscaling/group:Group";
 
 /** The offline plan's view of a region: AZs <region>a-f; another stack's subnets cannot be looked up. */
 export function planFixtures(region: string): Fixtures {
@@ -543,7 +544,15 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
       mustRead.push(
         `every node of the Auto Scaling group is replaced by an instance refresh (${resource.split("::")[1]}: ${why.join(", ")})`,
       );
+    // Nothing waits for the refresh (the provider starts it and returns): CodeDeploy, "Integrating
+    // CodeDeploy with Amazon EC2 Auto Scaling", deploys the last successful revision to new nodes.
+    if (why.length > 0 && releases.length > 0)
+      mustRead.push(
+        "the release starts while the instance refresh replaces nodes; CodeDeploy deploys the last successful revision to the refresh's new nodes: release in a separate `pulumi up` once the refresh is done",
+      );
   }
+  for (const k of [...disrupted.keys()].filter((x) => now.get(x)!.type === AUTO_SCALING_GROUP && replaced(x)))
+    mustRead.push(groupReplacement(k, now.get(k)!, disrupted.get(k)!));
   const farms = (plan: Map<string, PlanResource>) =>
     [...plan.values()].filter((r) => r.type === "aspnet-webfarm:index:WebFarm").map((r) => r.name);
   const gone = farms(old).filter((f) => !farms(now).includes(f));
@@ -581,8 +590,7 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
           `the session database restarts: ${k} (${whyOf(k)}): every session is unavailable until it is back`,
     );
   // deleteBeforeReplace: the old resource goes before the new one exists, a gap the reader must know.
-  const firstDeleted = (k: string) =>
-    now.get(k)!.options?.deleteBeforeReplace ? ", deleted before its replacement exists" : "";
+  const firstDeleted = (k: string) => (deletedFirst(now.get(k)!) ? ", deleted before its replacement exists" : "");
   const disruptionLines = [...disrupted]
     .map(
       ([k, d]) =>

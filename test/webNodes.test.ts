@@ -1,5 +1,6 @@
 // Web nodes: even spread over AZs, and the optional Auto Scaling mode.
 import { subnetIndexOf } from "../components/webNodes";
+import { classifyChange, deletedFirst } from "../offline/disruption";
 import { farmNames } from "../components/names";
 import { bootScriptOf } from "../components/windows/loader";
 import { bootTextOf, buildFarm, Graph, T, userDataOf } from "./graph";
@@ -126,7 +127,26 @@ describe("Auto Scaling mode", () => {
   });
 
   test("`pulumi up` waits until nodeCount nodes are healthy behind the load balancer", () => {
-    expect(scaled.one(T.group).inputs).toMatchObject({ waitForElbCapacity: 3, waitForCapacityTimeout: "60m" });
+    expect(scaled.one(T.group).inputs).toMatchObject({ waitForElbCapacity: 3, waitForCapacityTimeout: "90m" });
+  });
+
+  // Issue 22, F1: initialLifecycleHooks is ForceNew, and the named group is replaced delete-first.
+  test("a changed launch hook is made in place by the hook resource; a replaced group is created before the old one goes", () => {
+    const group = scaled.one(T.group);
+    expect(group.options.ignoreChanges).toEqual(["initialLifecycleHooks"]);
+    const asPlan = { type: group.type, name: group.name, inputs: group.inputs, options: { ...group.options } };
+    for (const path of ["inputs.initialLifecycleHooks[0].heartbeatTimeout", "inputs.initialLifecycleHooks[0].name"])
+      expect(classifyChange(asPlan, path).effect).toBe("ignored");
+    // Without the option it would replace the group; without deleteBeforeReplace: false, deleted first.
+    expect(classifyChange({ ...asPlan, options: {} }, "inputs.initialLifecycleHooks[0].heartbeatTimeout").effect).toBe(
+      "replace",
+    );
+    expect(group.options.deleteBeforeReplace).toBe(false);
+    expect(deletedFirst(asPlan)).toBe(false);
+    expect(deletedFirst({ ...asPlan, options: {} })).toBe(true);
+    const hook = scaled.one(T.lifecycleHook);
+    for (const path of ["inputs.heartbeatTimeout", "inputs.defaultResult"])
+      expect(classifyChange({ type: hook.type, name: hook.name, inputs: hook.inputs }, path).effect).toBe("update");
   });
 
   test("the image resolved from Amazon's latest is ignored on each resource by its own property name", () => {

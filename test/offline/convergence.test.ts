@@ -5,7 +5,14 @@
 import * as autoscaling from "@pulumi/aws/autoscaling";
 import * as iam from "@pulumi/aws/iam";
 import { WebFarm, WebFarmArgs } from "../../components";
-import { releaseChanged } from "../../components/release";
+import { releaseChanged, WAIT_MINUTES } from "../../components/release";
+import {
+  CAPACITY_TIMEOUT,
+  CAPACITY_TIMEOUT_MINUTES,
+  LAUNCH_TIMEOUT_SECONDS,
+  REFRESH_WARMUP_SECONDS,
+} from "../../components/webNodes";
+import { APPLICATION_WAITS_SECONDS } from "../../components/windows/userData";
 import { declareWait, WAITING_TYPES } from "../../components/waits";
 import { checkConvergence, checkUpdate, convergenceLines } from "../../offline/convergence";
 import { RecordedResource, RecordedWait, runProgram } from "../../offline/engine";
@@ -145,7 +152,8 @@ describe("the updates the README promises converge, and run a wait that confirms
       const result = checkUpdate(resources, resources, waits, seeds);
       expect(result.problems).toEqual([]);
       if (update.app) expect(result.running).toContain("shop-app-release (Release)");
-      else expect(result.running.some((w) => serving(m).test(w))).toBe(true);
+      // Auto Scaling: a new template version starts an instance refresh, which nothing waits for.
+      else expect(result.running.some((w) => serving(m).test(w))).toBe(m.nodeMode === "instances");
     },
   );
 
@@ -157,9 +165,28 @@ describe("the updates the README promises converge, and run a wait that confirms
         ...graphOf(await farmGraph(argsOf(m, { azCount: 3 }))),
       );
       expect(result.problems).toEqual([]);
-      expect(result.running.some((w) => serving(m).test(w))).toBe(true);
+      // New subnets change the group in place, without a capacity wait; new instances wait to serve.
+      expect(result.running.some((w) => serving(m).test(w))).toBe(m.nodeMode === "instances");
     },
   );
+
+  // Issue 22, F2: the provider waits for capacity on update only when desired_capacity or min_size
+  // change (terraform-provider-aws, internal/service/autoscaling/group.go, resourceGroupUpdate).
+  test("Auto Scaling: the group's update waits only when nodeCount changes, whatever else changed", () => {
+    const before = graphs.get(label(ASG_APP_SQL))!;
+    // nodeCount 2 -> 3: the group's minSize and desiredCapacity (test/webNodes.test.ts checks both follow it).
+    const bigger = before.resources.map((r) =>
+      r.type === "aws:autoscaling/group:Group" ? { ...r, inputs: { ...r.inputs, minSize: 3, desiredCapacity: 3 } } : r,
+    );
+    const result = checkUpdate(before.resources, bigger, before.waits);
+    expect(result.problems).toEqual([]);
+    expect(result.running).toContain("shop-web-group (Group)");
+    // Everything the group depends on changed (seeded), its own capacity not: no wait.
+    const all = new Set(before.resources.map((r) => r.urn));
+    expect(checkUpdate(before.resources, before.resources, before.waits, all).running).not.toContain(
+      "shop-web-group (Group)",
+    );
+  });
 
   test.each([
     [label(INSTANCES_APP_SQL), label(ASG_APP_SQL), ASG_APP_SQL],
@@ -185,6 +212,24 @@ describe("the updates the README promises converge, and run a wait that confirms
 });
 
 const graphOf = (g: Recorded): [RecordedResource[], RecordedWait[]] => [g.resources, g.waits];
+
+// Issue 22, F3: a wait shorter than what it waits for ends in a failed `pulumi up` while nodes are
+// still on their way.
+describe("each waiter's timeout covers its prerequisites' allowances", () => {
+  test("the group's capacity wait: a node's whole launch hook, then one replacement boot and the checks", () => {
+    // A replacement node's user data may start up to 15 minutes late on Windows (README, "Bounds").
+    const margin = 15 * 60 + REFRESH_WARMUP_SECONDS;
+    expect(CAPACITY_TIMEOUT).toBe(`${CAPACITY_TIMEOUT_MINUTES}m`);
+    expect(CAPACITY_TIMEOUT_MINUTES * 60).toBeGreaterThanOrEqual(LAUNCH_TIMEOUT_SECONDS + margin);
+  });
+
+  test("the release: a node still booting (the boot's waits, Windows setup, CodeDeploy's hour for an agent), then each batch", () => {
+    // CodeDeploy waits up to an hour for an agent ("Troubleshooting Amazon EC2 Auto Scaling issues");
+    // the boot's own waits end within APPLICATION_WAITS_SECONDS, Windows' setup comes before them.
+    expect(WAIT_MINUTES.fixed * 60).toBeGreaterThanOrEqual(Math.max(3600, APPLICATION_WAITS_SECONDS + 15 * 60));
+    expect(WAIT_MINUTES.perBatch).toBeGreaterThan(0);
+  });
+});
 
 describe("controls: the check fails", () => {
   // Row 2's old shape: the policy the nodes need is built from the group's ARN.
@@ -219,7 +264,7 @@ describe("controls: the check fails", () => {
       ]);
     });
     expect(checkConvergence(mocks.resources, mocks.waits).problems).toEqual([
-      "undeclared wait: silent (Group) waits for capacity (waitForElbCapacity: healthy targets, on create and update; minElbCapacity: on create), and declares no wait (components/waits.ts declareWait)",
+      "undeclared wait: silent (Group) waits for capacity (waitForElbCapacity: healthy targets, on create and on an update of desiredCapacity or minSize; minElbCapacity: on create), and declares no wait (components/waits.ts declareWait)",
       "race: group (Group) waits for healthy targets; it needs the node policy (beside (RolePolicy)), which is not a dependency of it: both are created at once",
       "missing prerequisite: group (Group) waits for healthy targets; it needs a health page, which the program does not provide",
     ]);

@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import { join } from "path";
-import { classifyChange, disruptions, updateBehaviour, UNKNOWN } from "../../offline/disruption";
+import { classifyChange, deletedFirst, disruptions, updateBehaviour, UNKNOWN } from "../../offline/disruption";
 import { diffPlans, diffText, Plan, PlanResource } from "../../offline/plan";
 import { farmInstance } from "../../components/instance";
 import { REPO_ROOT } from "../../scripts/repoRoot";
@@ -255,5 +255,85 @@ describe("the plan diff names what a change does on AWS", () => {
       why: ["inputs.cidrBlock"],
       cascaded: false,
     });
+  });
+});
+
+// Issue 22, F1 and F2: a named Auto Scaling group is replaced delete-first, and a release in the
+// same `pulumi up` as an instance refresh races it.
+describe("the Auto Scaling group in the plan diff", () => {
+  const asg = committedPlan("asg");
+  const GROUP = "aws:autoscaling/group:Group";
+  const TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
+  const RELEASE = "pulumi-nodejs:dynamic/aspnet-webfarm:Release";
+  const renamed = (options: Record<string, unknown> = {}) =>
+    changed(asg, isType(GROUP), (r) => {
+      r.inputs.name = `${r.inputs.name}-2`;
+      r.options = { ...r.options, ...options };
+    });
+
+  test("a named resource is replaced delete-first unless deleteBeforeReplace is false; an autonamed one create-first", () => {
+    const group = asg.resources.find(isType(GROUP))!;
+    expect(deletedFirst(group)).toBe(true);
+    expect(deletedFirst({ ...group, options: { deleteBeforeReplace: false } })).toBe(false);
+    expect(deletedFirst({ ...group, inputs: { ...group.inputs, name: undefined } })).toBe(false);
+    expect(deletedFirst({ ...group, type: RELEASE })).toBe(false);
+  });
+
+  test("a replaced group is a must-read: every web node is terminated before new ones exist", () => {
+    const diff = diffPlans(asg, renamed());
+    expect(diff.mustRead).toEqual([
+      expect.stringMatching(
+        /^the Auto Scaling group is replaced: aws:autoscaling\/group:Group::shop-asg-web-group \(inputs\.name\), deleted before its replacement exists \(it is named\): every web node is terminated before new ones exist/,
+      ),
+    ]);
+    expect(diff.disruptions).toContainEqual(
+      "replaced: aws:autoscaling/group:Group::shop-asg-web-group (inputs.name), deleted before its replacement exists",
+    );
+    // With deleteBeforeReplace: false (the kit's) a new name comes first; the same name cannot.
+    expect(diffPlans(asg, renamed({ deleteBeforeReplace: false })).mustRead).toEqual([
+      expect.stringMatching(
+        /^the Auto Scaling group is replaced: .*\(inputs\.name\): the new group is created first and its nodes must serve before the old group's go/,
+      ),
+    ]);
+    const sameName = changed(asg, isType(GROUP), (r) => {
+      (r.inputs.initialLifecycleHooks as Record<string, unknown>[])[0].defaultResult = "CONTINUE";
+      r.options = { ...r.options, deleteBeforeReplace: false };
+    });
+    expect(diffPlans(asg, sameName).mustRead).toEqual([
+      expect.stringMatching(
+        /^the Auto Scaling group would be replaced under the same name: .*`pulumi up` fails creating it \(AlreadyExists\) and changes nothing/,
+      ),
+    ]);
+  });
+
+  test("a changed launch hook on a group that ignores it is no replacement; one that does not is", () => {
+    const ignoring = changed(
+      asg,
+      isType(GROUP),
+      (r) => (r.options = { ...r.options, ignoreChanges: ["initialLifecycleHooks"] }),
+    );
+    const longer = (plan: Plan) =>
+      changed(plan, isType(GROUP), (r) => {
+        (r.inputs.initialLifecycleHooks as Record<string, unknown>[])[0].heartbeatTimeout = 1800;
+      });
+    const ignored = diffPlans(ignoring, longer(ignoring));
+    expect(ignored.changed.flatMap((c) => c.changes.map((x) => x.effect))).toEqual(["ignored"]);
+    expect(ignored.mustRead).toEqual([]);
+    expect(diffPlans(asg, longer(asg)).mustRead).toEqual([
+      expect.stringMatching(
+        /^the Auto Scaling group is replaced: .*initialLifecycleHooks.*every web node is terminated/,
+      ),
+    ]);
+  });
+
+  test("a new template and a release in one `pulumi up`: a must-read that the release races the refresh", () => {
+    const template = (plan: Plan) => changed(plan, isType(TEMPLATE), (r) => (r.inputs.instanceType = "m6i.xlarge"));
+    const release = (plan: Plan) => changed(plan, isType(RELEASE), (r) => (r.inputs.version = "2.0"));
+    const race =
+      /^the release starts while the instance refresh replaces nodes; CodeDeploy deploys the last successful revision to the refresh's new nodes/;
+    expect(diffPlans(asg, release(template(asg))).mustRead).toContainEqual(expect.stringMatching(race));
+    // Either alone: no race.
+    expect(diffPlans(asg, template(asg)).mustRead).not.toContainEqual(expect.stringMatching(race));
+    expect(diffPlans(asg, release(asg)).mustRead).toEqual([]);
   });
 });
