@@ -288,6 +288,9 @@ const realClock: ReleaseClock = {
   log: (line) => console.log(line),
 };
 
+/** Inputs that only bound the wait: the provider's diff ignores them, so a change to them alone updates nothing. */
+export const RELEASE_WAIT_ONLY_INPUTS: readonly string[] = ["nodeCount"];
+
 /** A new bundle (its version, object or versionId), or a new group to release to, is a new release; nothing else is. */
 export function releaseChanged(olds: ReleaseInputs, news: ReleaseInputs): string[] {
   return (

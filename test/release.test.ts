@@ -15,6 +15,7 @@ import {
   runRelease,
   sdkCalls,
   TargetState,
+  RELEASE_WAIT_ONLY_INPUTS,
   TARGETS_PER_BATCH_GET,
   WAIT_MINUTES,
 } from "../components/release";
@@ -165,6 +166,7 @@ test("only a new bundle or version is a new release", () => {
   expect(releaseChanged(inputs, { ...inputs, region: "eu-west-2" })).toEqual([]);
   // The node count only bounds the wait: more nodes alone are not a new release.
   expect(releaseChanged(inputs, { ...inputs, nodeCount: 5 })).toEqual([]);
+  expect(RELEASE_WAIT_ONLY_INPUTS).toEqual(["nodeCount"]);
 });
 
 /**
