@@ -14,7 +14,7 @@ import { Release, ReleaseInputs } from "./release";
 import { codeDeployLaunchStatements, policyDocument, tlsOnlyStatement } from "./policies";
 import { nameTags, Tags } from "./tags";
 import { declareWait } from "./waits";
-import { bundleFiles, ReleaseManifest, releaseManifestJson, SiteLocation } from "./windows/release";
+import { ReleaseManifest, releaseBundle, SiteLocation } from "./windows/release";
 
 export type ParsedApp = z.output<typeof appSchema>;
 
@@ -47,8 +47,18 @@ export interface FarmApplicationArgs {
   tags: Tags;
 }
 
+/**
+ * The batch deployment configuration's name. Configurations cannot be changed, and a replacement
+ * under the same name can be neither created first (the name exists) nor deleted first (the group
+ * uses it): the minimum is in the name, so a new node count makes a new configuration, the group
+ * switches to it, and the old one is deleted.
+ */
+export function deploymentConfigName(farmName: string, nodesAtOnce: number, minimumHealthy: number): string {
+  return `${farmName}-${nodesAtOnce}-at-a-time-min-${minimumHealthy}`;
+}
+
 /** The same release as the Release resource starts, as an AWS CLI command (then `aws deploy wait deployment-successful`). */
-export function releaseCommand(r: Omit<ReleaseInputs, "nodesAtOnce">): string {
+export function releaseCommand(r: Omit<ReleaseInputs, "nodesAtOnce" | "nodeCount">): string {
   const location = [
     `bucket=${r.bucket}`,
     `key=${r.key}`,
@@ -210,38 +220,41 @@ export class FarmApplication extends pulumi.ComponentResource {
     }
     this.version = app.version ?? pulumi.output(identity).apply(defaultVersion);
 
-    const manifest = pulumi
+    // Every file of the bundle: release.json names the hooks' hash, so its own hash identifies the whole release.
+    const files = pulumi
       .all([site, pulumi.output(identity), this.version, args.region])
       .apply(([location, sha, version, region]) =>
-        releaseManifestJson({
-          version,
-          sha256: sha,
-          region,
-          site: location,
-          healthCheckPath: args.healthCheckPath,
-          ...(app.validatePath !== undefined ? { validatePath: app.validatePath } : {}),
-          validateStatuses: app.validateStatuses,
-          appSettings: Object.entries(app.settings).map(([n, value]) => ({ name: n, value })),
-          connectionStrings: Object.entries(app.connectionStrings).map(([n, value]) => ({ name: n, value })),
-          secretAppSettings: Object.entries(app.secretSettings).map(([n, ref]) => ({ name: n, ...ref })),
-          secretConnectionStrings: Object.entries(app.secretConnectionStrings).map(([n, ref]) => ({ name: n, ...ref })),
-        } satisfies ReleaseManifest),
+        releaseBundle(
+          {
+            version,
+            sha256: sha,
+            region,
+            site: location,
+            healthCheckPath: args.healthCheckPath,
+            ...(app.validatePath !== undefined ? { validatePath: app.validatePath } : {}),
+            validateStatuses: app.validateStatuses,
+            appSettings: Object.entries(app.settings).map(([n, value]) => ({ name: n, value })),
+            connectionStrings: Object.entries(app.connectionStrings).map(([n, value]) => ({ name: n, value })),
+            secretAppSettings: Object.entries(app.secretSettings).map(([n, ref]) => ({ name: n, ...ref })),
+            secretConnectionStrings: Object.entries(app.secretConnectionStrings).map(([n, ref]) => ({
+              name: n,
+              ...ref,
+            })),
+          } satisfies Omit<ReleaseManifest, "kitSha256">,
+          { farmName: args.farmName },
+        ),
       );
-    const files = bundleFiles({ farmName: args.farmName });
     const bundleBucket = bucket ?? this.ownBucket(name, args.tags);
     const bundle = new s3.BucketObjectv2(
       `${name}-bundle`,
       {
         bucket: bundleBucket,
         key: `${prefix}release.zip`,
-        source: manifest.apply(
-          (json) =>
-            new pulumi.asset.AssetArchive({
-              ...Object.fromEntries(
-                Object.entries(files).map(([path, text]) => [path, new pulumi.asset.StringAsset(text)]),
-              ),
-              "release.json": new pulumi.asset.StringAsset(json),
-            }),
+        source: files.apply(
+          (all) =>
+            new pulumi.asset.AssetArchive(
+              Object.fromEntries(Object.entries(all).map(([path, text]) => [path, new pulumi.asset.StringAsset(text)])),
+            ),
         ),
         serverSideEncryption: "AES256",
         tags: nameTags(args.tags, `${name}-bundle`),
@@ -298,16 +311,17 @@ export class FarmApplication extends pulumi.ComponentResource {
       },
       parent,
     );
+    const minimumHealthy = Math.max(args.nodeCount - app.nodesAtOnce, 0);
     const config =
       app.nodesAtOnce === 1
         ? undefined
         : new codedeploy.DeploymentConfig(
             `${name}-batch`,
             {
-              deploymentConfigName: `${args.farmName}-${app.nodesAtOnce}-at-a-time`,
+              deploymentConfigName: deploymentConfigName(args.farmName, app.nodesAtOnce, minimumHealthy),
               computePlatform: "Server",
               // At most nodesAtOnce nodes out of service at a time.
-              minimumHealthyHosts: { type: "HOST_COUNT", value: Math.max(args.nodeCount - app.nodesAtOnce, 0) },
+              minimumHealthyHosts: { type: "HOST_COUNT", value: minimumHealthy },
             },
             parent,
           );
@@ -372,6 +386,7 @@ export class FarmApplication extends pulumi.ComponentResource {
       versionId: bundle.versionId,
       version: this.version,
       nodesAtOnce: app.nodesAtOnce,
+      nodeCount: args.nodeCount,
       ...(args.autoScalingGroupName ? { autoScalingGroupName: args.autoScalingGroupName } : {}),
     };
     if (args.startRelease)

@@ -15,6 +15,7 @@ import {
   ListDeploymentTargetsCommandOutput,
 } from "@aws-sdk/client-codedeploy";
 import * as pulumi from "@pulumi/pulumi";
+import { HOOK_TIMEOUT_SECONDS } from "./windows/release";
 
 export interface ReleaseInputs {
   region: string;
@@ -29,6 +30,11 @@ export interface ReleaseInputs {
   /** Nodes CodeDeploy works on at once: the release waits for each batch in turn. */
   nodesAtOnce: number;
   /**
+   * The farm's node count: the fewest nodes the release waits for, when CodeDeploy lists no target
+   * yet right after CreateDeployment. Not a reason for a new release by itself (releaseChanged).
+   */
+  nodeCount?: number;
+  /**
    * Auto Scaling mode: the group released to. A new group (a switch from instances mode) starts
    * with no release of its own: its first nodes serve the kit's placeholder health page, and
    * CodeDeploy's launch hook serves only nodes launched after the deployment group names the group.
@@ -37,12 +43,26 @@ export interface ReleaseInputs {
 }
 
 /**
+ * Beyond its hooks, what one batch may take: BlockTraffic (the target group's deregistration delay,
+ * loadBalancer.ts, 30 s), AllowTraffic (the health checks that make a node healthy again), and the
+ * agent's polling between events.
+ */
+const BATCH_MARGIN_MINUTES = 10;
+
+/**
  * How long `pulumi up` waits for a release: a fixed allowance, and this much per batch of nodes.
  * The release may start while instances-mode nodes still boot, and CodeDeploy waits up to an hour
  * for a node's agent (CodeDeploy, "Troubleshooting Amazon EC2 Auto Scaling issues"): the fixed part
  * covers that hour, which covers the boot's own waits (userData.ts APPLICATION_WAITS_SECONDS).
+ * A batch may take every hook's full timeout (the appspec's, HOOK_TIMEOUT_SECONDS: CodeDeploy stops
+ * a hook only at its timeout) and the traffic events around them.
  */
-export const WAIT_MINUTES = { fixed: 60, perBatch: 15 };
+export const WAIT_MINUTES = {
+  fixed: 60,
+  perBatch:
+    Math.ceil(Object.values(HOOK_TIMEOUT_SECONDS).reduce((sum, seconds) => sum + seconds, 0) / 60) +
+    BATCH_MARGIN_MINUTES,
+};
 
 export interface DeploymentState {
   status: string;
@@ -134,7 +154,9 @@ export function describeFailure(targets: TargetState[], deployment: DeploymentSt
 export async function runRelease(calls: CodeDeployCalls, inputs: ReleaseInputs, clock: ReleaseClock): Promise<string> {
   const started = clock.now();
   const deploymentId = await calls.create(inputs);
-  const batches = Math.ceil(Math.max(await calls.targetCount(deploymentId), 1) / inputs.nodesAtOnce);
+  // Right after CreateDeployment CodeDeploy may list no target yet: the farm's node count is the least.
+  const nodes = Math.max(await calls.targetCount(deploymentId), inputs.nodeCount ?? 0, 1);
+  const batches = Math.ceil(nodes / inputs.nodesAtOnce);
   // Give up waiting (the deployment itself goes on in CodeDeploy) after the allowance.
   const deadline = started + (WAIT_MINUTES.fixed + WAIT_MINUTES.perBatch * batches) * 60000;
   clock.log(
@@ -142,14 +164,27 @@ export async function runRelease(calls: CodeDeployCalls, inputs: ReleaseInputs, 
   );
   const state = await waitForDeployment(calls, deploymentId, deadline, clock);
   const targets = await calls.targets(deploymentId);
-  const failed = targets.filter((t) => t.status === "Failed");
-  if (state.status === "Succeeded" && failed.length === 0) return deploymentId;
+  // Every node must have Succeeded: a target may also be Failed, InProgress, Pending, Ready, Skipped
+  // or Unknown (CodeDeploy API reference, ListDeploymentTargets, targetFilters: TargetStatus).
+  const others = targets.filter((t) => t.status !== "Succeeded");
+  if (state.status === "Succeeded" && others.length === 0) return deploymentId;
   const reason = describeFailure(targets, state);
   if (state.status === "Succeeded") {
+    const failed = others.filter((t) => t.status === "Failed");
+    const unfinished = others.filter((t) => t.status !== "Failed");
+    const of = `of ${targets.length} node(s)`;
+    const problems = [
+      ...(failed.length > 0 ? [`${failed.length} ${of} failed: ${reason}`] : []),
+      ...(unfinished.length > 0
+        ? [
+            `${unfinished.length} ${of} did not succeed: ${unfinished.map((t) => `node ${t.targetId} ${t.status}`).join(", ")}`,
+          ]
+        : []),
+    ];
     // Automatic rollback is for DEPLOYMENT_FAILURE: a deployment CodeDeploy counts Succeeded is not rolled back.
     throw new Error(
       `release ${inputs.version}: CodeDeploy counts deployment ${deploymentId} Succeeded (enough nodes stayed healthy), ` +
-        `but ${failed.length} of ${targets.length} node(s) failed: ${reason}. ` +
+        `but ${problems.join("; ")}. ` +
         "CodeDeploy rolls nothing back and ran no later hook on them (so they may be out of the load balancer): " +
         "fix the cause and run `pulumi up` again, which releases to every node.",
     );
@@ -252,6 +287,9 @@ const realClock: ReleaseClock = {
   now: () => Date.now(),
   log: (line) => console.log(line),
 };
+
+/** Inputs that only bound the wait: the provider's diff ignores them, so a change to them alone updates nothing. */
+export const RELEASE_WAIT_ONLY_INPUTS: readonly string[] = ["nodeCount"];
 
 /** A new bundle (its version, object or versionId), or a new group to release to, is a new release; nothing else is. */
 export function releaseChanged(olds: ReleaseInputs, news: ReleaseInputs): string[] {

@@ -59,6 +59,10 @@ export class LocalFarm {
   public readonly readyTimeoutMs: number;
   /** The release each node serves. */
   public readonly serving: string[] = [];
+  /** The folder (under releases/) each node serves. */
+  public readonly servingFolders: string[] = [];
+  /** The folder each node's last install of a version went to, by `${node}:${version}`. */
+  private readonly installed = new Map<string, string>();
   /** Nodes the balancer sends to (a release takes a node out while it works on it). */
   private readonly inRotation = new Set<number>();
 
@@ -84,8 +88,7 @@ export class LocalFarm {
       if (farm.sql) createSessionDatabase(farm.sessionDatabase);
       else await farm.startStateServer();
       for (let i = 0; i < options.nodes; i++) {
-        farm.install(i, first);
-        farm.switchTo(i, first.version);
+        farm.switchTo(i, first.version, farm.install(i, first));
         farm.inRotation.add(i);
         await farm.startNode(i);
       }
@@ -124,8 +127,9 @@ export class LocalFarm {
   currentDir(i: number): string {
     return join(this.nodeDir(i), "current");
   }
-  releaseDir(i: number, version: string): string {
-    return join(this.nodeDir(i), "releases", version);
+  /** The folder of node i's releases: each one in its own folder, named for the whole release. */
+  releasesDir(i: number): string {
+    return join(this.nodeDir(i), "releases");
   }
 
   /** Every process this farm started and still runs, by role. */
@@ -139,21 +143,28 @@ export class LocalFarm {
     this.options.log?.(line);
   }
 
-  /** Installs a release into node i's releases folder (BeforeInstall): the files and the web.config. */
-  install(i: number, release: LocalRelease, key: MachineKeyValues = this.key): void {
-    installRelease(this.releaseDir(i, release.version), release, {
+  /** Installs a release into node i's releases folder (BeforeInstall): the files and the web.config. Returns its folder. */
+  install(i: number, release: LocalRelease, key: MachineKeyValues = this.key): string {
+    const folder = installRelease(this.releasesDir(i), release, {
       key,
       state: this.sql
         ? { sqlConnectionString: sqliteConnectionString(this.sessionDatabase) }
         : { stateHost: HOST, statePort: this.options.statePort },
     });
+    this.installed.set(`${i}:${release.version}`, folder);
+    return folder;
   }
 
-  /** Points node i at an installed release in one step (the link); the node must restart to load it. */
-  switchTo(i: number, version: string): void {
+  /**
+   * Points node i at an installed release in one step (the link); the node must restart to load it.
+   * `folder`: which install of the version (default: its last one on this node).
+   */
+  switchTo(i: number, version: string, folder = this.installed.get(`${i}:${version}`)): void {
+    if (folder === undefined) throw new Error(`${this.nodeName(i)} has no release ${version} installed`);
     rmSync(this.currentDir(i), { force: true });
-    symlinkSync(this.releaseDir(i, version), this.currentDir(i), "dir");
+    symlinkSync(join(this.releasesDir(i), folder), this.currentDir(i), "dir");
     this.serving[i] = version;
+    this.servingFolders[i] = folder;
   }
 
   private launch(
@@ -264,9 +275,13 @@ export class LocalFarm {
   }
 
   /** Restarts node i on an installed release (ApplicationStart: switch, then recycle). */
-  async restartNode(i: number, version = this.serving[i], options: { wait?: boolean } = {}): Promise<void> {
+  async restartNode(
+    i: number,
+    version = this.serving[i],
+    options: { wait?: boolean; folder?: string } = {},
+  ): Promise<void> {
     await this.stopNode(i);
-    this.switchTo(i, version);
+    this.switchTo(i, version, options.folder);
     await this.startNode(i, options);
   }
 

@@ -10,7 +10,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFil
 import { dirname, join, resolve } from "path";
 import { unzipSync } from "fflate";
 import { artifactProblems, readArtifact } from "../components/artifact";
-import { MachineKeyValues, releaseWebConfig, SessionValues } from "../components/windows";
+import { createHash } from "crypto";
+import { MachineKeyValues, PRECOMPILED_NOT_UPDATABLE, releaseWebConfig, SessionValues } from "../components/windows";
 import type { LocalFarm } from "./farm";
 import { request, sleep } from "./http";
 import { REPO_ROOT } from "../scripts/repoRoot";
@@ -46,44 +47,57 @@ const entries = (m: Record<string, string> | undefined) =>
   Object.entries(m ?? {}).map(([name, value]) => ({ name, value }));
 
 /**
- * BeforeInstall on one node: the site's files into `dir`, its web.config with the release's
- * settings (and, locally, the farm's machineKey and sessionState), and the health page.
+ * BeforeInstall on one node: the site's files into a new folder under `releases` named for the
+ * whole release (its version and 12 hex of a hash of the build, the web.config with every setting,
+ * and the farm's key), as install.ps1 does on AWS (windows/release.ts releaseFolderName): a release
+ * that changes only settings installs too, and no node serves a folder being rewritten. Returns the
+ * folder's name.
  */
 export function installRelease(
-  dir: string,
+  releases: string,
   release: LocalRelease,
   farm: { key: MachineKeyValues; state: SessionValues },
-): void {
-  const marker = join(dir, ".webfarm-release");
+): string {
   const build = readArtifact(release.app);
-  if (existsSync(marker) && readFileSync(marker, "utf8") === `${build.sha256}:${farm.key.validationKey}`) return;
+  const webConfig = releaseWebConfig(build.webConfig, {
+    farm,
+    appSettings: entries(release.settings),
+    connectionStrings: entries(release.connectionStrings),
+    release: release.version,
+    showErrors: true,
+    healthPath: HEALTH_PATH,
+  });
+  const id = createHash("sha256")
+    .update(JSON.stringify([build.sha256, webConfig, release.validatePath ?? null, release.validateStatuses ?? []]))
+    .digest("hex");
+  const name = `${release.version}-${id.slice(0, 12)}`;
+  const dir = join(releases, name);
+  const marker = join(dir, ".webfarm-release");
+  if (existsSync(marker) && readFileSync(marker, "utf8") === id) return name;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   if (statSync(release.app).isDirectory()) {
     cpSync(release.app, dir, { recursive: true });
   } else {
-    for (const [name, data] of Object.entries(unzipSync(readFileSync(release.app)))) {
-      if (name.endsWith("/")) continue;
-      mkdirSync(dirname(join(dir, name)), { recursive: true });
-      writeFileSync(join(dir, name), data);
+    for (const [file, data] of Object.entries(unzipSync(readFileSync(release.app)))) {
+      if (file.endsWith("/")) continue;
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      writeFileSync(join(dir, file), data);
     }
   }
-  writeFileSync(
-    join(dir, "web.config"),
-    releaseWebConfig(build.webConfig, {
-      farm,
-      appSettings: entries(release.settings),
-      connectionStrings: entries(release.connectionStrings),
-      release: release.version,
-      showErrors: true,
-      healthPath: HEALTH_PATH,
-    }),
-  );
+  writeFileSync(join(dir, "web.config"), webConfig);
   // The health page comes with the release, as on AWS: a node without one is never healthy.
   const health = join(dir, HEALTH_PATH.slice(1));
-  if (!existsSync(health)) writeFileSync(health, '<%@ Page Language="C#" EnableSessionState="false" %>OK');
-  writeFileSync(marker, `${build.sha256}:${farm.key.validationKey}`);
+  if (!existsSync(health)) {
+    if (/\bupdatable\s*=\s*["']false["']/i.test(readIfExists(join(dir, "PrecompiledApp.config"))))
+      throw new Error(PRECOMPILED_NOT_UPDATABLE);
+    writeFileSync(health, '<%@ Page Language="C#" EnableSessionState="false" %>OK');
+  }
+  writeFileSync(marker, id);
+  return name;
 }
+
+const readIfExists = (path: string) => (existsSync(path) ? readFileSync(path, "utf8") : "");
 
 export interface ReleaseEvent {
   node: string;
@@ -191,6 +205,7 @@ export async function releaseFarm(
 ): Promise<ReleaseEvent[]> {
   const events: ReleaseEvent[] = [];
   const previous = [...farm.serving];
+  const previousFolders = [...farm.servingFolders];
   const reached: number[] = [];
   const batchSize = options.nodesAtOnce ?? 1;
   const attempts = options.validateAttempts ?? 5;
@@ -205,8 +220,9 @@ export async function releaseFarm(
     try {
       await step(i, (hook = "BlockTraffic"), () => farm.setInRotation(i, false));
       reached.push(i);
-      await step(i, (hook = "BeforeInstall"), () => farm.install(i, release));
-      await step(i, (hook = "ApplicationStart"), () => farm.restartNode(i, release.version, { wait: false }));
+      let folder = "";
+      await step(i, (hook = "BeforeInstall"), () => void (folder = farm.install(i, release)));
+      await step(i, (hook = "ApplicationStart"), () => farm.restartNode(i, release.version, { wait: false, folder }));
       await step(i, (hook = "ValidateService"), () => validateNode(farm, i, release, attempts));
       await step(i, (hook = "AllowTraffic"), () => farm.setInRotation(i, true));
     } catch (err) {
@@ -223,7 +239,7 @@ export async function releaseFarm(
     for (const i of reached) {
       farm.log(`${farm.nodeName(i)}: rolling back to ${previous[i]}`);
       await farm.setInRotation(i, false);
-      await farm.restartNode(i, previous[i], { wait: false });
+      await farm.restartNode(i, previous[i], { wait: false, folder: previousFolders[i] });
       await validateNode(farm, i, {}, attempts);
       await farm.setInRotation(i, true);
     }

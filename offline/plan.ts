@@ -4,6 +4,7 @@
 import { createHash } from "crypto";
 import * as ipaddr from "ipaddr.js";
 import { ROLE_TAG } from "../components";
+import { RELEASE_WAIT_ONLY_INPUTS } from "../components/release";
 import { expandUserData, USER_DATA_BUDGET_BYTES, USER_DATA_LIMIT_BYTES } from "../components/windows/loader";
 import { program } from "../infra/program";
 import { stackConfig } from "../infra/stackFile";
@@ -354,6 +355,10 @@ function flatten(value: unknown, path = "", out: Record<string, unknown> = {}): 
   return out;
 }
 
+/** The Release's provider diff ignores the inputs that only bound its wait: Pulumi updates nothing for them. */
+const notIgnored = (r: PlanResource) => (c: PropertyChange) =>
+  r.type !== RELEASE_TYPE || !RELEASE_WAIT_ONLY_INPUTS.some((name) => c.path === `inputs.${name}`);
+
 function propertyChanges(before: PlanResource, after: PlanResource): PropertyChange[] {
   const a = flatten({ inputs: before.inputs, options: before.options ?? {}, parent: before.parent });
   const b = flatten({ inputs: after.inputs, options: after.options ?? {}, parent: after.parent });
@@ -423,7 +428,7 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
   const removed = [...old.keys()].filter((k) => !now.has(k)).sort();
   const changed = [...now.keys()]
     .filter((k) => old.has(k))
-    .map((k) => ({ resource: k, changes: propertyChanges(old.get(k)!, now.get(k)!) }))
+    .map((k) => ({ resource: k, changes: propertyChanges(old.get(k)!, now.get(k)!).filter(notIgnored(now.get(k)!)) }))
     .filter((c) => c.changes.length > 0);
   for (const { resource, changes } of changed) {
     for (const c of changes) {

@@ -5,7 +5,9 @@ import { join } from "path";
 import YAML from "yaml";
 import { FARM_TAG, WebFarm, WebFarmArgs } from "../components";
 import { validateWebFarmArgs } from "../components/args";
+import { deploymentConfigName } from "../components/application";
 import { readArtifact } from "../components/artifact";
+import { releaseBundle } from "../components/windows/release";
 import { valueOf } from "../offline/engine";
 import { ASSET_MARKERS } from "../offline/engine";
 import { REPO_ROOT } from "../scripts/repoRoot";
@@ -95,6 +97,10 @@ describe("an application published to a folder", () => {
     ]);
     expect(YAML.parse(files["appspec.yml"]).os).toBe("windows");
     const release = JSON.parse(files["release.json"]);
+    // release.json names the hooks' hash, so its own hash (the nodes' release folder) covers the whole bundle.
+    expect(release.kitSha256).toBe(
+      JSON.parse(releaseBundle({ ...release, kitSha256: undefined }, { farmName: "shop" })["release.json"]).kitSha256,
+    );
     expect(release).toMatchObject({
       version: "v7",
       sha256: readArtifact(SITE).sha256,
@@ -184,6 +190,8 @@ describe("an application published to a folder", () => {
       key: bundle.inputs.key,
       versionId: bundle.state.versionId,
       nodesAtOnce: 1,
+      // The fewest nodes the release waits for, when CodeDeploy lists none yet.
+      nodeCount: 3,
     });
     expect(release.options.dependsOn).toEqual(["shop-app-group", "shop-app-node-access", "shop-web"]);
   });
@@ -258,6 +266,12 @@ describe("a build CI put in S3, in Auto Scaling mode, two nodes at a time", () =
     const config = graph.one(D.config).inputs;
     expect(config).toMatchObject({ computePlatform: "Server", minimumHealthyHosts: { type: "HOST_COUNT", value: 2 } });
     expect(graph.one(D.group).inputs.deploymentConfigName).toBe(config.deploymentConfigName);
+  });
+
+  test("the configuration's name holds its minimum: another node count is a new configuration, not the same name replaced", () => {
+    expect(graph.one(D.config).inputs.deploymentConfigName).toBe(deploymentConfigName("shop", 2, 2));
+    expect(deploymentConfigName("shop", 2, 2)).toBe("shop-2-at-a-time-min-2");
+    expect(deploymentConfigName("shop", 2, 4)).not.toBe(deploymentConfigName("shop", 2, 2));
   });
 });
 

@@ -15,8 +15,11 @@ import {
   runRelease,
   sdkCalls,
   TargetState,
+  RELEASE_WAIT_ONLY_INPUTS,
   TARGETS_PER_BATCH_GET,
+  WAIT_MINUTES,
 } from "../components/release";
+import { HOOKS } from "../components/windows/release";
 
 const inputs: ReleaseInputs = {
   region: "eu-west-1",
@@ -30,7 +33,10 @@ const inputs: ReleaseInputs = {
 };
 
 /** CodeDeploy as a script: each deployment id answers its list of statuses in turn. */
-function scripted(statuses: Record<string, string[]>, extra: { rollback?: string; targets?: TargetState[] } = {}) {
+function scripted(
+  statuses: Record<string, string[]>,
+  extra: { rollback?: string; targets?: TargetState[]; targetCount?: number } = {},
+) {
   const created: ReleaseInputs[] = [];
   const calls: CodeDeployCalls = {
     create: async (i) => {
@@ -43,7 +49,7 @@ function scripted(statuses: Record<string, string[]>, extra: { rollback?: string
       return { status, rollbackDeploymentId: id === "d-NEW" ? extra.rollback : undefined };
     },
     targets: async () => extra.targets ?? [],
-    targetCount: async () => 3,
+    targetCount: async () => extra.targetCount ?? 3,
   };
   return { calls, created };
 }
@@ -124,9 +130,25 @@ test("the wait is bounded by the batches: a stuck deployment fails the update an
   await expect(runRelease(calls, inputs, c)).rejects.toThrow(
     /deployment d-NEW is still InProgress after the release's time limit; it goes on in CodeDeploy \(aws deploy get-deployment --deployment-id d-NEW\)/,
   );
-  // 60 minutes plus 15 per batch of one node, three nodes: 105 minutes of polling.
-  expect(c.t).toBeGreaterThanOrEqual(105 * 60000);
-  expect(c.t).toBeLessThan(106 * 60000);
+  // 60 minutes plus one batch's allowance per node, three nodes.
+  const minutes = WAIT_MINUTES.fixed + 3 * WAIT_MINUTES.perBatch;
+  expect(c.t).toBeGreaterThanOrEqual(minutes * 60000);
+  expect(c.t).toBeLessThan((minutes + 1) * 60000);
+});
+
+test("a batch's allowance covers every hook's full timeout in the appspec, and the traffic events around them", () => {
+  const hookMinutes = HOOKS.reduce((sum, h) => sum + h.timeoutSeconds, 0) / 60;
+  expect(hookMinutes).toBe(30);
+  expect(WAIT_MINUTES.perBatch).toBeGreaterThanOrEqual(hookMinutes + 5);
+  expect(WAIT_MINUTES.fixed).toBe(60);
+});
+
+test("no target listed yet right after CreateDeployment: the farm's node count sets the batches to wait for", async () => {
+  const { calls } = scripted({ "d-NEW": ["InProgress"] }, { targetCount: 0 });
+  const c = clock();
+  await expect(runRelease(calls, { ...inputs, nodeCount: 4 }, c)).rejects.toThrow(/still InProgress/);
+  expect(c.lines[0]).toBe("release v2: deployment d-NEW started (4 batch(es) of 1)");
+  expect(c.t).toBeGreaterThanOrEqual((WAIT_MINUTES.fixed + 4 * WAIT_MINUTES.perBatch) * 60000);
 });
 
 test("without target details the deployment's own error message is the reason", () => {
@@ -142,6 +164,9 @@ test("only a new bundle or version is a new release", () => {
   expect(releaseChanged(inputs, { ...inputs })).toEqual([]);
   expect(releaseChanged(inputs, { ...inputs, version: "v3", versionId: "v-3" })).toEqual(["version", "versionId"]);
   expect(releaseChanged(inputs, { ...inputs, region: "eu-west-2" })).toEqual([]);
+  // The node count only bounds the wait: more nodes alone are not a new release.
+  expect(releaseChanged(inputs, { ...inputs, nodeCount: 5 })).toEqual([]);
+  expect(RELEASE_WAIT_ONLY_INPUTS).toEqual(["nodeCount"]);
 });
 
 /**
@@ -234,6 +259,28 @@ describe("a deployment CodeDeploy counts Succeeded is checked node by node", () 
     );
     expect(error?.message).toContain(
       "2 of 30 node(s) failed: node i-0003, hook BeforeInstall: ScriptFailed; node i-0026, hook BeforeInstall: ScriptFailed.",
+    );
+  });
+
+  test.each(["Skipped", "Unknown", "Pending", "Ready", "InProgress"])(
+    "a node left %s in a Succeeded deployment fails the release, named with its status",
+    async (status) => {
+      const nodes = fleet(4);
+      nodes[2] = { id: nodes[2].id, status };
+      const { api } = scriptedApi(["Succeeded"], nodes);
+      await expect(runRelease(sdkCalls(api), inputs, clock())).rejects.toThrow(
+        `release v2: CodeDeploy counts deployment d-NEW Succeeded (enough nodes stayed healthy), but 1 of 4 node(s) did not succeed: node i-0002 ${status}. CodeDeploy rolls nothing back`,
+      );
+    },
+  );
+
+  test("failed and unfinished nodes are both named", async () => {
+    const nodes = fleet(5);
+    nodes[0] = { id: nodes[0].id, status: "Failed", failedHook: "ApplicationStart" };
+    nodes[4] = { id: nodes[4].id, status: "Skipped" };
+    const { api } = scriptedApi(["Succeeded"], nodes);
+    await expect(runRelease(sdkCalls(api), inputs, clock())).rejects.toThrow(
+      "but 1 of 5 node(s) failed: node i-0000, hook ApplicationStart: ScriptFailed; 1 of 5 node(s) did not succeed: node i-0004 Skipped.",
     );
   });
 

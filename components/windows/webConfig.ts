@@ -257,6 +257,18 @@ export interface ReleaseConfigOptions {
 
 type Entries = Record<string, string>[];
 
+/** The exemption's rule lists replace the application's own in the page's location; sections merge (as install.ps1 does). */
+export const EXEMPTION_REPLACED: readonly string[] = ["authorization", "rules"];
+
+function mergeExemption(target: Record<string, any>, source: Record<string, unknown>): void {
+  for (const [name, part] of Object.entries(source)) {
+    const same = target[name];
+    if (EXEMPTION_REPLACED.includes(name) || typeof same !== "object" || same === null || Array.isArray(same))
+      target[name] = part;
+    else mergeExemption(same, part as Record<string, unknown>);
+  }
+}
+
 function upsert(entries: Entries, keyAttribute: string, key: string, valueAttribute: string, value: string): void {
   const found = entries.find((e) => e[`@_${keyAttribute}`] === key);
   if (found) found[`@_${valueAttribute}`] = value;
@@ -296,8 +308,18 @@ export function releaseWebConfig(appXml: string | undefined, o: ReleaseConfigOpt
       iisAuthorization: usesSection(configuration, ["security", "authorization"]),
       rewrite: usesSection(configuration, ["rewrite"]),
     });
-    const locations = [configuration.location ?? []].flat();
-    configuration.location = [...locations, { "@_path": o.healthPath.replace(/^\//, ""), ...exemption }];
+    const path = o.healthPath.replace(/^\//, "");
+    const locations: Record<string, any>[] = [configuration.location ?? []].flat();
+    // The application's own <location> for the page takes the exemption: two with the same path
+    // and sections may be refused as a duplicate. IIS compares paths case-insensitively.
+    const own = locations.find(
+      (l) =>
+        String(l?.["@_path"] ?? "")
+          .replace(/^\//, "")
+          .toLowerCase() === path.toLowerCase(),
+    );
+    if (own) mergeExemption(own, exemption);
+    else configuration.location = [...locations, { "@_path": path, ...exemption }];
   }
   return buildXml(doc);
 }

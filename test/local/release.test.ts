@@ -46,8 +46,12 @@ beforeAll(async () => {
       )
       .replace(
         "</configuration>",
-        `${["Default.aspx", "ViewState.aspx", "validate.aspx"].map(publicPage).join("")}</configuration>`,
+        `${["Default.aspx", "ViewState.aspx", "validate.aspx", "setting.aspx"].map(publicPage).join("")}</configuration>`,
       ),
+  );
+  writeFileSync(
+    join(apps, "v2", "setting.aspx"),
+    '<%@ Page Language="C#" %><%= System.Configuration.ConfigurationManager.AppSettings["Greeting"] %>',
   );
   writeFileSync(
     join(apps, "v3", "Global.asax"),
@@ -197,6 +201,22 @@ describe("releases on the local farm", () => {
     expect(user.counts.length).toBeGreaterThan(before);
     expect(user.sessions.size).toBe(1);
     expect(user.counts).toEqual(user.counts.map((_, k) => k + 1));
+  }, 120000);
+
+  test("a release that changes only a setting (same build, same version) reaches every node, in a new folder", async () => {
+    const before = [...farm.servingFolders];
+    // No load on the farm here: every node at once keeps the test short.
+    await releaseFarm(
+      farm,
+      { app: join(apps, "v2"), version: "v2", settings: { Greeting: "changed" } },
+      { nodesAtOnce: NODES },
+    );
+    expect(farm.serving).toEqual(["v2", "v2", "v2"]);
+    for (let i = 0; i < NODES; i++) {
+      expect((await request(farm.nodePort(i), "/setting.aspx")).body.trim()).toBe("changed");
+      expect(farm.servingFolders[i]).toMatch(/^v2-[0-9a-f]{12}$/);
+      expect(farm.servingFolders[i]).not.toBe(before[i]);
+    }
   }, 120000);
 });
 
