@@ -367,7 +367,7 @@ async function permissionsDocument(): Promise<string> {
     "creating every resource. The kit grants nothing here; the deployer needs at least the calls below. Those",
     "marked unverified are granted beside CreateDeployment by AWS's CodePipeline CodeDeploy action and by",
     "aws-cdk-lib's CodeDeployServerDeployAction, but no AWS page says CreateDeployment checks them. With",
-    "`app.nodesAtOnce` above 1 the deployment configuration is the farm's own, `<farm>-<n>-at-a-time`:",
+    "`app.nodesAtOnce` above 1 the deployment configuration is the farm's own, `<farm>-<n>-at-a-time-min-<m>` (m: the nodes that must stay healthy):",
     "",
     table(
       ["action", "resource", "from"],
