@@ -32,11 +32,12 @@ import {
 /** How long the node keeps trying to read its key (a NAT gateway or the role may come late). */
 export const KEY_READ_SECONDS = 600;
 /**
- * With an application, every wait of the boot (key, session login, session database) ends within
- * this many seconds of the script's start, whatever each step's own limit (10, 60 and 45 minutes:
- * up to 115 in all): the agent starts only after them, and CodeDeploy waits at most an hour for an
- * agent to respond to a pending deployment (CodeDeploy, "Troubleshooting Amazon EC2 Auto Scaling
- * issues"); Windows' own setup and the installs take the rest of that hour.
+ * With an application, or in Auto Scaling mode, every wait of the boot (key, session login, session
+ * database) ends within this many seconds of the script's start, whatever each step's own limit
+ * (10, 60 and 45 minutes: up to 115 in all): the agent starts only after them, and CodeDeploy waits
+ * at most an hour for an agent to respond to a pending deployment (CodeDeploy, "Troubleshooting
+ * Amazon EC2 Auto Scaling issues"); the launch hook abandons a node after an hour
+ * (webNodes.ts, LAUNCH_TIMEOUT_SECONDS). Windows' own setup and the installs take the rest of it.
  */
 export const APPLICATION_WAITS_SECONDS = 2400;
 
@@ -154,8 +155,10 @@ export function webNodeUserData(values: WebNodeBootValues): string {
   const parameter = checkParameterName("keyParameterName", values.keyParameterName);
   const version = checkToken("keyVersion", values.keyVersion);
   const validation = checkValidation(values.keyValidation);
-  // With an application a wait takes what is left of the boot's shared budget, at most its own limit.
-  const waitSeconds = (most: number) => (values.codeDeploy !== undefined ? `(Get-WaitSeconds ${most})` : `${most}`);
+  // With an application or a launch hook (both give up after an hour), a wait takes what is left of
+  // the boot's shared budget, at most its own limit.
+  const budgeted = values.codeDeploy !== undefined || values.lifecycleHook !== undefined;
+  const waitSeconds = (most: number) => (budgeted ? `(Get-WaitSeconds ${most})` : `${most}`);
   const sql = values.sqlSession ? sqlSessionSteps(values.sqlSession, waitSeconds) : undefined;
   if (!sql && (values.stateHost === undefined || values.statePort === undefined))
     throw new Error("a web node needs stateHost and statePort, or sqlSession");
@@ -298,7 +301,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
         ? []
         : [`$HealthFile = ${psLiteral(health.relativePath)}`, `$HealthContent = ${psLiteral(health.content)}`]),
       `$ValidationKeyChars = @{ ${keyLengths} }`,
-      ...(app
+      ...(budgeted
         ? [
             `$WaitsEnd = (Get-Date).AddSeconds(${APPLICATION_WAITS_SECONDS})`,
             "function Get-WaitSeconds([int]$Most) { [int][Math]::Max(0, [Math]::Min($Most, ($WaitsEnd - (Get-Date)).TotalSeconds)) }",

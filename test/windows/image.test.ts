@@ -206,7 +206,7 @@ describe("the CodeDeploy agent runs only once a node is configured (CodeDeploy t
     ]);
   });
 
-  test("with an application every wait of the boot ends within 40 minutes, inside CodeDeploy's hour for the agent", () => {
+  test("with an application or a launch hook every wait of the boot ends within 40 minutes, inside the hour either allows", () => {
     // CodeDeploy waits at most an hour for an agent to respond to a pending deployment; the agent starts
     // after these waits, whose own limits add up to 115 minutes with SQL Server sessions.
     expect(KEY_READ_SECONDS + SESSION_SECRET_WAIT_SECONDS + SESSION_DATABASE_WAIT_SECONDS).toBe(115 * 60);
@@ -237,6 +237,9 @@ describe("the CodeDeploy agent runs only once a node is configured (CodeDeploy t
     expect(withoutApp).not.toContain("Get-WaitSeconds");
     expect(withoutApp).toContain(`Read-Secret $SessionSecret ${SESSION_SECRET_WAIT_SECONDS}`);
     expect(withoutApp).toContain(`$deadline = (Get-Date).AddSeconds(${KEY_READ_SECONDS})`);
+    // In Auto Scaling mode the launch hook abandons the node after an hour: the same budget, app or not.
+    const hooked = scriptOf(webNodeUserData({ ...sqlWeb, lifecycleHook: "shop-ready" }));
+    for (const w of waits) expect(hooked).toContain(w);
   });
 
   test("without an application the boot never starts the agent an image may hold", () => {
