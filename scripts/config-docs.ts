@@ -1,13 +1,13 @@
-// `npm run config:docs`: regenerates Pulumi.yaml's config declarations and the README's config
-// table from WebFarm's argument schema and doc comments. `-- --check` fails when either is stale.
+// `npm run config:docs`: regenerates Pulumi.yaml's config declarations and the config table
+// of docs/configuration.md from WebFarm's argument schema and doc comments. `-- --check` fails when either is stale.
 import { readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import { REPO_ROOT } from "./repoRoot";
-import { generatedProjectFile, generatedReadme } from "./docs";
+import { generatedProjectFile, generatedConfigPage } from "./docs";
 
 const files = [
   { path: join(REPO_ROOT, "Pulumi.yaml"), generate: generatedProjectFile },
-  { path: join(REPO_ROOT, "README.md"), generate: generatedReadme },
+  { path: join(REPO_ROOT, "docs", "configuration.md"), generate: generatedConfigPage },
 ];
 const check = process.argv.includes("--check");
 let stale = 0;

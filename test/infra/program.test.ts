@@ -26,7 +26,7 @@ import {
   fixtures,
   Subnet,
 } from "../../offline/fixtures";
-import { ARGS_FILE, generatedProjectFile, generatedReadme, memberDocs } from "../../scripts/docs";
+import { ARGS_FILE, generatedProjectFile, generatedConfigPage, memberDocs } from "../../scripts/docs";
 import { attempt, T } from "../graph";
 
 async function runStack(config: Record<string, string>, subnets?: Record<string, Subnet>) {
@@ -206,9 +206,9 @@ describe("config declarations", () => {
     }
   });
 
-  test("the README's config table is the one generated", () => {
-    const readme = readFileSync(`${REPO_ROOT}/README.md`, "utf8");
-    expect(readme).toBe(generatedReadme(readme));
+  test("docs/configuration.md's config table is the one generated", () => {
+    const page = readFileSync(`${REPO_ROOT}/docs/configuration.md`, "utf8");
+    expect(page).toBe(generatedConfigPage(page));
   });
 
   test.each([
