@@ -102,7 +102,7 @@ export class FarmProvider implements Provider {
     options: pulumi.ComponentResourceOptions,
   ): Promise<ConstructResult> {
     // Through the package, the Node.js dynamic resources are off unless asked for: another
-    // language's program has no node_modules for them to load (README, "Use it from C#").
+    // language's program has no node_modules for them to load (docs/languages.md).
     const given = type === `${PACKAGE_NAME}:index:WebFarm` ? { waitForDeployments: false, ...inputs } : inputs;
     return this.components.construct(name, type, given, options);
   }

@@ -1,5 +1,5 @@
 // The clock of the farm on AWS, modeled: from launch to serving, each step a labelled assumption
-// with its source. Nothing here was measured on AWS (there is no account here); the README shows
+// with its source. Nothing here was measured on AWS (there is no account here); docs/benchmark.md shows
 // these beside the figures. bench/deploy.ts supplies when each node's instance is launched.
 import { HEALTH_CHECK } from "../components/loadBalancer";
 import { REFRESH_WARMUP_SECONDS } from "../components/webNodes";

@@ -2,7 +2,7 @@
 // and waited for, so the update ends with the release's outcome (or the node, hook and reason it
 // failed with, and CodeDeploy's rollback). CodeDeploy does the work on the nodes; this resource
 // only starts it and reads its progress. The Pulumi AWS provider has no deployment resource, so
-// this is a dynamic provider (TypeScript programs only: see the README).
+// this is a dynamic provider (TypeScript programs only: see docs/languages.md).
 import {
   BatchGetDeploymentTargetsCommand,
   BatchGetDeploymentTargetsCommandOutput,

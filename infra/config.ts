@@ -1,5 +1,5 @@
 // The stack's configuration, derived from WebFarm's one argument schema: each key's type and
-// default come from the schema (Pulumi.yaml and the README's table are generated from this and
+// default come from the schema (Pulumi.yaml and docs/configuration.md's table are generated from this and
 // from WebFarmArgs' doc comments by scripts/config-docs.ts; a test keeps them current). Reading
 // raw values and turning them into WebFarmArgs reports every problem at once.
 import {

@@ -52,7 +52,7 @@ test("every WebFarm argument is an input with its type and description, and its 
   expect(inputs.statePort).toMatchObject({ type: "number", default: 42424 });
   expect(inputs.sessionStore).toMatchObject({ type: "string", default: "stateServer" });
   expect(inputs.sqlServer.$ref).toBe("#/types/aspnet-webfarm:index:SqlServerArgs");
-  // Its default differs by language (README): no schema default.
+  // Its default differs by language (docs/languages.md): no schema default.
   expect(inputs.waitForDeployments.default).toBeUndefined();
 });
 

@@ -1,6 +1,6 @@
 // The farm from C#: the same component, through the SDK `pulumi package add` generates from the
 // kit's schema (schema.json). Auto Scaling mode keeps changes without an outage here, where the
-// TypeScript-only waits are off; releases start from the releaseCommand output (README).
+// TypeScript-only waits are off; releases start from the releaseCommand output (docs/languages.md).
 using System.Collections.Generic;
 using Pulumi;
 using Pulumi.AspnetWebfarm;

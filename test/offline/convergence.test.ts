@@ -1,4 +1,4 @@
-// The convergence proof: in every mode the kit offers, and across the updates the README promises,
+// The convergence proof: in every mode the kit offers, and across the updates the docs promise,
 // every wait in the graph needs only resources created before it (no cycle, no race, nothing
 // missing), and every resource that waits declares what it waits for. Controls show the check
 // fails on a planted cycle (row 2's old shape), a race and a missing prerequisite.
@@ -124,7 +124,7 @@ describe("the first `pulumi up` converges", () => {
   });
 });
 
-describe("the updates the README promises converge, and run a wait that confirms the nodes serve", () => {
+describe("the updates the docs promise converge, and run a wait that confirms the nodes serve", () => {
   // A new image, a key rotation and a release change what existing resources hold, not the graph:
   // the graph after them is the mode's own, with these resources changed. azCount and the node mode
   // change the graph itself: built for real.
@@ -217,7 +217,7 @@ const graphOf = (g: Recorded): [RecordedResource[], RecordedWait[]] => [g.resour
 // still on their way.
 describe("each waiter's timeout covers its prerequisites' allowances", () => {
   test("the group's capacity wait: a node's whole launch hook, then one replacement boot and the checks", () => {
-    // A replacement node's user data may start up to 15 minutes late on Windows (README, "Bounds").
+    // A replacement node's user data may start up to 15 minutes late on Windows (docs/operations.md, "Bounds").
     const margin = 15 * 60 + REFRESH_WARMUP_SECONDS;
     expect(CAPACITY_TIMEOUT).toBe(`${CAPACITY_TIMEOUT_MINUTES}m`);
     expect(CAPACITY_TIMEOUT_MINUTES * 60).toBeGreaterThanOrEqual(LAUNCH_TIMEOUT_SECONDS + margin);
