@@ -31,7 +31,7 @@ export const RELEASE_COMMAND = {
   },
   examples: [
     "npm run local:release -- --app ./publish",
-    "npm run local:release -- --app site.zip --version v2 --validate-path /status.aspx --nodes-at-once 2",
+    "npm run local:release -- --app site.zip --version v2 --nodes-at-once 2",
   ],
 } as const satisfies CliCommand;
 

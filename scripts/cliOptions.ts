@@ -78,12 +78,18 @@ export function parseCli<T extends CliCommand>(command: T, args: string[]): { va
     tokens: true,
   });
   const problems: string[] = [];
+  // An unknown option's value (`--colour red`) is part of that one problem.
+  let unknownTakesNext = false;
   for (const t of tokens) {
-    if (t.kind === "positional") problems.push(`unexpected argument ${JSON.stringify(t.value)}`);
+    const afterUnknown = unknownTakesNext;
+    unknownTakesNext = false;
+    if (t.kind === "positional" && !afterUnknown) problems.push(`unexpected argument ${JSON.stringify(t.value)}`);
     if (t.kind !== "option") continue;
     const option = command.options[t.name];
-    if (!option) problems.push(`${t.rawName} is not an option (--help lists them)`);
-    else if (option.type === "string" && (t.value === undefined || (!t.inlineValue && t.value.startsWith("--"))))
+    if (!option) {
+      problems.push(`${t.rawName} is not an option (--help lists them)`);
+      unknownTakesNext = t.value === undefined;
+    } else if (option.type === "string" && (t.value === undefined || (!t.inlineValue && t.value.startsWith("--"))))
       problems.push(`${t.rawName} needs a value`);
     else if (option.type === "boolean" && t.inlineValue) problems.push(`${t.rawName} takes no value`);
   }
