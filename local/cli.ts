@@ -143,7 +143,9 @@ export function startBanner(o: {
           `try:     ${url}/   your application (${o.app}), through the balancer`,
           `         ${url}${o.healthPath}   the health page each node must answer 200 (the kit adds it if absent)`,
           ...(o.validatePath !== undefined
-            ? [`         ${url}${o.validatePath}   your --validate-path, checked on every node at each release`]
+            ? [
+                `         ${url}${o.validatePath}   your --validate-path, checked on every node at start and at each release`,
+              ]
             : []),
         ];
   return [
