@@ -15,7 +15,7 @@ export interface CliOption {
 export interface CliCommand {
   /** How it is called: "npm run local -- [options]". */
   usage: string;
-  /** What it does, one or two lines. */
+  /** What it does: one paragraph, wrapped to the help's width. */
   summary: string;
   options: Record<string, CliOption>;
   examples: string[];
@@ -49,7 +49,7 @@ export function helpText(command: CliCommand): string {
   return [
     `usage: ${command.usage}`,
     "",
-    ...command.summary.split("\n").flatMap((line) => wrap(line, WIDTH)),
+    ...wrap(command.summary.replace(/\n/g, " "), WIDTH),
     "",
     "options:",
     ...rows.flatMap(([left, right]) =>
