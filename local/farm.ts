@@ -8,7 +8,7 @@ import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync, sym
 import { join } from "path";
 import { MachineKeyValues } from "../components/windows";
 import { HOST, request, waitFor } from "./http";
-import { assertPortsFree, farmPorts, listensOn, portCollisions } from "./ports";
+import { assertPortsFree, farmPorts, listensOn, nodePorts, portCollisions } from "./ports";
 import { createSessionDatabase, sqliteConnectionString } from "./sessionDb";
 import { APP_SOURCE, HEALTH_PATH, installRelease, LocalRelease } from "./release";
 
@@ -112,7 +112,7 @@ export class LocalFarm {
     return `http://${HOST}:${this.options.port}/`;
   }
   nodePort(i: number): number {
-    return this.options.port + 1 + i;
+    return nodePorts(this.options.port, i).http;
   }
   nodeUrl(i: number): string {
     return `http://${HOST}:${this.nodePort(i)}/`;
@@ -204,8 +204,13 @@ export class LocalFarm {
     const child = this.processes.get(role);
     if (!child) return;
     this.processes.delete(role);
+    // Listed even when it went first (Ctrl-C reaches the whole process group, and nginx quits on it at once).
     if (child.exitCode !== null || child.signalCode !== null) {
       child.stdin?.destroy();
+      this.log(
+        `stopped ${role} (pid ${child.pid}; it had exited already: ${child.signalCode ?? `code ${child.exitCode}`})`,
+      );
+      this.options.onProcesses?.(this.started());
       return;
     }
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -214,7 +219,7 @@ export class LocalFarm {
     await exited;
     clearTimeout(escalate);
     child.stdin?.destroy();
-    this.log(`stopped ${role}`);
+    this.log(`stopped ${role} (pid ${child.pid})`);
     this.options.onProcesses?.(this.started());
   }
 
@@ -258,7 +263,7 @@ export class LocalFarm {
     this.launch(
       this.nodeName(i),
       FASTCGI_SERVER,
-      [`--applications=/:${this.currentDir(i)}`, `--socket=tcp:${HOST}:${this.options.port + 101 + i}`],
+      [`--applications=/:${this.currentDir(i)}`, `--socket=tcp:${HOST}:${nodePorts(this.options.port, i).fastcgi}`],
       {
         ...process.env,
         HOME: join(nodeDir, "home"),
@@ -327,7 +332,7 @@ export class LocalFarm {
           [
             `  server { listen ${HOST}:${this.nodePort(i)}; root ${this.currentDir(i)}; index Default.aspx;`,
             `    add_header X-Farm-Node ${this.nodeName(i)} always;`,
-            `    location / { fastcgi_pass ${HOST}:${this.options.port + 101 + i}; include /etc/nginx/fastcgi_params; fastcgi_param PATH_INFO ""; fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name; } }`,
+            `    location / { fastcgi_pass ${HOST}:${nodePorts(this.options.port, i).fastcgi}; include /etc/nginx/fastcgi_params; fastcgi_param PATH_INFO ""; fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name; } }`,
           ].join("\n"),
         ),
         "}",

@@ -13,6 +13,9 @@ export interface FarmLayout {
   sessionStore?: "state" | "sql";
 }
 
+/** Node i's ports: HTTP (what the balancer and a browser reach) and FastCGI (nginx -> fastcgi-mono-server4). */
+export const nodePorts = (port: number, i: number) => ({ http: port + 1 + i, fastcgi: port + 101 + i });
+
 /** Whether this process could listen on 127.0.0.1:port now (it listens and closes at once). */
 export function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -44,8 +47,8 @@ export function farmPorts(o: FarmLayout): FarmPort[] {
   const nodes = [...Array(o.nodes).keys()];
   return [
     { port: o.port, what: "the balancer" },
-    ...nodes.map((i) => ({ port: o.port + 1 + i, what: `node-${i}'s HTTP server` })),
-    ...nodes.map((i) => ({ port: o.port + 101 + i, what: `node-${i}'s FastCGI server` })),
+    ...nodes.map((i) => ({ port: nodePorts(o.port, i).http, what: `node-${i}'s HTTP server` })),
+    ...nodes.map((i) => ({ port: nodePorts(o.port, i).fastcgi, what: `node-${i}'s FastCGI server` })),
     ...(o.sessionStore === "sql" ? [] : [{ port: o.statePort, what: "the state server" }]),
   ];
 }

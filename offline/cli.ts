@@ -1,16 +1,56 @@
 // npm run plan -- --stack dev         writes plans/dev.json and plans/dev.md, prints the summary
 // npm run plan:diff -- --stack dev    compares the program now with the committed plan
-//                                     (--against <file>, --approve-security, --approve-disruption)
 // npm run plan:check                  fails when a committed plan is out of date (CI)
+// Each one's options are in PLAN_COMMANDS (`--help` prints them).
 import { execFileSync } from "child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { dirname, join, relative, sep } from "path";
-import { parseArgs } from "util";
+import { CliCommand, helpText, parseCli, wantsHelp } from "../scripts/cliOptions";
 import { REPO_ROOT } from "../scripts/repoRoot";
 import { diffPlans, diffText, Plan, planJson, renderPlan, summaryText } from "./plan";
 
 const PLANS = join(REPO_ROOT, "plans");
 const STACKS = ["dev", "prod", "images", "asg"];
+
+const STACK = {
+  type: "string",
+  value: "<stack>",
+  help: `the stack whose plan it is (${STACKS.join(", ")}, or any Pulumi.<stack>.yaml); required`,
+} as const;
+
+/** The three commands cli.ts runs, by its first argument. */
+export const PLAN_COMMANDS = {
+  plan: {
+    usage: "npm run plan -- --stack <stack>",
+    summary:
+      "Evaluates the stack's program offline (no cloud, no credentials) and writes plans/<stack>.json, plans/<stack>.md\nand plans/<stack>/ (the scripts), then prints the summary. Fails when `pulumi up` would not finish.",
+    options: { stack: STACK },
+    examples: ["npm run plan -- --stack dev"],
+  },
+  diff: {
+    usage: "npm run plan:diff -- --stack <stack> [options]",
+    summary:
+      "Compares the program now with the committed plan: what changes, what broadens security, what replaces or\ninterrupts a resource. Exits 2 on a security-broadening or disruptive change not approved.",
+    options: {
+      stack: STACK,
+      against: {
+        type: "string",
+        value: "<file>",
+        default: "the plan committed at HEAD",
+        help: "compare with this plan file instead (plans/<stack>.json of another checkout)",
+      },
+      "approve-security": { type: "boolean", help: "security-broadening changes read and accepted: exit 0 for them" },
+      "approve-disruption": { type: "boolean", help: "disruptive changes read and accepted: exit 0 for them" },
+    },
+    examples: ["npm run plan:diff -- --stack prod", "npm run plan:diff -- --stack prod --approve-disruption"],
+  },
+  check: {
+    usage: "npm run plan:check",
+    summary: `Fails when a committed plan (${STACKS.join(", ")}) is out of date with the program, or would not converge (CI).`,
+    options: {},
+    examples: ["npm run plan:check"],
+  },
+} as const satisfies Record<string, CliCommand>;
 const planFile = (stack: string) => join(PLANS, `${stack}.json`);
 const summaryFile = (stack: string) => join(PLANS, `${stack}.md`);
 const scriptDir = (stack: string) => join(PLANS, stack);
@@ -76,19 +116,20 @@ function upToDate(plan: Plan): boolean {
 }
 
 async function main() {
-  const [command, ...rest] = process.argv.slice(2);
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      stack: { type: "string" },
-      against: { type: "string" },
-      "approve-security": { type: "boolean" },
-      "approve-disruption": { type: "boolean" },
-    },
-  });
+  const [name, ...rest] = process.argv.slice(2);
+  if (!(name in PLAN_COMMANDS)) throw new Error("usage: cli.ts plan|diff|check [--help]");
+  const command = name as keyof typeof PLAN_COMMANDS;
+  if (wantsHelp(rest)) {
+    console.log(helpText(PLAN_COMMANDS[command]));
+    return;
+  }
+  // The diff's table holds every option; plan and check refuse the ones they do not take.
+  const { problems } = parseCli(PLAN_COMMANDS[command], rest);
+  const { values } = parseCli(PLAN_COMMANDS.diff, rest);
   const stack = values.stack;
-  if ((command === "plan" || command === "diff") && !stack)
-    throw new Error(`--stack is required (${STACKS.join(" or ")}, or any Pulumi.<stack>.yaml)`);
+  if (command !== "check" && !stack)
+    problems.push(`--stack is required (${STACKS.join(" or ")}, or any Pulumi.<stack>.yaml)`);
+  if (problems.length > 0) throw new Error(problems.join("\n"));
 
   if (command === "plan") {
     const plan = await renderPlan(stack!);
@@ -113,7 +154,7 @@ async function main() {
       );
       process.exitCode = 2;
     }
-  } else if (command === "check") {
+  } else {
     let stale = 0;
     for (const s of STACKS) {
       const plan = await renderPlan(s);
@@ -131,12 +172,11 @@ async function main() {
       }
     }
     if (stale > 0) process.exitCode = 1;
-  } else {
-    throw new Error("usage: cli.ts plan|diff|check --stack <stack>");
   }
 }
 
-main().catch((err) => {
-  console.error(`plan: ${err instanceof Error ? err.message : err}`);
-  process.exit(1);
-});
+if (require.main === module)
+  main().catch((err) => {
+    console.error(`plan: ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  });

@@ -1,4 +1,4 @@
-// `npm run disruption:table -- --tf-index <dir> [--ref v6.58.0]`: writes offline/updateBehaviour.json,
+// `npm run disruption:table -- --tf-index <dir> [--ref v6.58.0]` (DISRUPTION_COMMAND; `--help` prints it): writes offline/updateBehaviour.json,
 // which property of which resource type the kit creates REPLACES the resource and which INTERRUPTS
 // it (stop/start, restart), from maintained sources, never a hand list:
 //  - replacement: the upstream Terraform provider's schema (ForceNew / RequiresReplace, and the
@@ -16,13 +16,29 @@
 import { execFileSync } from "child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
-import { parseArgs } from "util";
 import { gunzipSync } from "zlib";
 import { gateReplaces, ServingGateInputs } from "../components/servingGate";
 import { UPDATE_BEHAVIOUR_FILE, UpdateBehaviour, TypeBehaviour } from "../offline/disruption";
+import { CliCommand, helpText, parseCli, wantsHelp } from "./cliOptions";
 import { REPO_ROOT } from "./repoRoot";
 
 const NODE_MODULES = join(REPO_ROOT, "node_modules");
+
+export const DISRUPTION_COMMAND = {
+  usage: "npm run disruption:table -- --tf-index <dir> [options]",
+  summary:
+    "Writes offline/updateBehaviour.json: which property of each resource type the kit creates replaces the resource\nand which interrupts it, from the Terraform provider's schema, the provider docs and CloudFormation's spec.",
+  options: {
+    "tf-index": {
+      type: "string",
+      value: "<dir>",
+      help: "a clone (or git directory) of github.com/lonegunmanb/terraform-provider-aws-index; required",
+    },
+    ref: { type: "string", value: "<tag>", default: "v6.58.0", help: "the provider release (tag) to read" },
+    date: { type: "string", value: "<yyyy-mm-dd>", default: "today", help: "the date written as `generated`" },
+  },
+  examples: ["npm run disruption:table -- --tf-index ../terraform-provider-aws-index --ref v6.58.0"],
+} as const satisfies CliCommand;
 
 /**
  * Pulumi type -> the upstream resource and the CloudFormation type it corresponds to. This is the
@@ -457,14 +473,18 @@ function kitTypes(): string[] {
 }
 
 async function main() {
-  const { values } = parseArgs({
-    options: { "tf-index": { type: "string" }, ref: { type: "string" }, date: { type: "string" } },
-  });
+  const args = process.argv.slice(2);
+  if (wantsHelp(args)) {
+    console.log(helpText(DISRUPTION_COMMAND));
+    return;
+  }
+  const { values, problems } = parseCli(DISRUPTION_COMMAND, args);
   if (!values["tf-index"])
-    throw new Error(
+    problems.push(
       "--tf-index <dir> is required: a clone (or git directory) of github.com/lonegunmanb/terraform-provider-aws-index",
     );
-  const snapshot = openSnapshot(values["tf-index"], values.ref ?? "v6.58.0");
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+  const snapshot = openSnapshot(values["tf-index"]!, values.ref ?? DISRUPTION_COMMAND.options.ref.default);
   const cfn = loadCloudFormation();
   const version = (pkg: string) =>
     JSON.parse(readFileSync(join(NODE_MODULES, ...pkg.split("/"), "package.json"), "utf8")).version as string;
@@ -573,6 +593,6 @@ async function main() {
 
 if (require.main === module)
   main().catch((err) => {
-    console.error(err);
+    console.error(`disruption:table: ${err instanceof Error ? err.message : err}`);
     process.exit(1);
   });
