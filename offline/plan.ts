@@ -243,6 +243,24 @@ export function inboundRules(resources: PlanResource[]): InboundRule[] {
     });
 }
 
+/**
+ * The inbound rules as a Mermaid flowchart (GitHub renders it in a pull request): one node per group
+ * or address range, one arrow per rule from the source to the group it may reach, with its port.
+ */
+export function reachDiagram(rules: InboundRule[]): string[] {
+  const ids = new Map<string, string>();
+  const node = (name: string) => {
+    if (!ids.has(name)) ids.set(name, `n${ids.size}`);
+    return `${ids.get(name)}["${name.replace(/"/g, "'")}"]`;
+  };
+  const port = (r: InboundRule) => `tcp/${r.from === r.to ? r.from : `${r.from}-${r.to}`}`;
+  const arrows = rules
+    .map((r) => ({ from: r.source, to: r.group, label: port(r) }))
+    .sort((a, b) => `${a.to} ${a.from} ${a.label}`.localeCompare(`${b.to} ${b.from} ${b.label}`))
+    .map((a) => `  ${node(a.from)} -->|${a.label}| ${node(a.to)}`);
+  return ["```mermaid", "flowchart LR", ...arrows, "```"];
+}
+
 const describeRule = (r: InboundRule) =>
   `${r.group} <- ${r.sourceIsCidr ? r.source : `group ${r.source}`} on tcp/${r.from === r.to ? r.from : `${r.from}-${r.to}`}`;
 
@@ -295,6 +313,8 @@ export function summaryText(plan: Plan): string {
     "",
     "## Who may reach what (inbound rules)",
     ...s.inbound.map((l) => `- ${l}`),
+    "",
+    ...reachDiagram(inboundRules(plan.resources)),
     "",
     "## What each instance does at first boot (or at an image build)",
     ...Object.entries(s.boot).flatMap(([role, steps]) => [`- ${role}:`, ...steps.map((st, i) => `  ${i + 1}. ${st}`)]),

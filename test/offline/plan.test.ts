@@ -9,8 +9,10 @@ import { fixtures } from "../../offline/fixtures";
 import {
   diffPlans,
   diffText,
+  inboundRules,
   Plan,
   planJson,
+  reachDiagram,
   renderPlan,
   renderPlanFromConfig,
   scriptText,
@@ -44,6 +46,19 @@ describe("offline plan", () => {
       }
     },
   );
+
+  test("the plan draws who may reach whom: the internet the balancer only, the state port from the web nodes only", () => {
+    const diagram = reachDiagram(inboundRules(dev.resources));
+    expect(diagram[0]).toBe("```mermaid");
+    expect(diagram.at(-1)).toBe("```");
+    const arrows = diagram.filter((l) => l.includes("-->")).map((l) => l.replace(/n\d+\["([^"]+)"\]/g, "$1").trim());
+    expect(arrows.sort()).toEqual([
+      "0.0.0.0/0 -->|tcp/80| shop-dev-lb-sg",
+      "shop-dev-lb-sg -->|tcp/80| shop-dev-web-sg",
+      "shop-dev-web-sg -->|tcp/42424| shop-dev-state-sg",
+    ]);
+    expect(summaryText(dev)).toContain(diagram.join("\n"));
+  });
 
   test("each generated script is stored once, however many instances run it", () => {
     expect(Object.keys(dev.scripts).sort()).toEqual([
