@@ -7,9 +7,9 @@ import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import { join } from "path";
-import { appSchema, argsSchema, sqlServerSchema } from "./components/args";
-import { FarmImage, farmImageSchema } from "./components/farmImage";
-import { WebFarm } from "./components/webFarm";
+import { appSchema, argsSchema, sqlServerSchema } from "./components/args/args";
+import { FarmImage, farmImageSchema } from "./components/image/farmImage";
+import { WebFarm } from "./components/farm/webFarm";
 
 export const PACKAGE_NAME = "aspnet-webfarm";
 /** Outputs that hold the machine key (or a connection string with a password): secret in every SDK. */

@@ -1,6 +1,6 @@
 // The kit's public entry point.
-export { WebFarm, WEB_FARM_TYPE, defaultKeyParameterName } from "./webFarm";
-export type { WebFarmArgs, AppArgs, SqlServerArgs, SecretReference, ResolvedWebFarmArgs, Problem } from "./args";
+export { WebFarm, WEB_FARM_TYPE, defaultKeyParameterName } from "./farm/webFarm";
+export type { WebFarmArgs, AppArgs, SqlServerArgs, SecretReference, ResolvedWebFarmArgs, Problem } from "./args/args";
 export {
   appSchema,
   argsSchema,
@@ -14,12 +14,12 @@ export {
   MAX_NODES,
   MAX_FARM_NAME_LENGTH,
   DEFAULT_STATE_PORT,
-} from "./args";
-export { FARM_TAG, ROLE_TAG } from "./tags";
+} from "./args/args";
+export { FARM_TAG, ROLE_TAG } from "./aws/tags";
 export * as windows from "./windows";
 // The farm's own Windows image (EC2 Image Builder): nodes that serve in minutes.
-export { FarmImage, farmImageArgProblems, farmImageSchema } from "./farmImage";
-export type { FarmImageArgs } from "./farmImage";
+export { FarmImage, farmImageArgProblems, farmImageSchema } from "./image/farmImage";
+export type { FarmImageArgs } from "./image/farmImage";
 // For stacks that share one network between farms (examples/two-farms).
-export { FarmNetwork } from "./network";
-export type { OwnNetworkArgs, FarmNetworkShape } from "./network";
+export { FarmNetwork } from "./network/network";
+export type { OwnNetworkArgs, FarmNetworkShape } from "./network/network";

@@ -1,6 +1,6 @@
 // The stack's configuration, derived from WebFarm's one argument schema: each key's type and
 // default come from the schema (Pulumi.yaml and docs/configuration.md's table are generated from this and
-// from WebFarmArgs' doc comments by scripts/config-docs.ts; a test keeps them current). Reading
+// from WebFarmArgs' doc comments by tools/scripts/config-docs.ts; a test keeps them current). Reading
 // raw values and turning them into WebFarmArgs reports every problem at once.
 import {
   appSchema,
@@ -62,7 +62,7 @@ export const IMAGE_ARGUMENTS = {
   parent: "image",
   schema: farmImageSchema.omit({ tags: true }),
   docs: "FarmImageArgs",
-  file: "components/farmImage.ts",
+  file: "components/image/farmImage.ts",
 } as const;
 const imageKeys = () => Object.keys(IMAGE_ARGUMENTS.schema.shape).map((c) => flatKey(IMAGE_ARGUMENTS.parent, c));
 /** Config defaults of arguments that WebFarm requires. */

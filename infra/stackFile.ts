@@ -4,7 +4,7 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import YAML from "yaml";
-import { REPO_ROOT } from "../scripts/repoRoot";
+import { REPO_ROOT } from "../tools/scripts/repoRoot";
 
 function asConfigString(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);

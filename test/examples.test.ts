@@ -1,7 +1,7 @@
 // Each example is a complete program: run it under the offline engine and check what it registers.
-import { planSubnets } from "../components/cidr";
-import { EXISTING_NETWORK, fixtures } from "../offline/fixtures";
-import { bootTextOf, record, T } from "./graph";
+import { planSubnets } from "../components/network/cidr";
+import { EXISTING_NETWORK, fixtures } from "../engine/fixtures";
+import { bootTextOf, record, T } from "./support/graph";
 import ownNetwork from "../examples/own-network/index";
 import fromAnotherStack from "../examples/network-from-another-stack/index";
 import twoFarms from "../examples/two-farms/index";

@@ -26,7 +26,7 @@ import {
 import { tmpdir } from "os";
 import { join } from "path";
 import { promisify } from "util";
-import { REPO_ROOT as ROOT } from "../scripts/repoRoot";
+import { REPO_ROOT as ROOT } from "../tools/scripts/repoRoot";
 
 const env = { ...process.env, npm_config_audit: "false", npm_config_fund: "false" };
 const run = (cmd: string, args: string[], cwd: string) =>
@@ -115,7 +115,7 @@ test("the tarball holds the compiled library with declarations, and nothing else
       "README.md",
       "dist/index.js",
       "dist/index.d.ts",
-      "dist/webFarm.js",
+      "dist/farm/webFarm.js",
       "dist/windows/userData.js",
     ]),
   );
@@ -303,7 +303,7 @@ describe("a program that installs the tarball", () => {
 
   test("control: with only the entry point exported, the SDK cannot serialize the providers", async () => {
     expect(await control).toMatch(
-      /error serializing property "__provider": package\.json export path for "aspnet-webfarm\/dist\/\w+\.js" not found/,
+      /error serializing property "__provider": package\.json export path for "aspnet-webfarm\/dist\/[\w/]+\.js" not found/,
     );
   });
 });

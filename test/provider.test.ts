@@ -3,13 +3,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import { join } from "path";
-import { REPO_ROOT as ROOT } from "../scripts/repoRoot";
+import { REPO_ROOT as ROOT } from "../tools/scripts/repoRoot";
 import YAML from "yaml";
 import { argsSchema, WebFarm } from "../components";
-import { runProgram } from "../offline/engine";
+import { runProgram } from "../engine/engine";
 import { FarmProvider, PACKAGE_NAME } from "../provider";
-import { generatedSchema, SCHEMA_FILE } from "../scripts/schema";
-import { buildFarm, Graph, T } from "./graph";
+import { generatedSchema, SCHEMA_FILE } from "../tools/scripts/schema";
+import { buildFarm, Graph, T } from "./support/graph";
 
 const provider = new FarmProvider(ROOT);
 type Property = { type?: string; $ref?: string; description?: string; default?: unknown; secret?: boolean };

@@ -1,7 +1,7 @@
 // What a node needs installed (Windows features, the CloudWatch and CodeDeploy agents), written
 // once for both places that install it: the farm image's build (image.ts) and each node's boot
 // (userData.ts), which installs only what it finds missing. Pure: values in, PowerShell lines out.
-import * as rules from "../rules";
+import * as rules from "../args/rules";
 import { checkRegion, psLiteral } from "./values";
 
 /** Windows features a web node serves with: IIS, ASP.NET 4.x in IIS, ASP.NET 4.x itself. */

@@ -1,5 +1,5 @@
-// The AWS calls the boot script (boot.ts) makes, for the permission proof (components/iam/calls.ts).
-import { AwsCall, Caller, instanceArn, instanceContext, Principal, resourceTags } from "../iam/calls";
+// The AWS calls the boot script (boot.ts) makes, for the permission proof (components/aws/iam/calls.ts).
+import { AwsCall, Caller, instanceArn, instanceContext, Principal, resourceTags } from "../aws/iam/calls";
 import { BOOT_TAG } from "./boot";
 
 const SOURCE = "components/windows/boot.ts";

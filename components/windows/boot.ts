@@ -6,7 +6,7 @@
 // for it and its exit code counts. Each step is named; the node reports where it is in the
 // instance tag webfarm:boot (`running: <step>`, then `ok` or `failed: <step>: <reason>`), which an
 // operator sees without logging in, and the boot log ships to CloudWatch Logs from the first step.
-import * as rules from "../rules";
+import * as rules from "../args/rules";
 import {
   agentInstallers,
   CLOUDWATCH_AGENT_SERVICE,

@@ -1,5 +1,5 @@
 // The AWS calls a web node's user data (userData.ts) makes, for the permission proof.
-import { AwsCall, Caller, instanceContext, objectRead, secureParameterRead } from "../iam/calls";
+import { AwsCall, Caller, instanceContext, objectRead, secureParameterRead } from "../aws/iam/calls";
 
 const SOURCE = "components/windows/userData.ts";
 

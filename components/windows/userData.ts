@@ -1,7 +1,7 @@
 // User data for the Windows nodes (EC2Launch v2, Windows Server 2022): the web nodes' and the state
 // server's steps. Pure functions: plain values in, text out. Every embedded value is validated and
 // single-quoted; the document, the boot status and the first step come from boot.ts.
-import * as rules from "../rules";
+import * as rules from "../args/rules";
 import {
   agentInstallers,
   CODEDEPLOY_AGENT_SERVICE,
@@ -13,7 +13,7 @@ import {
 } from "./agents";
 import { BootValues, psHashtable, script, Step } from "./boot";
 import { SITE_ID, SITE_NAME } from "./site";
-import { SqlSessionBootValues, sqlSessionSteps } from "./sqlSession";
+import { SqlSessionBootValues, sqlSessionSteps } from "../sessions/sqlServer/windows/sqlSession";
 import { protectRootWebConfig, sessionStateAttributes, sqlSessionAttributes } from "./webConfig";
 import {
   checkCidr,

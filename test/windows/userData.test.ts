@@ -12,11 +12,11 @@ import {
   MAX_PROJECT_NAME_LENGTH,
   MAX_STACK_NAME_LENGTH,
   webFarmArgProblems,
-} from "../../components/args";
-import { codeDeployNames } from "../../components/application";
-import { farmNames } from "../../components/names";
-import { stateAddress } from "../../components/stateServer";
-import { launchHookName } from "../../components/webNodes";
+} from "../../components/args/args";
+import { codeDeployNames } from "../../components/releases/application";
+import { farmNames } from "../../components/aws/names";
+import { stateAddress } from "../../components/sessions/stateServer/stateServer";
+import { launchHookName } from "../../components/nodes/webNodes";
 import {
   BOOT_SCRIPT,
   BOOT_TAG,
@@ -35,7 +35,7 @@ import {
   webNodeUserData,
   WebNodeBootValues,
 } from "../../components/windows";
-import { bootTextOf, buildFarm, inputsText, T, userDataOf } from "../graph";
+import { bootTextOf, buildFarm, inputsText, T, userDataOf } from "../support/graph";
 import { balanced } from "../support/powershell";
 
 const boot = {

@@ -1,0 +1,113 @@
+// The AWS calls the agents on the farm's instances make with the instance's role, from AWS's
+// documentation of each agent (the kit does not write these requests; the page says they happen).
+import { AwsCall, Caller, instanceArn, instanceContext, objectRead, Principal } from "./calls";
+import { parameterArn, RUN_COMMAND_ACTIONS, SESSION_MANAGER_ACTIONS } from "./policies";
+
+const CLOUDWATCH_AGENT =
+  "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/create-iam-roles-for-cloudwatch-agent.html";
+const SESSION_MANAGER =
+  "https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html";
+const CODEDEPLOY_AGENT =
+  "https://docs.aws.amazon.com/codedeploy/latest/userguide/getting-started-create-iam-instance-profile.html";
+
+/** Where an agent configuration (windows/cloudWatch.ts) ships: each stream of an instance, the namespace. */
+export function agentShipping(configJson: string, instanceId: string): { streams: string[]; namespace: string } {
+  const config = JSON.parse(configJson);
+  const collected = config.logs?.logs_collected ?? {};
+  const entries = [...(collected.files?.collect_list ?? []), ...(collected.windows_events?.collect_list ?? [])];
+  return {
+    streams: entries.map(
+      (e: { log_group_name: string; log_stream_name: string }) =>
+        `${e.log_group_name}:log-stream:${e.log_stream_name.replace("{instance_id}", instanceId)}`,
+    ),
+    namespace: config.metrics?.namespace,
+  };
+}
+
+/**
+ * The CloudWatch agent: its configuration from SSM (fetch-config -c ssm:<name>, boot.ts), each
+ * stream its configuration names (agentShipping), metrics in the farm's namespace. No
+ * CreateLogGroup: every group exists before any instance boots (monitoring.ts), so the agent does
+ * not create one (CloudWatch agent configuration file: log_group_name). No DescribeLogStreams: the
+ * agent's CloudWatch Logs client has PutLogEvents, CreateLogStream, CreateLogGroup,
+ * PutRetentionPolicy and DescribeLogGroups only (amazon-cloudwatch-agent,
+ * plugins/outputs/cloudwatchlogs/internal/pusher/sender.go); CloudWatchAgentServerPolicy's
+ * DescribeLogStreams is more than the agent calls.
+ */
+export function cloudWatchAgentCalls(
+  principal: Principal,
+  c: Caller,
+  p: { configParameter: string; configJson: string },
+): AwsCall[] {
+  const logs = `arn:${c.partition}:logs:${c.region}:${c.accountId}:log-group`;
+  const shipping = agentShipping(p.configJson, c.instanceId);
+  const call = (action: string, resource: string): AwsCall => ({
+    principal,
+    action,
+    resource,
+    context: instanceContext(c),
+    source: CLOUDWATCH_AGENT,
+  });
+  return [
+    { ...call("ssm:GetParameter", parameterArn(c, p.configParameter)), source: `${CLOUDWATCH_AGENT} (fetch-config)` },
+    ...shipping.streams.flatMap((stream) => [
+      call("logs:CreateLogStream", `${logs}:${stream}`),
+      call("logs:PutLogEvents", `${logs}:${stream}`),
+    ]),
+    {
+      ...call("cloudwatch:PutMetricData", "*"),
+      context: { ...instanceContext(c), "cloudwatch:namespace": shipping.namespace },
+    },
+  ];
+}
+
+/**
+ * The SSM agent's registration and Session Manager's channels; with runCommand (the image build,
+ * which Image Builder drives through Run Command), Run Command's ec2messages channel too
+ * (Systems Manager, "Reference: ec2messages, ssmmessages, and other API operations").
+ */
+export function sessionManagerCalls(principal: Principal, c: Caller, runCommand = false): AwsCall[] {
+  const star = (action: string): AwsCall => ({
+    principal,
+    action,
+    resource: "*",
+    context: instanceContext(c),
+    source: SESSION_MANAGER,
+  });
+  return [
+    {
+      principal,
+      action: "ssm:UpdateInstanceInformation",
+      resource: instanceArn(c),
+      context: instanceContext(c),
+      source: SESSION_MANAGER,
+    },
+    ...SESSION_MANAGER_ACTIONS.filter((a) => a.startsWith("ssmmessages:")).map(star),
+    ...(runCommand
+      ? RUN_COMMAND_ACTIONS.map((a) => ({
+          ...star(a),
+          source:
+            "https://docs.aws.amazon.com/systems-manager/latest/userguide/systems-manager-setting-up-messageAPIs.html",
+        }))
+      : []),
+  ];
+}
+
+/** The CodeDeploy agent: its command channel, and the release bundle at the deployment's version. */
+export function codeDeployAgentCalls(c: Caller, bundle: { bucket: string; key: string }): AwsCall[] {
+  return [
+    ...[
+      "codedeploy-commands-secure:GetDeploymentSpecification",
+      "codedeploy-commands-secure:PollHostCommand",
+      "codedeploy-commands-secure:PutHostCommandAcknowledgement",
+      "codedeploy-commands-secure:PutHostCommandComplete",
+    ].map((action): AwsCall => ({
+      principal: "web-node",
+      action,
+      resource: "*",
+      context: instanceContext(c),
+      source: "https://docs.aws.amazon.com/codedeploy/latest/userguide/vpc-endpoints.html (the agent's channel)",
+    })),
+    objectRead("web-node", c, { ...bundle, versioned: true }, `${CODEDEPLOY_AGENT} (the revision)`),
+  ];
+}

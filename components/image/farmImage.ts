@@ -1,0 +1,311 @@
+// The farm's own Windows image, built by EC2 Image Builder: Amazon's Windows Server 2022 with
+// current updates, IIS and ASP.NET 4.x (with the state service feature), the CloudWatch and
+// CodeDeploy agents, encrypted, tagged, shared with no other account. Nodes booting from it find
+// those steps done (their user data checks each one) and serve minutes sooner. A new `version`
+// builds a new image beside the old one; farms move to it when their stack takes the new id.
+import * as ec2 from "@pulumi/aws/ec2";
+import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
+import { getPartitionOutput } from "@pulumi/aws/getPartition";
+import { getRegionOutput } from "@pulumi/aws/getRegion";
+import * as imagebuilder from "@pulumi/aws/imagebuilder";
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { farmConfigError, input, Problem, schemaProblems } from "../args/args";
+import { instanceRole, METADATA_OPTIONS, ROOT_DEVICE_NAME, ROOT_VOLUME_GB } from "../aws/instance";
+import { Account, imageBuildStatements } from "../aws/iam/policies";
+import * as rules from "../args/rules";
+import { allowOutbound, securityGroup } from "../aws/securityGroups";
+import { nameTags, withTag } from "../aws/tags";
+import { declareWait } from "../aws/waits";
+import { imageComponentDocument } from "./windows/image";
+
+/** The Image Builder image Amazon keeps current: its latest version when the build runs. */
+export const WINDOWS_2022_IMAGE = "windows-server-2022-english-full-base-x86/x.x.x";
+/** Amazon's component that installs the current Windows updates (rebooting as needed). */
+export const UPDATE_WINDOWS_COMPONENT = "update-windows/x.x.x";
+
+export interface FarmImageArgs {
+  /**
+   * The image's version (x.y.z). A new version builds a new image beside the old one: bump it to
+   * take a month's updates; farms roll to the new image when they take its id.
+   * @default "1.0.0"
+   */
+  version?: string;
+  /**
+   * EC2 instance type of the build instance (x86_64).
+   * @default "m6i.large"
+   */
+  buildInstanceType?: string;
+  /**
+   * A private subnet with outbound internet (a NAT gateway) for the build instance; it gets a
+   * security group with outbound 80/443 only.
+   * @default none: Image Builder uses the account's default VPC
+   */
+  subnetId?: pulumi.Input<string>;
+  /**
+   * Bake the CodeDeploy agent (farms that release an application need it).
+   * @default true
+   */
+  codeDeployAgent?: boolean;
+  /**
+   * EC2 Fast Launch: keep this many pre-provisioned snapshots so new nodes skip Windows setup
+   * (0 turns it off; each snapshot costs storage). They are made from a launch template that
+   * requires IMDSv2, in subnetId (or, without it, the default VPC, like the build).
+   * @default 0
+   */
+  fastLaunchSnapshots?: number;
+  /**
+   * Tags for every taggable resource and for the image itself.
+   * @default none
+   */
+  tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+export const farmImageSchema = z.strictObject({
+  version: rules
+    .text("must be a version x.y.z such as 1.0.0")
+    .regex(/^\d{1,6}\.\d{1,6}\.\d{1,6}$/, { error: "must be a version x.y.z such as 1.0.0 (Image Builder's format)" })
+    .default("1.0.0"),
+  buildInstanceType: rules.instanceType.default("m6i.large"),
+  subnetId: input(rules.resourceId("subnet")).optional(),
+  codeDeployAgent: z.boolean({ error: "must be true or false" }).default(true),
+  fastLaunchSnapshots: rules.wholeNumber(0, 100).default(0),
+  tags: z.custom<FarmImageArgs["tags"]>().optional(),
+});
+
+/** Every problem with a FarmImage's args, one per field. */
+export function farmImageArgProblems(args: unknown): Problem[] {
+  if (args === null || typeof args !== "object") return [{ propertyPath: "args", reason: "must be an object" }];
+  return schemaProblems(farmImageSchema, args, "FarmImage");
+}
+
+/** Fast Launch keeps at least this many parallel launches (EnableFastLaunch: "must be 6 or greater"). */
+const FAST_LAUNCH_MIN_PARALLEL = 6;
+/**
+ * EC2's default quota for Fast Launch's parallel launches: 40 per Region across all the account's
+ * AMIs (EC2 user guide, "EC2 Fast Launch prerequisites for Windows"); asking more than the quota
+ * cannot help, and this image shares it with any other.
+ */
+export const FAST_LAUNCH_MAX_PARALLEL = 40;
+/**
+ * The instance type of Fast Launch's pre-provisioning instances: the one EC2's own steps put in a
+ * launch template for Fast Launch (EC2 user guide, "Use a launch template when you set up EC2 Fast
+ * Launch": the VPC subnet and "an instance type of t3.xlarge"; Fast Launch's own instances are t3).
+ */
+export const FAST_LAUNCH_INSTANCE_TYPE = "t3.xlarge";
+
+/** Parallel launches for n snapshots: n, within EC2's minimum and the default quota. */
+export function fastLaunchParallel(snapshots: number): number {
+  return Math.min(Math.max(FAST_LAUNCH_MIN_PARALLEL, snapshots), FAST_LAUNCH_MAX_PARALLEL);
+}
+/** The image's root volume, and Fast Launch's pre-provisioning instances': encrypted, gp3. */
+const ENCRYPTED_ROOT = {
+  encrypted: "true",
+  volumeType: "gp3",
+  volumeSize: ROOT_VOLUME_GB,
+  deleteOnTermination: "true",
+};
+
+export class FarmImage extends pulumi.ComponentResource {
+  /** The AMI id: give it to WebFarm's amiId (or export it for farm stacks to take). */
+  public readonly imageId: pulumi.Output<string>;
+  /** The Image Builder image's ARN. */
+  public readonly imageArn: pulumi.Output<string>;
+  /** The version built. */
+  public readonly version: pulumi.Output<string>;
+  /** The build instance's role. */
+  public readonly buildRoleArn: pulumi.Output<string>;
+
+  constructor(name: string, args: FarmImageArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super("aspnet-webfarm:index:FarmImage", name, {}, opts);
+    const problems = farmImageArgProblems(args);
+    if (problems.length > 0) throw farmConfigError(`FarmImage "${name}"`, problems);
+    const a = farmImageSchema.parse(args);
+    const parent = { parent: this };
+    const tags = a.tags ?? {};
+    const invoke = { parent: this };
+    const region = getRegionOutput({}, invoke).region;
+    const partition = getPartitionOutput({}, invoke);
+    const account: pulumi.Output<Account & { dnsSuffix: string }> = pulumi
+      .all([partition.partition, partition.dnsSuffix, region, getCallerIdentityOutput({}, invoke).accountId])
+      .apply(([p, dnsSuffix, r, accountId]) => ({ partition: p, dnsSuffix, region: r, accountId }));
+
+    const component = new imagebuilder.Component(
+      `${name}-component`,
+      {
+        platform: "Windows",
+        version: a.version,
+        supportedOsVersions: ["Microsoft Windows Server 2022"],
+        description:
+          "aspnet-webfarm: IIS, ASP.NET 4.x, the state service feature, the CloudWatch and CodeDeploy agents",
+        data: account.apply((x) =>
+          imageComponentDocument({
+            region: x.region,
+            dnsSuffix: x.dnsSuffix,
+            version: a.version,
+            codeDeployAgent: a.codeDeployAgent,
+          }),
+        ),
+        tags: nameTags(tags, `${name}-component`),
+      },
+      parent,
+    );
+    const managed = (path: string) => account.apply((x) => `arn:${x.partition}:imagebuilder:${x.region}:aws:${path}`);
+    const recipe = new imagebuilder.ImageRecipe(
+      `${name}-recipe`,
+      {
+        version: a.version,
+        parentImage: managed(`image/${WINDOWS_2022_IMAGE}`),
+        components: [
+          { componentArn: managed(`component/${UPDATE_WINDOWS_COMPONENT}`) },
+          { componentArn: component.arn },
+        ],
+        blockDeviceMappings: [{ deviceName: ROOT_DEVICE_NAME, ebs: ENCRYPTED_ROOT }],
+        description: `aspnet-webfarm node image ${a.version}`,
+        tags: nameTags(tags, `${name}-recipe`),
+      },
+      parent,
+    );
+
+    const { role, profile, policy } = instanceRole(
+      `${name}-build`,
+      account.apply((x) => imageBuildStatements(x)),
+      tags,
+      parent,
+    );
+    const group =
+      a.subnetId === undefined
+        ? undefined
+        : securityGroup(
+            `${name}-build`,
+            ec2.getSubnetOutput({ id: a.subnetId }, invoke).vpcId,
+            "aspnet-webfarm image build instance (no inbound)",
+            tags,
+            parent,
+          );
+    const outbound = group ? allowOutbound(`${name}-build`, group, tags, parent) : [];
+    const infrastructure = new imagebuilder.InfrastructureConfiguration(
+      `${name}-infrastructure`,
+      {
+        instanceProfileName: profile.name,
+        instanceTypes: [a.buildInstanceType],
+        subnetId: a.subnetId,
+        securityGroupIds: group ? [group.id] : undefined,
+        terminateInstanceOnFailure: true,
+        instanceMetadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 },
+        description: "aspnet-webfarm image build: IMDSv2, no key pair, terminated on failure",
+        resourceTags: nameTags(tags, `${name}-build`),
+        tags: nameTags(tags, `${name}-infrastructure`),
+      },
+      parent,
+    );
+    // Fast Launch's pre-provisioning instances launch from this template. Without one EC2 needs a
+    // default VPC, and where IMDSv2 is enforced a template that requires it is mandatory (EC2 user
+    // guide, "EC2 Fast Launch prerequisites for Windows"). They launch where the build does: the
+    // build's subnet and security group, or (no subnetId) the default VPC, as the build does.
+    // No instance profile (nothing to pass) and no instance tags: Fast Launch tags its own
+    // instances (CreatedBy), which its service-linked role's RunInstances permission requires.
+    const fastLaunchTemplate =
+      a.fastLaunchSnapshots > 0
+        ? new ec2.LaunchTemplate(
+            `${name}-fast-launch`,
+            {
+              description: "aspnet-webfarm: EC2 Fast Launch pre-provisioning of the farm image (IMDSv2, encrypted)",
+              instanceType: FAST_LAUNCH_INSTANCE_TYPE,
+              metadataOptions: METADATA_OPTIONS,
+              blockDeviceMappings: [{ deviceName: ROOT_DEVICE_NAME, ebs: ENCRYPTED_ROOT }],
+              networkInterfaces:
+                a.subnetId === undefined
+                  ? undefined
+                  : [
+                      {
+                        deviceIndex: 0,
+                        subnetId: a.subnetId,
+                        securityGroups: group ? [group.id] : undefined,
+                        associatePublicIpAddress: "false",
+                        deleteOnTermination: "true",
+                      },
+                    ],
+              updateDefaultVersion: true,
+              // Image Builder's service-linked role may enable Fast Launch only with a template so
+              // tagged (Image Builder user guide, "Configure AMI distribution with an EC2 launch
+              // template"; AWSServiceRoleForImageBuilder: ec2:EnableFastLaunch on
+              // ec2:ResourceTag/CreatedBy = EC2 Image Builder).
+              tags: nameTags(withTag(tags, "CreatedBy", "EC2 Image Builder"), `${name}-fast-launch`),
+            },
+            parent,
+          )
+        : undefined;
+    const distribution = new imagebuilder.DistributionConfiguration(
+      `${name}-distribution`,
+      {
+        description: "aspnet-webfarm: this account and region only, shared with no other account",
+        distributions: [
+          {
+            region,
+            amiDistributionConfiguration: {
+              name: `${name}-${a.version}-{{ imagebuilder:buildDate }}`,
+              description: `aspnet-webfarm node image ${a.version}`,
+              amiTags: nameTags(tags, `${name}-${a.version}`),
+              // No launchPermission: the image stays private to this account.
+            },
+            fastLaunchConfigurations: fastLaunchTemplate
+              ? [
+                  {
+                    accountId: account.accountId,
+                    enabled: true,
+                    maxParallelLaunches: fastLaunchParallel(a.fastLaunchSnapshots),
+                    snapshotConfiguration: { targetResourceCount: a.fastLaunchSnapshots },
+                    // Pinned to the template's version, so a changed template reaches the next build.
+                    launchTemplate: {
+                      launchTemplateId: fastLaunchTemplate.id,
+                      launchTemplateVersion: fastLaunchTemplate.latestVersion.apply(String),
+                    },
+                  },
+                ]
+              : undefined,
+          },
+        ],
+        tags: nameTags(tags, `${name}-distribution`),
+      },
+      parent,
+    );
+    // The build itself: `pulumi up` waits for it (Windows updates make it 30-90 minutes). The image
+    // tests run the component's test phase on an instance launched from the new image.
+    const image = new imagebuilder.Image(
+      `${name}-image`,
+      {
+        imageRecipeArn: recipe.arn,
+        infrastructureConfigurationArn: infrastructure.arn,
+        distributionConfigurationArn: distribution.arn,
+        imageTestsConfiguration: { imageTestsEnabled: true, timeoutMinutes: 90 },
+        enhancedImageMetadataEnabled: true,
+        tags: nameTags(tags, `${name}-image`),
+      },
+      // The build instance needs its role's access and a way out from its first minute.
+      { parent: this, dependsOn: [policy, ...outbound] },
+    );
+    declareWait(image, "the image build and its tests", [
+      { what: "the recipe and its component", resource: recipe },
+      { what: "the build instance's role access (SSM, S3 logs, the component)", resource: policy },
+      { what: "the build instance's profile, type and network", resource: infrastructure },
+      ...outbound.map((rule) => ({ what: "the build instance reaching AWS APIs and Windows Update", resource: rule })),
+      { what: "the distribution (the AMI's name, tags, Fast Launch)", resource: distribution },
+    ]);
+
+    this.imageId = image.outputResources.apply((resources) => {
+      const ami = resources?.[0]?.amis?.[0]?.image;
+      if (!ami) throw new Error(`the image build of ${name} produced no AMI`);
+      return ami;
+    });
+    this.imageArn = image.arn;
+    this.version = pulumi.output(a.version);
+    this.buildRoleArn = role.arn;
+    this.registerOutputs({
+      imageId: this.imageId,
+      imageArn: this.imageArn,
+      version: this.version,
+      buildRoleArn: this.buildRoleArn,
+    });
+  }
+}

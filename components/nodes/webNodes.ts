@@ -1,0 +1,330 @@
+// The Windows/IIS web nodes: one security group, an instance role with exactly what a node needs,
+// and either `count` separate instances spread over the private subnets (default) or a launch
+// template and an Auto Scaling group. Both modes boot from the same image, user data, metadata and
+// volume settings. In Auto Scaling mode a node enters service only once its boot says it is ready
+// (a launch lifecycle hook it completes), and a refresh keeps every node serving while it adds.
+import * as autoscaling from "@pulumi/aws/autoscaling";
+import * as ec2 from "@pulumi/aws/ec2";
+import * as iam from "@pulumi/aws/iam";
+import * as lb from "@pulumi/aws/lb";
+import * as pulumi from "@pulumi/pulumi";
+import { NodeMode } from "../args/args";
+import { farmInstance, instanceRole, METADATA_OPTIONS, ROOT_DEVICE_NAME, ROOT_VOLUME_GB } from "../aws/instance";
+import { HEALTH_CHECK, WEB_PORT } from "../loadBalancer/loadBalancer";
+import { imageOptions, MachineImage } from "../image/machineImage";
+import {
+  Account,
+  bootStatusStatement,
+  completeLaunchStatements,
+  observabilityStatements,
+  parameterArn,
+  policyDocument,
+  readSecretStatement,
+  sessionManagerStatement,
+  Statement,
+} from "../aws/iam/policies";
+import { securityGroup } from "../aws/securityGroups";
+import { FARM_TAG, nameTags, Tags, withTag } from "../aws/tags";
+import { declareWait, Need } from "../aws/waits";
+import { BOOT_TAG } from "../windows/boot";
+
+/** A node enters service (and is health-checked) only after its boot completed the lifecycle hook. */
+export const HEALTH_CHECK_GRACE_SECONDS = 300;
+/**
+ * A refresh counts a new node after this long in service: enough for the load balancer's checks
+ * to pass (2 x 10 s, and one interval's slack). No longer is needed, because the node entered
+ * service only after checking itself (the launch hook), and every extra second is paid per refresh.
+ */
+export const REFRESH_WARMUP_SECONDS = HEALTH_CHECK.interval * (HEALTH_CHECK.healthyThreshold + 1);
+/** The longest a booting node may take before Auto Scaling abandons it: a stock Windows boot and more. */
+export const LAUNCH_TIMEOUT_SECONDS = 3600;
+/**
+ * How long `pulumi up` waits for the group's nodes to be healthy behind the load balancer: a node
+ * may take the launch hook's whole allowance, be abandoned and replaced once (a second launch,
+ * shorter than the first's worst case), and then pass the load balancer's checks. Equal to the hook's
+ * timeout, the wait would end as the first abandoned node's replacement starts.
+ */
+export const CAPACITY_TIMEOUT_MINUTES = 90;
+export const CAPACITY_TIMEOUT = `${CAPACITY_TIMEOUT_MINUTES}m`;
+
+export interface WebNodesArgs {
+  mode: NodeMode;
+  count: number;
+  /** Auto Scaling mode only: the group's maximum. */
+  maxCount: number;
+  vpcId: pulumi.Input<string>;
+  /** Private subnets, one per AZ; node i goes to subnet i mod n, so AZs differ by at most one node. */
+  subnetIds: pulumi.Input<string>[];
+  image: MachineImage;
+  instanceType: string;
+  userData: pulumi.Input<string>;
+  keyParameterName: pulumi.Input<string>;
+  targetGroupArn: pulumi.Input<string>;
+  /** The farm's name, as the nodes' webfarm:farm tag. */
+  farmName: string;
+  account: pulumi.Input<Account>;
+  /** Where the nodes' CloudWatch agent reads its configuration and ships to. */
+  observability: { agentConfigParameter: string; logGroups: string[]; namespace: string };
+  /** Resources a node must not boot before (its agent configuration). */
+  bootAfter: pulumi.Resource[];
+  /**
+   * What a node's boot needs from the rest of the farm (egress, the machine key, the session
+   * store): every node (and the launch template) depends on them, and the serving wait declares them.
+   */
+  bootNeeds: Need[];
+  /** What the serving wait needs beyond a booted node (the listener in front of the target group). */
+  servingNeeds: Need[];
+  /**
+   * Called with the nodes' security group once it exists: creates the rules that let the load
+   * balancer reach the nodes and the nodes reach out, and returns them as needs (nodes boot after them).
+   */
+  connect: (group: ec2.SecurityGroup) => Need[];
+  /** Whether the boot itself writes the health page (else it comes with the first release). */
+  healthPageAtBoot: boolean;
+  /** Auto Scaling mode: the group's name (farmNames), known before the group exists. */
+  groupName: string;
+  /** SQLServer mode: the one secret the nodes may read, their session login. */
+  sessionSecretArn?: pulumi.Input<string>;
+  tags: Tags;
+}
+
+/** The launch lifecycle hook's name: the node's boot script completes it. */
+export const launchHookName = (farmName: string) => `${farmName}-ready`;
+
+/**
+ * An Auto Scaling group's ARN with its id wildcarded: known from the name before the group exists
+ * (IAM Service Authorization Reference, Amazon EC2 Auto Scaling, resource type autoScalingGroup:
+ * arn:${Partition}:autoscaling:${Region}:${Account}:autoScalingGroup:${GroupId}:autoScalingGroupName/${GroupFriendlyName}).
+ */
+export const autoScalingGroupArn = (a: Account, name: string) =>
+  `arn:${a.partition}:autoscaling:${a.region}:${a.accountId}:autoScalingGroup:*:autoScalingGroupName/${name}`;
+
+/** What a web node may do: read its key, report its boot, ship its logs and metrics, open a session. */
+export function webNodeStatements(
+  a: Account,
+  p: {
+    farmName: string;
+    keyParameterName: string;
+    observability: WebNodesArgs["observability"];
+    sessionSecretArn?: string;
+  },
+): Statement[] {
+  return [
+    {
+      Sid: "ReadFarmMachineKey",
+      Effect: "Allow",
+      Action: ["ssm:GetParameter"],
+      Resource: [parameterArn(a, p.keyParameterName)],
+    },
+    ...(p.sessionSecretArn ? [readSecretStatement("ReadSessionLogin", p.sessionSecretArn)] : []),
+    bootStatusStatement(a, { key: FARM_TAG, value: p.farmName }, BOOT_TAG),
+    ...observabilityStatements(a, p.observability),
+    sessionManagerStatement(),
+  ];
+}
+
+/** Which private subnet node i lives in: round robin, so no AZ holds two more nodes than another. */
+export function subnetIndexOf(node: number, subnetCount: number): number {
+  return node % subnetCount;
+}
+
+export class WebNodes extends pulumi.ComponentResource {
+  public readonly securityGroup: ec2.SecurityGroup;
+  public readonly role: iam.Role;
+  /** Fixed-instances mode: the instances. Auto Scaling mode: empty (the group owns them). */
+  public readonly instances: ec2.Instance[] = [];
+  /** Fixed-instances mode: each instance's target group attachment. */
+  public readonly attachments: lb.TargetGroupAttachment[] = [];
+  public readonly instanceIds: pulumi.Output<string>[];
+  public readonly autoScalingGroup?: autoscaling.Group;
+  /** What a node needs to serve once booted: its access policy and the farm's boot needs. */
+  public readonly bootNeeds: Need[];
+
+  constructor(name: string, args: WebNodesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aspnet-webfarm:index:WebNodes", name, {}, opts);
+    const parent = { parent: this };
+    const nodeTags = withTag(args.tags, FARM_TAG, args.farmName);
+
+    this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm web nodes", args.tags, parent);
+    const access = pulumi
+      .all([args.account, args.keyParameterName, args.sessionSecretArn])
+      .apply(([account, keyParameterName, sessionSecretArn]) =>
+        webNodeStatements(account, {
+          farmName: args.farmName,
+          keyParameterName,
+          observability: args.observability,
+          sessionSecretArn,
+        }),
+      );
+    // The policy was named read-key when reading the key was all it allowed: moved, not replaced.
+    const { role, profile, policy } = instanceRole(name, access, args.tags, parent, `${name}-read-key`);
+    this.role = role;
+    const farmNeeds = [...args.connect(this.securityGroup), ...args.bootNeeds];
+    this.bootNeeds = [
+      { what: "the node role's access (read the machine key, report the boot, ship logs)", resource: policy },
+      ...farmNeeds,
+    ];
+    const bootAfter = [policy, ...args.bootAfter, ...farmNeeds.flatMap((n) => (n.resource ? [n.resource] : []))];
+
+    if (args.mode === "autoscaling") {
+      this.autoScalingGroup = this.autoScaling(name, args, profile, bootAfter);
+    } else {
+      for (let i = 0; i < args.count; i++) {
+        const node = farmInstance(
+          `${name}-${i}`,
+          {
+            role: "web-node",
+            image: args.image,
+            instanceType: args.instanceType,
+            subnetId: args.subnetIds[subnetIndexOf(i, args.subnetIds.length)],
+            securityGroupIds: [this.securityGroup.id],
+            instanceProfile: profile.name,
+            userData: args.userData,
+            tags: nodeTags,
+          },
+          { parent: this, dependsOn: bootAfter },
+        );
+        this.instances.push(node);
+        this.attachments.push(
+          new lb.TargetGroupAttachment(
+            `${name}-${i}`,
+            { targetGroupArn: args.targetGroupArn, targetId: node.id, port: WEB_PORT },
+            parent,
+          ),
+        );
+      }
+    }
+    this.instanceIds = this.instances.map((n) => n.id);
+    this.registerOutputs({ instanceIds: this.instanceIds });
+  }
+
+  private autoScaling(
+    name: string,
+    args: WebNodesArgs,
+    profile: iam.InstanceProfile,
+    bootAfter: pulumi.Resource[],
+  ): autoscaling.Group {
+    const tags = nameTags(withTag(args.tags, FARM_TAG, args.farmName), `${name}-node`, "web-node");
+    const template = new ec2.LaunchTemplate(
+      `${name}-template`,
+      {
+        imageId: args.image.imageId,
+        instanceType: args.instanceType,
+        iamInstanceProfile: { name: profile.name },
+        vpcSecurityGroupIds: [this.securityGroup.id],
+        metadataOptions: METADATA_OPTIONS,
+        blockDeviceMappings: [
+          {
+            deviceName: ROOT_DEVICE_NAME,
+            ebs: { encrypted: "true", volumeType: "gp3", volumeSize: ROOT_VOLUME_GB, deleteOnTermination: "true" },
+          },
+        ],
+        userData: pulumi.output(args.userData).apply((text) => Buffer.from(text, "utf8").toString("base64")),
+        updateDefaultVersion: true,
+        tagSpecifications: [
+          { resourceType: "instance", tags },
+          { resourceType: "volume", tags },
+        ],
+        tags: nameTags(args.tags, `${name}-template`),
+      },
+      { parent: this, dependsOn: bootAfter, ...imageOptions(args.image, "imageId") },
+    );
+
+    const hook = {
+      name: launchHookName(args.farmName),
+      lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
+      // A node that never says it is ready is replaced, not put into service.
+      defaultResult: "ABANDON",
+      heartbeatTimeout: LAUNCH_TIMEOUT_SECONDS,
+    };
+    // The node may complete its launch hook before the group exists: the policy names the group by
+    // the name it will have, so the group can wait for nodes that are able to finish booting.
+    const launchPolicy = new iam.RolePolicy(
+      `${name}-launch`,
+      {
+        role: this.role.id,
+        policy: pulumi
+          .output(args.account)
+          .apply((a) => policyDocument(completeLaunchStatements(autoScalingGroupArn(a, args.groupName)))),
+      },
+      { parent: this },
+    );
+    const servingAfter = args.servingNeeds.flatMap((n) => (n.resource ? [n.resource] : []));
+    const group = new autoscaling.Group(
+      `${name}-group`,
+      {
+        name: args.groupName,
+        minSize: args.count,
+        desiredCapacity: args.count,
+        maxSize: args.maxCount,
+        vpcZoneIdentifiers: args.subnetIds,
+        launchTemplate: { id: template.id, version: template.latestVersion.apply(String) },
+        targetGroupArns: [args.targetGroupArn],
+        healthCheckType: "ELB",
+        // Counted from InService, which a node reaches only once its boot completed the hook.
+        healthCheckGracePeriod: HEALTH_CHECK_GRACE_SECONDS,
+        // The first nodes wait for the hook too (a separate hook resource would come after them).
+        // Changes to it go through the LifecycleHook resource below, in place (ignoreChanges).
+        initialLifecycleHooks: [hook],
+        // `pulumi up` waits until this many nodes are healthy behind the load balancer: on create
+        // (so the nodes of instances mode are deleted only once the group's serve), and on an update
+        // only when desiredCapacity or minSize change (a larger count serves before `pulumi up`
+        // reports it); a new template version starts an instance refresh and is not waited for
+        // (terraform-provider-aws group.go, resourceGroupUpdate). A replaced group waits on create
+        // too: it comes first (deleteBeforeReplace below), so the old nodes serve meanwhile.
+        // Pulumi aws.autoscaling.Group docs, "Waiting for Capacity".
+        waitForElbCapacity: args.count,
+        waitForCapacityTimeout: CAPACITY_TIMEOUT,
+        // A new template version (image, user data, type) rolls the group: new nodes are added and
+        // must be healthy before old ones go (100-200% of capacity), and a failed refresh rolls back.
+        instanceRefresh: {
+          strategy: "Rolling",
+          preferences: {
+            minHealthyPercentage: 100,
+            maxHealthyPercentage: 200,
+            instanceWarmup: String(REFRESH_WARMUP_SECONDS),
+            autoRollback: true,
+          },
+        },
+        tags: pulumi
+          .output(tags)
+          .apply((t) => Object.entries(t).map(([key, value]) => ({ key, value, propagateAtLaunch: true }))),
+      },
+      {
+        parent: this,
+        dependsOn: [launchPolicy, ...servingAfter],
+        // initialLifecycleHooks is ForceNew, and the bridge replaces an explicitly named group
+        // delete-before-replace (pulumi-terraform-bridge PR #532): a changed hook would terminate
+        // every node before new ones exist. Pulumi's Group docs: initialLifecycleHooks "will only
+        // work when creating a new Auto Scaling Group. For all other use-cases, please use
+        // aws.autoscaling.LifecycleHook", which the kit also declares below, updated in place.
+        ignoreChanges: ["initialLifecycleHooks"],
+        // What still replaces the group is a new name (the bridge would delete the named group
+        // first: every node gone before new ones exist). Pulumi lets the program override the
+        // provider's choice (engine step_generator: "The user can override the provider's decision
+        // by setting the deleteBeforeReplace field ... to either true or false"): the new group is
+        // created and healthy before the old one goes; a replacement under the same name fails at
+        // CreateAutoScalingGroup (AlreadyExists) and changes nothing, instead of an outage.
+        deleteBeforeReplace: false,
+      },
+    );
+    declareWait(
+      group,
+      `${args.count} healthy targets behind the target group (nodes in service once their boot completed the launch hook)`,
+      [
+        { what: "the launch template (image, user data, instance profile)", resource: template },
+        { what: "the policy that lets a node complete its launch hook", resource: launchPolicy },
+        {
+          what: "a health page served before any release (the boot's placeholder, or the kit's own without an application)",
+          holds: args.healthPageAtBoot,
+        },
+        ...this.bootNeeds,
+        ...args.servingNeeds,
+      ],
+    );
+    // The hook as a resource too: a group created before it existed gets it, and a change to the hook
+    // (timeout, result) is made here in place, never by replacing the group.
+    new autoscaling.LifecycleHook(`${name}-ready`, { autoscalingGroupName: group.name, ...hook }, { parent: this });
+    return group;
+  }
+}

@@ -1,0 +1,159 @@
+// The ASP.NET State Service server: one Windows instance in a private subnet, reachable at a
+// stable name (state.<farm>.internal in a private hosted zone of the farm's VPC), recovered onto
+// new hardware after a host failure, with alarms. Its security group starts with no inbound rule;
+// the farm adds the state port from the web nodes' group.
+import * as cloudwatch from "@pulumi/aws/cloudwatch";
+import * as ec2 from "@pulumi/aws/ec2";
+import * as route53 from "@pulumi/aws/route53";
+import * as pulumi from "@pulumi/pulumi";
+import * as iam from "@pulumi/aws/iam";
+import { farmInstance, instanceRole } from "../../aws/instance";
+import { Account, bootStatusStatement, observabilityStatements, sessionManagerStatement } from "../../aws/iam/policies";
+import { BOOT_TAG } from "../../windows/boot";
+import { MachineImage } from "../../image/machineImage";
+import { securityGroup } from "../../aws/securityGroups";
+import { nameTags, Tags } from "../../aws/tags";
+
+/** Short, so a replaced state server is found again within a minute. */
+export const STATE_RECORD_TTL = 60;
+
+/** The private zone and the state server's name in it: known before anything exists. */
+export function stateAddress(farmName: string): { zoneName: string; host: string } {
+  const zoneName = `${farmName.toLowerCase()}.internal`;
+  return { zoneName, host: `state.${zoneName}` };
+}
+
+export interface StateServerArgs {
+  farmName: string;
+  vpcId: pulumi.Input<string>;
+  subnetId: pulumi.Input<string>;
+  image: MachineImage;
+  instanceType: string;
+  userData: pulumi.Input<string>;
+  region: pulumi.Input<string>;
+  account: pulumi.Input<Account>;
+  /** Where its CloudWatch agent reads its configuration and ships to. */
+  observability: { agentConfigParameter: string; logGroups: string[]; namespace: string };
+  /** Resources it must not boot before (its agent configuration). */
+  bootAfter: pulumi.Resource[];
+  /** Refuse to delete or replace it without an explicit Pulumi step (it holds every user's session). */
+  protect: boolean;
+  /** EC2 termination protection. */
+  terminationProtection: boolean;
+  alarmTopicArn?: pulumi.Input<string>;
+  tags: Tags;
+}
+
+export class StateServer extends pulumi.ComponentResource {
+  public readonly securityGroup: ec2.SecurityGroup;
+  public readonly instance: ec2.Instance;
+  public readonly privateIp: pulumi.Output<string>;
+  /** The name the nodes use; it follows the instance when the instance is replaced. */
+  public readonly host: pulumi.Output<string>;
+  public readonly zoneId: pulumi.Output<string>;
+  public readonly role: iam.Role;
+
+  constructor(name: string, args: StateServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("aspnet-webfarm:index:StateServer", name, {}, opts);
+    const parent = { parent: this };
+    const address = stateAddress(args.farmName);
+
+    this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm state server", args.tags, parent);
+    // Its own role: report its boot, ship its logs and counters, open a session. Not the key.
+    const access = pulumi
+      .output(args.account)
+      .apply((a) => [
+        bootStatusStatement(a, { key: "Name", value: name }, BOOT_TAG),
+        ...observabilityStatements(a, args.observability),
+        sessionManagerStatement(),
+      ]);
+    const { role, profile, policy } = instanceRole(name, access, args.tags, parent);
+    this.role = role;
+    this.instance = farmInstance(
+      name,
+      {
+        role: "state-server",
+        image: args.image,
+        instanceType: args.instanceType,
+        subnetId: args.subnetId,
+        securityGroupIds: [this.securityGroup.id],
+        userData: args.userData,
+        instanceProfile: profile.name,
+        terminationProtection: args.terminationProtection,
+        tags: args.tags,
+      },
+      { parent: this, protect: args.protect, dependsOn: [policy, ...args.bootAfter] },
+    );
+    this.privateIp = this.instance.privateIp;
+
+    const zone = new route53.Zone(
+      `${name}-zone`,
+      {
+        name: address.zoneName,
+        comment: "aspnet-webfarm: the state server's stable name",
+        vpcs: [{ vpcId: args.vpcId }],
+        tags: nameTags(args.tags, `${name}-zone`),
+      },
+      parent,
+    );
+    const record = new route53.Record(
+      `${name}-record`,
+      {
+        zoneId: zone.zoneId,
+        name: address.host,
+        type: "A",
+        ttl: STATE_RECORD_TTL,
+        records: [this.instance.privateIp],
+      },
+      parent,
+    );
+    this.host = record.fqdn.apply((fqdn) => (fqdn ? fqdn.replace(/\.$/, "") : address.host));
+    this.zoneId = zone.zoneId;
+
+    const actions = args.alarmTopicArn ? [args.alarmTopicArn] : [];
+    const dimensions = { InstanceId: this.instance.id };
+    // Host failure: EC2 recovers the instance onto new hardware (same id, IP and volumes).
+    new cloudwatch.MetricAlarm(
+      `${name}-recover`,
+      {
+        alarmDescription: "aspnet-webfarm state server: system status check failed; recovering onto new hardware",
+        namespace: "AWS/EC2",
+        metricName: "StatusCheckFailed_System",
+        dimensions,
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 2,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        // The recover action's ARN is in the region's partition (aws, aws-us-gov, aws-cn).
+        alarmActions: [
+          pulumi.interpolate`arn:${pulumi.output(args.account).partition}:automate:${args.region}:ec2:recover`,
+          ...actions,
+        ],
+        tags: nameTags(args.tags, `${name}-recover`),
+      },
+      parent,
+    );
+    // Instance failure (the OS, the state service's host): recovery cannot help, an operator must.
+    new cloudwatch.MetricAlarm(
+      `${name}-instance-check`,
+      {
+        alarmDescription: "aspnet-webfarm state server: instance status check failed (sessions are at risk)",
+        namespace: "AWS/EC2",
+        metricName: "StatusCheckFailed_Instance",
+        dimensions,
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 3,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        alarmActions: actions,
+        okActions: actions,
+        tags: nameTags(args.tags, `${name}-instance-check`),
+      },
+      parent,
+    );
+
+    this.registerOutputs({ privateIp: this.privateIp, host: this.host });
+  }
+}

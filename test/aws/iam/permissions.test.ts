@@ -1,0 +1,464 @@
+// The permission proof: every AWS call each principal of the farm makes (the catalogues beside the
+// generators and components/aws/iam/), evaluated by a real IAM evaluator against the recorded graph's
+// identity and resource policies, in every mode: instances and Auto Scaling, with and without an
+// application, State Service and SQL Server sessions, the farm image, and a GovCloud region.
+import { readdirSync, readFileSync, writeFileSync } from "fs";
+import { join } from "path";
+import { FarmImage, WebFarmArgs } from "../../../components";
+import { codeDeployNames, deploymentGroupArn, readableArtifacts } from "../../../components/releases/application";
+import {
+  cloudWatchAgentCalls,
+  codeDeployAgentCalls,
+  sessionManagerCalls,
+} from "../../../components/aws/iam/agentCalls";
+import { AwsCall, Caller, Principal, Where } from "../../../components/aws/iam/calls";
+import { codeDeployServiceCalls, deployerCalls, imageBuildCalls } from "../../../components/aws/iam/serviceCalls";
+import { bootCalls } from "../../../components/windows/boot.calls";
+import { releaseHookCalls } from "../../../components/releases/windows/hooks.calls";
+import { sqlSessionCalls } from "../../../components/sessions/sqlServer/windows/sqlSession.calls";
+import { webNodeUserDataCalls } from "../../../components/windows/userData.calls";
+import { FIXTURE_ACCOUNT, fixtures, partitionOf } from "../../../engine/fixtures";
+import { REPO_ROOT } from "../../../tools/scripts/repoRoot";
+import { expandUserData } from "../../../components/windows/loader";
+import { bootTextOf, buildFarm, Graph, record, T } from "../../support/graph";
+import { AllowList, evaluateAgainst, permissionProblems, Subject } from "../../support/iamProof";
+
+const SITE = join(REPO_ROOT, "tools", "local", "app");
+const FARM = "shop";
+/** Secret settings of every kind, so the release hooks' reads are proven too. */
+const APP = {
+  path: SITE,
+  secretSettings: { PaymentKey: { ssmParameter: "/shop/payment-key" }, Db: { secretsManagerSecret: "shop/db" } },
+};
+
+const ALLOWED: AllowList = {};
+
+const whereOf = (region: string): Where => ({
+  partition: partitionOf(region).partition,
+  region,
+  accountId: FIXTURE_ACCOUNT,
+});
+const tagsOf = (tags: Record<string, string> | { key: string; value: string }[] | undefined): Record<string, string> =>
+  Array.isArray(tags) ? Object.fromEntries(tags.map((t) => [t.key, t.value])) : { ...(tags ?? {}) };
+const param = (g: Graph, name: string) => g.named(name, T.parameter).inputs;
+
+/** Every call of every principal of a farm graph, with the facts each call needs read from the graph. */
+export function farmCalls(g: Graph, w: Where, args: WebFarmArgs): { calls: AwsCall[]; roles: Subject["roles"] } {
+  const group = g.ofType(T.group)[0];
+  const node: Caller = group
+    ? { ...w, instanceId: "i-0a1b2c3d4e5f60718", tags: tagsOf(group.inputs.tags) }
+    : { ...w, instanceId: g.webNodes()[0].id, tags: tagsOf(g.webNodes()[0].inputs.tags) };
+  const launch = group ? { groupArn: group.state.arn, groupTags: tagsOf(group.inputs.tags) } : undefined;
+  const agent = (role: string) => {
+    const p = param(g, `${FARM}-logs-agent-${role}`);
+    return { configParameter: p.name, configJson: p.value };
+  };
+  const calls: AwsCall[] = [
+    ...bootCalls("web-node", node, launch),
+    ...cloudWatchAgentCalls("web-node", node, agent("web-node")),
+    ...sessionManagerCalls("web-node", node),
+  ];
+  const roles: Partial<Record<Principal, string>> = { "web-node": `${FARM}-web-role` };
+  const bundle = g.ofType("aws:s3/bucketObjectv2:BucketObjectv2").find((o) => o.name === `${FARM}-app-bundle`);
+  calls.push(
+    ...webNodeUserDataCalls(node, {
+      keyParameter: param(g, `${FARM}-key-parameter`).name,
+      install:
+        bundle && !group
+          ? {
+              deploymentGroupArn: deploymentGroupArn(w, FARM),
+              bundle: bundle.inputs as { bucket: string; key: string },
+            }
+          : undefined,
+    }),
+  );
+  if (bundle) {
+    const site = g.named(`${FARM}-app-site`, "aws:s3/bucketObjectv2:BucketObjectv2").inputs;
+    const secrets = Object.values(args.app?.secretSettings ?? {});
+    calls.push(
+      ...codeDeployAgentCalls(node, bundle.inputs as { bucket: string; key: string }),
+      ...releaseHookCalls(node, {
+        site: { bucket: site.bucket, key: site.key, versioned: true },
+        ssmParameters: secrets.flatMap((s) => (s.ssmParameter ? [s.ssmParameter] : [])),
+        secretArns: secrets.flatMap((s) =>
+          s.secretsManagerSecret
+            ? [`arn:${w.partition}:secretsmanager:${w.region}:${w.accountId}:secret:${s.secretsManagerSecret}-AbCdEf`]
+            : [],
+        ),
+      }),
+      ...codeDeployServiceCalls(w, {
+        targetGroupArn: `arn:${w.partition}:elasticloadbalancing:${w.region}:${w.accountId}:targetgroup/${FARM}-tg/0123456789abcdef`,
+        autoScaling:
+          group && launch
+            ? {
+                ...launch,
+                nodeRoleArn: g.named(`${FARM}-web-role`, T.role).state.arn,
+                launchTemplateId: g.one(T.template).id,
+              }
+            : undefined,
+      }),
+    );
+    roles.codedeploy = `${FARM}-app-codedeploy`;
+  }
+  const secret = g.ofType("aws:secretsmanager/secret:Secret")[0];
+  if (secret) {
+    const setupInstance = g.ofType(T.instance).find((i) => i.name === `${FARM}-sessions-setup`)!;
+    const setup: Caller = { ...w, instanceId: setupInstance.id, tags: tagsOf(setupInstance.inputs.tags) };
+    const db = g.one("aws:rds/instance:Instance");
+    calls.push(
+      ...sqlSessionCalls("web-node", node, { sessionSecretArn: secret.state.arn }),
+      ...sqlSessionCalls("session-setup", setup, {
+        sessionSecretArn: secret.state.arn,
+        masterSecretArn: db.state.masterUserSecrets[0].secretArn,
+      }),
+      ...bootCalls("session-setup", setup),
+      ...cloudWatchAgentCalls("session-setup", setup, agent("state-server")),
+      ...sessionManagerCalls("session-setup", setup),
+    );
+    roles["session-setup"] = `${FARM}-sessions-setup-role`;
+  } else {
+    const state = g.stateServer();
+    const c: Caller = { ...w, instanceId: state.id, tags: tagsOf(state.inputs.tags) };
+    calls.push(
+      ...bootCalls("state-server", c),
+      ...cloudWatchAgentCalls("state-server", c, agent("state-server")),
+      ...sessionManagerCalls("state-server", c),
+    );
+    roles["state-server"] = `${FARM}-state-role`;
+  }
+  return { calls, roles };
+}
+
+async function farmSubject(args: WebFarmArgs, region = "eu-west-1"): Promise<Subject> {
+  const { graph } = await buildFarm(args, FARM, { fixtures: fixtures({ region }) });
+  const where = whereOf(region);
+  return { graph, where, ...farmCalls(graph, where, args) };
+}
+
+async function imageSubject(region: string): Promise<Subject> {
+  const { graph } = await record(() => new FarmImage("img", { version: "2026.11.0" }), {
+    fixtures: fixtures({ region }),
+  });
+  const where = whereOf(region);
+  const c: Caller = { ...where, instanceId: "i-0b1b2c3d4e5f60718", tags: {} };
+  const componentArns = [
+    `arn:${where.partition}:imagebuilder:${region}:${where.accountId}:component/aspnet-webfarm-node/2026.11.0/1`,
+    `arn:${where.partition}:imagebuilder:${region}:aws:component/update-windows/1.0.0/1`,
+  ];
+  return { graph, where, roles: { "image-build": "img-build-role" }, calls: imageBuildCalls(c, { componentArns }) };
+}
+
+/** The IMDS client cmdlet: no AWS API call, no permission. */
+const NOT_AN_API_CALL = new Set(["Get-EC2InstanceMetadata"]);
+const CMDLET =
+  /\b(?:Get|Set|New|Write|Read|Remove|Complete|Send|Start|Stop|Update|Register|Publish|Invoke|Add|Copy|Use)-(?:EC2|SSM|SEC|AS|S3|CD|CW|CWL|KMS|STS|ELB2|IAM|SNS)[A-Z][A-Za-z]*\b/g;
+
+/**
+ * Every script the graph hands to an instance or a release: user data (the shared decoder expands
+ * its compressed boot script), the release bundle's files and the image components (plain text, or
+ * expanded the same way should one carry a compressed payload).
+ */
+function scriptsOf(g: Graph): string[] {
+  const texts: string[] = [];
+  const collect = (v: unknown): void => {
+    if (typeof v === "string") texts.push(expandUserData(v));
+    else if (Array.isArray(v)) v.forEach(collect);
+    else if (v && typeof v === "object") Object.values(v).forEach(collect);
+  };
+  for (const r of g.resources) {
+    if (r.type === T.instance || r.type === T.template) {
+      if (typeof r.inputs.userData === "string") texts.push(bootTextOf(r));
+    } else if (r.type === "aws:s3/bucketObjectv2:BucketObjectv2") collect(r.inputs.source);
+    else if (r.type === "aws:imagebuilder/component:Component") collect(r.inputs.data);
+  }
+  return texts;
+}
+
+const cmdletsIn = (g: Graph) =>
+  [...new Set(scriptsOf(g).flatMap((t) => t.match(CMDLET) ?? []))].filter((c) => !NOT_AN_API_CALL.has(c)).sort();
+
+const MODES: [string, () => Promise<Subject>][] = [
+  ["instances, no application, State Service", () => farmSubject({ nodeCount: 2 })],
+  ["instances, an application, SQL Server", () => farmSubject({ nodeCount: 2, sessionStore: "sqlServer", app: APP })],
+  ["Auto Scaling, no application, State Service", () => farmSubject({ nodeCount: 2, nodeMode: "autoscaling" })],
+  [
+    "Auto Scaling, an application, SQL Server, in GovCloud",
+    () => farmSubject({ nodeCount: 2, nodeMode: "autoscaling", sessionStore: "sqlServer", app: APP }, "us-gov-west-1"),
+  ],
+  ["the farm image", () => imageSubject("eu-west-1")],
+  ["the farm image in GovCloud", () => imageSubject("us-gov-west-1")],
+];
+/** Each mode's graph is built once: the controls and the document reuse them. */
+const built = new Map<string, Promise<Subject>>();
+const subjectOf = (mode: string) => {
+  if (!built.has(mode)) built.set(mode, MODES.find(([m]) => m === mode)![1]());
+  return built.get(mode)!;
+};
+const ASG_APP_GOVCLOUD = MODES[3][0];
+/** The web nodes' part of a subject: enough for a control, at a fraction of the evaluations. */
+const webNodesOf = (s: Subject): Subject => ({
+  ...s,
+  roles: { "web-node": s.roles["web-node"] },
+  calls: s.calls.filter((c) => c.principal === "web-node"),
+});
+
+// A script may hold a cmdlet its mode never runs (Complete-Launch is a no-op without a lifecycle
+// hook): each must be catalogued in some mode.
+const seen = { catalogued: new Set<string>(), inScripts: new Set<string>() };
+
+describe.each(MODES)("permissions: %s", (mode) => {
+  let subject: Subject;
+  beforeAll(async () => (subject = await subjectOf(mode)));
+
+  test("every catalogued call is allowed, every action exists, every multivalued key has a set operator, every grant is needed", async () => {
+    expect(subject.calls.length).toBeGreaterThan(5);
+    expect(await permissionProblems(subject, ALLOWED)).toEqual([]);
+  });
+
+  test("every catalogued cmdlet is in this mode's generated scripts (none stale)", () => {
+    const inScripts = cmdletsIn(subject.graph);
+    const catalogued = [...new Set(subject.calls.flatMap((c) => (c.cmdlet ? [c.cmdlet] : [])))];
+    for (const c of catalogued) seen.catalogued.add(c);
+    for (const c of inScripts) seen.inScripts.add(c);
+    expect(catalogued.filter((c) => !inScripts.includes(c))).toEqual([]);
+  });
+});
+
+describe("the generated scripts' AWS cmdlets", () => {
+  test("every one is catalogued in some mode (no call undeclared)", () => {
+    expect(seen.inScripts.size).toBeGreaterThan(5);
+    expect([...seen.inScripts].filter((c) => !seen.catalogued.has(c))).toEqual([]);
+  });
+});
+
+/** Runs `check` with one role policy of the subject's graph edited, then restores it. */
+async function withPolicy<T>(s: Subject, name: string, edit: (doc: any) => void, check: () => Promise<T>): Promise<T> {
+  const policy = s.graph.named(name, T.rolePolicy);
+  const original = policy.inputs.policy;
+  const doc = JSON.parse(original);
+  edit(doc);
+  policy.inputs.policy = JSON.stringify(doc);
+  try {
+    return await check();
+  } finally {
+    policy.inputs.policy = original;
+  }
+}
+
+describe("the proof can fail", () => {
+  test("a removed statement denies the calls it allowed", async () => {
+    const s = webNodesOf(await subjectOf(ASG_APP_GOVCLOUD));
+    const problems = await withPolicy(
+      s,
+      `${FARM}-web-access`,
+      (doc) => (doc.Statement = doc.Statement.filter((x: { Sid: string }) => x.Sid !== "ReportBootStatus")),
+      () => permissionProblems(s, ALLOWED),
+    );
+    expect(problems).toEqual([expect.stringMatching(/^denied .*web-node ec2:CreateTags/)]);
+  });
+
+  test("a plain StringEquals on aws:CalledVia is reported, and its call denied", async () => {
+    const s = await subjectOf("the farm image");
+    const problems = await withPolicy(
+      s,
+      "img-build-access",
+      (doc) =>
+        (doc.Statement.find((x: { Sid: string }) => x.Sid === "DecryptImageBuilderComponents").Condition = {
+          "ForAnyValue:StringEquals": { "kms:EncryptionContextKeys": "aws:imagebuilder:arn" },
+          StringEquals: { "aws:CalledVia": "imagebuilder.amazonaws.com" },
+        }),
+      () => permissionProblems(s, ALLOWED),
+    );
+    expect(problems).toContainEqual(expect.stringMatching(/multivalued aws:CalledVia under StringEquals/));
+    expect(problems).toContainEqual(expect.stringMatching(/^denied .*image-build kms:Decrypt/));
+  });
+
+  test("a grant no call needs is reported", async () => {
+    const s = webNodesOf(await subjectOf(ASG_APP_GOVCLOUD));
+    const calls = s.calls.filter((c) => c.action !== "logs:CreateLogStream");
+    expect(await permissionProblems({ ...s, calls }, ALLOWED)).toContainEqual(
+      expect.stringMatching(/granted, no catalogued call needs it: web-node .* logs:CreateLogStream/),
+    );
+  });
+
+  test("a condition whose key the call does not carry is reported, though it allows", async () => {
+    const s = webNodesOf(await subjectOf(ASG_APP_GOVCLOUD));
+    const calls = s.calls.map((c) =>
+      c.action === "ec2:CreateTags" && c.principal === "web-node"
+        ? { ...c, context: Object.fromEntries(Object.entries(c.context).filter(([k]) => k !== "aws:TagKeys")) }
+        : c,
+    );
+    expect(await permissionProblems({ ...s, calls }, ALLOWED)).toContainEqual(
+      expect.stringMatching(/web-node ec2:CreateTags .* carries no aws:TagKeys/),
+    );
+  });
+});
+
+describe("the evaluator stays a test tool", () => {
+  test("nothing the package ships loads @cloud-copilot (AGPL), and it is a devDependency only", () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8"));
+    expect(Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith("@cloud-copilot/"))).toEqual([]);
+    const sources = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+      );
+    const loaders = sources(join(REPO_ROOT, "components")).filter((f) =>
+      readFileSync(f, "utf8").includes("@cloud-copilot"),
+    );
+    expect(loaders).toEqual([]);
+  });
+});
+
+/** The deployer's calls for a farm with an application, its deployment configuration read from the graph. */
+function deployerCallsOf(s: Subject): AwsCall[] {
+  const w = s.where;
+  const codedeploy = `arn:${w.partition}:codedeploy:${w.region}:${w.accountId}`;
+  const config = s.graph.one("aws:codedeploy/deploymentGroup:DeploymentGroup").inputs.deploymentConfigName;
+  return deployerCalls({
+    deploymentGroupArn: deploymentGroupArn(w, FARM),
+    applicationArn: `${codedeploy}:application:${codeDeployNames(FARM).application}`,
+    deploymentConfigArn: `${codedeploy}:deploymentconfig:${config}`,
+    targetGroupArn: `arn:${w.partition}:elasticloadbalancing:${w.region}:${w.accountId}:targetgroup/${FARM}-tg/0123456789abcdef`,
+    instanceArn: `arn:${w.partition}:ec2:${w.region}:${w.accountId}:instance/i-0a1b2c3d4e5f60718`,
+  });
+}
+
+/** docs/permissions.md: what each principal calls, and the deployer's calls (listed, not granted by the kit). */
+async function permissionsDocument(): Promise<string> {
+  const subjects = await Promise.all(MODES.map(([m]) => subjectOf(m)));
+  const rows = new Map<string, Set<string>>();
+  for (const c of subjects.flatMap((x) => x.calls)) {
+    const key = `${c.principal}\u0000${c.action}`;
+    if (!rows.has(key)) rows.set(key, new Set());
+    rows.get(key)!.add(c.source.replace(/ \(.*\)$/, ""));
+  }
+  const deployer = deployerCallsOf(subjects[1]);
+  const table = (head: string[], body: string[][]) =>
+    [
+      `| ${head.join(" | ")} |`,
+      `|${head.map(() => "---").join("|")}|`,
+      ...body.map((r) => `| ${r.join(" | ")} |`),
+    ].join("\n");
+  return [
+    "# Permissions",
+    "",
+    "Generated by `test/aws/iam/permissions.test.ts` from the call catalogues (`components/aws/iam/`, `components/windows/*.calls.ts`);",
+    "regenerate with `npm run permissions:doc`.",
+    "Every call below is evaluated in `npm test` with a real IAM evaluator against the policies the kit creates,",
+    "in instances and Auto Scaling mode, with and without an application, with both session stores, for the",
+    "farm image, and in GovCloud.",
+    "",
+    "Not proven here: the policies of buckets, keys and secrets the user brings (`app.bucket`, `uploadBucket`,",
+    "secret settings), the key Image Builder encrypts its own components with (an AWS-owned key, evaluated as an",
+    "account key), service control policies and permission boundaries of the user's organization, and whether",
+    "each agent's documented calls are all it makes. If the account's Session Manager preferences turn on session",
+    "logging to S3 or CloudWatch Logs, or KMS encryption of session data, the instance roles need those permissions",
+    'too (Systems Manager, "Create a custom IAM role for Session Manager"); the kit grants only the minimal policy.',
+    "",
+    "## What each of the kit's principals calls",
+    "",
+    table(
+      ["principal", "action", "from"],
+      [...rows.entries()].sort().map(([k, sources]) => {
+        const [principal, action] = k.split("\u0000");
+        return [principal, `\`${action}\``, [...sources].sort().join("; ")];
+      }),
+    ),
+    "",
+    "## What the deployer's credentials call",
+    "",
+    "`pulumi up` runs the dynamic providers (Release, ServingGate) with the deployer's own credentials, besides",
+    "creating every resource. The kit grants nothing here; the deployer needs at least the calls below. Those",
+    "marked unverified are granted beside CreateDeployment by AWS's CodePipeline CodeDeploy action and by",
+    "aws-cdk-lib's CodeDeployServerDeployAction, but no AWS page says CreateDeployment checks them. With",
+    "`app.nodesAtOnce` above 1 the deployment configuration is the farm's own, `<farm>-<n>-at-a-time-min-<m>` (m: the nodes that must stay healthy):",
+    "",
+    table(
+      ["action", "resource", "from"],
+      deployer.map((c) => [`\`${c.action}\``, `\`${c.resource}\``, c.source]),
+    ),
+    "",
+    "As a policy (the proof evaluates every call above against it):",
+    "",
+    "```json",
+    JSON.stringify(deployerPolicy(deployer), null, 2),
+    "```",
+    "",
+  ].join("\n");
+}
+
+/** The least policy that allows the deployer's catalogued calls: one statement per resource. */
+function deployerPolicy(calls: AwsCall[]) {
+  const byResource = new Map<string, string[]>();
+  for (const c of calls) byResource.set(c.resource, [...(byResource.get(c.resource) ?? []), c.action]);
+  return {
+    Version: "2012-10-17",
+    Statement: [...byResource].map(([resource, actions]) => ({
+      Effect: "Allow",
+      Action: [...new Set(actions)].sort(),
+      Resource: resource,
+    })),
+  };
+}
+
+describe("docs/permissions.md", () => {
+  test("is the generated list of every principal's calls, the deployer's included, and each action exists", async () => {
+    const text = await permissionsDocument();
+    const path = join(REPO_ROOT, "docs", "permissions.md");
+    if (process.env.PERMISSIONS_DOC === "write") writeFileSync(path, text);
+    // The deployer's calls, in AWS's resource formats, against the policy the document prints (an
+    // action without resource-level permissions on an ARN is the evaluator's error, not an allow).
+    const s = await subjectOf(MODES[1][0]);
+    const w = s.where;
+    const calls = deployerCallsOf(s);
+    expect(calls.map((c) => c.action)).toEqual(
+      expect.arrayContaining(["codedeploy:RegisterApplicationRevision", "codedeploy:GetDeploymentConfig"]),
+    );
+    const verdicts = await Promise.all(calls.map((c) => evaluateAgainst(w, c, deployerPolicy(calls))));
+    expect(verdicts.filter((v) => v !== "Allowed")).toEqual([]);
+    expect(readFileSync(path, "utf8")).toBe(text);
+  });
+});
+
+describe("the agents' log groups (row 14)", () => {
+  test("every instance and launch template is created after every log group, so no agent needs logs:CreateLogGroup", async () => {
+    for (const mode of MODES.slice(0, 4).map(([m]) => m)) {
+      const { graph } = await subjectOf(mode);
+      // dependsOn names resources by logical name, which two types may share (an instance and its attachment).
+      const dependsOn = (name: string) =>
+        graph.resources.filter((r) => r.name === name).flatMap((r) => r.options.dependsOn ?? []);
+      const after = (name: string, seen = new Set<string>()): Set<string> => {
+        for (const d of dependsOn(name))
+          if (!seen.has(d)) {
+            seen.add(d);
+            after(d, seen);
+          }
+        return seen;
+      };
+      const groups = graph.ofType(T.logGroup).map((g) => g.name);
+      expect(groups.length).toBeGreaterThan(0);
+      // The group takes its launch template's id, so it comes after whatever the template waits for.
+      for (const booting of [...graph.ofType(T.instance), ...graph.ofType(T.template)]) {
+        const before = after(booting.name);
+        expect({ mode, booting: booting.name, missing: groups.filter((g) => !before.has(g)) }).toEqual({
+          mode,
+          booting: booting.name,
+          missing: [],
+        });
+      }
+    }
+  });
+});
+
+describe("readableArtifacts (row 10)", () => {
+  test("every version under an object's first folder; a key without a folder exactly", () => {
+    expect(
+      readableArtifacts("aws-us-gov", [
+        { bucket: "b", key: "shop/release.zip" },
+        { bucket: "b", key: "shop/site.zip" },
+        { bucket: "ci", key: "shop/1.4.2/site.zip" },
+        { bucket: "ci", key: "site.zip" },
+      ]),
+    ).toEqual(["arn:aws-us-gov:s3:::b/shop/*", "arn:aws-us-gov:s3:::ci/shop/*", "arn:aws-us-gov:s3:::ci/site.zip"]);
+  });
+});
