@@ -513,18 +513,35 @@ export interface ExistingNetwork {
   privateSubnetIds: pulumi.Input<string>[];
 }
 
-/** WebFarmArgs after validation, with every default filled in and the network's kind decided. */
-export type ResolvedWebFarmArgs = Omit<
-  Parsed,
-  | "vpcCidr"
-  | "azCount"
-  | "natPerAz"
-  | "availabilityZones"
-  | "vpcId"
-  | "publicSubnetIds"
-  | "privateSubnetIds"
-  | "maxNodeCount"
-> & { network: OwnNetwork | ExistingNetwork; maxNodeCount: number };
+type AppOutput = NonNullable<Parsed["app"]>;
+type SqlServerOutput = z.output<typeof sqlServerSchema>;
+
+/**
+ * WebFarmArgs after validation, grouped by part, every default filled in and each choice made
+ * (own or existing network; the state server or SQL Server). The parts read only this.
+ */
+export interface ResolvedWebFarmArgs {
+  network: OwnNetwork | ExistingNetwork;
+  nodes: { count: number; mode: NodeMode; maxCount: number; instanceType: string };
+  loadBalancer: {
+    allowedCidrs: Parsed["allowedCidrs"];
+    certificateArn?: Parsed["certificateArn"];
+    healthCheckPath: string;
+    accessLogs: boolean;
+  };
+  /** The web nodes' image and the state server's (also the SQL Server setup instance's). */
+  image: { amiId?: Parsed["amiId"]; stateAmiId?: Parsed["stateAmiId"] };
+  /** Exactly one of stateServer and sqlServer: the session store. */
+  stateServer?: { port: number; instanceType: string; protect: boolean };
+  sqlServer?: SqlServerOutput;
+  sessionTimeoutMinutes: number;
+  machineKey: { validation: Parsed["validation"]; version: string; parameterName?: string };
+  observability: { logRetentionDays: number; alarmTopicArn?: Parsed["alarmTopicArn"] };
+  app?: AppOutput;
+  deletionProtection: boolean;
+  waitForDeployments: boolean;
+  tags: Parsed["tags"];
+}
 
 /** Checks that need several fields at once. Runs on the raw input, so it reports alongside field errors. */
 function crossFieldProblems(name: string, a: Record<string, unknown>): Problem[] {
@@ -794,24 +811,48 @@ export function validateWebFarmArgs(name: string, args: WebFarmArgs): ResolvedWe
     ...projectAndStackProblems(pulumi.getProject(), pulumi.getStack()),
   ];
   if (problems.length > 0) throw farmConfigError(`WebFarm "${name}"`, problems);
-  const {
-    vpcCidr,
-    azCount,
-    natPerAz,
-    availabilityZones,
-    vpcId,
-    publicSubnetIds,
-    privateSubnetIds,
-    maxNodeCount,
-    ...rest
-  } = argsSchema.parse(args);
-  const network: OwnNetwork | ExistingNetwork =
-    vpcId !== undefined
-      ? { kind: "existing", vpcId, publicSubnetIds: publicSubnetIds!, privateSubnetIds: privateSubnetIds! }
-      : { kind: "own", vpcCidr, azCount, natPerAz, availabilityZones };
-  // With SQL Server sessions, the store's settings with their defaults; without, none.
-  const sqlServer = rest.sessionStore === "sqlServer" ? (rest.sqlServer ?? sqlServerSchema.parse({})) : undefined;
-  return { ...rest, sqlServer, network, maxNodeCount: maxNodeCount ?? rest.nodeCount };
+  const p = argsSchema.parse(args);
+  return {
+    network:
+      p.vpcId !== undefined
+        ? {
+            kind: "existing",
+            vpcId: p.vpcId,
+            publicSubnetIds: p.publicSubnetIds!,
+            privateSubnetIds: p.privateSubnetIds!,
+          }
+        : {
+            kind: "own",
+            vpcCidr: p.vpcCidr,
+            azCount: p.azCount,
+            natPerAz: p.natPerAz,
+            availabilityZones: p.availabilityZones,
+          },
+    nodes: {
+      count: p.nodeCount,
+      mode: p.nodeMode,
+      maxCount: p.maxNodeCount ?? p.nodeCount,
+      instanceType: p.webInstanceType,
+    },
+    loadBalancer: {
+      allowedCidrs: p.allowedCidrs,
+      certificateArn: p.certificateArn,
+      healthCheckPath: p.healthCheckPath,
+      accessLogs: p.accessLogs,
+    },
+    image: { amiId: p.amiId, stateAmiId: p.stateAmiId },
+    // With SQL Server sessions, the store's settings with their defaults, and no state server.
+    ...(p.sessionStore === "sqlServer"
+      ? { sqlServer: p.sqlServer ?? sqlServerSchema.parse({}) }
+      : { stateServer: { port: p.statePort, instanceType: p.stateInstanceType, protect: p.protectStateServer } }),
+    sessionTimeoutMinutes: p.sessionTimeoutMinutes,
+    machineKey: { validation: p.validation, version: p.machineKeyVersion, parameterName: p.keyParameterName },
+    observability: { logRetentionDays: p.logRetentionDays, alarmTopicArn: p.alarmTopicArn },
+    app: p.app,
+    deletionProtection: p.deletionProtection,
+    waitForDeployments: p.waitForDeployments,
+    tags: p.tags,
+  };
 }
 
 /** True when a value is, or holds, an Output or Promise (so it is known only later). */

@@ -142,9 +142,9 @@ export class WebFarm extends pulumi.ComponentResource {
     const machineKey = new MachineKey(
       `${name}-key`,
       {
-        version: farm.machineKeyVersion,
-        validation: farm.validation,
-        parameterName: farm.keyParameterName ?? names.keyParameter,
+        version: farm.machineKey.version,
+        validation: farm.machineKey.validation,
+        parameterName: farm.machineKey.parameterName ?? names.keyParameter,
         tags,
       },
       parent,
@@ -154,26 +154,30 @@ export class WebFarm extends pulumi.ComponentResource {
     // (no outage) and never replaces the state server (every session lost) unless asked.
     let latest: MachineImage | undefined;
     const imageOf = (field: "amiId" | "stateAmiId") => {
-      const pinned = farm[field];
+      const pinned = farm.image[field];
       if (pinned !== undefined) return windowsServer2022(whenKnown(name, field, pinned), parent);
       return (latest ??= windowsServer2022(undefined, parent));
     };
     const image = imageOf("amiId");
     const stateImage = imageOf("stateAmiId");
     const alarmTopicArn =
-      farm.alarmTopicArn === undefined ? undefined : whenKnown(name, "alarmTopicArn", farm.alarmTopicArn);
+      farm.observability.alarmTopicArn === undefined
+        ? undefined
+        : whenKnown(name, "alarmTopicArn", farm.observability.alarmTopicArn);
 
     const loadBalancer = new FarmLoadBalancer(
       `${name}-lb`,
       {
         vpcId: network.vpcId,
         publicSubnetIds: network.publicSubnetIds,
-        allowedCidrs: whenKnown(name, "allowedCidrs", farm.allowedCidrs),
+        allowedCidrs: whenKnown(name, "allowedCidrs", farm.loadBalancer.allowedCidrs),
         certificateArn:
-          farm.certificateArn === undefined ? undefined : whenKnown(name, "certificateArn", farm.certificateArn),
-        healthCheckPath: farm.healthCheckPath,
+          farm.loadBalancer.certificateArn === undefined
+            ? undefined
+            : whenKnown(name, "certificateArn", farm.loadBalancer.certificateArn),
+        healthCheckPath: farm.loadBalancer.healthCheckPath,
         deletionProtection: farm.deletionProtection,
-        accessLogs: farm.accessLogs,
+        accessLogs: farm.loadBalancer.accessLogs,
         alarmTopicArn,
         tags,
       },
@@ -193,7 +197,11 @@ export class WebFarm extends pulumi.ComponentResource {
         cloudWatchConfigParameter: role === "web-node" ? names.agentConfig.webNode : names.agentConfig.stateServer,
         lifecycleHook,
       }));
-    const logs = new FarmLogs(`${name}-logs`, { names, retentionDays: farm.logRetentionDays, tags }, parent);
+    const logs = new FarmLogs(
+      `${name}-logs`,
+      { names, retentionDays: farm.observability.logRetentionDays, tags },
+      parent,
+    );
     const observability = (role: "web-node" | "state-server") => ({
       agentConfigParameter: role === "web-node" ? names.agentConfig.webNode : names.agentConfig.stateServer,
       logGroups: logs.logGroupNames,
@@ -201,7 +209,7 @@ export class WebFarm extends pulumi.ComponentResource {
     });
 
     // Where sessions live: the State Service on one instance, or SQL Server on RDS (no state server).
-    const sql = farm.sessionStore === "sqlServer" ? farm.sqlServer : undefined;
+    const sql = farm.sqlServer;
     const stateServer = sql
       ? undefined
       : new StateServer(
@@ -211,18 +219,20 @@ export class WebFarm extends pulumi.ComponentResource {
             vpcId: network.vpcId,
             subnetId: network.privateSubnetIds[0],
             image: stateImage,
-            instanceType: farm.stateInstanceType,
+            instanceType: farm.stateServer!.instanceType,
             region,
             account,
             observability: observability("state-server"),
             bootAfter: [logs.agentConfigs["state-server"]],
-            protect: farm.protectStateServer,
+            protect: farm.stateServer!.protect,
             terminationProtection: farm.deletionProtection,
             alarmTopicArn,
             // The VPC's CIDRs, not the web subnets': the state server stays put when AZs change.
             userData: pulumi
               .all([network.vpcCidrs, boot("state-server")])
-              .apply(([webCidrs, values]) => stateServerUserData({ ...values, statePort: farm.statePort, webCidrs })),
+              .apply(([webCidrs, values]) =>
+                stateServerUserData({ ...values, statePort: farm.stateServer!.port, webCidrs }),
+              ),
             tags,
           },
           parent,
@@ -288,7 +298,7 @@ export class WebFarm extends pulumi.ComponentResource {
           : {
               from: web,
               to: stateServer!.securityGroup,
-              port: farm.statePort,
+              port: farm.stateServer!.port,
               what: "ASP.NET state service",
               fromLabel: "the web nodes",
               toLabel: "the state server",
@@ -307,18 +317,18 @@ export class WebFarm extends pulumi.ComponentResource {
     };
     // With an application: the CodeDeploy agent; in instances mode, the current release at boot.
     const codeDeploy = farm.app && {
-      currentRelease: farm.nodeMode === "instances" ? codeDeployNames(name) : undefined,
+      currentRelease: farm.nodes.mode === "instances" ? codeDeployNames(name) : undefined,
     };
     const webNodes = new WebNodes(
       `${name}-web`,
       {
-        mode: farm.nodeMode,
-        count: farm.nodeCount,
-        maxCount: farm.maxNodeCount,
+        mode: farm.nodes.mode,
+        count: farm.nodes.count,
+        maxCount: farm.nodes.maxCount,
         vpcId: network.vpcId,
         subnetIds: network.privateSubnetIds,
         image,
-        instanceType: farm.webInstanceType,
+        instanceType: farm.nodes.instanceType,
         keyParameterName: machineKey.parameterName,
         targetGroupArn: loadBalancer.targetGroup.arn,
         account,
@@ -348,15 +358,15 @@ export class WebFarm extends pulumi.ComponentResource {
         userData: pulumi
           .all([
             machineKey.parameterName,
-            boot("web-node", farm.nodeMode === "autoscaling" ? launchHookName(name) : undefined),
+            boot("web-node", farm.nodes.mode === "autoscaling" ? launchHookName(name) : undefined),
             partition.partition,
           ])
           .apply(([keyParameterName, values, partitionName]) =>
             webNodeUserData({
               ...values,
               keyParameterName,
-              keyVersion: farm.machineKeyVersion,
-              keyValidation: farm.validation,
+              keyVersion: farm.machineKey.version,
+              keyValidation: farm.machineKey.validation,
               ...(sql
                 ? {
                     sqlSession: {
@@ -364,8 +374,8 @@ export class WebFarm extends pulumi.ComponentResource {
                       trustBundleUrl: rdsTrustBundleUrl(partitionName, values.region),
                     },
                   }
-                : { stateHost, statePort: farm.statePort }),
-              healthCheckPath: farm.healthCheckPath,
+                : { stateHost, statePort: farm.stateServer!.port }),
+              healthCheckPath: farm.loadBalancer.healthCheckPath,
               sessionTimeoutMinutes: farm.sessionTimeoutMinutes,
               // An Auto Scaling group gets the current release from CodeDeploy itself.
               codeDeploy,
@@ -383,11 +393,11 @@ export class WebFarm extends pulumi.ComponentResource {
           {
             farmName: name,
             app: farm.app,
-            nodeCount: farm.nodeCount,
+            nodeCount: farm.nodes.count,
             region,
             partition: partition.partition,
             accountId: account.accountId,
-            healthCheckPath: farm.healthCheckPath,
+            healthCheckPath: farm.loadBalancer.healthCheckPath,
             targetGroupName: loadBalancer.targetGroup.name,
             nodeTag: { key: FARM_TAG, value: name },
             autoScalingGroupName: webNodes.autoScalingGroup?.name,
@@ -481,12 +491,12 @@ export class WebFarm extends pulumi.ComponentResource {
           }),
           timeoutMinutes: farm.sessionTimeoutMinutes,
         }))
-      : pulumi.output({ stateHost, statePort: farm.statePort, timeoutMinutes: farm.sessionTimeoutMinutes });
+      : pulumi.output({ stateHost, statePort: farm.stateServer!.port, timeoutMinutes: farm.sessionTimeoutMinutes });
     this.webConfigFragment = pulumi.secret(
       pulumi
         .all([machineKey.validationKey, machineKey.decryptionKey, sessionValues])
         .apply(([validationKey, decryptionKey, session]) =>
-          farmWebConfigFragment({ validationKey, decryptionKey, validation: farm.validation }, session),
+          farmWebConfigFragment({ validationKey, decryptionKey, validation: farm.machineKey.validation }, session),
         ),
     );
     this.keyParameterName = machineKey.parameterName;
