@@ -1,6 +1,7 @@
 // The table generator's reading of the provider's Go schema: what it takes for "replaces" and how
 // names meet Pulumi's. Small Go texts written for the test (the shapes of SDKv2 and Framework schemas).
-import { customizeDiffForceNew, goAttributes, meet, pulumiName } from "../../../tools/scripts/disruptionTable";
+import { meet, pulumiName } from "../../../tools/scripts/disruptionTable";
+import { customizeDiffForceNew, goAttributes } from "../../../tools/scripts/goSchema";
 
 const SDK_SCHEMA = `
 func resourceThing() *schema.Resource {
