@@ -11,7 +11,8 @@ import { z } from "zod";
 import { appSchema } from "../args/args";
 import { defaultVersion, readArtifact } from "./artifact";
 import { Release, ReleaseInputs } from "./release";
-import { codeDeployLaunchStatements, policyDocument, tlsOnlyStatement } from "../aws/iam/policies";
+import { codeDeployLaunchStatements, policyDocument } from "../aws/iam/policies";
+import { privateBucket, tlsOnlyBucketPolicy } from "../aws/privateBucket";
 import { nameTags, Tags } from "../aws/tags";
 import { declareWait } from "../aws/waits";
 import { ReleaseManifest, releaseBundle, SiteLocation } from "./windows/hooks";
@@ -442,35 +443,7 @@ export class FarmApplication extends pulumi.ComponentResource {
   private ownBucket(name: string, tags: Tags): pulumi.Output<string> {
     if (this.ownBucketName) return this.ownBucketName;
     const parent = { parent: this };
-    const bucket = new s3.Bucket(
-      `${name}-releases`,
-      { forceDestroy: false, tags: nameTags(tags, `${name}-releases`) },
-      parent,
-    );
-    new s3.BucketPublicAccessBlock(
-      `${name}-releases`,
-      {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      parent,
-    );
-    new s3.BucketOwnershipControls(
-      `${name}-releases`,
-      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      parent,
-    );
-    new s3.BucketServerSideEncryptionConfiguration(
-      `${name}-releases`,
-      {
-        bucket: bucket.id,
-        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
-      },
-      parent,
-    );
+    const bucket = privateBucket(`${name}-releases`, tags, this, { bucketKey: true, ownerEnforced: true });
     const versioning = new s3.BucketVersioning(
       `${name}-releases`,
       { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
@@ -492,19 +465,7 @@ export class FarmApplication extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [versioning] },
     );
-    new s3.BucketPolicy(
-      `${name}-releases`,
-      {
-        bucket: bucket.id,
-        policy: bucket.arn.apply((arn) =>
-          JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [tlsOnlyStatement(arn)],
-          }),
-        ),
-      },
-      parent,
-    );
+    tlsOnlyBucketPolicy(`${name}-releases`, bucket, this);
     // Objects are uploaded once versioning is on, so every build keeps its version.
     this.ownBucketName = pulumi.all([bucket.bucket, versioning.id]).apply(([b]) => b);
     return this.ownBucketName;
