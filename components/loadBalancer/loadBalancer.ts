@@ -119,7 +119,7 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
         port: WEB_PORT,
         protocol: "HTTP",
         targetType: "instance",
-        // Sessions live in the state server, so connections can drain quickly on a rolling change.
+        // Sessions live in the session store (state server or SQL Server), so connections can drain quickly on a rolling change.
         deregistrationDelay: 30,
         healthCheck: {
           enabled: true,
