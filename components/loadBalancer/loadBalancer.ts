@@ -119,7 +119,8 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
         port: WEB_PORT,
         protocol: "HTTP",
         targetType: "instance",
-        // Sessions live in the session store (state server or SQL Server), so connections can drain quickly on a rolling change.
+        // Sessions live in the session store (state server or SQL Server), not on a node: connections
+        // can drain quickly on a rolling change.
         deregistrationDelay: 30,
         healthCheck: {
           enabled: true,
@@ -129,7 +130,7 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
           matcher: "200",
           ...HEALTH_CHECK,
         },
-        // Off: not needed with StateServer, and leaving it off exposes a machineKey or site-id
+        // Off: not needed with a shared session store, and leaving it off exposes a machineKey or site-id
         // mismatch at once instead of hiding it behind one node per user.
         stickiness: { type: "lb_cookie", enabled: false },
         tags: nameTags(args.tags, `${name}-tg`),
