@@ -37,8 +37,9 @@ export interface PlanSummary {
 
 export const RELEASE_TYPE = "pulumi-nodejs:dynamic/aspnet-webfarm:Release";
 
-/** A generated script's reference in a plan's inputs: its file in plans/<stack>/ and a hash of its text. */
+/** How a plan's inputs refer to a generated script: its file in plans/<stack>/ and 12 hex of its SHA-256. */
 const SCRIPT_REF = /^\[script (\S+) sha256:([0-9a-f]{12})\]$/;
+/** The reference to `text`, stored as `file`. */
 export const scriptRef = (file: string, text: string) =>
   `[script ${file} sha256:${createHash("sha256").update(text).digest("hex").slice(0, 12)}]`;
 
