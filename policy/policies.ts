@@ -8,14 +8,18 @@ import {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+// The tag, roles and ports are the kit's own, so the policies and the farm cannot drift apart.
+import { DEFAULT_STATE_PORT, ROLE_TAG } from "../components";
+import type { FarmRole } from "../components/aws/tags";
+import { HTTPS_PORT, WEB_PORT } from "../components/loadBalancer/loadBalancer";
+import { SQL_PORT } from "../components/sessions/sqlServer/sqlSessionStore";
 // The kit's one user data decoder: a compressed boot script is scanned as the node will run it.
 import { expandUserData } from "../components/windows/loader";
 
-export const ROLE_TAG = "webfarm:role";
-export const FARM_ROLES = ["web-node", "state-server", "session-setup"];
-export const DEFAULT_STATE_PORT = 42424;
-/** SQL Server's port: the session database's, in sessionStore "sqlServer". */
-export const DEFAULT_SQL_PORT = 1433;
+export { DEFAULT_STATE_PORT, ROLE_TAG };
+/** Every role the kit tags an instance with (the record makes the list follow FarmRole). */
+const ROLES: Record<FarmRole, true> = { "web-node": true, "state-server": true, "session-setup": true };
+export const FARM_ROLES: string[] = Object.keys(ROLES);
 
 export const TYPES = {
   instance: "aws:ec2/instance:Instance",
@@ -57,14 +61,14 @@ export const statePortFromGroupsOnly: ResourceValidationPolicy = {
   configSchema: {
     properties: {
       statePort: { type: "integer", default: DEFAULT_STATE_PORT, minimum: 1, maximum: 65535 },
-      sqlPort: { type: "integer", default: DEFAULT_SQL_PORT, minimum: 1, maximum: 65535 },
+      sqlPort: { type: "integer", default: SQL_PORT, minimum: 1, maximum: 65535 },
     },
   },
   validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
     const config = args.getConfig<StatePortConfig>();
     const ports: [number, string][] = [
       [config.statePort ?? DEFAULT_STATE_PORT, "the state port"],
-      [config.sqlPort ?? DEFAULT_SQL_PORT, "the SQL Server port"],
+      [config.sqlPort ?? SQL_PORT, "the SQL Server port"],
     ];
     const p = args.props;
     if (args.type === TYPES.database && p.publiclyAccessible === true)
@@ -101,11 +105,11 @@ export const statePortFromGroupsOnly: ResourceValidationPolicy = {
 const isFarmInstance = (r: { type: string; props: Record<string, any> }) =>
   r.type === TYPES.instance && FARM_ROLES.includes(r.props.tags?.[ROLE_TAG]);
 
-/** Web nodes and the state server: no public IP, and a subnet with no route to an internet gateway. */
+/** The farm's instances (web nodes, state server, session setup): no public IP, no route to an internet gateway. */
 export const farmInstancesPrivate: StackValidationPolicy = {
   name: "farm-instances-private",
   description:
-    "Web nodes and the state server have no public IP and sit in subnets without a route to an internet gateway; only the load balancer faces the internet.",
+    "The farm's instances (web nodes, the state server, the session setup) have no public IP and sit in subnets without a route to an internet gateway; only the load balancer faces the internet.",
   enforcementLevel: "mandatory",
   validateStack: (args: StackValidationArgs, report: ReportViolation) => {
     const deps = (r: PolicyResource, prop: string) => r.propertyDependencies[prop] ?? [];
@@ -248,7 +252,7 @@ export const httpsOnPublicLoadBalancer: StackValidationPolicy = {
       );
       if (!https)
         report(
-          `${lb.name} faces the internet without an HTTPS listener. Set certificateArn (an ACM certificate) so port 80 redirects to 443.`,
+          `${lb.name} faces the internet without an HTTPS listener. Set certificateArn (an ACM certificate) so port ${WEB_PORT} redirects to ${HTTPS_PORT}.`,
           lb.urn,
         );
     }
@@ -258,7 +262,7 @@ export const httpsOnPublicLoadBalancer: StackValidationPolicy = {
 export const stickinessOff: ResourceValidationPolicy = {
   name: "target-group-stickiness-off",
   description:
-    "Sticky sessions are not needed with the ASP.NET State Service, and they hide a machineKey or IIS site-id mismatch behind one node per user.",
+    "Sticky sessions are not needed with the kit's shared session store (the ASP.NET State Service or SQL Server), and they hide a machineKey or IIS site-id mismatch behind one node per user.",
   enforcementLevel: "advisory",
   validateResource: (args, report) => {
     if (args.type === TYPES.targetGroup && args.props.stickiness?.enabled === true) {

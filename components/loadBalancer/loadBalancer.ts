@@ -5,11 +5,10 @@ import * as ec2 from "@pulumi/aws/ec2";
 import * as elb from "@pulumi/aws/elb";
 import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
 import * as lb from "@pulumi/aws/lb";
-import * as s3 from "@pulumi/aws/s3";
 import * as pulumi from "@pulumi/pulumi";
 import { allowFromCidrs, allowFromPrefixList, securityGroup } from "../aws/securityGroups";
 import { nameTags, Tags } from "../aws/tags";
-import { tlsOnlyStatement } from "../aws/iam/policies";
+import { privateBucket, tlsOnlyBucketPolicy } from "../aws/privateBucket";
 
 export const WEB_PORT = 80;
 export const HTTPS_PORT = 443;
@@ -120,7 +119,8 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
         port: WEB_PORT,
         protocol: "HTTP",
         targetType: "instance",
-        // Sessions live in the state server, so connections can drain quickly on a rolling change.
+        // Sessions live in the session store (state server or SQL Server), not on a node: connections
+        // can drain quickly on a rolling change.
         deregistrationDelay: 30,
         healthCheck: {
           enabled: true,
@@ -130,7 +130,7 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
           matcher: "200",
           ...HEALTH_CHECK,
         },
-        // Off: not needed with StateServer, and leaving it off exposes a machineKey or site-id
+        // Off: not needed with a shared session store, and leaving it off exposes a machineKey or site-id
         // mismatch at once instead of hiding it behind one node per user.
         stickiness: { type: "lb_cookie", enabled: false },
         tags: nameTags(args.tags, `${name}-tg`),
@@ -182,55 +182,20 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
 
   /** A private, encrypted bucket the regional ELB log-delivery account may write to. */
   private logBucket(name: string, tags: Tags) {
-    const bucket = new s3.Bucket(
-      `${name}-logs`,
-      { forceDestroy: false, tags: nameTags(tags, `${name}-logs`) },
-      { parent: this },
-    );
-    new s3.BucketPublicAccessBlock(
-      `${name}-logs`,
-      {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      { parent: this },
-    );
-    // ALB access logs support SSE-S3 only (not KMS).
-    new s3.BucketServerSideEncryptionConfiguration(
-      `${name}-logs`,
-      {
-        bucket: bucket.id,
-        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-      },
-      { parent: this },
-    );
+    // ALB access logs support SSE-S3 only (not KMS), without a bucket key.
+    const bucket = privateBucket(`${name}-logs`, tags, this, { bucketKey: false, ownerEnforced: false });
     const logDelivery = elb.getServiceAccountOutput({}, { parent: this });
     const account = getCallerIdentityOutput({}, { parent: this });
-    const policy = new s3.BucketPolicy(
-      `${name}-logs`,
+    const delivery = pulumi.all([bucket.arn, logDelivery.arn, account.accountId]).apply(([arn, elbArn, accountId]) => [
       {
-        bucket: bucket.id,
-        policy: pulumi.all([bucket.arn, logDelivery.arn, account.accountId]).apply(([arn, elbArn, accountId]) =>
-          JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Sid: "AlbAccessLogs",
-                Effect: "Allow",
-                Principal: { AWS: elbArn },
-                Action: "s3:PutObject",
-                Resource: `${arn}/${name}/AWSLogs/${accountId}/*`,
-              },
-              tlsOnlyStatement(arn),
-            ],
-          }),
-        ),
+        Sid: "AlbAccessLogs",
+        Effect: "Allow",
+        Principal: { AWS: elbArn },
+        Action: "s3:PutObject",
+        Resource: `${arn}/${name}/AWSLogs/${accountId}/*`,
       },
-      { parent: this },
-    );
+    ]);
+    const policy = tlsOnlyBucketPolicy(`${name}-logs`, bucket, this, delivery);
     return { bucket: bucket.bucket, policy };
   }
 

@@ -7,6 +7,7 @@
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicArgs, pollUntil, realClock, WaitClock } from "../aws/waiter";
 
 export interface ServingGateInputs {
   region: string;
@@ -35,11 +36,8 @@ export interface HealthCalls {
   bootStatus(instanceArn: string): Promise<string | undefined>;
 }
 
-export interface GateClock {
-  sleep(ms: number): Promise<void>;
-  now(): number;
-  log(line: string): void;
-}
+/** The clock a gate waits with (aws/waiter.ts). */
+export type GateClock = WaitClock;
 
 function unhealthyMessage(i: ServingGateInputs, health: TargetHealth, boot: string | undefined, why: string): string {
   const target = [health.state, health.reason, health.description].filter(Boolean).join(": ");
@@ -60,24 +58,35 @@ export async function waitUntilServing(
   pollMs = 20000,
 ): Promise<void> {
   const deadline = clock.now() + i.timeoutMinutes * 60000;
-  let last = "";
-  for (;;) {
-    const health = await calls.targetHealth(i.targetGroupArn, i.instanceId);
-    if (health.state === "healthy") {
-      clock.log(`${i.node}: healthy in the target group`);
-      return;
-    }
-    const boot = await calls.bootStatus(i.instanceArn);
-    const now = `${health.state}/${boot ?? "-"}`;
-    if (now !== last) clock.log(`${i.node}: ${health.state}; boot ${boot ?? "not reported yet"}`);
-    last = now;
-    if (boot?.startsWith("failed")) throw new Error(unhealthyMessage(i, health, boot, "failed to boot"));
-    if (clock.now() >= deadline)
-      throw new Error(
-        unhealthyMessage(i, health, boot, `did not pass the health check within ${i.timeoutMinutes} minutes`),
-      );
-    await clock.sleep(pollMs);
-  }
+  await pollUntil(
+    clock,
+    deadline,
+    pollMs,
+    async () => {
+      const health = await calls.targetHealth(i.targetGroupArn, i.instanceId);
+      if (health.state === "healthy")
+        return {
+          health,
+          boot: undefined,
+          status: "healthy",
+          line: `${i.node}: healthy in the target group`,
+          done: true,
+        };
+      const boot = await calls.bootStatus(i.instanceArn);
+      return {
+        health,
+        boot,
+        status: `${health.state}/${boot ?? "-"}`,
+        line: `${i.node}: ${health.state}; boot ${boot ?? "not reported yet"}`,
+        done: false,
+        failure: boot?.startsWith("failed")
+          ? new Error(unhealthyMessage(i, health, boot, "failed to boot"))
+          : undefined,
+      };
+    },
+    ({ health, boot }) =>
+      new Error(unhealthyMessage(i, health, boot, `did not pass the health check within ${i.timeoutMinutes} minutes`)),
+  );
 }
 
 export function sdkHealthCalls(region: string): HealthCalls {
@@ -97,12 +106,6 @@ export function sdkHealthCalls(region: string): HealthCalls {
     },
   };
 }
-
-const realClock: GateClock = {
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  now: () => Date.now(),
-  log: (line) => console.log(line),
-};
 
 /** A new node or target group means a new wait; the message fields and timeout do not. */
 export function gateReplaces(olds: ServingGateInputs, news: ServingGateInputs): string[] {
@@ -124,7 +127,7 @@ const gateProvider: pulumi.dynamic.ResourceProvider<ServingGateInputs, ServingGa
 
 /** Completes once the node serves behind the load balancer. */
 export class ServingGate extends pulumi.dynamic.Resource {
-  constructor(name: string, args: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
+  constructor(name: string, args: DynamicArgs<ServingGateInputs>, opts?: pulumi.CustomResourceOptions) {
     super(gateProvider, name, args, opts, "aspnet-webfarm", "ServingGate");
   }
 }

@@ -15,6 +15,7 @@ import {
   ListDeploymentTargetsCommandOutput,
 } from "@aws-sdk/client-codedeploy";
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicArgs, pollUntil, realClock, WaitClock } from "../aws/waiter";
 import { HOOK_TIMEOUT_SECONDS } from "./windows/hooks";
 
 export interface ReleaseInputs {
@@ -93,11 +94,8 @@ export interface CodeDeployCalls {
   targetCount(deploymentId: string): Promise<number>;
 }
 
-export interface ReleaseClock {
-  sleep(ms: number): Promise<void>;
-  now(): number;
-  log(line: string): void;
-}
+/** The clock a release waits with (aws/waiter.ts). */
+export type ReleaseClock = WaitClock;
 
 const DONE = ["Succeeded", "Failed", "Stopped"];
 
@@ -109,19 +107,21 @@ export async function waitForDeployment(
   clock: ReleaseClock,
   pollMs = 15000,
 ): Promise<DeploymentState> {
-  let last = "";
-  for (;;) {
-    const state = await calls.get(deploymentId);
-    if (state.status !== last) clock.log(`deployment ${deploymentId}: ${state.status}`);
-    last = state.status;
-    if (DONE.includes(state.status)) return state;
-    if (clock.now() >= deadline) {
-      throw new Error(
-        `deployment ${deploymentId} is still ${state.status} after the release's time limit; it goes on in CodeDeploy (aws deploy get-deployment --deployment-id ${deploymentId})`,
-      );
-    }
-    await clock.sleep(pollMs);
-  }
+  const last = await pollUntil(
+    clock,
+    deadline,
+    pollMs,
+    async () => {
+      const state = await calls.get(deploymentId);
+      const status = state.status;
+      return { state, status, line: `deployment ${deploymentId}: ${status}`, done: DONE.includes(status) };
+    },
+    ({ status }) =>
+      new Error(
+        `deployment ${deploymentId} is still ${status} after the release's time limit; it goes on in CodeDeploy (aws deploy get-deployment --deployment-id ${deploymentId})`,
+      ),
+  );
+  return last.state;
 }
 
 /** Failed nodes described in full in an error; the rest are named by id only. */
@@ -282,12 +282,6 @@ export function sdkCalls(api: CodeDeployApi): CodeDeployCalls {
   };
 }
 
-const realClock: ReleaseClock = {
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  now: () => Date.now(),
-  log: (line) => console.log(line),
-};
-
 /** Inputs that only bound the wait: the provider's diff ignores them, so a change to them alone updates nothing. */
 export const RELEASE_WAIT_ONLY_INPUTS: readonly string[] = ["nodeCount"];
 
@@ -330,7 +324,7 @@ export class Release extends pulumi.dynamic.Resource {
   declare public readonly deploymentId: pulumi.Output<string>;
   declare public readonly version: pulumi.Output<string>;
 
-  constructor(name: string, args: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
+  constructor(name: string, args: DynamicArgs<ReleaseInputs>, opts?: pulumi.CustomResourceOptions) {
     super(releaseProvider, name, { deploymentId: undefined, ...args }, opts, "aspnet-webfarm", "Release");
   }
 }

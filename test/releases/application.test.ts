@@ -5,7 +5,7 @@ import { join } from "path";
 import YAML from "yaml";
 import { FARM_TAG, WebFarm, WebFarmArgs } from "../../components";
 import { validateWebFarmArgs } from "../../components/args/args";
-import { deploymentConfigName } from "../../components/releases/application";
+import { deploymentConfigName } from "../../components/releases/codeDeploy";
 import { readArtifact } from "../../components/releases/artifact";
 import { releaseBundle } from "../../components/releases/windows/hooks";
 import { valueOf } from "../../engine/engine";

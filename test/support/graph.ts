@@ -4,6 +4,7 @@ import { ROLE_TAG, WebFarm, WebFarmArgs } from "../../components";
 import { expandUserData } from "../../components/windows/loader";
 import { checkConvergence } from "../../engine/convergence";
 import { RecordedResource, RecordingMocks, runProgram, RunOptions } from "../../engine/engine";
+import { inboundRules } from "../../engine/reach";
 
 export const T = {
   instance: "aws:ec2/instance:Instance",
@@ -110,14 +111,13 @@ export class Graph {
   }
   /** Every inbound source of a role's group, as "tcp/<from>-<to> from <group | cidr | prefix list>". */
   inbound(role: Role): string[] {
-    return this.rulesOf(T.ingress, role)
-      .map((r) => {
-        const i = r.inputs;
-        const source = i.referencedSecurityGroupId
-          ? this.describeGroup(i.referencedSecurityGroupId)
-          : (i.cidrIpv4 ?? i.cidrIpv6 ?? `prefix list ${this.byId(i.prefixListId)?.name ?? i.prefixListId}`);
-        return `${i.ipProtocol}/${i.fromPort}-${i.toPort} from ${source}`;
-      })
+    const group = this.groupOf(role);
+    return inboundRules(this.resources, {
+      group: (id) => this.describeGroup(id),
+      prefixList: (id) => `prefix list ${this.byId(id)?.name ?? id}`,
+    })
+      .filter((r) => r.groupId === group.id)
+      .map((r) => `${r.protocol}/${r.from}-${r.to} from ${r.source}`)
       .sort();
   }
 }
