@@ -123,19 +123,22 @@ export class FarmNetwork extends pulumi.ComponentResource implements FarmNetwork
       parent,
     );
 
-    const publicSubnets = plan.publicCidrs.map((cidr, i) => {
-      const subnet = new ec2.Subnet(
-        `${name}-public-${i}`,
+    const subnetIn = (tier: "public" | "private", i: number, cidr: string) =>
+      new ec2.Subnet(
+        `${name}-${tier}-${i}`,
         {
           vpcId: vpc.id,
           cidrBlock: cidr,
           availabilityZone: zone(i),
-          // Only the load balancer and NAT live here, and they get their addresses explicitly.
+          // No subnet hands out public addresses: the load balancer and NAT get theirs
+          // explicitly, and the nodes none.
           mapPublicIpOnLaunch: false,
-          tags: nameTags(args.tags, `${name}-public-${i}`),
+          tags: nameTags(args.tags, `${name}-${tier}-${i}`),
         },
         parent,
       );
+    const publicSubnets = plan.publicCidrs.map((cidr, i) => {
+      const subnet = subnetIn("public", i, cidr);
       new ec2.RouteTableAssociation(
         `${name}-public-${i}`,
         {
@@ -169,17 +172,7 @@ export class FarmNetwork extends pulumi.ComponentResource implements FarmNetwork
     });
 
     const privateSubnets = plan.privateCidrs.map((cidr, i) => {
-      const subnet = new ec2.Subnet(
-        `${name}-private-${i}`,
-        {
-          vpcId: vpc.id,
-          cidrBlock: cidr,
-          availabilityZone: zone(i),
-          mapPublicIpOnLaunch: false,
-          tags: nameTags(args.tags, `${name}-private-${i}`),
-        },
-        parent,
-      );
+      const subnet = subnetIn("private", i, cidr);
       const routes = new ec2.RouteTable(
         `${name}-private-${i}`,
         {

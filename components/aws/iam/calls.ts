@@ -64,6 +64,33 @@ export function resourceTags(service: string, tags: Record<string, string>): Con
 }
 
 /**
+ * The kms:Decrypt a service makes with the caller's credentials on its AWS managed key, with the
+ * encryption context it sends (the keys it always sends, and the values the kit's policies match).
+ */
+function decryptVia(
+  principal: Principal,
+  c: Caller,
+  service: "ssm" | "secretsmanager",
+  encryptionContext: Record<string, string>,
+  source: string,
+  contextKeys = Object.keys(encryptionContext),
+): AwsCall {
+  return {
+    principal,
+    action: "kms:Decrypt",
+    resource: managedKeyArn(c, `aws/${service}`),
+    context: {
+      ...instanceContext(c),
+      "kms:ViaService": `${service}.${c.region}.amazonaws.com`,
+      "kms:CallerAccount": c.accountId,
+      "kms:EncryptionContextKeys": contextKeys,
+      ...Object.fromEntries(Object.entries(encryptionContext).map(([k, v]) => [`kms:EncryptionContext:${k}`, v])),
+    },
+    source,
+  };
+}
+
+/**
  * A SecureString read with -WithDecryption: ssm:GetParameter, then Systems Manager calls
  * kms:Decrypt with the caller's credentials on the aws/ssm key, with the parameter's ARN as
  * encryption context (Systems Manager, "How AWS Systems Manager Parameter Store uses AWS KMS").
@@ -82,19 +109,7 @@ export function secureParameterRead(
   const arn = parameterArn(c, parameterName);
   return [
     { principal, action: "ssm:GetParameter", resource: arn, context: instanceContext(c), source, cmdlet },
-    {
-      principal,
-      action: "kms:Decrypt",
-      resource: managedKeyArn(c, "aws/ssm"),
-      context: {
-        ...instanceContext(c),
-        "kms:ViaService": `ssm.${c.region}.amazonaws.com`,
-        "kms:CallerAccount": c.accountId,
-        "kms:EncryptionContextKeys": ["PARAMETER_ARN"],
-        "kms:EncryptionContext:PARAMETER_ARN": arn,
-      },
-      source: `${source} (decryption through Systems Manager)`,
-    },
+    decryptVia(principal, c, "ssm", { PARAMETER_ARN: arn }, `${source} (decryption through Systems Manager)`),
   ];
 }
 
@@ -112,19 +127,14 @@ export function secretRead(principal: Principal, c: Caller, secretArn: string, s
       source,
       cmdlet,
     },
-    {
+    decryptVia(
       principal,
-      action: "kms:Decrypt",
-      resource: managedKeyArn(c, "aws/secretsmanager"),
-      context: {
-        ...instanceContext(c),
-        "kms:ViaService": `secretsmanager.${c.region}.amazonaws.com`,
-        "kms:CallerAccount": c.accountId,
-        "kms:EncryptionContextKeys": ["SecretARN", "SecretVersionId"],
-        "kms:EncryptionContext:SecretARN": secretArn,
-      },
-      source: `${source} (decryption through Secrets Manager)`,
-    },
+      c,
+      "secretsmanager",
+      { SecretARN: secretArn },
+      `${source} (decryption through Secrets Manager)`,
+      ["SecretARN", "SecretVersionId"],
+    ),
   ] satisfies AwsCall[];
 }
 
