@@ -18,7 +18,7 @@ import {
   readSecretStatement,
   sessionManagerStatement,
 } from "../../aws/iam/policies";
-import { allowBetweenGroups, allowOutbound, securityGroup } from "../../aws/securityGroups";
+import { allowBetweenGroups, allowOutbound, Connections, securityGroup } from "../../aws/securityGroups";
 import { nameTags, Tags } from "../../aws/tags";
 import { declareWait } from "../../aws/waits";
 import { BOOT_TAG } from "../../windows/boot";
@@ -58,6 +58,8 @@ export interface SqlSessionStoreArgs {
 
 export class SqlSessionStore extends pulumi.ComponentResource {
   public readonly securityGroup: ec2.SecurityGroup;
+  /** The web nodes reach it on 1433. */
+  public readonly connections: Connections;
   public readonly database: rds.Instance;
   /** The nodes' login (host, port, dbname, username, password): its ARN and name. */
   public readonly secretArn: pulumi.Output<string>;
@@ -73,6 +75,10 @@ export class SqlSessionStore extends pulumi.ComponentResource {
     const parent = { parent: this };
 
     this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm session database", args.tags, parent);
+    this.connections = new Connections(this.securityGroup, "sessions", "the session database", {
+      port: SQL_PORT,
+      what: "SQL Server session state",
+    });
     const subnets = new rds.SubnetGroup(
       `${name}-subnets`,
       {

@@ -1,0 +1,87 @@
+// What the farm needs of a session store, and how the farm finds the store its arguments chose.
+// Each store lives in its own folder under sessions/ and registers a factory here; WebFarm asks the
+// registry and never names a store. A new store is a new folder (and one import in sessions/index.ts
+// to make it built in); a test's store registers itself from its fixture folder.
+import * as pulumi from "@pulumi/pulumi";
+import { ResolvedWebFarmArgs } from "../args/args";
+import { Connections } from "../aws/securityGroups";
+import { Need } from "../aws/waits";
+import type { FarmContext } from "../farm/context";
+import { SessionWidget } from "../observability/dashboard";
+import { WebNodeBootValues } from "../windows/userData";
+import { SessionValues } from "../windows/webConfig";
+
+/** The session part of a web node's boot values (webNodeUserData's input). */
+export type NodeSessionBoot = Pick<WebNodeBootValues, "stateHost" | "statePort" | "sqlSession">;
+
+/**
+ * The session outputs WebFarm declares (statically, for its package schema): a store gives the
+ * values it has, the farm reports the others as undefined.
+ */
+export interface SessionStoreOutputs {
+  /** The host the nodes put in stateConnectionString. */
+  stateServerAddress?: pulumi.Output<string>;
+  /** The session database's address. */
+  sessionStoreAddress?: pulumi.Output<string>;
+  /** The secret holding the nodes' login to the session database. */
+  sessionStoreSecretArn?: pulumi.Output<string>;
+  /** The state server's security group. */
+  stateServerSecurityGroupId?: pulumi.Output<string>;
+  /** The session database's security group. */
+  sessionStoreSecurityGroupId?: pulumi.Output<string>;
+}
+
+/** What the farm needs of a session store. */
+export interface SessionStore {
+  /** Its component (the store's resources' parent), for the farm's accessors. */
+  readonly component: pulumi.ComponentResource;
+  /** Who may connect and on which port: the farm lets the web nodes in on its default port. */
+  readonly connections: Connections;
+  /** What the web nodes' boot needs to reach it (in their user data). */
+  readonly nodeBoot: pulumi.Input<NodeSessionBoot>;
+  /** The one secret the web nodes may read for it (their login), if any. */
+  readonly nodeSecretArn?: pulumi.Input<string>;
+  /** The sessionState values of the farm's web.config fragment (a secret when they hold a password). */
+  readonly sessionValues: pulumi.Input<SessionValues>;
+  /** What a node's boot, its serving gate and the application's agents must wait for. */
+  readonly needs: Need[];
+  /** Its widgets on the farm's dashboard, below the load balancer's and the nodes'. */
+  readonly widgets: pulumi.Input<SessionWidget[]>;
+  /** The farm's session outputs it has values for. */
+  readonly outputs: SessionStoreOutputs;
+}
+
+/** A kind of session store: which arguments choose it, and how it is built in a farm. */
+export interface SessionStoreFactory {
+  /** Its name, in messages. */
+  readonly kind: string;
+  /** Whether the validated arguments choose this store (built-ins: their group is present). */
+  answers(args: ResolvedWebFarmArgs): boolean;
+  /** Builds the store in the farm: under `context.parent`, named from `context.name`. */
+  build(context: FarmContext, args: ResolvedWebFarmArgs): SessionStore;
+}
+
+const factories: SessionStoreFactory[] = [];
+
+/**
+ * Makes a store available to every farm built afterwards. Asked newest first, so a store registered
+ * later (a test fixture, a user's store) may answer to arguments a built-in store answers to as well.
+ */
+export function registerSessionStore(factory: SessionStoreFactory): void {
+  if (factories.some((f) => f.kind === factory.kind))
+    throw new Error(`a session store "${factory.kind}" is registered already`);
+  factories.unshift(factory);
+}
+
+/** The store the arguments chose: the newest registered factory that answers to them. */
+export function sessionStoreFor(args: ResolvedWebFarmArgs): SessionStoreFactory {
+  const factory = factories.find((f) => f.answers(args));
+  if (!factory)
+    throw new Error(`no session store answers to these arguments (registered: ${factories.map((f) => f.kind)})`);
+  return factory;
+}
+
+/** The resources among needs: what dependsOn takes. */
+export function resourcesOf(needs: Need[]): pulumi.Resource[] {
+  return needs.flatMap((n) => (n.resource ? [n.resource] : []));
+}
