@@ -143,7 +143,13 @@ export class WebNodes extends pulumi.ComponentResource {
     this.wiring = args;
     this.healthPageAtBoot = healthPageAtBoot(args.codeDeploy);
 
-    this.securityGroup = securityGroup(`${name}-sg`, context.network.vpcId, "aspnet-webfarm web nodes", context.tags, parent);
+    this.securityGroup = securityGroup(
+      `${name}-sg`,
+      context.network.vpcId,
+      "aspnet-webfarm web nodes",
+      context.tags,
+      parent,
+    );
     this.connections = new Connections(this.securityGroup, "web", "the web nodes", { port: WEB_PORT, what: "HTTP" });
     const access = pulumi
       .all([context.account, args.machineKey.parameterName, args.sessionStore.nodeSecretArn])
@@ -340,7 +346,9 @@ export class WebNodes extends pulumi.ComponentResource {
         role: this.role.id,
         policy: pulumi
           .output(context.account)
-          .apply((a) => policyDocument(completeLaunchStatements(autoScalingGroupArn(a, context.names.autoScalingGroup)))),
+          .apply((a) =>
+            policyDocument(completeLaunchStatements(autoScalingGroupArn(a, context.names.autoScalingGroup))),
+          ),
       },
       { parent: this },
     );

@@ -99,7 +99,9 @@ export function dashboardBody(v: DashboardValues): string {
       { region: v.region },
     ),
     // The session store's own, below: two to a row.
-    ...v.sessionWidgets.map((w, i) => widget(w.title, w.metrics, (i % 2) * 12, 12 + 6 * Math.floor(i / 2), { region: v.region })),
+    ...v.sessionWidgets.map((w, i) =>
+      widget(w.title, w.metrics, (i % 2) * 12, 12 + 6 * Math.floor(i / 2), { region: v.region }),
+    ),
   ];
   return JSON.stringify({ start: "-PT3H", widgets });
 }

@@ -1,7 +1,7 @@
 // What the farm needs of a session store, and how the farm finds the store its arguments chose.
-// Each store lives in its own folder under sessions/ and registers a factory here; WebFarm asks the
-// registry and never names a store. A new store is a new folder (and one import in sessions/index.ts
-// to make it built in); a test's store registers itself from its fixture folder.
+// Each store lives in its own folder under sessions/ and exports a factory; WebFarm asks for the
+// store (sessions/index.ts) and never names one. A new built-in store is a new folder and one entry
+// in sessions/index.ts; a store from outside the kit (a test's) registers itself here.
 import * as pulumi from "@pulumi/pulumi";
 import { ResolvedWebFarmArgs } from "../args/args";
 import { Connections } from "../aws/securityGroups";
@@ -61,23 +61,25 @@ export interface SessionStoreFactory {
   build(context: FarmContext, args: ResolvedWebFarmArgs): SessionStore;
 }
 
-const factories: SessionStoreFactory[] = [];
+const registered: SessionStoreFactory[] = [];
 
 /**
- * Makes a store available to every farm built afterwards. Asked newest first, so a store registered
- * later (a test fixture, a user's store) may answer to arguments a built-in store answers to as well.
+ * Makes a store from outside the kit (a test fixture, a user's store) available to every farm built
+ * afterwards. Registered stores are asked before the built-in ones, newest first, so one may answer
+ * to arguments a built-in store answers to as well (the fake store answers to a tag).
  */
 export function registerSessionStore(factory: SessionStoreFactory): void {
-  if (factories.some((f) => f.kind === factory.kind))
+  if (registered.some((f) => f.kind === factory.kind))
     throw new Error(`a session store "${factory.kind}" is registered already`);
-  factories.unshift(factory);
+  registered.unshift(factory);
 }
 
-/** The store the arguments chose: the newest registered factory that answers to them. */
-export function sessionStoreFor(args: ResolvedWebFarmArgs): SessionStoreFactory {
+/** The store the arguments chose: the first of the registered, then the built-in stores, that answers. */
+export function sessionStoreFor(args: ResolvedWebFarmArgs, builtIn: SessionStoreFactory[]): SessionStoreFactory {
+  const factories = [...registered, ...builtIn];
   const factory = factories.find((f) => f.answers(args));
   if (!factory)
-    throw new Error(`no session store answers to these arguments (registered: ${factories.map((f) => f.kind)})`);
+    throw new Error(`no session store answers to these arguments (known: ${factories.map((f) => f.kind).join(", ")})`);
   return factory;
 }
 

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Metric } from "../../observability/dashboard";
 import { SESSION_DATABASE, SESSION_LOGIN, sqlServerConnectionString } from "../../windows/webConfig";
-import { registerSessionStore, SessionStoreFactory } from "../contract";
+import { SessionStoreFactory } from "../contract";
 import { SqlSessionStore } from "./sqlSessionStore";
 import { rdsTrustBundleUrl } from "./windows/sqlSession";
 
@@ -86,5 +86,3 @@ export const sqlServerStore: SessionStoreFactory = {
     };
   },
 };
-
-registerSessionStore(sqlServerStore);

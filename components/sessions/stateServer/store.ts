@@ -4,7 +4,7 @@ import { allowOutbound } from "../../aws/securityGroups";
 import { Metric } from "../../observability/dashboard";
 import { counterMetric } from "../../observability/windows/cloudWatch";
 import { stateServerUserData } from "../../windows/userData";
-import { registerSessionStore, SessionStoreFactory } from "../contract";
+import { SessionStoreFactory } from "../contract";
 import { stateAddress, StateServer } from "./stateServer";
 
 /** The state server's dashboard lines: its health and its sessions. */
@@ -80,5 +80,3 @@ export const stateServerStore: SessionStoreFactory = {
     };
   },
 };
-
-registerSessionStore(stateServerStore);
