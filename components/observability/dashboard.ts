@@ -18,6 +18,17 @@ export interface DashboardValues {
 /** One line of a widget: namespace, metric name, dimension names and values, then its options. */
 export type Metric = (string | Record<string, unknown>)[];
 
+/** The metric lines of one resource: `metric(name, options)` of `namespace` where `dimension` is `value`. */
+export function metricsOf(namespace: string, dimension: string, value: string) {
+  return (metricName: string, options: Record<string, unknown>): Metric => [
+    namespace,
+    metricName,
+    dimension,
+    value,
+    options,
+  ];
+}
+
 /** A widget a part adds to the dashboard: its title and metrics (the dashboard places it). */
 export interface SessionWidget {
   title: string;

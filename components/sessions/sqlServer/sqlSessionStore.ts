@@ -1,7 +1,8 @@
 // The SQL Server session store (sessionStore "sqlServer"): Amazon RDS for SQL Server in the farm's
 // private subnets, the nodes' login in a secret of its own, and a setup instance that creates the
 // session database once. Sessions then survive a node, the store's restart and, with Multi-AZ, an
-// AZ. Its security group starts with no inbound rule; the farm adds 1433 from the web nodes.
+// AZ. Its security group starts with no inbound rule; the web nodes let themselves in on 1433
+// through its connections. store.ts makes it the farm's session store.
 import * as cloudwatch from "@pulumi/aws/cloudwatch";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as rds from "@pulumi/aws/rds";

@@ -1,6 +1,6 @@
 // SQL Server on RDS as the farm's session store: chosen by the sqlServer group of the arguments.
 import * as pulumi from "@pulumi/pulumi";
-import { Metric } from "../../observability/dashboard";
+import { Metric, metricsOf } from "../../observability/dashboard";
 import { SESSION_DATABASE, SESSION_LOGIN, sqlServerConnectionString } from "../../windows/webConfig";
 import { SessionStoreFactory } from "../contract";
 import { SqlSessionStore } from "./sqlSessionStore";
@@ -8,13 +8,7 @@ import { rdsTrustBundleUrl } from "./windows/sqlSession";
 
 /** The session database's dashboard lines: connections, CPU, write latency, free storage. */
 function sessionDatabaseMetrics(identifier: string): Metric[] {
-  const rds = (metricName: string, options: Record<string, unknown>) => [
-    "AWS/RDS",
-    metricName,
-    "DBInstanceIdentifier",
-    identifier,
-    options,
-  ];
+  const rds = metricsOf("AWS/RDS", "DBInstanceIdentifier", identifier);
   return [
     rds("DatabaseConnections", { stat: "Maximum", label: "connections" }),
     rds("CPUUtilization", { stat: "Average", label: "CPU %", yAxis: "right" }),

@@ -1,7 +1,8 @@
 // The ASP.NET State Service server: one Windows instance in a private subnet, reachable at a
 // stable name (state.<farm>.internal in a private hosted zone of the farm's VPC), recovered onto
 // new hardware after a host failure, with alarms. Its security group starts with no inbound rule;
-// the farm adds the state port from the web nodes' group.
+// the web nodes let themselves in on the state port through its connections. store.ts makes it the
+// farm's session store.
 import * as cloudwatch from "@pulumi/aws/cloudwatch";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as route53 from "@pulumi/aws/route53";

@@ -1,7 +1,7 @@
 // The state server as the farm's session store: chosen by the stateServer group of the arguments.
 import * as pulumi from "@pulumi/pulumi";
 import { allowOutbound } from "../../aws/securityGroups";
-import { Metric } from "../../observability/dashboard";
+import { Metric, metricsOf } from "../../observability/dashboard";
 import { counterMetric } from "../../observability/windows/cloudWatch";
 import { stateServerUserData } from "../../windows/userData";
 import { SessionStoreFactory } from "../contract";
@@ -9,13 +9,7 @@ import { stateAddress, StateServer } from "./stateServer";
 
 /** The state server's dashboard lines: its health and its sessions. */
 function stateServerMetrics(instanceId: string, namespace: string): Metric[] {
-  const ec2 = (metricName: string, options: Record<string, unknown>) => [
-    "AWS/EC2",
-    metricName,
-    "InstanceId",
-    instanceId,
-    options,
-  ];
+  const ec2 = metricsOf("AWS/EC2", "InstanceId", instanceId);
   return [
     ec2("StatusCheckFailed_System", { stat: "Maximum", label: "system check failed" }),
     ec2("StatusCheckFailed_Instance", { stat: "Maximum", label: "instance check failed" }),
