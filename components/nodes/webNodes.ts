@@ -3,6 +3,8 @@
 // template and an Auto Scaling group. Both modes boot from the same image, user data, metadata and
 // volume settings. In Auto Scaling mode a node enters service only once its boot says it is ready
 // (a launch lifecycle hook it completes), and a refresh keeps every node serving while it adds.
+// The nodes assemble their own user data, open their own rules (from the load balancer, to the
+// session store, out) and, in instances mode, gate `pulumi up` on each node serving.
 import * as autoscaling from "@pulumi/aws/autoscaling";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as iam from "@pulumi/aws/iam";
