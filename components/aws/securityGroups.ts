@@ -166,3 +166,46 @@ export function allowOutbound(
       ),
   );
 }
+
+/** Where rules between two parts are created: their names' prefix, tags and parent (the farm). */
+export interface RuleScope {
+  prefix: string;
+  tags: Tags;
+  opts: pulumi.CustomResourceOptions;
+}
+
+/**
+ * Who may reach a part, and on which port (CDK's `Connections`, without its inline rules): a part's
+ * security group, the key its rules are named by and the label they describe it with, and the port
+ * it serves on, so wiring reads `store.connections.allowDefaultPortFrom(nodes.connections, scope)`.
+ */
+export class Connections {
+  constructor(
+    /** The part's security group. */
+    readonly securityGroup: ec2.SecurityGroup,
+    /** In rule names: `<prefix>-<from key>-to-<to key>`, e.g. "web" or "state". */
+    readonly key: string,
+    /** In rule descriptions, e.g. "the web nodes". */
+    readonly label: string,
+    /** The port the part serves on, and what the traffic is ("ASP.NET state service"); none for a client only. */
+    readonly defaultPort?: { port: number; what: string },
+  ) {}
+
+  /** `other` may reach this part on its default port: one ingress rule here, one egress rule there. */
+  allowDefaultPortFrom(other: Connections, scope: RuleScope) {
+    if (!this.defaultPort) throw new Error(`${this.label} serve on no default port`);
+    return allowBetweenGroups(
+      `${scope.prefix}-${other.key}-to-${this.key}`,
+      {
+        from: other.securityGroup,
+        to: this.securityGroup,
+        port: this.defaultPort.port,
+        what: this.defaultPort.what,
+        fromLabel: other.label,
+        toLabel: this.label,
+      },
+      scope.tags,
+      scope.opts,
+    );
+  }
+}

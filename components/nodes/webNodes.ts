@@ -3,6 +3,8 @@
 // template and an Auto Scaling group. Both modes boot from the same image, user data, metadata and
 // volume settings. In Auto Scaling mode a node enters service only once its boot says it is ready
 // (a launch lifecycle hook it completes), and a refresh keeps every node serving while it adds.
+// The nodes assemble their own user data, open their own rules (from the load balancer, to the
+// session store, out) and, in instances mode, gate `pulumi up` on each node serving.
 import * as autoscaling from "@pulumi/aws/autoscaling";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as iam from "@pulumi/aws/iam";
@@ -10,8 +12,12 @@ import * as lb from "@pulumi/aws/lb";
 import * as pulumi from "@pulumi/pulumi";
 import { NodeMode } from "../args/args";
 import { farmInstance, instanceRole, METADATA_OPTIONS, ROOT_DEVICE_NAME, ROOT_VOLUME_GB } from "../aws/instance";
-import { HEALTH_CHECK, WEB_PORT } from "../loadBalancer/loadBalancer";
-import { imageOptions, MachineImage } from "../image/machineImage";
+import { FarmContext, InstanceObservability } from "../farm/context";
+import { FarmLoadBalancer, HEALTH_CHECK, WEB_PORT } from "../loadBalancer/loadBalancer";
+import { MachineKey } from "../machineKey/machineKey";
+import { FarmNetwork } from "../network/network";
+import { resourcesOf, SessionStore } from "../sessions/contract";
+import { imageOptions } from "../image/machineImage";
 import {
   Account,
   bootStatusStatement,
@@ -23,10 +29,12 @@ import {
   sessionManagerStatement,
   Statement,
 } from "../aws/iam/policies";
-import { securityGroup } from "../aws/securityGroups";
-import { FARM_TAG, nameTags, Tags, withTag } from "../aws/tags";
+import { allowOutbound, Connections, securityGroup } from "../aws/securityGroups";
+import { FARM_TAG, nameTags, withTag } from "../aws/tags";
 import { declareWait, Need } from "../aws/waits";
 import { BOOT_TAG } from "../windows/boot";
+import { healthPageAtBoot, WebNodeBootValues, webNodeUserData } from "../windows/userData";
+import { ServingGate, SERVING_TIMEOUT_MINUTES } from "./servingGate";
 
 /** A node enters service (and is health-checked) only after its boot completed the lifecycle hook. */
 export const HEALTH_CHECK_GRACE_SECONDS = 300;
@@ -48,44 +56,27 @@ export const CAPACITY_TIMEOUT_MINUTES = 90;
 export const CAPACITY_TIMEOUT = `${CAPACITY_TIMEOUT_MINUTES}m`;
 
 export interface WebNodesArgs {
+  /** What the farm's parts share: names, tags, account, network, boot and observability values, images. */
+  context: FarmContext;
   mode: NodeMode;
   count: number;
   /** Auto Scaling mode only: the group's maximum. */
   maxCount: number;
-  vpcId: pulumi.Input<string>;
-  /** Private subnets, one per AZ; node i goes to subnet i mod n, so AZs differ by at most one node. */
-  subnetIds: pulumi.Input<string>[];
-  image: MachineImage;
   instanceType: string;
-  userData: pulumi.Input<string>;
-  keyParameterName: pulumi.Input<string>;
-  targetGroupArn: pulumi.Input<string>;
-  /** The farm's name, as the nodes' webfarm:farm tag. */
-  farmName: string;
-  account: pulumi.Input<Account>;
-  /** Where the nodes' CloudWatch agent reads its configuration and ships to. */
-  observability: { agentConfigParameter: string; logGroups: string[]; namespace: string };
-  /** Resources a node must not boot before (its agent configuration). */
-  bootAfter: pulumi.Resource[];
-  /**
-   * What a node's boot needs from the rest of the farm (egress, the machine key, the session
-   * store): every node (and the launch template) depends on them, and the serving wait declares them.
-   */
-  bootNeeds: Need[];
-  /** What the serving wait needs beyond a booted node (the listener in front of the target group). */
-  servingNeeds: Need[];
-  /**
-   * Called with the nodes' security group once it exists: creates the rules that let the load
-   * balancer reach the nodes and the nodes reach out, and returns them as needs (nodes boot after them).
-   */
-  connect: (group: ec2.SecurityGroup) => Need[];
-  /** Whether the boot itself writes the health page (else it comes with the first release). */
-  healthPageAtBoot: boolean;
-  /** Auto Scaling mode: the group's name (farmNames), known before the group exists. */
-  groupName: string;
-  /** SQLServer mode: the one secret the nodes may read, their session login. */
-  sessionSecretArn?: pulumi.Input<string>;
-  tags: Tags;
+  /** The machine key the nodes read at boot, and the version and algorithm they expect in it. */
+  machineKey: MachineKey;
+  keyVersion: string;
+  keyValidation: WebNodeBootValues["keyValidation"];
+  /** The load balancer: its target group and listener; `balancer` says who it is to the nodes' rules. */
+  loadBalancer: FarmLoadBalancer;
+  balancer: Connections;
+  /** The load balancer's health check path, served session-free. */
+  healthCheckPath: string;
+  /** Where sessions live: the nodes reach it, boot with its values and wait for its needs. */
+  sessionStore: SessionStore;
+  sessionTimeoutMinutes: number;
+  /** With an application: the CodeDeploy agent; in instances mode, the current release at boot. */
+  codeDeploy?: WebNodeBootValues["codeDeploy"];
 }
 
 /** The launch lifecycle hook's name: the node's boot script completes it. */
@@ -105,7 +96,7 @@ export function webNodeStatements(
   p: {
     farmName: string;
     keyParameterName: string;
-    observability: WebNodesArgs["observability"];
+    observability: InstanceObservability;
     sessionSecretArn?: string;
   },
 ): Statement[] {
@@ -130,6 +121,8 @@ export function subnetIndexOf(node: number, subnetCount: number): number {
 
 export class WebNodes extends pulumi.ComponentResource {
   public readonly securityGroup: ec2.SecurityGroup;
+  /** Who reaches the nodes (the load balancer, on HTTP) and whom they reach (the session store). */
+  public readonly connections: Connections;
   public readonly role: iam.Role;
   /** Fixed-instances mode: the instances. Auto Scaling mode: empty (the group owns them). */
   public readonly instances: ec2.Instance[] = [];
@@ -139,47 +132,70 @@ export class WebNodes extends pulumi.ComponentResource {
   public readonly autoScalingGroup?: autoscaling.Group;
   /** What a node needs to serve once booted: its access policy and the farm's boot needs. */
   public readonly bootNeeds: Need[];
+  /** Whether the boot itself writes the health page (else it comes with the first release). */
+  public readonly healthPageAtBoot: boolean;
+  private readonly wiring: WebNodesArgs;
 
   constructor(name: string, args: WebNodesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aspnet-webfarm:index:WebNodes", name, {}, opts);
     const parent = { parent: this };
-    const nodeTags = withTag(args.tags, FARM_TAG, args.farmName);
+    const { context } = args;
+    const farmName = context.name;
+    const nodeTags = withTag(context.tags, FARM_TAG, farmName);
+    this.wiring = args;
+    this.healthPageAtBoot = healthPageAtBoot(args.codeDeploy);
 
-    this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm web nodes", args.tags, parent);
+    this.securityGroup = securityGroup(
+      `${name}-sg`,
+      context.network.vpcId,
+      "aspnet-webfarm web nodes",
+      context.tags,
+      parent,
+    );
+    this.connections = new Connections(this.securityGroup, "web", "the web nodes", { port: WEB_PORT, what: "HTTP" });
     const access = pulumi
-      .all([args.account, args.keyParameterName, args.sessionSecretArn])
+      .all([context.account, args.machineKey.parameterName, args.sessionStore.nodeSecretArn])
       .apply(([account, keyParameterName, sessionSecretArn]) =>
         webNodeStatements(account, {
-          farmName: args.farmName,
+          farmName,
           keyParameterName,
-          observability: args.observability,
+          observability: context.observability("web-node"),
           sessionSecretArn,
         }),
       );
     // The policy was named read-key when reading the key was all it allowed: moved, not replaced.
-    const { role, profile, policy } = instanceRole(name, access, args.tags, parent, `${name}-read-key`);
+    const { role, profile, policy } = instanceRole(name, access, context.tags, parent, `${name}-read-key`);
     this.role = role;
-    const farmNeeds = [...args.connect(this.securityGroup), ...args.bootNeeds];
+    const farmNeeds = [
+      ...this.connect(),
+      { what: "the machine key in SSM, at the version the boot expects", resource: args.machineKey },
+      ...(context.network instanceof FarmNetwork
+        ? [{ what: "egress from the private subnets (their routes through NAT)", resource: context.network }]
+        : []),
+      ...args.sessionStore.needs,
+    ];
     this.bootNeeds = [
       { what: "the node role's access (read the machine key, report the boot, ship logs)", resource: policy },
       ...farmNeeds,
     ];
-    const bootAfter = [policy, ...args.bootAfter, ...farmNeeds.flatMap((n) => (n.resource ? [n.resource] : []))];
+    const bootAfter = [policy, ...context.bootAfter("web-node"), ...resourcesOf(farmNeeds)];
+    const subnetIds = context.network.privateSubnetIds;
+    const userData = this.userData();
 
     if (args.mode === "autoscaling") {
-      this.autoScalingGroup = this.autoScaling(name, args, profile, bootAfter);
+      this.autoScalingGroup = this.autoScaling(name, userData, profile, bootAfter);
     } else {
       for (let i = 0; i < args.count; i++) {
         const node = farmInstance(
           `${name}-${i}`,
           {
             role: "web-node",
-            image: args.image,
+            image: context.image("web"),
             instanceType: args.instanceType,
-            subnetId: args.subnetIds[subnetIndexOf(i, args.subnetIds.length)],
+            subnetId: subnetIds[subnetIndexOf(i, subnetIds.length)],
             securityGroupIds: [this.securityGroup.id],
             instanceProfile: profile.name,
-            userData: args.userData,
+            userData,
             tags: nodeTags,
           },
           { parent: this, dependsOn: bootAfter },
@@ -188,7 +204,7 @@ export class WebNodes extends pulumi.ComponentResource {
         this.attachments.push(
           new lb.TargetGroupAttachment(
             `${name}-${i}`,
-            { targetGroupArn: args.targetGroupArn, targetId: node.id, port: WEB_PORT },
+            { targetGroupArn: args.loadBalancer.targetGroup.arn, targetId: node.id, port: WEB_PORT },
             parent,
           ),
         );
@@ -198,17 +214,104 @@ export class WebNodes extends pulumi.ComponentResource {
     this.registerOutputs({ instanceIds: this.instanceIds });
   }
 
+  /**
+   * Who may reach whom, in the farm's scope: the load balancer reaches the nodes on 80, the nodes
+   * reach the session store on its port and out through NAT. Nothing else reaches the nodes or the
+   * store (the store's own setup excepted). Made once the nodes' group exists, before any node boots.
+   */
+  private connect(): Need[] {
+    const { context, balancer, sessionStore } = this.wiring;
+    const fromBalancer = this.connections.allowDefaultPortFrom(balancer, context.rules);
+    const toStore = sessionStore.connections.allowDefaultPortFrom(this.connections, context.rules);
+    const outbound = allowOutbound(`${context.name}-web`, this.securityGroup, context.tags, context.rules.opts);
+    return [
+      { what: "the load balancer's health checks reaching the nodes (inbound)", resource: fromBalancer.ingress },
+      { what: "the load balancer's health checks reaching the nodes (outbound)", resource: fromBalancer.egress },
+      { what: "the nodes reaching the session store", resource: toStore.egress },
+      { what: "the nodes reaching the session store (its inbound rule)", resource: toStore.ingress },
+      ...outbound.map((rule) => ({ what: "the nodes reaching AWS APIs and Windows activation", resource: rule })),
+    ];
+  }
+
+  /** The nodes' user data: the machine key, the session store, the health page, the release. */
+  private userData(): pulumi.Output<string> {
+    const { context, machineKey, sessionStore } = this.wiring;
+    const hook = this.wiring.mode === "autoscaling" ? launchHookName(context.name) : undefined;
+    return pulumi
+      .all([machineKey.parameterName, context.boot("web-node", hook), sessionStore.nodeBoot])
+      .apply(([keyParameterName, values, session]) =>
+        webNodeUserData({
+          ...values,
+          keyParameterName,
+          keyVersion: this.wiring.keyVersion,
+          keyValidation: this.wiring.keyValidation,
+          ...session,
+          healthCheckPath: this.wiring.healthCheckPath,
+          sessionTimeoutMinutes: this.wiring.sessionTimeoutMinutes,
+          // An Auto Scaling group gets the current release from CodeDeploy itself.
+          codeDeploy: this.wiring.codeDeploy,
+        }),
+      );
+  }
+
+  /**
+   * Instances mode: each node must serve before `pulumi up` goes on (and before replaced nodes are
+   * deleted, at the end of the update). With an application, after `release` installs it. The gates
+   * hang under the farm, as they always did.
+   */
+  awaitServing(release: pulumi.Resource | undefined): void {
+    const { context, loadBalancer, sessionStore } = this.wiring;
+    const name = `${context.name}-web`;
+    this.instances.forEach((node, i) => {
+      const gate = new ServingGate(
+        `${name}-${i}-serving`,
+        {
+          region: context.region,
+          targetGroupArn: loadBalancer.targetGroup.arn,
+          instanceId: node.id,
+          instanceArn: node.arn,
+          node: `${name}-${i}`,
+          bootLogGroup: context.names.logGroups.boot,
+          timeoutMinutes: SERVING_TIMEOUT_MINUTES,
+        },
+        {
+          parent: context.parent,
+          // The wait for a node starts once what its boot needs of the session store is there.
+          dependsOn: [
+            this.attachments[i],
+            ...(release ? [release] : []),
+            ...resourcesOf(sessionStore.needs),
+            // Targets of a target group no listener uses are never healthy.
+            loadBalancer,
+          ],
+        },
+      );
+      declareWait(gate, `node ${i} healthy in the target group`, [
+        { what: "the node", resource: node },
+        { what: "the node registered in the target group", resource: this.attachments[i] },
+        { what: "the listener that forwards to the target group", resource: loadBalancer },
+        ...this.bootNeeds,
+        release
+          ? { what: "the health page, which comes with the release", resource: release }
+          : { what: "the health page the boot writes", holds: this.healthPageAtBoot },
+      ]);
+    });
+  }
+
   private autoScaling(
     name: string,
-    args: WebNodesArgs,
+    userData: pulumi.Output<string>,
     profile: iam.InstanceProfile,
     bootAfter: pulumi.Resource[],
   ): autoscaling.Group {
-    const tags = nameTags(withTag(args.tags, FARM_TAG, args.farmName), `${name}-node`, "web-node");
+    const args = this.wiring;
+    const { context } = args;
+    const image = context.image("web");
+    const tags = nameTags(withTag(context.tags, FARM_TAG, context.name), `${name}-node`, "web-node");
     const template = new ec2.LaunchTemplate(
       `${name}-template`,
       {
-        imageId: args.image.imageId,
+        imageId: image.imageId,
         instanceType: args.instanceType,
         iamInstanceProfile: { name: profile.name },
         vpcSecurityGroupIds: [this.securityGroup.id],
@@ -219,19 +322,19 @@ export class WebNodes extends pulumi.ComponentResource {
             ebs: { encrypted: "true", volumeType: "gp3", volumeSize: ROOT_VOLUME_GB, deleteOnTermination: "true" },
           },
         ],
-        userData: pulumi.output(args.userData).apply((text) => Buffer.from(text, "utf8").toString("base64")),
+        userData: userData.apply((text) => Buffer.from(text, "utf8").toString("base64")),
         updateDefaultVersion: true,
         tagSpecifications: [
           { resourceType: "instance", tags },
           { resourceType: "volume", tags },
         ],
-        tags: nameTags(args.tags, `${name}-template`),
+        tags: nameTags(context.tags, `${name}-template`),
       },
-      { parent: this, dependsOn: bootAfter, ...imageOptions(args.image, "imageId") },
+      { parent: this, dependsOn: bootAfter, ...imageOptions(image, "imageId") },
     );
 
     const hook = {
-      name: launchHookName(args.farmName),
+      name: launchHookName(context.name),
       lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING",
       // A node that never says it is ready is replaced, not put into service.
       defaultResult: "ABANDON",
@@ -244,22 +347,26 @@ export class WebNodes extends pulumi.ComponentResource {
       {
         role: this.role.id,
         policy: pulumi
-          .output(args.account)
-          .apply((a) => policyDocument(completeLaunchStatements(autoScalingGroupArn(a, args.groupName)))),
+          .output(context.account)
+          .apply((a) =>
+            policyDocument(completeLaunchStatements(autoScalingGroupArn(a, context.names.autoScalingGroup))),
+          ),
       },
       { parent: this },
     );
-    const servingAfter = args.servingNeeds.flatMap((n) => (n.resource ? [n.resource] : []));
+    // Targets of a target group no load balancer uses stay "unused" (Target.NotInUse), never
+    // healthy: Elastic Load Balancing API Reference, TargetHealth.
+    const servingNeeds = [{ what: "the listener that forwards to the target group", resource: args.loadBalancer }];
     const group = new autoscaling.Group(
       `${name}-group`,
       {
-        name: args.groupName,
+        name: context.names.autoScalingGroup,
         minSize: args.count,
         desiredCapacity: args.count,
         maxSize: args.maxCount,
-        vpcZoneIdentifiers: args.subnetIds,
+        vpcZoneIdentifiers: context.network.privateSubnetIds,
         launchTemplate: { id: template.id, version: template.latestVersion.apply(String) },
-        targetGroupArns: [args.targetGroupArn],
+        targetGroupArns: [args.loadBalancer.targetGroup.arn],
         healthCheckType: "ELB",
         // Counted from InService, which a node reaches only once its boot completed the hook.
         healthCheckGracePeriod: HEALTH_CHECK_GRACE_SECONDS,
@@ -292,7 +399,7 @@ export class WebNodes extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: [launchPolicy, ...servingAfter],
+        dependsOn: [launchPolicy, ...resourcesOf(servingNeeds)],
         // initialLifecycleHooks is ForceNew, and the bridge replaces an explicitly named group
         // delete-before-replace (pulumi-terraform-bridge PR #532): a changed hook would terminate
         // every node before new ones exist. Pulumi's Group docs: initialLifecycleHooks "will only
@@ -316,10 +423,10 @@ export class WebNodes extends pulumi.ComponentResource {
         { what: "the policy that lets a node complete its launch hook", resource: launchPolicy },
         {
           what: "a health page served before any release (the boot's placeholder, or the kit's own without an application)",
-          holds: args.healthPageAtBoot,
+          holds: this.healthPageAtBoot,
         },
         ...this.bootNeeds,
-        ...args.servingNeeds,
+        ...servingNeeds,
       ],
     );
     // The hook as a resource too: a group created before it existed gets it, and a change to the hook

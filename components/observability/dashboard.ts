@@ -1,6 +1,6 @@
 // The farm's CloudWatch dashboard (pure): the picture an operator opens first. Requests and
-// errors at the load balancer, response time, healthy nodes per AZ, the state server's health and
-// sessions, and ASP.NET's own counters from the nodes.
+// errors at the load balancer, response time, healthy nodes per AZ, ASP.NET's own counters from the
+// nodes, and the session store's widgets (each store supplies its own).
 import { COUNTERS, counterMetric } from "./windows/cloudWatch";
 
 export interface DashboardValues {
@@ -9,15 +9,31 @@ export interface DashboardValues {
   /** The load balancer's and target group's ARN suffixes (their metric dimensions). */
   loadBalancer: string;
   targetGroup: string;
-  /** The state server's instance id (none with another session store). */
-  stateInstanceId?: string;
-  /** sessionStore "sqlServer": the RDS instance's identifier. */
-  sessionDatabase?: string;
+  /** The session store's widgets (SessionStore.widgets). */
+  sessionWidgets: SessionWidget[];
   /** The nodes' own metrics' namespace. */
   namespace: string;
 }
 
-type Metric = (string | Record<string, unknown>)[];
+/** One line of a widget: namespace, metric name, dimension names and values, then its options. */
+export type Metric = (string | Record<string, unknown>)[];
+
+/** The metric lines of one resource: `metric(name, options)` of `namespace` where `dimension` is `value`. */
+export function metricsOf(namespace: string, dimension: string, value: string) {
+  return (metricName: string, options: Record<string, unknown>): Metric => [
+    namespace,
+    metricName,
+    dimension,
+    value,
+    options,
+  ];
+}
+
+/** A widget a part adds to the dashboard: its title and metrics (the dashboard places it). */
+export interface SessionWidget {
+  title: string;
+  metrics: Metric[];
+}
 
 function widget(title: string, metrics: Metric[], x: number, y: number, extra: Record<string, unknown> = {}) {
   return {
@@ -93,86 +109,10 @@ export function dashboardBody(v: DashboardValues): string {
       6,
       { region: v.region },
     ),
-    ...(v.stateInstanceId
-      ? [
-          widget(
-            "State server: health and sessions",
-            [
-              [
-                "AWS/EC2",
-                "StatusCheckFailed_System",
-                "InstanceId",
-                v.stateInstanceId,
-                { stat: "Maximum", label: "system check failed" },
-              ],
-              [
-                "AWS/EC2",
-                "StatusCheckFailed_Instance",
-                "InstanceId",
-                v.stateInstanceId,
-                { stat: "Maximum", label: "instance check failed" },
-              ],
-              [
-                "AWS/EC2",
-                "CPUUtilization",
-                "InstanceId",
-                v.stateInstanceId,
-                { stat: "Average", label: "CPU %", yAxis: "right" },
-              ],
-              [
-                v.namespace,
-                counterMetric("ASP.NET", "State Server Sessions Active"),
-                "InstanceId",
-                v.stateInstanceId,
-                { stat: "Maximum", label: "sessions active", yAxis: "right" },
-              ],
-            ],
-            0,
-            12,
-            { region: v.region },
-          ),
-        ]
-      : []),
-    ...(v.sessionDatabase
-      ? [
-          widget(
-            "Session database (SQL Server)",
-            [
-              [
-                "AWS/RDS",
-                "DatabaseConnections",
-                "DBInstanceIdentifier",
-                v.sessionDatabase,
-                { stat: "Maximum", label: "connections" },
-              ],
-              [
-                "AWS/RDS",
-                "CPUUtilization",
-                "DBInstanceIdentifier",
-                v.sessionDatabase,
-                { stat: "Average", label: "CPU %", yAxis: "right" },
-              ],
-              [
-                "AWS/RDS",
-                "WriteLatency",
-                "DBInstanceIdentifier",
-                v.sessionDatabase,
-                { stat: "p99", label: "write latency p99 (s)" },
-              ],
-              [
-                "AWS/RDS",
-                "FreeStorageSpace",
-                "DBInstanceIdentifier",
-                v.sessionDatabase,
-                { stat: "Minimum", label: "free storage (bytes)", yAxis: "right" },
-              ],
-            ],
-            0,
-            12,
-            { region: v.region },
-          ),
-        ]
-      : []),
+    // The session store's own, below: two to a row.
+    ...v.sessionWidgets.map((w, i) =>
+      widget(w.title, w.metrics, (i % 2) * 12, 12 + 6 * Math.floor(i / 2), { region: v.region }),
+    ),
   ];
   return JSON.stringify({ start: "-PT3H", widgets });
 }

@@ -1,7 +1,8 @@
 // The SQL Server session store (sessionStore "sqlServer"): Amazon RDS for SQL Server in the farm's
 // private subnets, the nodes' login in a secret of its own, and a setup instance that creates the
 // session database once. Sessions then survive a node, the store's restart and, with Multi-AZ, an
-// AZ. Its security group starts with no inbound rule; the farm adds 1433 from the web nodes.
+// AZ. Its security group starts with no inbound rule; the web nodes let themselves in on 1433
+// through its connections. store.ts makes it the farm's session store.
 import * as cloudwatch from "@pulumi/aws/cloudwatch";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as rds from "@pulumi/aws/rds";
@@ -18,7 +19,7 @@ import {
   readSecretStatement,
   sessionManagerStatement,
 } from "../../aws/iam/policies";
-import { allowBetweenGroups, allowOutbound, securityGroup } from "../../aws/securityGroups";
+import { allowBetweenGroups, allowOutbound, Connections, securityGroup } from "../../aws/securityGroups";
 import { nameTags, Tags } from "../../aws/tags";
 import { declareWait } from "../../aws/waits";
 import { BOOT_TAG } from "../../windows/boot";
@@ -58,6 +59,8 @@ export interface SqlSessionStoreArgs {
 
 export class SqlSessionStore extends pulumi.ComponentResource {
   public readonly securityGroup: ec2.SecurityGroup;
+  /** The web nodes reach it on 1433. */
+  public readonly connections: Connections;
   public readonly database: rds.Instance;
   /** The nodes' login (host, port, dbname, username, password): its ARN and name. */
   public readonly secretArn: pulumi.Output<string>;
@@ -73,6 +76,10 @@ export class SqlSessionStore extends pulumi.ComponentResource {
     const parent = { parent: this };
 
     this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm session database", args.tags, parent);
+    this.connections = new Connections(this.securityGroup, "sessions", "the session database", {
+      port: SQL_PORT,
+      what: "SQL Server session state",
+    });
     const subnets = new rds.SubnetGroup(
       `${name}-subnets`,
       {

@@ -1,7 +1,8 @@
 // The ASP.NET State Service server: one Windows instance in a private subnet, reachable at a
 // stable name (state.<farm>.internal in a private hosted zone of the farm's VPC), recovered onto
 // new hardware after a host failure, with alarms. Its security group starts with no inbound rule;
-// the farm adds the state port from the web nodes' group.
+// the web nodes let themselves in on the state port through its connections. store.ts makes it the
+// farm's session store.
 import * as cloudwatch from "@pulumi/aws/cloudwatch";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as route53 from "@pulumi/aws/route53";
@@ -11,7 +12,7 @@ import { farmInstance, instanceRole } from "../../aws/instance";
 import { Account, bootStatusStatement, observabilityStatements, sessionManagerStatement } from "../../aws/iam/policies";
 import { BOOT_TAG } from "../../windows/boot";
 import { MachineImage } from "../../image/machineImage";
-import { securityGroup } from "../../aws/securityGroups";
+import { Connections, securityGroup } from "../../aws/securityGroups";
 import { nameTags, Tags } from "../../aws/tags";
 
 /** Short, so a replaced state server is found again within a minute. */
@@ -29,6 +30,8 @@ export interface StateServerArgs {
   subnetId: pulumi.Input<string>;
   image: MachineImage;
   instanceType: string;
+  /** The state service's port: the web nodes connect to it. */
+  port: number;
   userData: pulumi.Input<string>;
   region: pulumi.Input<string>;
   account: pulumi.Input<Account>;
@@ -46,6 +49,8 @@ export interface StateServerArgs {
 
 export class StateServer extends pulumi.ComponentResource {
   public readonly securityGroup: ec2.SecurityGroup;
+  /** The web nodes reach it on the state port. */
+  public readonly connections: Connections;
   public readonly instance: ec2.Instance;
   public readonly privateIp: pulumi.Output<string>;
   /** The name the nodes use; it follows the instance when the instance is replaced. */
@@ -59,6 +64,10 @@ export class StateServer extends pulumi.ComponentResource {
     const address = stateAddress(args.farmName);
 
     this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm state server", args.tags, parent);
+    this.connections = new Connections(this.securityGroup, "state", "the state server", {
+      port: args.port,
+      what: "ASP.NET state service",
+    });
     // Its own role: report its boot, ship its logs and counters, open a session. Not the key.
     const access = pulumi
       .output(args.account)
