@@ -7,7 +7,6 @@ import { ResolvedWebFarmArgs, validateWebFarmArgs, WebFarmArgs } from "../args/a
 import { FarmLoadBalancer } from "../loadBalancer/loadBalancer";
 import { MachineKey } from "../machineKey/machineKey";
 import { FarmNetworkShape } from "../network/network";
-import { Connections } from "../aws/securityGroups";
 import { SessionStore, sessionStoreFor } from "../sessions";
 import { SqlSessionStore } from "../sessions/sqlServer/sqlSessionStore";
 import { StateServer } from "../sessions/stateServer/stateServer";
@@ -39,8 +38,8 @@ const partsOf = new WeakMap<WebFarm, WebFarmParts>();
 
 /**
  * A load-balanced ASP.NET (.NET Framework) web farm: an Application Load Balancer in front of
- * Windows/IIS web nodes, an ASP.NET State Service server only the nodes can reach, and one secret
- * machineKey every node shares.
+ * Windows/IIS web nodes, a session store only the nodes can reach (the ASP.NET State Service on
+ * one instance, or SQL Server on Amazon RDS), and one secret machineKey every node shares.
  */
 export class WebFarm extends pulumi.ComponentResource {
   /** The farm's address: http(s)://<load balancer DNS name>/ (https when a certificate is set). */
@@ -121,7 +120,6 @@ export class WebFarm extends pulumi.ComponentResource {
         keyVersion: farm.machineKey.version,
         keyValidation: farm.machineKey.validation,
         loadBalancer,
-        balancer: new Connections(loadBalancer.securityGroup, "lb", "the load balancer"),
         healthCheckPath: farm.loadBalancer.healthCheckPath,
         sessionStore: sessions,
         sessionTimeoutMinutes: farm.sessionTimeoutMinutes,

@@ -6,7 +6,7 @@ import * as elb from "@pulumi/aws/elb";
 import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
 import * as lb from "@pulumi/aws/lb";
 import * as pulumi from "@pulumi/pulumi";
-import { allowFromCidrs, allowFromPrefixList, securityGroup } from "../aws/securityGroups";
+import { allowFromCidrs, allowFromPrefixList, Connections, securityGroup } from "../aws/securityGroups";
 import { nameTags, Tags } from "../aws/tags";
 import { privateBucket, tlsOnlyBucketPolicy } from "../aws/privateBucket";
 
@@ -41,6 +41,8 @@ export const HEALTH_CHECK = { interval: 10, timeout: 5, healthyThreshold: 2, unh
 
 export class FarmLoadBalancer extends pulumi.ComponentResource {
   public readonly securityGroup: ec2.SecurityGroup;
+  /** Who the load balancer is to the rules of the parts it reaches (it serves no port to them). */
+  public readonly connections: Connections;
   public readonly loadBalancer: lb.LoadBalancer;
   public readonly targetGroup: lb.TargetGroup;
   public readonly dnsName: pulumi.Output<string>;
@@ -56,6 +58,7 @@ export class FarmLoadBalancer extends pulumi.ComponentResource {
     const https = args.certificateArn !== undefined;
 
     this.securityGroup = securityGroup(`${name}-sg`, args.vpcId, "aspnet-webfarm load balancer", args.tags, parent);
+    this.connections = new Connections(this.securityGroup, "lb", "the load balancer");
     // Port 80 stays open with HTTPS too: it only answers with a redirect to 443.
     const ports: [number, string][] = https
       ? [

@@ -67,9 +67,8 @@ export interface WebNodesArgs {
   machineKey: MachineKey;
   keyVersion: string;
   keyValidation: WebNodeBootValues["keyValidation"];
-  /** The load balancer: its target group and listener; `balancer` says who it is to the nodes' rules. */
+  /** The load balancer: its target group, listener and connections. */
   loadBalancer: FarmLoadBalancer;
-  balancer: Connections;
   /** The load balancer's health check path, served session-free. */
   healthCheckPath: string;
   /** Where sessions live: the nodes reach it, boot with its values and wait for its needs. */
@@ -220,7 +219,8 @@ export class WebNodes extends pulumi.ComponentResource {
    * store (the store's own setup excepted). Made once the nodes' group exists, before any node boots.
    */
   private connect(): Need[] {
-    const { context, balancer, sessionStore } = this.wiring;
+    const { context, loadBalancer, sessionStore } = this.wiring;
+    const balancer = loadBalancer.connections;
     const fromBalancer = this.connections.allowDefaultPortFrom(balancer, context.rules);
     const toStore = sessionStore.connections.allowDefaultPortFrom(this.connections, context.rules);
     const outbound = allowOutbound(`${context.name}-web`, this.securityGroup, context.tags, context.rules.opts);
