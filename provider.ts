@@ -8,7 +8,7 @@ import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import { join } from "path";
-import { argsSchema, FLAT_ARGUMENTS, newPlaceOf, TYPE_NAMES } from "./components/args/args";
+import { argsSchema, FLAT_ARGUMENTS, FlatArgument, newPlaceOf, TYPE_NAMES } from "./components/args/args";
 import { FarmImage, farmImageSchema } from "./components/image/farmImage";
 import { WebFarm } from "./components/farm/webFarm";
 
@@ -92,7 +92,7 @@ export function completeSchema(schemaJson: string): string {
   }
   // The 0.1 flat inputs still work (with a warning) until 0.3: every SDK marks them deprecated.
   const inputs = schema.resources[`${PACKAGE_NAME}:index:WebFarm`]?.inputProperties ?? {};
-  for (const flat of [...Object.keys(FLAT_ARGUMENTS), "sessionStore"] as const)
+  for (const flat of [...Object.keys(FLAT_ARGUMENTS), "sessionStore"] as FlatArgument[])
     if (inputs[flat]) inputs[flat].deprecationMessage = `The 0.1 spelling: use ${newPlaceOf(flat)} (docs/UPGRADE.md).`;
   return JSON.stringify(schema);
 }

@@ -43,6 +43,8 @@ export const newPlaceOf = (flat: FlatArgument) =>
   flat === "sessionStore" ? SESSION_STORE_PLACE : FLAT_ARGUMENTS[flat];
 
 const warned = new Set<string>();
+/** Forgets which settings were warned about (tests only: the warning is once per process). */
+export const forgetWarnings = () => warned.clear();
 /** Logs once per process that `setting` (of `what`) is the 0.1 spelling, naming its new place. */
 export function warnOnce(setting: string, message: string): void {
   if (warned.has(setting)) return;
