@@ -24,6 +24,7 @@ import {
 } from "../components";
 import { warnOnce } from "../components/args/flat";
 import { TYPE_NAMES } from "../components/args/problems";
+import { isEmpty, parsePairs, parseSecretReferences, parseValue } from "./configValues";
 
 export type ConfigType = "string" | "integer" | "boolean" | "array";
 
@@ -55,7 +56,7 @@ export const CONFIG_ONLY: Record<
     type: "string",
     default: "",
     description:
-      "The stack (organization/project/stack) that builds the farm image (buildsImage: true): the web nodes boot from its imageId output. Not with amiId.",
+      "The stack (organization/project/stack) that builds the farm image (buildsImage: true): the web nodes boot from its imageId output. Not with imageAmiId.",
   },
   buildsImage: {
     type: "boolean",
@@ -142,7 +143,7 @@ export function configShapeOf(schema: unknown): { type: ConfigType; default: Con
   throw new Error(`no config type for a ${type} argument`);
 }
 
-type ConfigShape = Omit<ConfigDeclaration, "description">;
+export type ConfigShape = Omit<ConfigDeclaration, "description">;
 
 /** Every config key, in the schema's order, with its type and default: what the program reads. */
 export const CONFIG: Record<string, ConfigShape> = (() => {
@@ -202,64 +203,6 @@ export interface StackSettings {
   problems: Problem[];
   /** A WebFarm problem (nodes.count) in the config's terms (nodesCount, or nodeCount where the stack set that). */
   inConfigTerms: (problem: Problem) => Problem;
-}
-
-/** Optional keys default to "", 0 or []: each means "not set". */
-function isEmpty(value: unknown): boolean {
-  return value === undefined || value === "" || value === 0 || (Array.isArray(value) && value.length === 0);
-}
-
-function parseValue(key: string, decl: ConfigShape, raw: string, problems: Problem[]): unknown {
-  const bad = (reason: string) => {
-    problems.push({ propertyPath: key, reason: `${reason}; got ${JSON.stringify(raw)}` });
-    return undefined;
-  };
-  switch (decl.type) {
-    case "string":
-      return raw;
-    case "integer":
-      return /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : bad("must be a number");
-    case "boolean":
-      return raw === "true" ? true : raw === "false" ? false : bad("must be true or false");
-    case "array": {
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch {
-        return bad("must be a YAML list");
-      }
-      return Array.isArray(value) && value.every((v) => typeof v === "string")
-        ? value
-        : bad("must be a list of strings");
-    }
-  }
-}
-
-/** A list of Key=Value items (tags, settings) as a map. */
-function parsePairs(key: string, list: string[], problems: Problem[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  list.forEach((entry, i) => {
-    const at = entry.indexOf("=");
-    if (at <= 0)
-      problems.push({ propertyPath: `${key}[${i}]`, reason: `must be Key=Value; got ${JSON.stringify(entry)}` });
-    else map[entry.slice(0, at)] = entry.slice(at + 1);
-  });
-  return map;
-}
-
-/** Name=ssm:<parameter> / Name=secretsmanager:<secret> items as secret references. */
-function parseSecretReferences(key: string, list: string[], problems: Problem[]) {
-  const refs: Record<string, { ssmParameter?: string; secretsManagerSecret?: string }> = {};
-  for (const [name, source] of Object.entries(parsePairs(key, list, problems))) {
-    const m = /^(ssm|secretsmanager):(.+)$/.exec(source);
-    if (!m)
-      problems.push({
-        propertyPath: `${key}.${name}`,
-        reason: `must be ssm:<parameter> or secretsmanager:<secret>; got ${JSON.stringify(source)}`,
-      });
-    else refs[name] = m[1] === "ssm" ? { ssmParameter: m[2] } : { secretsManagerSecret: m[2] };
-  }
-  return refs;
 }
 
 /** The app.* config keys as WebFarmArgs.app: present only when the stack names a build. */
@@ -384,8 +327,12 @@ export function readStackSettings(raw: RawConfig): StackSettings {
   // Problems in the config's own terms: the farm's name, nodes.count as nodesCount (or nodeCount).
   const inConfigTerms = (p: Problem): Problem => {
     if (p.propertyPath === "name") return { ...p, propertyPath: "farmName" };
+    const key = (group: string, child: string) =>
+      NESTED_ARGUMENTS[group]?.schema.shape[child] ? said(flatKey(group, child)) : undefined;
     const m = /^(\w+)\.(\w+)(.*)$/.exec(p.propertyPath);
-    return m && NESTED_ARGUMENTS[m[1]] ? { ...p, propertyPath: said(flatKey(m[1], m[2])) + m[3] } : p;
+    const at = m && key(m[1], m[2]);
+    const reason = p.reason.replace(/\b(\w+)\.(\w+)\b/g, (whole, g, c) => key(g, c) ?? whole);
+    return { propertyPath: at ? at + m![3] : p.propertyPath, reason };
   };
   const farmProblems = webFarmArgProblems(name, args).map(inConfigTerms);
   problems.push(...farmProblems.filter((p) => !problems.some((q) => q.propertyPath === p.propertyPath)));

@@ -112,9 +112,15 @@ export function regroupFlatArguments(raw: Record<string, unknown>): Regrouped {
 
 const FLAT_OF = new Map<string, string>(Object.entries(FLAT_ARGUMENTS).map(([flat, place]) => [place, flat]));
 
-/** A problem's path in the spelling the user wrote: nodes.count as nodeCount when nodeCount was given. */
+/**
+ * A problem in the spelling the user wrote: nodes.count as nodeCount when nodeCount was given, in
+ * its path and in its reason ("is 2, below nodeCount 3").
+ */
 export function inUsersSpelling(problem: Problem, flatGroups: Set<string>): Problem {
+  if (flatGroups.size === 0) return problem;
   const m = /^(\w+)\.(\w+)(.*)$/.exec(problem.propertyPath);
   const flat = m && flatGroups.has(m[1]) ? FLAT_OF.get(`${m[1]}.${m[2]}`) : undefined;
-  return flat ? { ...problem, propertyPath: flat + m![3] } : problem;
+  let reason = problem.reason;
+  for (const [place, name] of FLAT_OF) if (flatGroups.has(place.split(".")[0])) reason = reason.split(place).join(name);
+  return { propertyPath: flat ? flat + m![3] : problem.propertyPath, reason };
 }
