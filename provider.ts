@@ -93,7 +93,7 @@ export function completeSchema(schemaJson: string): string {
   // The 0.1 flat inputs still work (with a warning) until 0.3: every SDK marks them deprecated.
   const inputs = schema.resources[`${PACKAGE_NAME}:index:WebFarm`]?.inputProperties ?? {};
   for (const flat of [...Object.keys(FLAT_ARGUMENTS), "sessionStore"] as FlatArgument[])
-    if (inputs[flat]) inputs[flat].deprecationMessage = `The 0.1 spelling: use ${newPlaceOf(flat)} (docs/UPGRADE.md).`;
+    if (inputs[flat]) inputs[flat].deprecationMessage = `The 0.1 spelling: use ${newPlaceOf(flat)} (docs/upgrade.md).`;
   return JSON.stringify(schema);
 }
 

@@ -178,7 +178,7 @@ export function configDeclarations(argumentDescriptions: Record<string, string>)
       const text =
         CONFIG_ONLY[key]?.description ??
         (key in FLAT_CONFIG_KEYS
-          ? `The 0.1 spelling of ${FLAT_CONFIG_KEYS[key]}: still read, with a warning, until 0.3 (docs/UPGRADE.md).`
+          ? `The 0.1 spelling of ${FLAT_CONFIG_KEYS[key]}: still read, with a warning, until 0.3 (docs/upgrade.md).`
           : argumentDescriptions[key]);
       if (text === undefined) throw new Error(`WebFarmArgs.${key} has no doc comment`);
       const description = [text, CONFIG_NOTES[key]].filter(Boolean).join(" ");
@@ -359,7 +359,7 @@ function moveFlatKeys(
     if (setHere(flat)) {
       warnOnce(
         `config:${flat}`,
-        `config key ${CONFIG_NAMESPACE}:${flat} is the 0.1 spelling: use ${CONFIG_NAMESPACE}:${now} (docs/UPGRADE.md); it goes in 0.3`,
+        `config key ${CONFIG_NAMESPACE}:${flat} is the 0.1 spelling: use ${CONFIG_NAMESPACE}:${now} (docs/upgrade.md); it goes in 0.3`,
       );
       if (setHere(now))
         problems.push({ propertyPath: flat, reason: `and ${now} are the same setting: set ${now} only` });

@@ -74,7 +74,7 @@ test("every WebFarm argument is an input with its type and description, and its 
     });
     expect({ name, default: inputs[name].default }).toEqual({ name, default: undefined });
   }
-  expect(inputs.nodeCount.deprecationMessage).toBe("The 0.1 spelling: use nodes.count (docs/UPGRADE.md).");
+  expect(inputs.nodeCount.deprecationMessage).toBe("The 0.1 spelling: use nodes.count (docs/upgrade.md).");
   // Its default differs by language (docs/languages.md): no schema default.
   expect(inputs.waitForDeployments.default).toBeUndefined();
 });

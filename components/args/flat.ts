@@ -1,6 +1,6 @@
 // The 0.1 flat arguments, kept for one minor version (removed in 0.3): each is moved to its place
 // in the grouped arguments, with a warning naming that place once per process; the flat and the
-// grouped spelling of one setting both given is a problem. docs/UPGRADE.md lists the same table.
+// grouped spelling of one setting both given is a problem. docs/upgrade.md lists the same table.
 import * as pulumi from "@pulumi/pulumi";
 import { Problem } from "./problems";
 
@@ -38,7 +38,7 @@ export type FlatArgument = keyof typeof FLAT_ARGUMENTS | "sessionStore";
 export const SESSION_STORE_PLACE =
   "stateServer or sqlServer (the group given chooses the store; sqlServer: {} for SQL Server with its defaults)";
 
-/** Where a flat argument now lives, in words (warnings, UPGRADE.md). */
+/** Where a flat argument now lives, in words (warnings, docs/upgrade.md). */
 export const newPlaceOf = (flat: FlatArgument) =>
   flat === "sessionStore" ? SESSION_STORE_PLACE : FLAT_ARGUMENTS[flat];
 
@@ -74,7 +74,7 @@ export function regroupFlatArguments(raw: Record<string, unknown>): Regrouped {
   for (const [flat, place] of Object.entries(FLAT_ARGUMENTS)) {
     delete args[flat];
     if (raw[flat] === undefined) continue;
-    warnOnce(flat, `WebFarm argument ${flat} is the 0.1 spelling: use ${place} (docs/UPGRADE.md); it goes in 0.3`);
+    warnOnce(flat, `WebFarm argument ${flat} is the 0.1 spelling: use ${place} (docs/upgrade.md); it goes in 0.3`);
     const [group, child] = place.split(".");
     const given = raw[group];
     if (isGroup(given) && given[child] !== undefined) {

@@ -89,7 +89,7 @@ export interface WebFarmArgs {
    */
   tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 
-  // The 0.1 flat arguments (docs/UPGRADE.md).
+  // The 0.1 flat arguments (docs/upgrade.md).
   /**
    * 0.1 spelling of nodes.count (logged once; removed in 0.3).
    * @default none

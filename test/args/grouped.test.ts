@@ -93,8 +93,8 @@ describe("the 0.1 flat arguments", () => {
       for (let i = 0; i < 3; i++)
         webFarmArgProblems("shop", { nodeCount: 2, nodeMode: "instances", sessionStore: "sqlServer" });
       expect(warn.mock.calls.map((c) => c[0]).sort()).toEqual([
-        "WebFarm argument nodeCount is the 0.1 spelling: use nodes.count (docs/UPGRADE.md); it goes in 0.3",
-        "WebFarm argument nodeMode is the 0.1 spelling: use nodes.mode (docs/UPGRADE.md); it goes in 0.3",
+        "WebFarm argument nodeCount is the 0.1 spelling: use nodes.count (docs/upgrade.md); it goes in 0.3",
+        "WebFarm argument nodeMode is the 0.1 spelling: use nodes.mode (docs/upgrade.md); it goes in 0.3",
         "WebFarm argument sessionStore is the 0.1 spelling: use stateServer or sqlServer (the group given chooses the store; sqlServer: {} for SQL Server with its defaults)",
       ]);
       webFarmArgProblems("shop", { nodes: { count: 2 } });

@@ -3,7 +3,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import YAML from "yaml";
-import { argsSchema, ROLE_TAG } from "../../components";
+import { argsSchema, FLAT_ARGUMENTS, ROLE_TAG } from "../../components";
+import { forgetWarnings } from "../../components/args/flat";
 import {
   argumentPathOf,
   CONFIG,
@@ -152,6 +153,64 @@ describe("stack program", () => {
       "privateSubnetIds: cover AZs eu-west-1a, eu-west-1c but publicSubnetIds cover eu-west-1a, eu-west-1b",
     );
     expect(bad.graph.resources).toEqual([]);
+  });
+});
+
+describe("the 0.1 config keys", () => {
+  // prod and asg as 0.1 wrote them: every key that moved, in its 0.1 spelling.
+  const inFlatKeys = (stack: string) => {
+    const config = stackConfig(stack);
+    const back = Object.fromEntries(Object.entries(FLAT_CONFIG_KEYS).map(([flat, now]) => [key(now), key(flat)]));
+    const own = readFileSync(`${REPO_ROOT}/Pulumi.${stack}.yaml`, "utf8");
+    // The stack's own value wins over Pulumi.yaml's default, as with the CLI.
+    const flat: Record<string, string> = { ...config };
+    for (const [now, old] of Object.entries(back))
+      if (own.includes(`${now}:`)) {
+        flat[old] = config[now];
+        delete flat[now];
+      }
+    return flat;
+  };
+
+  test.each(["prod", "asg"])("%s in the 0.1 keys builds the same graph as in the 0.2 keys", async (stack) => {
+    const flat = inFlatKeys(stack);
+    expect(Object.keys(flat).filter((k) => k.split(":")[1] in FLAT_CONFIG_KEYS).length).toBeGreaterThan(5);
+    const [before, after] = [await runStack(flat), await runStack(stackConfig(stack))];
+    expect(before.error).toBeUndefined();
+    const shape = (g: typeof after.graph) =>
+      g.resources.map(({ type, name, parent, inputs, options }) => ({ type, name, parent, inputs, options }));
+    expect(shape(before.graph)).toEqual(shape(after.graph));
+  });
+
+  test("each 0.1 key is warned about once, naming its new key; both spellings of one key is an error", () => {
+    forgetWarnings();
+    const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      for (let i = 0; i < 2; i++)
+        readStackSettings(projectConfig(withConfig("dev", { [key("webInstanceType")]: "m6i.large" })));
+      expect(warn.mock.calls.map((c) => c[0])).toEqual([
+        "config key aspnet-webfarm:webInstanceType is the 0.1 spelling: use aspnet-webfarm:nodesInstanceType (docs/upgrade.md); it goes in 0.3",
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+    const both = readStackSettings(
+      projectConfig(
+        withConfig("dev", { [key("nodeCount")]: "3", [key("nodesCount")]: "4", [key("maxNodeCount")]: "1" }),
+      ),
+    );
+    expect(both.problems).toEqual([
+      { propertyPath: "nodeCount", reason: "and nodesCount are the same setting: set nodesCount only" },
+      { propertyPath: "maxNodeCount", reason: 'applies only with nodesMode "autoscaling"' },
+    ]);
+  });
+
+  test("docs/upgrade.md names every 0.1 argument and config key with its new place", () => {
+    const page = readFileSync(`${REPO_ROOT}/docs/upgrade.md`, "utf8");
+    for (const [flat, place] of Object.entries(FLAT_ARGUMENTS))
+      expect({ flat, listed: page.includes(`| \`${flat}\` | \`${place}\` |`) }).toEqual({ flat, listed: true });
+    for (const [flat, now] of Object.entries(FLAT_CONFIG_KEYS))
+      expect({ flat, listed: page.includes(`\`${flat}\` → \`${now}\``) }).toEqual({ flat, listed: true });
   });
 });
 

@@ -105,7 +105,7 @@ function flatMembers(objects: z.ZodType[]): string[] {
     "@default none",
     `@deprecated use ${SESSION_STORE_PLACE}`,
   ]);
-  return ["", "  // The 0.1 flat arguments (docs/UPGRADE.md).", ...members, `${store}\n  sessionStore?: string;`];
+  return ["", "  // The 0.1 flat arguments (docs/upgrade.md).", ...members, `${store}\n  sessionStore?: string;`];
 }
 
 const HEADER = [
