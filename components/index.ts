@@ -21,6 +21,8 @@ export {
   argsSchema,
   sqlServerSchema,
   FLAT_ARGUMENTS,
+  TYPE_NAMES,
+  warnOnce,
   SESSION_STORES,
   LITERAL_OF,
   validateWebFarmArgs,

@@ -19,11 +19,11 @@ import {
   FLAT_ARGUMENTS,
   LITERAL_OF,
   Problem,
+  TYPE_NAMES,
+  warnOnce,
   WebFarmArgs,
   webFarmArgProblems,
 } from "../components";
-import { warnOnce } from "../components/args/flat";
-import { TYPE_NAMES } from "../components/args/problems";
 import { isEmpty, parsePairs, parseSecretReferences, parseValue } from "./configValues";
 
 export type ConfigType = "string" | "integer" | "boolean" | "array";

@@ -131,7 +131,12 @@ function unformattedArgsTypes(): Record<string, string> {
   const flat = interfaceOf(argsSchema, [], flatMembers(objects));
   void web;
   return {
-    [TYPES_FILE]: [...HEADER, `import type { ${names.filter((n) => new RegExp(`\\b${n}\\b`).test(flat)).join(", ")} } from "./groupTypes";`, "", flat].join("\n"),
+    [TYPES_FILE]: [
+      ...HEADER,
+      `import type { ${names.filter((n) => new RegExp(`\\b${n}\\b`).test(flat)).join(", ")} } from "./groupTypes";`,
+      "",
+      flat,
+    ].join("\n"),
     [GROUP_TYPES_FILE]: [...HEADER, "", ...parts].join("\n"),
   };
 }
