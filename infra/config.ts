@@ -19,6 +19,7 @@ import {
   FLAT_ARGUMENTS,
   LITERAL_OF,
   Problem,
+  SESSION_STORES,
   TYPE_NAMES,
   warnOnce,
   WebFarmArgs,
@@ -66,7 +67,8 @@ export const CONFIG_ONLY: Record<
   },
   sessionStore: {
     type: "string",
-    default: "stateServer",
+    // The state server unless a stack chooses SQL Server, as in WebFarmArgs.
+    default: SESSION_STORES[0],
     description:
       'Where sessions live: "stateServer" (the ASP.NET State Service on one instance; the stateServer* keys apply) or "sqlServer" (SQL Server session state on Amazon RDS; the sqlServer* keys apply). In WebFarmArgs the group given chooses; config has no groups, so this key does.',
   },
@@ -280,10 +282,10 @@ export function readStackSettings(raw: RawConfig): StackSettings {
       });
   }
   const store = values.sessionStore;
-  if (store !== "stateServer" && store !== "sqlServer")
+  if (!(SESSION_STORES as readonly unknown[]).includes(store))
     problems.push({
       propertyPath: "sessionStore",
-      reason: `must be one of stateServer, sqlServer; got ${JSON.stringify(store)}`,
+      reason: `must be one of ${SESSION_STORES.join(", ")}; got ${JSON.stringify(store)}`,
     });
   const app = appFromConfig(values, problems);
   const args: Record<string, unknown> = {
