@@ -1,13 +1,14 @@
 // The component provider: what `pulumi package add` talks to. Pulumi's ComponentProvider infers
 // the schema from the components' types and constructs them; this adds what inference leaves
 // out: the outputs that hold the machine key are marked secret, so every language's SDK keeps
-// them secret (their values are secret at run time too), and each input carries its default.
+// them secret (their values are secret at run time too), each input carries its default (from the
+// one argument schema, components/args/schema.ts), and the 0.1 flat inputs are marked deprecated.
 import { ConstructResult, Provider } from "@pulumi/pulumi/provider";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import { join } from "path";
-import { appSchema, argsSchema, sqlServerSchema } from "./components/args/args";
+import { argsSchema, FLAT_ARGUMENTS, FlatArgument, newPlaceOf, TYPE_NAMES } from "./components/args/args";
 import { FarmImage, farmImageSchema } from "./components/image/farmImage";
 import { WebFarm } from "./components/farm/webFarm";
 
@@ -21,6 +22,7 @@ interface PropertySpec {
   secret?: boolean;
   default?: unknown;
   type?: string;
+  deprecationMessage?: string;
 }
 interface Schema {
   resources: Record<
@@ -42,14 +44,29 @@ function primitiveDefaults(shape: Record<string, unknown>): Record<string, unkno
   return defaults;
 }
 
-/** Which schema object takes which defaults; waitForDeployments's differs by language, so none. */
+/** The object types of WebFarm's groups (NodesArgs, AppArgs, ...), each with its schema, read off the args schema. */
+function groupTypes(shape: Record<string, unknown>): [string, Record<string, unknown>][] {
+  return Object.values(shape).flatMap((field) => {
+    const def = (field as { _zod: { def: Def } })._zod.def;
+    const inner = def.type === "optional" ? (def.innerType as { _zod: { def: Def }; shape?: object }) : undefined;
+    const named = inner && TYPE_NAMES.get(inner as never);
+    return named && inner.shape ? [[named.name, inner.shape as Record<string, unknown>]] : [];
+  });
+}
+
+/** Which schema object takes which defaults (all from the one argument schema); waitForDeployments's differs by language, so none. */
 const DEFAULTS: [(s: Schema) => Record<string, PropertySpec> | undefined, Record<string, unknown>][] = [
   (() => {
     const { waitForDeployments: _w, ...d } = primitiveDefaults(argsSchema.shape);
     return [(s: Schema) => s.resources[`${PACKAGE_NAME}:index:WebFarm`]?.inputProperties, d];
   })(),
-  [(s) => s.types[`${PACKAGE_NAME}:index:AppArgs`]?.properties, primitiveDefaults(appSchema.shape)],
-  [(s) => s.types[`${PACKAGE_NAME}:index:SqlServerArgs`]?.properties, primitiveDefaults(sqlServerSchema.shape)],
+  ...groupTypes(argsSchema.shape).map(
+    ([name, shape]) =>
+      [(s: Schema) => s.types[`${PACKAGE_NAME}:index:${name}`]?.properties, primitiveDefaults(shape)] as [
+        (s: Schema) => Record<string, PropertySpec> | undefined,
+        Record<string, unknown>,
+      ],
+  ),
   [(s) => s.resources[`${PACKAGE_NAME}:index:FarmImage`]?.inputProperties, primitiveDefaults(farmImageSchema.shape)],
 ];
 
@@ -73,6 +90,10 @@ export function completeSchema(schemaJson: string): string {
     if (!properties) throw new Error("the schema lacks an object the kit describes");
     for (const [key, value] of Object.entries(defaults)) if (properties[key]) properties[key].default = value;
   }
+  // The 0.1 flat inputs still work (with a warning) until 0.3: every SDK marks them deprecated.
+  const inputs = schema.resources[`${PACKAGE_NAME}:index:WebFarm`]?.inputProperties ?? {};
+  for (const flat of [...Object.keys(FLAT_ARGUMENTS), "sessionStore"] as FlatArgument[])
+    if (inputs[flat]) inputs[flat].deprecationMessage = `The 0.1 spelling: use ${newPlaceOf(flat)} (docs/UPGRADE.md).`;
   return JSON.stringify(schema);
 }
 

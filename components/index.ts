@@ -1,11 +1,28 @@
 // The kit's public entry point.
 export { WebFarm, WEB_FARM_TYPE, defaultKeyParameterName } from "./farm/webFarm";
-export type { WebFarmArgs, AppArgs, SqlServerArgs, SecretReference, ResolvedWebFarmArgs, Problem } from "./args/args";
+export type {
+  WebFarmArgs,
+  NodesArgs,
+  NetworkArgs,
+  ExistingNetworkArgs,
+  LoadBalancerArgs,
+  StateServerArgs,
+  SqlServerArgs,
+  ImageArgs,
+  MachineKeyArgs,
+  ObservabilityArgs,
+  AppArgs,
+  SecretReference,
+  ResolvedWebFarmArgs,
+  Problem,
+} from "./args/args";
 export {
   appSchema,
   argsSchema,
   sqlServerSchema,
-  STATE_SERVER_ONLY,
+  FLAT_ARGUMENTS,
+  TYPE_NAMES,
+  warnOnce,
   SESSION_STORES,
   LITERAL_OF,
   validateWebFarmArgs,

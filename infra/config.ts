@@ -1,21 +1,31 @@
-// The stack's configuration, derived from WebFarm's one argument schema: each key's type and
-// default come from the schema (Pulumi.yaml and docs/configuration.md's table are generated from this and
-// from WebFarmArgs' doc comments by tools/scripts/config-docs.ts; a test keeps them current). Reading
-// raw values and turning them into WebFarmArgs reports every problem at once.
+// The stack's configuration, derived from WebFarm's one argument schema: each key's type, default
+// and description come from the schema (Pulumi.yaml and docs/configuration.md's table are generated
+// from it by tools/scripts/config-docs.ts; a test keeps them current). Reading raw values and
+// turning them into WebFarmArgs reports every problem at once.
+//
+// A group of arguments is a set of keys <group><Child> (nodes.count is nodesCount), as app.path was
+// appPath in 0.1: Pulumi.yaml's project config declares only string, integer, boolean and array
+// keys (pulumi/pulumi's project.json; an object type is an open request, pulumi/pulumi#11321), and
+// once a project declares its config a stack may set no undeclared key of the project, so structured
+// keys (`pulumi config set --path nodes.count 2`) could be neither typed nor given defaults.
+// The 0.1 keys (nodeCount, vpcCidr, ...) are still declared, read with a warning, until 0.3.
+import { z } from "zod";
 import {
-  appSchema,
   argsSchema,
   FarmImageArgs,
   farmImageArgProblems,
   farmImageSchema,
   farmConfigError,
-  sqlServerSchema,
-  STATE_SERVER_ONLY,
+  FLAT_ARGUMENTS,
   LITERAL_OF,
   Problem,
+  SESSION_STORES,
+  TYPE_NAMES,
+  warnOnce,
   WebFarmArgs,
   webFarmArgProblems,
 } from "../components";
+import { isEmpty, parsePairs, parseSecretReferences, parseValue } from "./configValues";
 
 export type ConfigType = "string" | "integer" | "boolean" | "array";
 
@@ -30,7 +40,7 @@ export interface ConfigDeclaration {
 export const CONFIG_NAMESPACE = "aspnet-webfarm";
 
 /** WebFarm arguments a stack does not set: the program fills them (AZs) or keeps their default. */
-export const NOT_CONFIGURABLE = ["availabilityZones", "keyParameterName"] as const;
+export const NOT_CONFIGURABLE = ["networkAvailabilityZones", "machineKeyParameterName"] as const;
 
 /** Keys that are not WebFarm arguments, or read differently in a stack's config. */
 export const CONFIG_ONLY: Record<
@@ -47,13 +57,20 @@ export const CONFIG_ONLY: Record<
     type: "string",
     default: "",
     description:
-      "The stack (organization/project/stack) that builds the farm image (buildsImage: true): the web nodes boot from its imageId output. Not with amiId.",
+      "The stack (organization/project/stack) that builds the farm image (buildsImage: true): the web nodes boot from its imageId output. Not with imageAmiId.",
   },
   buildsImage: {
     type: "boolean",
     default: false,
     description:
       "This stack builds the farm's Windows image (FarmImage, EC2 Image Builder) and exports imageId, instead of a farm; the image* keys apply.",
+  },
+  sessionStore: {
+    type: "string",
+    // The state server unless a stack chooses SQL Server, as in WebFarmArgs.
+    default: SESSION_STORES[0],
+    description:
+      'Where sessions live: "stateServer" (the ASP.NET State Service on one instance; the stateServer* keys apply) or "sqlServer" (SQL Server session state on Amazon RDS; the sqlServer* keys apply). In WebFarmArgs the group given chooses; config has no groups, so this key does.',
   },
 };
 
@@ -66,27 +83,32 @@ export const IMAGE_ARGUMENTS = {
 } as const;
 const imageKeys = () => Object.keys(IMAGE_ARGUMENTS.schema.shape).map((c) => flatKey(IMAGE_ARGUMENTS.parent, c));
 /** Config defaults of arguments that WebFarm requires. */
-export const CONFIG_DEFAULTS: Record<string, ConfigDeclaration["default"]> = { nodeCount: 2 };
+export const CONFIG_DEFAULTS: Record<string, ConfigDeclaration["default"]> = { nodesCount: 2 };
 /** What a key means in config beyond the argument's own description. */
 export const CONFIG_NOTES: Record<string, string> = {
   tags: "In stack config: a list of Key=Value items.",
-  maxNodeCount: "In stack config, 0 means nodeCount.",
+  nodesMaxCount: "In stack config, 0 means nodesCount.",
   appSettings: "In stack config: a list of Name=Value items.",
   appConnectionStrings: "In stack config: a list of Name=Value items.",
   appSecretSettings: "In stack config: a list of Name=ssm:<parameter> or Name=secretsmanager:<secret> items.",
   appSecretConnectionStrings: "In stack config: a list of Name=ssm:<parameter> or Name=secretsmanager:<secret> items.",
 };
 
+type Def = { type: string; innerType?: unknown; defaultValue?: unknown; element?: unknown };
+const defOf = (schema: unknown): Def => (schema as { _zod: { def: Def } })._zod.def;
+
 /**
- * Object arguments, flattened into config keys (Pulumi.yaml has no object type): app.path is
- * appPath, app.settings is appSettings. Their descriptions are the doc comments of the interface.
+ * WebFarm's groups of arguments, each a set of config keys (see the top of this file): nodes.count
+ * is nodesCount, app.path is appPath. Read off the schema: every argument whose value is an object.
  */
-export const NESTED_ARGUMENTS = {
-  app: { schema: appSchema, docs: "AppArgs" },
-  sqlServer: { schema: sqlServerSchema, docs: "SqlServerArgs" },
-} as const;
+export const NESTED_ARGUMENTS: Record<string, { schema: z.ZodObject; docs: string }> = Object.fromEntries(
+  Object.entries(argsSchema.shape).flatMap(([key, schema]) => {
+    const inner = defOf(schema).type === "optional" ? (defOf(schema).innerType as z.ZodObject) : undefined;
+    return inner && defOf(inner).type === "object" ? [[key, { schema: inner, docs: TYPE_NAMES.get(inner)!.name }]] : [];
+  }),
+);
 export const flatKey = (parent: string, child: string) => parent + child[0].toUpperCase() + child.slice(1);
-/** The argument path of a config key: appPath -> app.path; nodeCount -> nodeCount. */
+/** The argument path of a config key: appPath -> app.path; nodesCount -> nodes.count; tags -> tags. */
 export function argumentPathOf(key: string): string {
   for (const [parent, { schema }] of Object.entries(NESTED_ARGUMENTS)) {
     for (const child of Object.keys(schema.shape)) if (flatKey(parent, child) === key) return `${parent}.${child}`;
@@ -94,8 +116,12 @@ export function argumentPathOf(key: string): string {
   return key;
 }
 
-type Def = { type: string; innerType?: unknown; defaultValue?: unknown; element?: unknown };
-const defOf = (schema: unknown): Def => (schema as { _zod: { def: Def } })._zod.def;
+/** The 0.1 config keys (the flat arguments' names) and the key each is now; read with a warning until 0.3. */
+export const FLAT_CONFIG_KEYS: Record<string, string> = Object.fromEntries(
+  Object.entries(FLAT_ARGUMENTS)
+    .map(([flat, place]) => [flat, flatKey(...(place.split(".") as [string, string]))])
+    .filter(([flat, now]) => flat !== now && !(NOT_CONFIGURABLE as readonly string[]).includes(now)),
+);
 
 /** The config type and default of one argument, read off its schema. */
 export function configShapeOf(schema: unknown): { type: ConfigType; default: ConfigDeclaration["default"] } {
@@ -119,7 +145,7 @@ export function configShapeOf(schema: unknown): { type: ConfigType; default: Con
   throw new Error(`no config type for a ${type} argument`);
 }
 
-type ConfigShape = Omit<ConfigDeclaration, "description">;
+export type ConfigShape = Omit<ConfigDeclaration, "description">;
 
 /** Every config key, in the schema's order, with its type and default: what the program reads. */
 export const CONFIG: Record<string, ConfigShape> = (() => {
@@ -130,14 +156,20 @@ export const CONFIG: Record<string, ConfigShape> = (() => {
     shapes[key] = { ...shape, ...(shape.type === "array" ? { items: { type: "string" as const } } : {}) };
   };
   for (const [key, schema] of Object.entries(argsSchema.shape)) {
-    if ((NOT_CONFIGURABLE as readonly string[]).includes(key)) continue;
-    const nested = NESTED_ARGUMENTS[key as keyof typeof NESTED_ARGUMENTS];
-    if (nested)
-      for (const [child, childSchema] of Object.entries(nested.schema.shape)) add(flatKey(key, child), childSchema);
-    else add(key, schema);
+    const nested = NESTED_ARGUMENTS[key];
+    const keys: [string, unknown][] = nested
+      ? Object.entries(nested.schema.shape).map(([child, childSchema]) => [flatKey(key, child), childSchema])
+      : [[key, schema]];
+    for (const [k, ks] of keys) if (!(NOT_CONFIGURABLE as readonly string[]).includes(k)) add(k, ks);
   }
   for (const [child, childSchema] of Object.entries(IMAGE_ARGUMENTS.schema.shape))
     add(flatKey(IMAGE_ARGUMENTS.parent, child), childSchema);
+  // The 0.1 keys: each typed as its new key, empty by default, so a stack that sets one is seen.
+  for (const [flat, now] of Object.entries(FLAT_CONFIG_KEYS)) {
+    const { type, items } = shapes[now];
+    const empty = { string: "", integer: 0, boolean: false, array: [] as string[] }[type];
+    shapes[flat] = { type, default: empty, ...(items ? { items } : {}) };
+  }
   return shapes;
 })();
 
@@ -145,7 +177,11 @@ export const CONFIG: Record<string, ConfigShape> = (() => {
 export function configDeclarations(argumentDescriptions: Record<string, string>): Record<string, ConfigDeclaration> {
   return Object.fromEntries(
     Object.entries(CONFIG).map(([key, shape]) => {
-      const text = CONFIG_ONLY[key]?.description ?? argumentDescriptions[key];
+      const text =
+        CONFIG_ONLY[key]?.description ??
+        (key in FLAT_CONFIG_KEYS
+          ? `The 0.1 spelling of ${FLAT_CONFIG_KEYS[key]}: still read, with a warning, until 0.3 (docs/UPGRADE.md).`
+          : argumentDescriptions[key]);
       if (text === undefined) throw new Error(`WebFarmArgs.${key} has no doc comment`);
       const description = [text, CONFIG_NOTES[key]].filter(Boolean).join(" ");
       return [
@@ -167,69 +203,13 @@ export interface StackSettings {
   imageStack?: string;
   /** Everything wrong with the config; the program throws them together with the region checks'. */
   problems: Problem[];
-}
-
-/** Optional keys default to "", 0 or []: each means "not set". */
-function isEmpty(value: unknown): boolean {
-  return value === undefined || value === "" || value === 0 || (Array.isArray(value) && value.length === 0);
-}
-
-function parseValue(key: string, decl: ConfigShape, raw: string, problems: Problem[]): unknown {
-  const bad = (reason: string) => {
-    problems.push({ propertyPath: key, reason: `${reason}; got ${JSON.stringify(raw)}` });
-    return undefined;
-  };
-  switch (decl.type) {
-    case "string":
-      return raw;
-    case "integer":
-      return /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : bad("must be a number");
-    case "boolean":
-      return raw === "true" ? true : raw === "false" ? false : bad("must be true or false");
-    case "array": {
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch {
-        return bad("must be a YAML list");
-      }
-      return Array.isArray(value) && value.every((v) => typeof v === "string")
-        ? value
-        : bad("must be a list of strings");
-    }
-  }
-}
-
-/** A list of Key=Value items (tags, settings) as a map. */
-function parsePairs(key: string, list: string[], problems: Problem[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  list.forEach((entry, i) => {
-    const at = entry.indexOf("=");
-    if (at <= 0)
-      problems.push({ propertyPath: `${key}[${i}]`, reason: `must be Key=Value; got ${JSON.stringify(entry)}` });
-    else map[entry.slice(0, at)] = entry.slice(at + 1);
-  });
-  return map;
-}
-
-/** Name=ssm:<parameter> / Name=secretsmanager:<secret> items as secret references. */
-function parseSecretReferences(key: string, list: string[], problems: Problem[]) {
-  const refs: Record<string, { ssmParameter?: string; secretsManagerSecret?: string }> = {};
-  for (const [name, source] of Object.entries(parsePairs(key, list, problems))) {
-    const m = /^(ssm|secretsmanager):(.+)$/.exec(source);
-    if (!m)
-      problems.push({
-        propertyPath: `${key}.${name}`,
-        reason: `must be ssm:<parameter> or secretsmanager:<secret>; got ${JSON.stringify(source)}`,
-      });
-    else refs[name] = m[1] === "ssm" ? { ssmParameter: m[2] } : { secretsManagerSecret: m[2] };
-  }
-  return refs;
+  /** A WebFarm problem (nodes.count) in the config's terms (nodesCount, or nodeCount where the stack set that). */
+  inConfigTerms: (problem: Problem) => Problem;
 }
 
 /** The app.* config keys as WebFarmArgs.app: present only when the stack names a build. */
 function appFromConfig(values: Record<string, unknown>, problems: Problem[]): WebFarmArgs["app"] {
-  const given = Object.keys(appSchema.shape).filter(
+  const given = Object.keys(NESTED_ARGUMENTS.app.schema.shape).filter(
     (child) =>
       values[flatKey("app", child)] !== undefined &&
       values[flatKey("app", child)] !== CONFIG[flatKey("app", child)].default,
@@ -244,7 +224,7 @@ function appFromConfig(values: Record<string, unknown>, problems: Problem[]): We
     return undefined;
   }
   const app: Record<string, unknown> = {};
-  for (const child of Object.keys(appSchema.shape)) {
+  for (const child of Object.keys(NESTED_ARGUMENTS.app.schema.shape)) {
     const key = flatKey("app", child);
     const value = values[key];
     if (value === undefined) continue;
@@ -278,12 +258,15 @@ export function readStackSettings(raw: RawConfig): StackSettings {
     // must be reported, not silently widened to the default.
     if (!(isEmpty(value) && isEmpty(decl.default))) values[key] = value;
   }
-  const { farmName, tags, buildsImage, imageStack, ...rest } = values;
+  const { farmName, tags, buildsImage, imageStack } = values;
   const name = typeof farmName === "string" ? farmName : "webfarm";
   const sharedTags = tags !== undefined ? parsePairs("tags", tags as string[], problems) : undefined;
+  // Pulumi merges Pulumi.yaml's defaults into every stack's config: "set" means set to something else.
   const setHere = (key: string) =>
     values[key] !== undefined && JSON.stringify(values[key]) !== JSON.stringify(CONFIG[key].default);
   if (buildsImage === true) return imageStackSettings(name, values, sharedTags, setHere, problems);
+  const spelling = moveFlatKeys(values, setHere, problems);
+  const said = (key: string) => spelling.get(key) ?? key;
   for (const key of imageKeys().filter(setHere))
     problems.push({ propertyPath: key, reason: "applies only to a stack that builds the image (buildsImage: true)" });
   if (imageStack !== undefined) {
@@ -292,42 +275,104 @@ export function readStackSettings(raw: RawConfig): StackSettings {
         propertyPath: "imageStack",
         reason: `must be a stack name such as acme/aspnet-webfarm/images; got ${JSON.stringify(imageStack)}`,
       });
-    if (values.amiId !== undefined)
-      problems.push({ propertyPath: "imageStack", reason: "and amiId both name the nodes' image: set one" });
+    if (values.imageAmiId !== undefined)
+      problems.push({
+        propertyPath: "imageStack",
+        reason: `and ${said("imageAmiId")} both name the nodes' image: set one`,
+      });
   }
+  const store = values.sessionStore;
+  if (!(SESSION_STORES as readonly unknown[]).includes(store))
+    problems.push({
+      propertyPath: "sessionStore",
+      reason: `must be one of ${SESSION_STORES.join(", ")}; got ${JSON.stringify(store)}`,
+    });
   const app = appFromConfig(values, problems);
-  // The SQL Server keys that hold something other than their default: the stack's sqlServer.
-  const sqlServer = Object.fromEntries(
-    Object.keys(sqlServerSchema.shape)
-      .filter((child) => setHere(flatKey("sqlServer", child)))
-      .map((child) => [child, values[flatKey("sqlServer", child)]]),
-  );
-  const args = {
-    ...Object.fromEntries(Object.entries(rest).filter(([k]) => argumentPathOf(k) === k && !imageKeys().includes(k))),
+  const args: Record<string, unknown> = {
+    ...Object.fromEntries(
+      Object.keys(argsSchema.shape)
+        .filter((k) => !NESTED_ARGUMENTS[k] && k !== "tags" && values[k] !== undefined)
+        .map((k) => [k, values[k]]),
+    ),
     ...(sharedTags !== undefined ? { tags: sharedTags } : {}),
     ...(app ? { app } : {}),
-    ...(Object.keys(sqlServer).length > 0 ? { sqlServer } : {}),
-  } as unknown as WebFarmArgs;
-  // Likewise the state server's keys in a stack whose sessions live in SQL Server.
-  if (args.sessionStore === "sqlServer") {
-    for (const key of STATE_SERVER_ONLY) if (!setHere(key)) delete args[key];
+  };
+  const groupOf = (group: string, only = (_key: string) => true) =>
+    Object.fromEntries(
+      Object.keys(NESTED_ARGUMENTS[group].schema.shape)
+        .filter((child) => values[flatKey(group, child)] !== undefined && only(flatKey(group, child)))
+        .map((child) => [child, values[flatKey(group, child)]]),
+    );
+  const notHere = (group: string, reason: string) => {
+    for (const key of Object.keys(groupOf(group, setHere)))
+      problems.push({ propertyPath: said(flatKey(group, key)), reason });
+  };
+  for (const group of Object.keys(NESTED_ARGUMENTS)) {
+    if (group === "app") continue;
+    const given = groupOf(group);
+    if (Object.keys(given).length > 0) args[group] = given;
   }
-  // Pulumi merges Pulumi.yaml's defaults into every stack's config, so a stack that brings its own
-  // network always "has" vpcCidr/azCount/natPerAz: drop them while they hold the default, and let
-  // validation report any the stack set to something else.
-  if (args.vpcId !== undefined || args.publicSubnetIds !== undefined || args.privateSubnetIds !== undefined) {
-    for (const key of ["vpcCidr", "azCount", "natPerAz"] as const) {
-      if (args[key] === undefined || args[key] === CONFIG[key].default) delete args[key];
-    }
+  // A stack that brings its own network "has" the own network's defaults: it keeps what it set
+  // (so validation reports it), and likewise the session store not chosen by sessionStore.
+  if (args.existingNetwork !== undefined) {
+    const own = groupOf("network", setHere);
+    if (Object.keys(own).length > 0) args.network = own;
+    else delete args.network;
   }
-  // Problems in the config's own terms: the farm's name, app.path as appPath.
-  const farmProblems = webFarmArgProblems(name, args).map((p) => {
+  if (store === "sqlServer") {
+    delete args.stateServer;
+    notHere("stateServer", 'applies only with sessionStore "stateServer"');
+  } else {
+    delete args.sqlServer;
+    notHere("sqlServer", 'applies only with sessionStore "sqlServer"');
+  }
+  // Problems in the config's own terms: the farm's name, nodes.count as nodesCount (or nodeCount).
+  const inConfigTerms = (p: Problem): Problem => {
     if (p.propertyPath === "name") return { ...p, propertyPath: "farmName" };
-    const m = /^(app|sqlServer)\.(\w+)(.*)$/.exec(p.propertyPath);
-    return m ? { ...p, propertyPath: flatKey(m[1], m[2]) + m[3] } : p;
-  });
+    const key = (group: string, child: string) =>
+      NESTED_ARGUMENTS[group]?.schema.shape[child] ? said(flatKey(group, child)) : undefined;
+    const m = /^(\w+)\.(\w+)(.*)$/.exec(p.propertyPath);
+    const at = m && key(m[1], m[2]);
+    const reason = p.reason.replace(/\b(\w+)\.(\w+)\b/g, (whole, g, c) => key(g, c) ?? whole);
+    return { propertyPath: at ? at + m![3] : p.propertyPath, reason };
+  };
+  const farmProblems = webFarmArgProblems(name, args).map(inConfigTerms);
   problems.push(...farmProblems.filter((p) => !problems.some((q) => q.propertyPath === p.propertyPath)));
-  return { farmName: name, args, problems, ...(typeof imageStack === "string" ? { imageStack } : {}) };
+  return {
+    farmName: name,
+    args: args as WebFarmArgs,
+    problems,
+    inConfigTerms,
+    ...(typeof imageStack === "string" ? { imageStack } : {}),
+  };
+}
+
+/**
+ * The 0.1 keys set in this stack, moved to their new keys with a warning (once per key and
+ * process); a key set in both spellings is a problem. Returns the 0.1 key each new key came from.
+ */
+function moveFlatKeys(
+  values: Record<string, unknown>,
+  setHere: (key: string) => boolean,
+  problems: Problem[],
+): Map<string, string> {
+  const spelling = new Map<string, string>();
+  for (const [flat, now] of Object.entries(FLAT_CONFIG_KEYS)) {
+    if (setHere(flat)) {
+      warnOnce(
+        `config:${flat}`,
+        `config key ${CONFIG_NAMESPACE}:${flat} is the 0.1 spelling: use ${CONFIG_NAMESPACE}:${now} (docs/UPGRADE.md); it goes in 0.3`,
+      );
+      if (setHere(now))
+        problems.push({ propertyPath: flat, reason: `and ${now} are the same setting: set ${now} only` });
+      else {
+        values[now] = values[flat];
+        spelling.set(now, flat);
+      }
+    }
+    delete values[flat];
+  }
+  return spelling;
 }
 
 /** A stack name as StackReference takes it: stack, project/stack or organization/project/stack. */
@@ -351,7 +396,7 @@ function imageStackSettings(
   }
   for (const p of farmImageArgProblems(image))
     problems.push({ ...p, propertyPath: flatKey(IMAGE_ARGUMENTS.parent, p.propertyPath) });
-  return { farmName: name, args: {} as WebFarmArgs, image: image as FarmImageArgs, problems };
+  return { farmName: name, args: {} as WebFarmArgs, image: image as FarmImageArgs, problems, inConfigTerms: (p) => p };
 }
 
 export function throwIfProblems(problems: Problem[]): void {

@@ -14,15 +14,15 @@ export async function program() {
     return { imageId: image.imageId, imageVersion: image.version, imageArn: image.imageArn };
   }
   const region = await checkAgainstRegion(settings.args);
-  throwIfProblems([...settings.problems, ...region.problems]);
+  throwIfProblems([...settings.problems, ...region.problems.map(settings.inConfigTerms)]);
 
   // The nodes' image from the image stack: a new build there rolls the nodes on the next `pulumi up` here.
   const amiId = settings.imageStack
     ? (new pulumi.StackReference(`${settings.farmName}-image`, { name: settings.imageStack }).requireOutput(
         "imageId",
       ) as pulumi.Output<string>)
-    : region.args.amiId;
-  const farm = new WebFarm(settings.farmName, { ...region.args, amiId });
+    : region.args.image?.amiId;
+  const farm = new WebFarm(settings.farmName, { ...region.args, image: { ...region.args.image, amiId } });
   // Every output of the farm; the raw keys stay inside (the fragment carries them, as a secret).
   const { validationKey: _v, decryptionKey: _d, ...outputs } = WebFarm.outputsOf(farm);
   return outputs;

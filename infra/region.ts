@@ -12,34 +12,37 @@ export interface RegionFacts {
 
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 
+/** Problem paths are WebFarmArgs' (network.azCount); the program puts them in the config's terms. */
 export async function checkAgainstRegion(args: WebFarmArgs): Promise<RegionFacts> {
   const problems: Problem[] = [];
-  if (args.vpcId === undefined && args.publicSubnetIds === undefined && args.privateSubnetIds === undefined) {
+  const existing = args.existingNetwork;
+  if (existing === undefined) {
     const zones = await getAvailabilityZones({
       state: "available",
       filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
     });
-    const azCount = args.azCount ?? 2;
+    const azCount = args.network?.azCount ?? 2;
     if (Number.isInteger(azCount) && azCount > zones.names.length) {
       problems.push({
-        propertyPath: "azCount",
+        propertyPath: "network.azCount",
         reason: `is ${azCount} but region ${zones.id} offers ${zones.names.length} AZs (${zones.names.join(", ")})`,
       });
     }
-    return {
-      args: { ...args, availabilityZones: zones.names.slice(0, Math.max(0, Math.min(azCount, zones.names.length))) },
-      problems,
-    };
+    const availabilityZones = zones.names.slice(0, Math.max(0, Math.min(azCount, zones.names.length)));
+    return { args: { ...args, network: { ...args.network, availabilityZones } }, problems };
   }
 
   const lookUp = async (key: "publicSubnetIds" | "privateSubnetIds") => {
-    const ids = (args[key] ?? []).filter((id): id is string => typeof id === "string" && SUBNET_ID.test(id));
+    const ids = (existing[key] ?? []).filter((id): id is string => typeof id === "string" && SUBNET_ID.test(id));
     const subnets = await Promise.all(
       ids.map(async (id) => {
         try {
           return await ec2.getSubnet({ id });
         } catch {
-          problems.push({ propertyPath: key, reason: `${id} was not found in this account and region` });
+          problems.push({
+            propertyPath: `existingNetwork.${key}`,
+            reason: `${id} was not found in this account and region`,
+          });
           return undefined;
         }
       }),
@@ -51,13 +54,14 @@ export async function checkAgainstRegion(args: WebFarmArgs): Promise<RegionFacts
     ["publicSubnetIds", publicSubnets],
     ["privateSubnetIds", privateSubnets],
   ] as const) {
-    const elsewhere = subnets.filter((s) => typeof args.vpcId === "string" && s.vpcId !== args.vpcId);
+    const at = `existingNetwork.${key}`;
+    const elsewhere = subnets.filter((s) => typeof existing.vpcId === "string" && s.vpcId !== existing.vpcId);
     if (elsewhere.length > 0)
-      problems.push({ propertyPath: key, reason: `${elsewhere.map((s) => s.id).join(", ")} not in ${args.vpcId}` });
+      problems.push({ propertyPath: at, reason: `${elsewhere.map((s) => s.id).join(", ")} not in ${existing.vpcId}` });
     const zones = new Set(subnets.map((s) => s.availabilityZone));
     if (subnets.length >= 2 && zones.size < 2)
       problems.push({
-        propertyPath: key,
+        propertyPath: at,
         reason: `are all in ${[...zones].join(", ")}; the load balancer needs two AZs`,
       });
   }
@@ -67,7 +71,7 @@ export async function checkAgainstRegion(args: WebFarmArgs): Promise<RegionFacts
   const unused = [...publicZones].filter((z) => !privateZones.has(z));
   if (publicSubnets.length > 0 && privateSubnets.length > 0 && (uncovered.length > 0 || unused.length > 0)) {
     problems.push({
-      propertyPath: "privateSubnetIds",
+      propertyPath: "existingNetwork.privateSubnetIds",
       reason: `cover AZs ${[...privateZones].sort().join(", ")} but publicSubnetIds cover ${[...publicZones].sort().join(", ")}: the load balancer reaches only nodes in its own AZs`,
     });
   }

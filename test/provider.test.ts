@@ -5,14 +5,21 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import { REPO_ROOT as ROOT } from "../tools/scripts/repoRoot";
 import YAML from "yaml";
-import { argsSchema, WebFarm } from "../components";
+import { argsSchema, FLAT_ARGUMENTS, WebFarm } from "../components";
 import { runProgram } from "../engine/engine";
 import { FarmProvider, PACKAGE_NAME } from "../provider";
 import { generatedSchema, SCHEMA_FILE } from "../tools/scripts/schema";
 import { buildFarm, Graph, T } from "./support/graph";
 
 const provider = new FarmProvider(ROOT);
-type Property = { type?: string; $ref?: string; description?: string; default?: unknown; secret?: boolean };
+type Property = {
+  type?: string;
+  $ref?: string;
+  description?: string;
+  default?: unknown;
+  secret?: boolean;
+  deprecationMessage?: string;
+};
 let schema: {
   name: string;
   resources: Record<
@@ -42,16 +49,32 @@ test("the schema serves the package aspnet-webfarm with the WebFarm and FarmImag
 
 test("every WebFarm argument is an input with its type and description, and its default where it has a plain one", () => {
   const inputs = webFarm().inputProperties;
-  expect(Object.keys(inputs).sort()).toEqual(Object.keys(argsSchema.shape).sort());
+  const flat = [...Object.keys(FLAT_ARGUMENTS), "sessionStore"];
+  expect(Object.keys(inputs).sort()).toEqual([...Object.keys(argsSchema.shape), ...flat].sort());
   for (const [name, p] of Object.entries(inputs)) {
     expect({ name, typed: Boolean(p.type ?? p.$ref) }).toEqual({ name, typed: true });
     expect({ name, described: (p.description ?? "").length > 10 }).toEqual({ name, described: true });
   }
-  expect(webFarm().requiredInputs).toEqual(["nodeCount"]);
-  expect(inputs.nodeCount).toMatchObject({ type: "number" });
-  expect(inputs.statePort).toMatchObject({ type: "number", default: 42424 });
-  expect(inputs.sessionStore).toMatchObject({ type: "string", default: "stateServer" });
+  // nodes is required in substance (nodes.count), but optional in the type while the 0.1 nodeCount still works.
+  expect(webFarm().requiredInputs ?? []).toEqual([]);
+  expect(inputs.nodes.$ref).toBe("#/types/aspnet-webfarm:index:NodesArgs");
   expect(inputs.sqlServer.$ref).toBe("#/types/aspnet-webfarm:index:SqlServerArgs");
+  expect(inputs.sessionTimeoutMinutes).toMatchObject({ type: "number", default: 20 });
+  const types = (schema as unknown as { types: Record<string, { properties: Record<string, Property> }> }).types;
+  const typeOf = (name: string) => types[`${PACKAGE_NAME}:index:${name}`];
+  expect(typeOf("NodesArgs")).toMatchObject({ required: ["count"], properties: { count: { type: "number" } } });
+  expect(typeOf("StateServerArgs").properties.port).toMatchObject({ type: "number", default: 42424 });
+  expect(typeOf("NodesArgs").properties.mode).toMatchObject({ type: "string", default: "instances" });
+  expect(typeOf("ExistingNetworkArgs")).toMatchObject({ required: ["privateSubnetIds", "publicSubnetIds", "vpcId"] });
+  // The 0.1 flat inputs: still there for one minor version, deprecated in every SDK, without defaults.
+  for (const name of flat) {
+    expect({ name, deprecated: inputs[name].deprecationMessage }).toEqual({
+      name,
+      deprecated: expect.stringMatching(/^The 0\.1 spelling: use /),
+    });
+    expect({ name, default: inputs[name].default }).toEqual({ name, default: undefined });
+  }
+  expect(inputs.nodeCount.deprecationMessage).toBe("The 0.1 spelling: use nodes.count (docs/UPGRADE.md).");
   // Its default differs by language (docs/languages.md): no schema default.
   expect(inputs.waitForDeployments.default).toBeUndefined();
 });
@@ -71,7 +94,7 @@ test("the committed schema.json is the one the components give now", async () =>
 
 test("Construct builds the farm under the engine and returns its outputs, with no Node.js-only resource by default", async () => {
   const { mocks, result } = await runProgram(() =>
-    provider.construct("shop", `${PACKAGE_NAME}:index:WebFarm`, { nodeCount: 2 }, {}),
+    provider.construct("shop", `${PACKAGE_NAME}:index:WebFarm`, { nodes: { count: 2 } }, {}),
   );
   const graph = new Graph(mocks);
   expect(graph.one(T.farm).name).toBe("shop");
@@ -113,6 +136,7 @@ test("the C# and YAML examples set only inputs the schema has (the SDKs are gene
   };
   const inputsOf: Record<string, Record<string, Property>> = {
     WebFarmArgs: webFarm().inputProperties,
+    NodesArgsArgs: full.types[`${PACKAGE_NAME}:index:NodesArgs`].properties,
     SqlServerArgsArgs: full.types[`${PACKAGE_NAME}:index:SqlServerArgs`].properties,
     AppArgsArgs: full.types[`${PACKAGE_NAME}:index:AppArgs`].properties,
   };
@@ -120,7 +144,11 @@ test("the C# and YAML examples set only inputs the schema has (the SDKs are gene
   const csharp = initializers(readFileSync(join(ROOT, "examples/csharp/Program.cs"), "utf8")).filter(
     (i) => i.type in inputsOf,
   );
-  expect(csharp.map((i) => i.type)).toEqual(["WebFarmArgs", "SqlServerArgsArgs", "AppArgsArgs"]);
+  expect(csharp.map((i) => i.type)).toEqual(["WebFarmArgs", "NodesArgsArgs", "SqlServerArgsArgs", "AppArgsArgs"]);
+  // They use the grouped spelling, not the deprecated 0.1 inputs.
+  for (const i of csharp)
+    for (const p of i.properties)
+      expect({ p, deprecated: camel(p) in FLAT_ARGUMENTS }).toEqual({ p, deprecated: false });
   for (const i of csharp)
     for (const p of i.properties)
       expect({ type: i.type, property: p, known: camel(p) in inputsOf[i.type] }).toEqual({
@@ -135,7 +163,11 @@ test("the C# and YAML examples set only inputs the schema has (the SDKs are gene
   const jsType = (v: unknown) => (Array.isArray(v) ? "array" : typeof v === "object" ? "object" : typeof v);
   for (const [key, value] of Object.entries(shop.properties)) {
     const input = webFarm().inputProperties[key];
-    expect({ key, known: input !== undefined }).toEqual({ key, known: true });
+    expect({ key, known: input !== undefined, deprecated: input?.deprecationMessage }).toEqual({
+      key,
+      known: true,
+      deprecated: undefined,
+    });
     if (input.type) expect({ key, type: jsType(value) }).toEqual({ key, type: input.type });
   }
   for (const ref of Object.values(yaml.outputs as Record<string, string>)) {

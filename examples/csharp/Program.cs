@@ -11,10 +11,13 @@ return await Deployment.RunAsync(() =>
     var config = new Config();
     var farm = new WebFarm("shop", new WebFarmArgs
     {
-        NodeCount = config.GetInt32("nodeCount") ?? 2,
-        NodeMode = "autoscaling",
-        MaxNodeCount = 6,
-        SessionStore = "sqlServer",
+        Nodes = new NodesArgsArgs
+        {
+            Count = config.GetInt32("nodeCount") ?? 2,
+            Mode = "autoscaling",
+            MaxCount = 6,
+        },
+        // Giving sqlServer chooses SQL Server for the sessions.
         SqlServer = new SqlServerArgsArgs
         {
             Edition = "web",

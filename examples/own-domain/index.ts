@@ -24,7 +24,10 @@ export = async () => {
     validationRecordFqdns: [proofRecord.fqdn],
   });
 
-  const farm = new WebFarm("shop", { nodeCount: 2, certificateArn: validated.certificateArn });
+  const farm = new WebFarm("shop", {
+    nodes: { count: 2 },
+    loadBalancer: { certificateArn: validated.certificateArn },
+  });
 
   new route53.Record("shop", {
     zoneId: zone.zoneId,

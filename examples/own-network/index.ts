@@ -9,9 +9,8 @@ import { WebFarm } from "aspnet-webfarm";
 export = async () => {
   const config = new pulumi.Config();
   const farm = new WebFarm("shop", {
-    nodeCount: config.getNumber("nodeCount") ?? 2,
-    vpcCidr: "10.50.0.0/16",
-    azCount: 2,
+    nodes: { count: config.getNumber("nodeCount") ?? 2 },
+    network: { vpcCidr: "10.50.0.0/16", azCount: 2 },
     tags: { app: "shop" },
     app: {
       bucket: config.require("buildBucket"),

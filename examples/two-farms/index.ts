@@ -9,16 +9,16 @@ export = async () => {
     natPerAz: false,
     tags: { app: "shared" },
   });
-  const shared = {
+  const existingNetwork = {
     vpcId: network.vpcId,
     publicSubnetIds: network.publicSubnetIds,
     privateSubnetIds: network.privateSubnetIds,
   };
-  const shop = new WebFarm("shop", { nodeCount: 2, ...shared, tags: { app: "shop" } });
+  const shop = new WebFarm("shop", { nodes: { count: 2 }, existingNetwork, tags: { app: "shop" } });
   const admin = new WebFarm("admin", {
-    nodeCount: 1,
-    ...shared,
-    allowedCidrs: ["203.0.113.0/24"],
+    nodes: { count: 1 },
+    existingNetwork,
+    loadBalancer: { allowedCidrs: ["203.0.113.0/24"] },
     tags: { app: "admin" },
   });
   return { shopUrl: shop.url, adminUrl: admin.url };

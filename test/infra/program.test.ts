@@ -3,14 +3,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import YAML from "yaml";
-import { appSchema, argsSchema, ROLE_TAG, sqlServerSchema } from "../../components";
+import { argsSchema, FLAT_ARGUMENTS, ROLE_TAG } from "../../components";
+import { forgetWarnings } from "../../components/args/flat";
 import {
   argumentPathOf,
   CONFIG,
   CONFIG_DEFAULTS,
+  CONFIG_ONLY,
   configShapeOf,
+  FLAT_CONFIG_KEYS,
   flatKey,
   IMAGE_ARGUMENTS,
+  NESTED_ARGUMENTS,
   NOT_CONFIGURABLE,
   projectConfig,
   readStackSettings,
@@ -26,7 +30,7 @@ import {
   fixtures,
   Subnet,
 } from "../../engine/fixtures";
-import { ARGS_FILE, generatedProjectFile, generatedConfigPage, memberDocs } from "../../tools/scripts/docs";
+import { generatedProjectFile, generatedConfigPage } from "../../tools/scripts/docs";
 import { attempt, T } from "../support/graph";
 
 async function runStack(config: Record<string, string>, subnets?: Record<string, Subnet>) {
@@ -98,18 +102,25 @@ describe("stack program", () => {
   test("a broken config lists every problem at once and registers nothing", async () => {
     const { graph, error } = await runStack(
       withConfig("dev", {
-        [key("nodeCount")]: "two",
-        [key("natPerAz")]: "yes",
-        [key("vpcCidr")]: "8.8.0.0/16",
-        [key("statePort")]: "80",
-        [key("allowedCidrs")]: "[]",
+        [key("nodesCount")]: "two",
+        [key("networkNatPerAz")]: "yes",
+        [key("networkVpcCidr")]: "8.8.0.0/16",
+        [key("stateServerPort")]: "80",
+        [key("loadBalancerAllowedCidrs")]: "[]",
         [key("nodeCnt")]: "3",
       }),
     );
     expect(error).toBeDefined();
     const paths = (error as pulumi.InputPropertiesError).errors.map((e) => e.propertyPath).sort();
-    expect(paths).toEqual(["allowedCidrs", "natPerAz", "nodeCnt", "nodeCount", "statePort", "vpcCidr"]);
-    expect(error!.message).toContain('nodeCount: must be a number; got "two"');
+    expect(paths).toEqual([
+      "loadBalancerAllowedCidrs",
+      "networkNatPerAz",
+      "networkVpcCidr",
+      "nodeCnt",
+      "nodesCount",
+      "stateServerPort",
+    ]);
+    expect(error!.message).toContain('nodesCount: must be a number; got "two"');
     expect(graph.resources).toEqual([]);
   });
 
@@ -142,6 +153,64 @@ describe("stack program", () => {
       "privateSubnetIds: cover AZs eu-west-1a, eu-west-1c but publicSubnetIds cover eu-west-1a, eu-west-1b",
     );
     expect(bad.graph.resources).toEqual([]);
+  });
+});
+
+describe("the 0.1 config keys", () => {
+  // prod and asg as 0.1 wrote them: every key that moved, in its 0.1 spelling.
+  const inFlatKeys = (stack: string) => {
+    const config = stackConfig(stack);
+    const back = Object.fromEntries(Object.entries(FLAT_CONFIG_KEYS).map(([flat, now]) => [key(now), key(flat)]));
+    const own = readFileSync(`${REPO_ROOT}/Pulumi.${stack}.yaml`, "utf8");
+    // The stack's own value wins over Pulumi.yaml's default, as with the CLI.
+    const flat: Record<string, string> = { ...config };
+    for (const [now, old] of Object.entries(back))
+      if (own.includes(`${now}:`)) {
+        flat[old] = config[now];
+        delete flat[now];
+      }
+    return flat;
+  };
+
+  test.each(["prod", "asg"])("%s in the 0.1 keys builds the same graph as in the 0.2 keys", async (stack) => {
+    const flat = inFlatKeys(stack);
+    expect(Object.keys(flat).filter((k) => k.split(":")[1] in FLAT_CONFIG_KEYS).length).toBeGreaterThan(5);
+    const [before, after] = [await runStack(flat), await runStack(stackConfig(stack))];
+    expect(before.error).toBeUndefined();
+    const shape = (g: typeof after.graph) =>
+      g.resources.map(({ type, name, parent, inputs, options }) => ({ type, name, parent, inputs, options }));
+    expect(shape(before.graph)).toEqual(shape(after.graph));
+  });
+
+  test("each 0.1 key is warned about once, naming its new key; both spellings of one key is an error", () => {
+    forgetWarnings();
+    const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      for (let i = 0; i < 2; i++)
+        readStackSettings(projectConfig(withConfig("dev", { [key("webInstanceType")]: "m6i.large" })));
+      expect(warn.mock.calls.map((c) => c[0])).toEqual([
+        "config key aspnet-webfarm:webInstanceType is the 0.1 spelling: use aspnet-webfarm:nodesInstanceType (docs/UPGRADE.md); it goes in 0.3",
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+    const both = readStackSettings(
+      projectConfig(
+        withConfig("dev", { [key("nodeCount")]: "3", [key("nodesCount")]: "4", [key("maxNodeCount")]: "1" }),
+      ),
+    );
+    expect(both.problems).toEqual([
+      { propertyPath: "nodeCount", reason: "and nodesCount are the same setting: set nodesCount only" },
+      { propertyPath: "maxNodeCount", reason: 'applies only with nodesMode "autoscaling"' },
+    ]);
+  });
+
+  test("docs/UPGRADE.md names every 0.1 argument and config key with its new place", () => {
+    const page = readFileSync(`${REPO_ROOT}/docs/UPGRADE.md`, "utf8");
+    for (const [flat, place] of Object.entries(FLAT_ARGUMENTS))
+      expect({ flat, listed: page.includes(`| \`${flat}\` | \`${place}\` |`) }).toEqual({ flat, listed: true });
+    for (const [flat, now] of Object.entries(FLAT_CONFIG_KEYS))
+      expect({ flat, listed: page.includes(`\`${flat}\` → \`${now}\``) }).toEqual({ flat, listed: true });
   });
 });
 
@@ -211,44 +280,33 @@ describe("config declarations", () => {
     expect(page).toBe(generatedConfigPage(page));
   });
 
-  test.each([
-    ["WebFarmArgs", argsSchema],
-    ["AppArgs", appSchema],
-    ["SqlServerArgs", sqlServerSchema],
-  ] as const)(
-    "every argument of %s has a doc comment, and its @default states the schema's default",
-    (iface, schema) => {
-      const docs = memberDocs(ARGS_FILE, iface);
-      expect(Object.keys(docs).sort()).toEqual(Object.keys(schema.shape).sort());
-      for (const [name, fieldSchema] of Object.entries(schema.shape)) {
-        const doc = docs[name];
-        expect({ name, described: doc.description.length > 10 }).toEqual({ name, described: true });
-        const def = (fieldSchema as unknown as { _zod: { def: { type: string; defaultValue?: unknown } } })._zod.def;
-        if (name === "nodeCount") continue; // required: no default
-        expect({ name, hasDefaultTag: doc.defaultTag !== undefined }).toEqual({ name, hasDefaultTag: true });
-        if (def.type === "default")
-          expect({ name, tag: doc.defaultTag }).toEqual({ name, tag: JSON.stringify(def.defaultValue) });
-      }
-    },
-  );
-
-  test("every config key is an argument (or the farm's name), app.* flattened as appPath etc., typed as the schema says", () => {
-    const args = Object.keys(argsSchema.shape).filter(
-      (k) => !(NOT_CONFIGURABLE as readonly string[]).includes(k) && k !== "app" && k !== "sqlServer",
+  test("every config key is an argument (or a stack setting), groups flattened as nodesCount, appPath etc., typed as the schema says", () => {
+    const top = Object.keys(argsSchema.shape).filter((k) => !NESTED_ARGUMENTS[k]);
+    const grouped = Object.entries(NESTED_ARGUMENTS).flatMap(([group, { schema }]) =>
+      Object.keys(schema.shape)
+        .map((child) => flatKey(group, child))
+        .filter((k) => !(NOT_CONFIGURABLE as readonly string[]).includes(k)),
     );
-    const app = Object.keys(appSchema.shape).map((k) => flatKey("app", k));
-    const sql = Object.keys(sqlServerSchema.shape).map((k) => flatKey("sqlServer", k));
     const image = Object.keys(IMAGE_ARGUMENTS.schema.shape).map((k) => flatKey("image", k));
     expect(Object.keys(CONFIG).sort()).toEqual(
-      ["farmName", "imageStack", "buildsImage", ...args, ...app, ...sql, ...image].sort(),
+      [...Object.keys(CONFIG_ONLY), ...top, ...grouped, ...image, ...Object.keys(FLAT_CONFIG_KEYS)].sort(),
     );
     expect(argumentPathOf("appPath")).toBe("app.path");
-    expect(CONFIG.nodeCount).toEqual({ type: "integer", default: CONFIG_DEFAULTS.nodeCount });
+    expect(argumentPathOf("nodesMaxCount")).toBe("nodes.maxCount");
+    expect(CONFIG.nodesCount).toEqual({ type: "integer", default: CONFIG_DEFAULTS.nodesCount });
     expect(CONFIG.appSecretSettings).toEqual({ type: "array", default: [], items: { type: "string" } });
     expect(CONFIG.appNodesAtOnce).toEqual({ type: "integer", default: 1 });
-    expect(configShapeOf(argsSchema.shape.allowedCidrs)).toEqual({ type: "array", default: ["0.0.0.0/0"] });
-    expect(configShapeOf(argsSchema.shape.certificateArn)).toEqual({ type: "string", default: "" });
-    expect(configShapeOf(argsSchema.shape.protectStateServer)).toEqual({ type: "boolean", default: false });
+    const groups = argsSchema.shape;
+    expect(configShapeOf(groups.loadBalancer.unwrap().shape.allowedCidrs)).toEqual({
+      type: "array",
+      default: ["0.0.0.0/0"],
+    });
+    expect(configShapeOf(groups.loadBalancer.unwrap().shape.certificateArn)).toEqual({ type: "string", default: "" });
+    expect(configShapeOf(groups.stateServer.unwrap().shape.protect)).toEqual({ type: "boolean", default: false });
+    // The 0.1 keys: typed as their new keys, empty by default, so a stack that sets one is seen.
+    expect(FLAT_CONFIG_KEYS).toMatchObject({ nodeCount: "nodesCount", vpcCidr: "networkVpcCidr", amiId: "imageAmiId" });
+    expect(CONFIG.nodeCount).toEqual({ type: "integer", default: 0 });
+    expect(CONFIG.allowedCidrs).toEqual({ type: "array", default: [], items: { type: "string" } });
   });
 
   test("the application's keys become WebFarmArgs.app: settings as maps, secrets as references", () => {
@@ -293,11 +351,13 @@ describe("config declarations", () => {
     ]);
   });
 
-  test("the stack files set only declared keys", () => {
+  test("the stack files set only declared keys, in the 0.2 spelling", () => {
     for (const stack of ["dev", "prod", "images", "asg"]) {
       const keys = Object.keys(YAML.parse(readFileSync(`${REPO_ROOT}/Pulumi.${stack}.yaml`, "utf8")).config);
-      for (const k of keys.filter((k) => k.startsWith("aspnet-webfarm:")))
+      for (const k of keys.filter((k) => k.startsWith("aspnet-webfarm:"))) {
         expect(Object.keys(CONFIG)).toContain(k.split(":")[1]);
+        expect({ k, flat: k.split(":")[1] in FLAT_CONFIG_KEYS }).toEqual({ k, flat: false });
+      }
     }
   });
 });

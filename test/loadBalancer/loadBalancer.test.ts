@@ -79,11 +79,9 @@ test("prod turns the protections on", async () => {
   expect(prod.problems).toEqual([]);
   expect(prod.args).toMatchObject({
     deletionProtection: true,
-    accessLogs: true,
-    sessionStore: "sqlServer",
+    loadBalancer: { accessLogs: true },
     sqlServer: { edition: "standard", instanceClass: "db.m5.large", multiAz: true },
   });
   // The state server's keys (their defaults, merged in by Pulumi) do not reach a SQL Server farm.
-  expect(prod.args).not.toHaveProperty("statePort");
-  expect(prod.args).not.toHaveProperty("protectStateServer");
+  expect(prod.args).not.toHaveProperty("stateServer");
 });

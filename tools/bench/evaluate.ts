@@ -14,7 +14,10 @@ import { planFixtures } from "../../engine/plan";
 
 const fixtures = planFixtures("eu-west-1");
 const farm = (nodes: number) => () =>
-  void new WebFarm("bench", { nodeCount: nodes, availabilityZones: ["eu-west-1a", "eu-west-1b"] });
+  void new WebFarm("bench", {
+    nodes: { count: nodes },
+    network: { availabilityZones: ["eu-west-1a", "eu-west-1b"] },
+  });
 
 class Registered extends pulumi.CustomResource {
   constructor(type: string, name: string, inputs: pulumi.Inputs) {

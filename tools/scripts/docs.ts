@@ -1,11 +1,13 @@
-// Reads the kit's doc comments with the TypeScript parser (no type-check, so it is fast): the one
-// place argument descriptions and their @default tags are written. Pulumi.yaml's config
-// declarations and the config table of docs/configuration.md are generated from them (config-docs.ts).
+// Pulumi.yaml's config declarations and the config table of docs/configuration.md, generated
+// (config-docs.ts) from the argument schema's documentation (components/args/schema.ts) and from
+// FarmImageArgs' doc comments, read with the TypeScript parser (no type-check, so it is fast).
 import { readFileSync } from "fs";
 import { join } from "path";
 import * as ts from "typescript";
 import YAML from "yaml";
 import { ConfigDeclaration, configDeclarations, flatKey, IMAGE_ARGUMENTS, NESTED_ARGUMENTS } from "../../infra/config";
+import { DOCS } from "../../components/args/problems";
+import { argsSchema } from "../../components/args/schema";
 import { REPO_ROOT } from "./repoRoot";
 
 export interface MemberDoc {
@@ -39,14 +41,19 @@ export function memberDocs(file: string, declarationName: string): Record<string
   return docs;
 }
 
-export const ARGS_FILE = join(REPO_ROOT, "components", "args", "args.ts");
+/** The generated public interfaces (WebFarmArgs; its groups), whose doc comments the schema wrote. */
+export const ARGS_FILE = join(REPO_ROOT, "components", "args", "types.ts");
+export const GROUPS_FILE = join(REPO_ROOT, "components", "args", "groupTypes.ts");
 
-/** Every argument's description by config key: WebFarmArgs', the nested interfaces' and FarmImageArgs' under their flat keys. */
+const summaryOf = (schema: unknown) => DOCS.get(schema as never)?.summary;
+
+/** Every argument's description by config key: WebFarmArgs', its groups' (nodesCount) and FarmImageArgs' (imageVersion). */
 export function argumentDescriptions(): Record<string, string> {
   const descriptions: Record<string, string> = {};
-  for (const [k, d] of Object.entries(memberDocs(ARGS_FILE, "WebFarmArgs"))) descriptions[k] = d.description;
-  for (const [parent, { docs }] of Object.entries(NESTED_ARGUMENTS)) {
-    for (const [k, d] of Object.entries(memberDocs(ARGS_FILE, docs))) descriptions[flatKey(parent, k)] = d.description;
+  for (const [k, s] of Object.entries(argsSchema.shape)) if (summaryOf(s)) descriptions[k] = summaryOf(s)!;
+  for (const [parent, { schema }] of Object.entries(NESTED_ARGUMENTS)) {
+    for (const [k, s] of Object.entries(schema.shape))
+      if (summaryOf(s)) descriptions[flatKey(parent, k)] = summaryOf(s)!;
   }
   for (const [k, d] of Object.entries(memberDocs(join(REPO_ROOT, IMAGE_ARGUMENTS.file), IMAGE_ARGUMENTS.docs)))
     descriptions[flatKey(IMAGE_ARGUMENTS.parent, k)] = d.description;

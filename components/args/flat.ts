@@ -1,0 +1,126 @@
+// The 0.1 flat arguments, kept for one minor version (removed in 0.3): each is moved to its place
+// in the grouped arguments, with a warning naming that place once per process; the flat and the
+// grouped spelling of one setting both given is a problem. docs/UPGRADE.md lists the same table.
+import * as pulumi from "@pulumi/pulumi";
+import { Problem } from "./problems";
+
+/** Each 0.1 flat argument and its place in the grouped arguments (sessionStore: see below). */
+export const FLAT_ARGUMENTS = {
+  nodeCount: "nodes.count",
+  nodeMode: "nodes.mode",
+  maxNodeCount: "nodes.maxCount",
+  webInstanceType: "nodes.instanceType",
+  vpcCidr: "network.vpcCidr",
+  azCount: "network.azCount",
+  natPerAz: "network.natPerAz",
+  availabilityZones: "network.availabilityZones",
+  vpcId: "existingNetwork.vpcId",
+  publicSubnetIds: "existingNetwork.publicSubnetIds",
+  privateSubnetIds: "existingNetwork.privateSubnetIds",
+  allowedCidrs: "loadBalancer.allowedCidrs",
+  certificateArn: "loadBalancer.certificateArn",
+  healthCheckPath: "loadBalancer.healthCheckPath",
+  accessLogs: "loadBalancer.accessLogs",
+  statePort: "stateServer.port",
+  stateInstanceType: "stateServer.instanceType",
+  protectStateServer: "stateServer.protect",
+  amiId: "image.amiId",
+  stateAmiId: "image.stateAmiId",
+  validation: "machineKey.validation",
+  machineKeyVersion: "machineKey.version",
+  keyParameterName: "machineKey.parameterName",
+  logRetentionDays: "observability.logRetentionDays",
+  alarmTopicArn: "observability.alarmTopicArn",
+} as const;
+export type FlatArgument = keyof typeof FLAT_ARGUMENTS | "sessionStore";
+
+/** sessionStore's place: the store is chosen by the group given. */
+export const SESSION_STORE_PLACE =
+  "stateServer or sqlServer (the group given chooses the store; sqlServer: {} for SQL Server with its defaults)";
+
+/** Where a flat argument now lives, in words (warnings, docs/UPGRADE.md). */
+export const newPlaceOf = (flat: FlatArgument) =>
+  flat === "sessionStore" ? SESSION_STORE_PLACE : FLAT_ARGUMENTS[flat];
+
+const warned = new Set<string>();
+/** Forgets which settings were warned about (tests only: the warning is once per process). */
+export const forgetWarnings = () => warned.clear();
+/** Logs once per process that `setting` (of `what`) is the 0.1 spelling, naming its new place. */
+export function warnOnce(setting: string, message: string): void {
+  if (warned.has(setting)) return;
+  warned.add(setting);
+  void pulumi.log.warn(message);
+}
+
+export interface Regrouped {
+  /** The arguments in their grouped spelling. */
+  args: Record<string, unknown>;
+  /** Both spellings of one setting given, or an unknown sessionStore. */
+  problems: Problem[];
+  /** The groups built from flat arguments only: their problems are reported in the flat spelling. */
+  flatGroups: Set<string>;
+}
+
+const isGroup = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * The 0.1 flat arguments moved into their groups (a copy; the input is not changed). A flat
+ * argument given with its grouped spelling is a problem naming both, and the flat one is dropped.
+ */
+export function regroupFlatArguments(raw: Record<string, unknown>): Regrouped {
+  const args: Record<string, unknown> = { ...raw };
+  const problems: Problem[] = [];
+  const flatGroups = new Set<string>();
+  for (const [flat, place] of Object.entries(FLAT_ARGUMENTS)) {
+    delete args[flat];
+    if (raw[flat] === undefined) continue;
+    warnOnce(flat, `WebFarm argument ${flat} is the 0.1 spelling: use ${place} (docs/UPGRADE.md); it goes in 0.3`);
+    const [group, child] = place.split(".");
+    const given = raw[group];
+    if (isGroup(given) && given[child] !== undefined) {
+      problems.push({ propertyPath: flat, reason: `and ${place} are the same setting: give ${place} only` });
+      continue;
+    }
+    if (given !== undefined && !isGroup(given)) continue; // the schema reports the group itself
+    if (given === undefined) flatGroups.add(group);
+    args[group] = { ...(args[group] as object | undefined), [child]: raw[flat] };
+  }
+  if (raw.sessionStore !== undefined) {
+    delete args.sessionStore;
+    warnOnce("sessionStore", `WebFarm argument sessionStore is the 0.1 spelling: use ${SESSION_STORE_PLACE}`);
+    if (raw.sessionStore === "sqlServer") {
+      args.sqlServer ??= {};
+      // 0.1 accepted protectStateServer: false beside SQL Server (it is the default): still so.
+      const state = args.stateServer as Record<string, unknown> | undefined;
+      if (flatGroups.has("stateServer") && state?.protect === false) {
+        delete state.protect;
+        if (Object.keys(state).length === 0) delete args.stateServer;
+      }
+    } else if (raw.sessionStore === "stateServer") {
+      if (raw.sqlServer !== undefined)
+        problems.push({ propertyPath: "sqlServer", reason: 'applies only with sessionStore "sqlServer"' });
+      else args.stateServer ??= {};
+    } else {
+      problems.push({
+        propertyPath: "sessionStore",
+        reason: `must be one of stateServer, sqlServer; got ${JSON.stringify(raw.sessionStore)}`,
+      });
+    }
+  }
+  return { args, problems, flatGroups };
+}
+
+const FLAT_OF = new Map<string, string>(Object.entries(FLAT_ARGUMENTS).map(([flat, place]) => [place, flat]));
+
+/**
+ * A problem in the spelling the user wrote: nodes.count as nodeCount when nodeCount was given, in
+ * its path and in its reason ("is 2, below nodeCount 3").
+ */
+export function inUsersSpelling(problem: Problem, flatGroups: Set<string>): Problem {
+  if (flatGroups.size === 0) return problem;
+  const m = /^(\w+)\.(\w+)(.*)$/.exec(problem.propertyPath);
+  const flat = m && flatGroups.has(m[1]) ? FLAT_OF.get(`${m[1]}.${m[2]}`) : undefined;
+  let reason = problem.reason;
+  for (const [place, name] of FLAT_OF) if (flatGroups.has(place.split(".")[0])) reason = reason.split(place).join(name);
+  return { propertyPath: flat ? flat + m![3] : problem.propertyPath, reason };
+}

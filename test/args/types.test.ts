@@ -1,0 +1,39 @@
+// One definition per argument: the zod schema (components/args/schema.ts). The public interfaces
+// that schema inference reads are generated from it and committed; this keeps them in step.
+import { readFileSync } from "fs";
+import { argsSchema } from "../../components";
+import { DOCS } from "../../components/args/problems";
+import { GROUP_TYPES_FILE, generatedArgsTypes, TYPES_FILE } from "../../tools/scripts/argsTypes";
+import { memberDocs } from "../../tools/scripts/docs";
+
+test("components/args/types.ts and groupTypes.ts are the ones generated from the schema (npm run args:types)", async () => {
+  const generated = await generatedArgsTypes();
+  expect(Object.keys(generated).sort()).toEqual([GROUP_TYPES_FILE, TYPES_FILE].sort());
+  for (const [file, text] of Object.entries(generated))
+    expect({ file, text: readFileSync(file, "utf8") }).toEqual({ file, text });
+});
+
+test("every argument, grouped or 0.1 flat, has a one-line summary and a @default", () => {
+  const interfaces = [
+    ...["WebFarmArgs"].map((name) => [TYPES_FILE, name]),
+    ...[...readFileSync(GROUP_TYPES_FILE, "utf8").matchAll(/^export interface (\w+)/gm)].map((m) => [
+      GROUP_TYPES_FILE,
+      m[1],
+    ]),
+  ];
+  expect(interfaces.length).toBeGreaterThanOrEqual(12);
+  for (const [file, name] of interfaces) {
+    for (const [member, doc] of Object.entries(memberDocs(file, name))) {
+      const at = `${name}.${member}`;
+      expect({ at, summary: doc.description.length > 10 && !doc.description.includes("\n") }).toEqual({
+        at,
+        summary: true,
+      });
+      expect({ at, default: (doc.defaultTag ?? "").length > 0 }).toEqual({ at, default: true });
+    }
+  }
+  // A plain default is stated as the schema holds it.
+  expect(memberDocs(TYPES_FILE, "WebFarmArgs").sessionTimeoutMinutes.defaultTag).toBe("20");
+  expect(memberDocs(GROUP_TYPES_FILE, "StateServerArgs").port.defaultTag).toBe("42424");
+  expect(DOCS.get(argsSchema.shape.nodes)?.summary).toMatch(/web nodes/);
+});
