@@ -364,7 +364,7 @@ function moveFlatKeys(
         `config key ${CONFIG_NAMESPACE}:${flat} is the 0.1 spelling: use ${CONFIG_NAMESPACE}:${now} (docs/UPGRADE.md); it goes in 0.3`,
       );
       if (setHere(now))
-        problems.push({ propertyPath: flat, reason: `and ${now} are the same setting: set ${now} only` });
+        problems.push({ propertyPath: flat, reason: `is the 0.1 key of ${now}, which is set too: set ${now} only` });
       else {
         values[now] = values[flat];
         spelling.set(now, flat);

@@ -78,7 +78,10 @@ export function regroupFlatArguments(raw: Record<string, unknown>): Regrouped {
     const [group, child] = place.split(".");
     const given = raw[group];
     if (isGroup(given) && given[child] !== undefined) {
-      problems.push({ propertyPath: flat, reason: `and ${place} are the same setting: give ${place} only` });
+      problems.push({
+        propertyPath: flat,
+        reason: `is the 0.1 spelling of ${place}, which is given too: give ${place} only`,
+      });
       continue;
     }
     if (given !== undefined && !isGroup(given)) continue; // the schema reports the group itself

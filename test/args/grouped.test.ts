@@ -77,7 +77,10 @@ describe("grouped arguments", () => {
     );
     expect(pulumi.InputPropertiesError.isInstance(error)).toBe(true);
     expect((error as pulumi.InputPropertiesError).errors).toEqual([
-      { propertyPath: "nodeCount", reason: "and nodes.count are the same setting: give nodes.count only" },
+      {
+        propertyPath: "nodeCount",
+        reason: "is the 0.1 spelling of nodes.count, which is given too: give nodes.count only",
+      },
       { propertyPath: "vpcCidr", reason: 'must lie in private space (10/8, 172.16/12, 192.168/16); got "8.8.0.0/16"' },
       { propertyPath: "stateServer.port", reason: "must differ from the web ports 80 and 443; got 80" },
     ]);

@@ -200,7 +200,7 @@ describe("the 0.1 config keys", () => {
       ),
     );
     expect(both.problems).toEqual([
-      { propertyPath: "nodeCount", reason: "and nodesCount are the same setting: set nodesCount only" },
+      { propertyPath: "nodeCount", reason: "is the 0.1 key of nodesCount, which is set too: set nodesCount only" },
       { propertyPath: "maxNodeCount", reason: 'applies only with nodesMode "autoscaling"' },
     ]);
   });
