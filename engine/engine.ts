@@ -205,6 +205,11 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     );
   }
 
+  /** The URN a registered resource was given, by `type::name`; undefined if none was seen. */
+  urnOf(key: string): string | undefined {
+    return this.registrations.get(key)?.urn;
+  }
+
   /**
    * Wraps the SDK's mock monitor so every registration request is seen before the mocks are asked:
    * its URN, parent and the dependencies the SDK computed (what a real engine orders creation by).
@@ -315,7 +320,7 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
       return {};
     });
     await settle(mocks);
-    mocks.waits = await resolveWaits();
+    mocks.waits = await resolveWaits(mocks);
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }
@@ -326,8 +331,14 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
 }
 
 /** The program's declared waits, their resources named by URN. */
-async function resolveWaits(): Promise<RecordedWait[]> {
-  const urnOf = (r: pulumi.Resource) => valueOf(r.urn);
+async function resolveWaits(mocks: RecordingMocks): Promise<RecordedWait[]> {
+  // The URN the registration request was given, read from the capture: a farm declares a dozen
+  // needs per node, mostly the same shared resources, and an apply per need was a tenth of a
+  // 200-node run's allocations. The Output is the fallback for a resource the capture missed.
+  const urnOf = (r: pulumi.Resource) => {
+    const { __pulumiType: type, __name: name } = r as unknown as { __pulumiType?: string; __name?: string };
+    return mocks.urnOf(`${type}::${name}`) ?? valueOf(r.urn);
+  };
   return Promise.all(
     declaredWaits().map(async (w) => ({
       waiter: await urnOf(w.waiter),
