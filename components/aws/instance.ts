@@ -29,6 +29,8 @@ export const METADATA_OPTIONS = { httpEndpoint: "enabled", httpTokens: "required
 export const ROOT_DEVICE_NAME = "/dev/sda1";
 
 export function farmInstance(name: string, args: FarmInstanceArgs, opts: pulumi.CustomResourceOptions): ec2.Instance {
+  // One value for both tag maps: with the caller's tags an Output, one apply per instance, not two.
+  const tags = nameTags(args.tags, name, args.role);
   return new ec2.Instance(
     name,
     {
@@ -47,8 +49,8 @@ export function farmInstance(name: string, args: FarmInstanceArgs, opts: pulumi.
       maintenanceOptions: { autoRecovery: "default" },
       disableApiTermination: args.terminationProtection ?? false,
       ...(args.stopOnShutdown ? { instanceInitiatedShutdownBehavior: "stop" } : {}),
-      tags: nameTags(args.tags, name, args.role),
-      volumeTags: nameTags(args.tags, name, args.role),
+      tags,
+      volumeTags: tags,
     },
     pulumi.mergeOptions(opts, { ...imageOptions(args.image), ...typeChangeOptions(args.role) }),
   );
