@@ -28,6 +28,7 @@ import { stackConfig } from "../../infra/stackFile";
 interface Cell {
   nodes: number | null;
   flat: boolean;
+  classes?: boolean;
   stacks: boolean;
   medianMs: number;
   samplesMs: number[];
@@ -98,12 +99,18 @@ async function main() {
   const withStacks = sizes
     .filter((n) => n <= 50)
     .map((n) => evaluate(["--nodes", String(n), "--stacks", "--warmup", "1", "--reps", "3"]));
+  // Two peers, the same resources registered directly: as bare resources of their types (no
+  // output properties but the inputs given), and through the provider's classes (ec2.Instance...),
+  // as a hand-written flat program does: the classes' own Outputs are most of the difference.
   const flat = sizes.map((n) => evaluate(["--nodes", String(n), "--flat", ...reps(n)]));
-  const rows = [baseline, ...sizes.flatMap((_, i) => [farm[i], withStacks[i], flat[i]].filter(Boolean))].map((c) => ({
+  const classes = sizes.map((n) => evaluate(["--nodes", String(n), "--flat", "--classes", ...reps(n)]));
+  const peerName = (c: Cell) => (c.classes ? "flat peer, provider classes" : c.flat ? "flat peer, bare" : "farm");
+  const rows = [
+    baseline,
+    ...sizes.flatMap((_, i) => [farm[i], withStacks[i], flat[i], classes[i]].filter(Boolean)),
+  ].map((c) => ({
     program:
-      c.nodes === null
-        ? "one resource"
-        : `${c.flat ? "flat peer" : "farm"}, ${c.nodes} nodes${c.stacks ? ", with stack capture" : ""}`,
+      c.nodes === null ? "one resource" : `${peerName(c)}, ${c.nodes} nodes${c.stacks ? ", with stack capture" : ""}`,
     resources: c.resources,
     medianMs: Number(c.medianMs.toFixed(1)),
     ratioToOneResource: Number((c.medianMs / baseline.medianMs).toFixed(1)),
@@ -122,12 +129,13 @@ async function main() {
     linear: byNodes.r2 > 0.98,
     stackCaptureShare: stackShare.map((x) => Number(x.toFixed(2))),
     farmOverFlatPeer: farm.map((c, i) => Number((c.medianMs / flat[i].medianMs).toFixed(2))),
+    farmOverClassPeer: farm.map((c, i) => Number((c.medianMs / classes[i].medianMs).toFixed(2))),
   };
   console.log(
     `growth: ${growth.msPerNode} ms per node on top of ${growth.fixedMs} ms (R² ${growth.r2}); ${growth.linear ? "linear" : "NOT linear"} in node count`,
   );
   console.log(
-    `stack capture: ${stackShare.map((x) => `${Math.round(x * 100)}%`).join(", ")} of evaluation with it (1, 10, 50 nodes); farm / flat peer: ${growth.farmOverFlatPeer.join(", ")} (1, 10, 50, 200 nodes)\n`,
+    `stack capture: ${stackShare.map((x) => `${Math.round(x * 100)}%`).join(", ")} of evaluation with it (1, 10, 50 nodes); farm / bare peer: ${growth.farmOverFlatPeer.join(", ")}; farm / class peer: ${growth.farmOverClassPeer.join(", ")} (1, 10, 50, 200 nodes)\n`,
   );
 
   console.log(
