@@ -43,18 +43,33 @@ let program: string;
 let installed: string;
 
 /**
- * `npm test` type-checks once and keeps what it compiled in .build/: when that is newer than every
- * source file of the library, pack it as dist/ rather than compile the library a second time
- * (npm pack's prepack build). Run alone, the test packs as a user would.
+ * `npm test` compiles once and keeps what it compiled in .build/: when that (the JavaScript and the
+ * type-check's declarations) is newer than every source file of the library, pack it as dist/ rather
+ * than compile the library a second time (npm pack's prepack build). Run alone, the test packs as a
+ * user would.
  */
 function freshBuild(): string | undefined {
   const built = join(ROOT, ".build", "components");
-  if (!existsSync(join(built, "index.js"))) return undefined;
+  const outputs = ["index.js", "index.d.ts"].map((f) => join(built, f));
+  if (!outputs.every((f) => existsSync(f))) return undefined;
   const sources = (readdirSync(join(ROOT, "components"), { recursive: true }) as string[]).filter((f) =>
     f.endsWith(".ts"),
   );
   const newest = Math.max(...sources.map((f) => statSync(join(ROOT, "components", f)).mtimeMs));
-  return statSync(join(built, "index.js")).mtimeMs >= newest ? built : undefined;
+  return outputs.every((f) => statSync(f).mtimeMs >= newest) ? built : undefined;
+}
+
+/**
+ * Under `npm test` the type-check writes the declarations while the tests run (test/support/suite.mjs
+ * names the file it writes once done): wait for it, bounded, before packing them.
+ */
+async function typecheckDone(timeoutMs = 100000): Promise<void> {
+  const marker = process.env.WEBFARM_TYPECHECK_DONE;
+  if (!marker) return;
+  for (const deadline = Date.now() + timeoutMs; !existsSync(marker);) {
+    if (Date.now() > deadline) throw new Error(`the type-check did not finish within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** The dependencies npm would install with the package: its own and the peers the program brings. */
@@ -82,7 +97,8 @@ function install(into: string, edit?: (manifest: Record<string, unknown>) => voi
   return kit;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
+  await typecheckDone();
   // Not named after the package: the SDK finds a captured module's package.json at the first
   // "aspnet-webfarm" in its path (runtime/closure/package.js, indexOf), and silently skips the
   // exports check when that is a parent folder.
@@ -102,7 +118,7 @@ beforeAll(() => {
   packedFiles = packed[0].files.map((f: { path: string }) => f.path);
   program = join(dir, "program");
   installed = install(program);
-}, 120000);
+}, 180000);
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });

@@ -11,10 +11,10 @@ import { LocalFarm } from "../../../tools/local/farm";
 import { HOST } from "../../../tools/local/http";
 import { farmPorts, portCollisions } from "../../../tools/local/ports";
 import { recordedFarmRunning } from "../../../tools/local/run";
+import { SUITE_FARMS } from "../../support/farmPorts";
 import { REPO_ROOT } from "../../../tools/scripts/repoRoot";
 
-const PORT = 18680;
-const STATE_PORT = 18690;
+const { port: PORT, statePort: STATE_PORT } = SUITE_FARMS.guard;
 let dir: string;
 const started: ChildProcess[] = [];
 
@@ -88,6 +88,17 @@ test("every busy port is named with who needed it: a node's and the state server
   } finally {
     for (const s of held) s.close();
   }
+});
+
+test("the acceptance suites' farms share no port, FastCGI ports included: they run side by side", () => {
+  const owners = new Map<number, string>();
+  const shared: string[] = [];
+  for (const [suite, layout] of Object.entries(SUITE_FARMS))
+    for (const { port, what } of farmPorts({ ...layout, sessionStore: undefined })) {
+      if (owners.has(port)) shared.push(`${port}: ${owners.get(port)} and ${suite}'s ${what}`);
+      owners.set(port, `${suite}'s ${what}`);
+    }
+  expect(shared).toEqual([]);
 });
 
 test("ports the options would give two parts of the farm are refused by name", () => {
