@@ -27,6 +27,7 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { promisify } from "util";
 import { REPO_ROOT as ROOT } from "../tools/scripts/repoRoot";
+import { typecheckWrote } from "./support/typecheckFiles";
 
 const env = { ...process.env, npm_config_audit: "false", npm_config_fund: "false" };
 const run = (cmd: string, args: string[], cwd: string) =>
@@ -59,19 +60,6 @@ function freshBuild(): string | undefined {
   return outputs.every((f) => statSync(f).mtimeMs >= newest) ? built : undefined;
 }
 
-/**
- * Under `npm test` the type-check writes the declarations while the tests run (test/support/suite.mjs
- * names the file it writes once done): wait for it, bounded, before packing them.
- */
-async function typecheckDone(timeoutMs = 100000): Promise<void> {
-  const marker = process.env.WEBFARM_TYPECHECK_DONE;
-  if (!marker) return;
-  for (const deadline = Date.now() + timeoutMs; !existsSync(marker);) {
-    if (Date.now() > deadline) throw new Error(`the type-check did not finish within ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** The dependencies npm would install with the package: its own and the peers the program brings. */
 const needed = (manifest: Record<string, Record<string, string> | undefined>) =>
   [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})].sort();
@@ -98,7 +86,8 @@ function install(into: string, edit?: (manifest: Record<string, unknown>) => voi
 }
 
 beforeAll(async () => {
-  await typecheckDone();
+  // Under `npm test` the declarations come from the type-check beside the tests.
+  await typecheckWrote("WEBFARM_TYPECHECK_DONE");
   // Not named after the package: the SDK finds a captured module's package.json at the first
   // "aspnet-webfarm" in its path (runtime/closure/package.js, indexOf), and silently skips the
   // exports check when that is a parent folder.

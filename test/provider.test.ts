@@ -11,6 +11,7 @@ import { runProgram } from "../engine/engine";
 import { FarmProvider, PACKAGE_NAME } from "../provider";
 import { analysisKey, cacheSchemaInference, generatedSchema, SCHEMA_FILE } from "../tools/scripts/schema";
 import { buildFarm, Graph, T } from "./support/graph";
+import { typecheckWrote } from "./support/typecheckFiles";
 
 // The inference type-checks the whole program (seconds): kept by a hash of what it reads.
 cacheSchemaInference();
@@ -36,8 +37,10 @@ let schema: {
   >;
 };
 beforeAll(async () => {
+  // Under `npm test` the type-check beside the tests infers the schema from the program it checked.
+  await typecheckWrote("WEBFARM_SCHEMA_DONE");
   schema = JSON.parse(await provider.getSchema());
-}, 60000);
+}, 160000);
 
 const webFarm = () => schema.resources[`${PACKAGE_NAME}:index:WebFarm`];
 

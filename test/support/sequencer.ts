@@ -14,11 +14,12 @@ type Test = Parameters<Sequencer["sort"]>[0][number];
 export const SECONDS: Record<string, number> = {
   "tools/local/release.test.js": 30,
   "tools/local/farm.test.js": 16,
-  "provider.test.js": 9,
   "tools/local/sessionStore.test.js": 8,
-  // It waits for the type-check's declarations (test/support/suite.mjs): not among the first.
-  "package.test.js": 7,
   "tools/local/guard.test.js": 6,
+  // These two wait for the type-check beside the tests (its schema inference, its declarations):
+  // ranked after the acceptance suites, whatever they take, so that no worker waits early.
+  "provider.test.js": 5.5,
+  "package.test.js": 5,
   "engine/plan.test.js": 4,
   "farm/webFarm.test.js": 3,
   "aws/iam/permissions.test.js": 3,

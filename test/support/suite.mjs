@@ -2,8 +2,9 @@
 // the tests rather than before them. Every TypeScript file is transpiled on its own into .build/
 // (TypeScript's transpileModule: the project sets isolatedModules, so the JavaScript is what `tsc` would
 // write), which takes a couple of seconds where `tsc` spent about ten type-checking first. `npm test`
-// then runs `tsc --declaration --emitDeclarationOnly` (the whole type-check, as before, and the
-// declarations the package test packs) at the same time as Jest, and fails if either fails.
+// then runs test/support/typecheck.ts (what `tsc --declaration --emitDeclarationOnly` does: the whole
+// type-check, as before, and the declarations the package test packs; then the schema inference on
+// that same program) at the same time as Jest, and fails if either fails.
 // `npm run test:unit` (--unit) skips the type-check, the local farm's acceptance suites and the
 // package test, and transpiles only the files changed since its last run.
 //
@@ -17,9 +18,10 @@ import { fileURLToPath } from "url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BUILD = join(ROOT, ".build");
-/** Written when the type-check ends ({ status }); the package test waits for it (TYPECHECK_ENV). */
+/** Written once the type-check's declarations are out; the package test waits for it (its variable). */
 const TYPECHECK_DONE = join(BUILD, "typecheck.json");
-const TYPECHECK_ENV = "WEBFARM_TYPECHECK_DONE";
+/** Written once the type-check has stored the schema inference; the provider test waits for it. */
+const SCHEMA_DONE = join(BUILD, "schema.json");
 /** test:unit's record of what it transpiled: source path -> hash of the source and the options. */
 const MANIFEST = join(BUILD, "transpiled.json");
 /** Tells jest.config.js to leave out what test:unit does not run. */
@@ -117,42 +119,41 @@ async function main() {
   const started = Date.now();
   const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
-  let typecheck = Promise.resolve(0);
-  let typecheckOutput = "";
   if (!unit) {
     rmSync(BUILD, { recursive: true, force: true });
     mkdirSync(BUILD, { recursive: true });
-    // Started first: it is the longest single step, and runs on its own core.
-    typecheck = run(
-      process.execPath,
-      [require.resolve("typescript/bin/tsc"), "--outDir", ".build", "--declaration", "--emitDeclarationOnly"],
-      { stdio: ["ignore", "pipe", "pipe"], onOutput: (chunk) => (typecheckOutput += chunk) },
-    ).then((status) => {
-      writeFileSync(TYPECHECK_DONE, JSON.stringify({ status }));
-      return status;
-    });
   }
-
   const problems = transpile(unit);
   if (problems.length > 0) {
-    console.error(
-      ts.formatDiagnostics(problems, {
-        ...ts.sys,
-        getCanonicalFileName: (f) => f,
-        getCurrentDirectory: () => ROOT,
-        getNewLine: () => "\n",
-      }),
-    );
+    const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => "\n" };
+    console.error(ts.formatDiagnostics(problems, host));
     console.error("the sources do not compile (above)");
     process.exitCode = 1;
-    await typecheck;
     return;
   }
   console.error(`compiled into .build/ in ${seconds(started)}${unit ? "" : "; type-checking beside the tests"}`);
 
+  let typecheck = Promise.resolve(0);
+  let typecheckOutput = "";
+  if (!unit) {
+    // test/support/typecheck.ts: tsc's whole check and declarations, then the schema inference on
+    // the same program. Whatever becomes of it, the tests waiting for its files are let go.
+    typecheck = run(process.execPath, [join(BUILD, "test", "support", "typecheck.js"), TYPECHECK_DONE, SCHEMA_DONE], {
+      stdio: ["ignore", "pipe", "pipe"],
+      onOutput: (chunk) => (typecheckOutput += chunk),
+    }).then((status) => {
+      for (const done of [TYPECHECK_DONE, SCHEMA_DONE])
+        if (!existsSync(done)) writeFileSync(done, JSON.stringify({ status }));
+      return status;
+    });
+  }
+
   const tests = await run(process.execPath, [require.resolve("jest/bin/jest"), "--ci", ...jestArgs], {
     stdio: "inherit",
-    env: { ...process.env, ...(unit ? { [UNIT_ENV]: "1" } : { [TYPECHECK_ENV]: TYPECHECK_DONE }) },
+    env: {
+      ...process.env,
+      ...(unit ? { [UNIT_ENV]: "1" } : { WEBFARM_TYPECHECK_DONE: TYPECHECK_DONE, WEBFARM_SCHEMA_DONE: SCHEMA_DONE }),
+    },
   });
   const typecheckStatus = await typecheck;
   if (!unit) {
