@@ -135,6 +135,7 @@ async function main() {
 
   let typecheck = Promise.resolve(0);
   let typecheckOutput = "";
+  let typecheckSeconds = "";
   if (!unit) {
     // test/support/typecheck.ts: tsc's whole check and declarations, then the schema inference on
     // the same program. Whatever becomes of it, the tests waiting for its files are let go.
@@ -142,6 +143,7 @@ async function main() {
       stdio: ["ignore", "pipe", "pipe"],
       onOutput: (chunk) => (typecheckOutput += chunk),
     }).then((status) => {
+      typecheckSeconds = seconds(started);
       for (const done of [TYPECHECK_DONE, SCHEMA_DONE])
         if (!existsSync(done)) writeFileSync(done, JSON.stringify({ status }));
       return status;
@@ -158,7 +160,9 @@ async function main() {
   const typecheckStatus = await typecheck;
   if (!unit) {
     if (typecheckOutput.trim()) process.stderr.write(typecheckOutput.trimEnd() + "\n");
-    console.error(`type-check (tsc): ${typecheckStatus === 0 ? "passed" : "FAILED (above)"}`);
+    console.error(
+      `type-check (tsc): ${typecheckStatus === 0 ? "passed" : "FAILED (above)"}, done ${typecheckSeconds} after the start`,
+    );
   }
   console.error(
     `${unit ? "test:unit" : "npm test"}: ${tests === 0 && typecheckStatus === 0 ? "passed" : "FAILED"} in ${seconds(started)}`,
