@@ -35,30 +35,39 @@ function typecheck(): { program: ts.Program; diagnostics: ts.Diagnostic[] } {
 
 /**
  * Pulumi's inference builds its program through @pulumi/pulumi's typescript-shim: this process hands it
- * the program just checked, when it asks for the same files. Must run before the inference is loaded.
+ * the program it checked (set later), when it asks for the same files. Must run before the inference
+ * is loaded (tools/scripts/schema.ts loads it).
  */
-function reuseProgram(program: ts.Program): void {
+function reusePrograms(): { reuse(program: ts.Program): void } {
+  let reused: ts.Program | undefined;
+  const sameRoots = (names: readonly string[]) => {
+    const roots = new Set(reused?.getRootFileNames() ?? []);
+    return names.length === roots.size && names.every((f) => roots.has(f));
+  };
   const shim = require.resolve("@pulumi/pulumi/typescript-shim");
-  const roots = new Set(program.getRootFileNames());
-  const reusing = Object.create(ts, {
-    createProgram: {
-      value: (options: ts.CreateProgramOptions) =>
-        !Array.isArray(options) &&
-        options.rootNames.length === roots.size &&
-        options.rootNames.every((f) => roots.has(f))
-          ? program
-          : ts.createProgram(options),
-    },
-  });
   const cached = new Module(shim);
   cached.filename = shim;
   cached.loaded = true;
-  cached.exports = reusing;
+  cached.exports = Object.create(ts, {
+    createProgram: {
+      value: (options: ts.CreateProgramOptions) =>
+        reused && !Array.isArray(options) && sameRoots(options.rootNames) ? reused : ts.createProgram(options),
+    },
+  });
   require.cache[shim] = cached;
+  return { reuse: (program) => (reused = program) };
 }
 
 async function main() {
   const [declarationsDone, schemaDone] = process.argv.slice(2);
+  const programs = reusePrograms();
+  // Loaded (and the sources hashed, as the program reads them next: the schema cache's key) before
+  // the check; a library that fails to load must not keep the type-check from reporting.
+  const inference = import("../../tools/scripts/schema").then((schema) => ({
+    ...schema,
+    readBefore: schema.analysisKey(REPO_ROOT),
+  }));
+  await inference.catch(() => undefined);
   const { program, diagnostics } = typecheck();
   if (diagnostics.length > 0) {
     const host = {
@@ -74,9 +83,9 @@ async function main() {
   // A program with errors is still inferred from: the provider test reports what it finds itself.
   let stored = false;
   try {
-    reuseProgram(program);
-    const { cacheSchemaInference, generatedSchema } = await import("../../tools/scripts/schema");
-    cacheSchemaInference();
+    const { cacheSchemaInference, generatedSchema, readBefore } = await inference;
+    programs.reuse(program);
+    cacheSchemaInference(readBefore);
     await generatedSchema();
     stored = true;
   } catch (err) {

@@ -67,6 +67,9 @@ const inferring: AnalyzerClass = analyzer.Analyzer;
  * infers afresh on a miss, exactly as before, and stores what it found.
  */
 class CachedAnalyzer {
+  /** analysisKey of the sources as they were before the program to infer from was read, if known. */
+  static readBefore: string | undefined;
+
   constructor(
     private readonly dir: string,
     private readonly name: string,
@@ -74,24 +77,38 @@ class CachedAnalyzer {
     private readonly componentNames: Set<string>,
   ) {}
 
-  analyze(): analyzer.AnalyzeResult {
+  private entry(sources: string): string {
     const key = createHash("sha256")
-      .update(JSON.stringify([analysisKey(this.dir), this.name, this.packageJSON, [...this.componentNames].sort()]))
+      .update(JSON.stringify([sources, this.name, this.packageJSON, [...this.componentNames].sort()]))
       .digest("hex");
-    const file = join(SCHEMA_CACHE, `${key}.json`);
+    return join(SCHEMA_CACHE, `${key}.json`);
+  }
+
+  analyze(): analyzer.AnalyzeResult {
+    const now = analysisKey(this.dir);
+    const file = this.entry(now);
     if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as analyzer.AnalyzeResult;
+    const before = CachedAnalyzer.readBefore ?? now;
     const result = new inferring(this.dir, this.name, this.packageJSON, this.componentNames).analyze();
-    mkdirSync(SCHEMA_CACHE, { recursive: true });
-    // Whole or not at all: another process may read it at once.
-    const partial = `${file}.${process.pid}`;
-    writeFileSync(partial, JSON.stringify(result));
-    renameSync(partial, file);
+    // Stored only if no source changed while the program was read: never under another content's key.
+    if (before === now && analysisKey(this.dir) === now) {
+      mkdirSync(SCHEMA_CACHE, { recursive: true });
+      // Whole or not at all: another process may read it at once.
+      const partial = `${file}.${process.pid}`;
+      writeFileSync(partial, JSON.stringify(result));
+      renameSync(partial, file);
+    }
     return result;
   }
 }
 
-/** Makes the schema inference in this process use SCHEMA_CACHE (the provider test, `npm run schema`). */
-export function cacheSchemaInference(): void {
+/**
+ * Makes the schema inference in this process use SCHEMA_CACHE (the provider test, `npm run schema`).
+ * `readBefore`: analysisKey taken before an already built program the inference will reuse was read
+ * (test/support/typecheck.ts), so that a source edited since is not stored under the wrong key.
+ */
+export function cacheSchemaInference(readBefore?: string): void {
+  CachedAnalyzer.readBefore = readBefore;
   (analyzer as { Analyzer: unknown }).Analyzer = CachedAnalyzer;
 }
 
