@@ -27,6 +27,7 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { promisify } from "util";
 import { REPO_ROOT as ROOT } from "../tools/scripts/repoRoot";
+import { typecheckWrote } from "./support/typecheckFiles";
 
 const env = { ...process.env, npm_config_audit: "false", npm_config_fund: "false" };
 const run = (cmd: string, args: string[], cwd: string) =>
@@ -43,18 +44,20 @@ let program: string;
 let installed: string;
 
 /**
- * `npm test` type-checks once and keeps what it compiled in .build/: when that is newer than every
- * source file of the library, pack it as dist/ rather than compile the library a second time
- * (npm pack's prepack build). Run alone, the test packs as a user would.
+ * `npm test` compiles once and keeps what it compiled in .build/: when that (the JavaScript and the
+ * type-check's declarations) is newer than every source file of the library, pack it as dist/ rather
+ * than compile the library a second time (npm pack's prepack build). Run alone, the test packs as a
+ * user would.
  */
 function freshBuild(): string | undefined {
   const built = join(ROOT, ".build", "components");
-  if (!existsSync(join(built, "index.js"))) return undefined;
+  const outputs = ["index.js", "index.d.ts"].map((f) => join(built, f));
+  if (!outputs.every((f) => existsSync(f))) return undefined;
   const sources = (readdirSync(join(ROOT, "components"), { recursive: true }) as string[]).filter((f) =>
     f.endsWith(".ts"),
   );
   const newest = Math.max(...sources.map((f) => statSync(join(ROOT, "components", f)).mtimeMs));
-  return statSync(join(built, "index.js")).mtimeMs >= newest ? built : undefined;
+  return outputs.every((f) => statSync(f).mtimeMs >= newest) ? built : undefined;
 }
 
 /** The dependencies npm would install with the package: its own and the peers the program brings. */
@@ -82,7 +85,9 @@ function install(into: string, edit?: (manifest: Record<string, unknown>) => voi
   return kit;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
+  // Under `npm test` the declarations come from the type-check beside the tests.
+  await typecheckWrote("WEBFARM_TYPECHECK_DONE");
   // Not named after the package: the SDK finds a captured module's package.json at the first
   // "aspnet-webfarm" in its path (runtime/closure/package.js, indexOf), and silently skips the
   // exports check when that is a parent folder.
@@ -102,7 +107,7 @@ beforeAll(() => {
   packedFiles = packed[0].files.map((f: { path: string }) => f.path);
   program = join(dir, "program");
   installed = install(program);
-}, 120000);
+}, 180000);
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });

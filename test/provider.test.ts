@@ -1,16 +1,20 @@
 // The kit as a component package, without the Pulumi CLI: the provider's GetSchema (what every
 // language's SDK is generated from) and Construct (what `new WebFarm(...)` in C# calls), in-process.
 import * as pulumi from "@pulumi/pulumi";
-import { readFileSync } from "fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
 import { join } from "path";
 import { REPO_ROOT as ROOT } from "../tools/scripts/repoRoot";
 import YAML from "yaml";
 import { argsSchema, FLAT_ARGUMENTS, WebFarm } from "../components";
 import { runProgram } from "../engine/engine";
 import { FarmProvider, PACKAGE_NAME } from "../provider";
-import { generatedSchema, SCHEMA_FILE } from "../tools/scripts/schema";
+import { analysisKey, cacheSchemaInference, generatedSchema, SCHEMA_FILE } from "../tools/scripts/schema";
 import { buildFarm, Graph, T } from "./support/graph";
+import { typecheckWrote } from "./support/typecheckFiles";
 
+// The inference type-checks the whole program (seconds): kept by a hash of what it reads.
+cacheSchemaInference();
 const provider = new FarmProvider(ROOT);
 type Property = {
   type?: string;
@@ -33,8 +37,10 @@ let schema: {
   >;
 };
 beforeAll(async () => {
+  // Under `npm test` the type-check beside the tests infers the schema from the program it checked.
+  await typecheckWrote("WEBFARM_SCHEMA_DONE");
   schema = JSON.parse(await provider.getSchema());
-}, 60000);
+}, 160000);
 
 const webFarm = () => schema.resources[`${PACKAGE_NAME}:index:WebFarm`];
 
@@ -173,5 +179,34 @@ test("the C# and YAML examples set only inputs the schema has (the SDKs are gene
   for (const ref of Object.values(yaml.outputs as Record<string, string>)) {
     const output = /^\$\{shop\.(\w+)\}$/.exec(ref)![1];
     expect(webFarm().properties).toHaveProperty(output);
+  }
+});
+
+test("the schema cache is never stale: its key changes with a source, the installed packages or a global a test declares", () => {
+  const dir = mkdtempSync(join(tmpdir(), "webfarm-schema-key-"));
+  try {
+    for (const f of ["tsconfig.json", "package.json", "package-lock.json"]) cpSync(join(ROOT, f), join(dir, f));
+    const write = (path: string, text: string) => {
+      mkdirSync(join(dir, path, ".."), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    };
+    write("components/index.ts", 'export * from "./part";\n');
+    write("components/part.ts", "export interface PartArgs { size?: number }\n");
+    write("test/part.test.ts", "test('x', () => undefined);\n");
+    const first = analysisKey(dir);
+    expect(analysisKey(dir)).toBe(first);
+    write("test/part.test.ts", "test('y', () => undefined);\n");
+    expect(analysisKey(dir)).toBe(first);
+    write("components/part.ts", "export interface PartArgs { size?: string }\n");
+    const changed = analysisKey(dir);
+    expect(changed).not.toBe(first);
+    write("test/part.test.ts", "declare global { interface PartArgs { extra: string } }\nexport {};\n");
+    expect(analysisKey(dir)).not.toBe(changed);
+    const lock = readFileSync(join(dir, "package-lock.json"), "utf8");
+    const withTest = analysisKey(dir);
+    writeFileSync(join(dir, "package-lock.json"), lock.replace('"lockfileVersion"', '"lockfileVersion" '));
+    expect(analysisKey(dir)).not.toBe(withTest);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,11 +1,116 @@
 // `npm run schema [-- --check]`: writes the component package's schema (what every language's SDK
 // is generated from) to schema.json, or checks the committed one is current (CI).
-import { readFileSync, writeFileSync } from "fs";
-import { join } from "path";
+import * as analyzer from "@pulumi/pulumi/provider/experimental/analyzer";
+import { createHash } from "crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "fs";
+import { dirname, join, relative, resolve } from "path";
+import * as ts from "typescript";
 import { FarmProvider } from "../../provider";
 import { REPO_ROOT } from "./repoRoot";
 
 export const SCHEMA_FILE = join(REPO_ROOT, "schema.json");
+
+/** Inferred analyses by the hash of what they read (gitignored): inference type-checks for seconds. */
+export const SCHEMA_CACHE = join(REPO_ROOT, ".cache", "schema");
+
+/**
+ * Every input of the inference's result, hashed: the installed packages (npm's record of them, with the
+ * TypeScript and SDK versions), tsconfig.json and package.json, and the content of every source file of
+ * the TypeScript program the inference builds (tsconfig's files and what they import by a relative
+ * path). Test files are left out unless they declare globals or augment a module: that is the only
+ * way one could change a type the components export.
+ */
+export function analysisKey(dir: string): string {
+  const hash = createHash("sha256");
+  const add = (name: string, text: string) => hash.update(`${name}\0${text.length}\0${text}`);
+  const installed = join(dir, "node_modules", ".package-lock.json");
+  add("installed", readFileSync(existsSync(installed) ? installed : join(dir, "package-lock.json"), "utf8"));
+  for (const f of ["tsconfig.json", "package.json"]) add(f, readFileSync(join(dir, f), "utf8"));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(dir, "tsconfig.json"),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+      },
+    },
+  );
+  if (!config) throw new Error(`cannot read ${join(dir, "tsconfig.json")}`);
+  const files = new Set(config.fileNames.map((f) => resolve(f)));
+  const texts = new Map<string, string>();
+  for (const file of files) {
+    const text = readFileSync(file, "utf8");
+    texts.set(file, text);
+    for (const { fileName } of ts.preProcessFile(text, true, false).importedFiles) {
+      if (!fileName.startsWith(".")) continue;
+      const target = resolve(dirname(file), fileName);
+      const found = [`${target}.ts`, `${target}.d.ts`, join(target, "index.ts")].find((f) => existsSync(f));
+      if (found) files.add(found);
+    }
+  }
+  const testDir = join(dir, "test");
+  for (const file of [...files].sort()) {
+    const text = texts.get(file)!;
+    if (file.startsWith(testDir + "/") && !/\bdeclare\s+(global|module)\b/.test(text)) continue;
+    add(relative(dir, file), text);
+  }
+  return hash.digest("hex");
+}
+
+type AnalyzerClass = typeof analyzer.Analyzer;
+const inferring: AnalyzerClass = analyzer.Analyzer;
+
+/**
+ * Pulumi's schema inference (what FarmProvider's getSchema and construct run), answered from
+ * SCHEMA_CACHE when nothing it reads has changed since a run that stored its result. Each instance
+ * infers afresh on a miss, exactly as before, and stores what it found.
+ */
+class CachedAnalyzer {
+  /** analysisKey of the sources as they were before the program to infer from was read, if known. */
+  static readBefore: string | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly name: string,
+    private readonly packageJSON: Record<string, unknown>,
+    private readonly componentNames: Set<string>,
+  ) {}
+
+  private entry(sources: string): string {
+    const key = createHash("sha256")
+      .update(JSON.stringify([sources, this.name, this.packageJSON, [...this.componentNames].sort()]))
+      .digest("hex");
+    return join(SCHEMA_CACHE, `${key}.json`);
+  }
+
+  analyze(): analyzer.AnalyzeResult {
+    const now = analysisKey(this.dir);
+    const file = this.entry(now);
+    if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as analyzer.AnalyzeResult;
+    const before = CachedAnalyzer.readBefore ?? now;
+    const result = new inferring(this.dir, this.name, this.packageJSON, this.componentNames).analyze();
+    // Stored only if no source changed while the program was read: never under another content's key.
+    if (before === now && analysisKey(this.dir) === now) {
+      mkdirSync(SCHEMA_CACHE, { recursive: true });
+      // Whole or not at all: another process may read it at once.
+      const partial = `${file}.${process.pid}`;
+      writeFileSync(partial, JSON.stringify(result));
+      renameSync(partial, file);
+    }
+    return result;
+  }
+}
+
+/**
+ * Makes the schema inference in this process use SCHEMA_CACHE (the provider test, `npm run schema`).
+ * `readBefore`: analysisKey taken before an already built program the inference will reuse was read
+ * (test/support/typecheck.ts), so that a source edited since is not stored under the wrong key.
+ */
+export function cacheSchemaInference(readBefore?: string): void {
+  CachedAnalyzer.readBefore = readBefore;
+  (analyzer as { Analyzer: unknown }).Analyzer = CachedAnalyzer;
+}
 
 /** The schema as committed: pretty, with a final newline, so reviews read it. */
 export async function generatedSchema(provider = new FarmProvider(REPO_ROOT)): Promise<string> {
@@ -13,6 +118,7 @@ export async function generatedSchema(provider = new FarmProvider(REPO_ROOT)): P
 }
 
 async function main() {
+  cacheSchemaInference();
   const schema = await generatedSchema();
   if (process.argv.includes("--check")) {
     if (readFileSync(SCHEMA_FILE, "utf8") !== schema) {

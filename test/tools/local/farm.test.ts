@@ -9,10 +9,9 @@ import { parseFarmFragment } from "../../../components/windows";
 import { APP_SOURCE, generateMachineKey, HttpResult, LocalFarm, request } from "../../../tools/local/farm";
 import { missingFiles } from "../../../tools/local/packages";
 import { alive } from "../../../tools/local/run";
+import { SUITE_FARMS } from "../../support/farmPorts";
 
-const PORT = 18180;
-const STATE_PORT = 18424;
-const NODES = 3;
+const { port: PORT, statePort: STATE_PORT, nodes: NODES } = SUITE_FARMS.farm;
 let farm: LocalFarm;
 const startedPids: number[] = [];
 

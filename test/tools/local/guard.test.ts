@@ -11,10 +11,10 @@ import { LocalFarm } from "../../../tools/local/farm";
 import { HOST } from "../../../tools/local/http";
 import { farmPorts, portCollisions } from "../../../tools/local/ports";
 import { recordedFarmRunning } from "../../../tools/local/run";
+import { SUITE_FARMS } from "../../support/farmPorts";
 import { REPO_ROOT } from "../../../tools/scripts/repoRoot";
 
-const PORT = 18680;
-const STATE_PORT = 18690;
+const { port: PORT, statePort: STATE_PORT } = SUITE_FARMS.guard;
 let dir: string;
 const started: ChildProcess[] = [];
 
@@ -43,7 +43,11 @@ function standIn(name: string): number {
 /** `npm run local` itself, with its run folder in the test's own place. */
 function runLocal(...args: string[]) {
   const started = Date.now();
-  const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/local/cli.ts", ...args], {
+  // The compiled command beside this compiled test: the same code as `npm run local` without ts-node
+  // compiling it again (about a second of CPU a start; commands.test.ts runs it through ts-node).
+  const cli = require.resolve("../../../tools/local/cli");
+  const loader = cli.endsWith(".ts") ? ["-r", "ts-node/register/transpile-only"] : [];
+  const r = spawnSync(process.execPath, [...loader, cli, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, WEBFARM_LOCAL_DIR: dir },
     encoding: "utf8",
@@ -90,6 +94,17 @@ test("every busy port is named with who needed it: a node's and the state server
   }
 });
 
+test("the acceptance suites' farms share no port, FastCGI ports included: they run side by side", () => {
+  const owners = new Map<number, string>();
+  const shared: string[] = [];
+  for (const [suite, layout] of Object.entries(SUITE_FARMS))
+    for (const { port, what } of farmPorts({ ...layout, sessionStore: undefined })) {
+      if (owners.has(port)) shared.push(`${port}: ${owners.get(port)} and ${suite}'s ${what}`);
+      owners.set(port, `${suite}'s ${what}`);
+    }
+  expect(shared).toEqual([]);
+});
+
 test("ports the options would give two parts of the farm are refused by name", () => {
   expect(portCollisions({ nodes: 3, port: 8080, statePort: 8082 })).toEqual([
     "port 8082 would be both node-1's HTTP server and the state server",
@@ -132,7 +147,7 @@ test("a start that fails on a busy port says so within seconds and leaves no rec
     const r = runLocal("--nodes", "1", "--port", String(PORT), "--state-port", String(STATE_PORT));
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`port ${STATE_PORT} (the state server) on 127.0.0.1 is in use`);
-    // ts-node's start-up included; the farm's own check takes milliseconds.
+    // Node's start-up included; the farm's own check takes milliseconds.
     expect(r.ms).toBeLessThan(15000);
   } finally {
     other.close();

@@ -14,10 +14,9 @@ import { localOptions } from "../../../tools/local/cli";
 import { missingFiles } from "../../../tools/local/packages";
 import { alive } from "../../../tools/local/run";
 import { HEALTH_PATH, LocalReleaseFailed, releaseFarm, ReleaseEvent, validateNode } from "../../../tools/local/deploy";
+import { SUITE_FARMS } from "../../support/farmPorts";
 
-const PORT = 18380;
-const STATE_PORT = 18425;
-const NODES = 3;
+const { port: PORT, statePort: STATE_PORT, nodes: NODES } = SUITE_FARMS.release;
 let farm: LocalFarm;
 let apps: string;
 const startedPids: number[] = [];

@@ -10,15 +10,16 @@ import { promisify } from "util";
 import { parseFarmFragment } from "../../../components/windows";
 import { LocalFarm, request } from "../../../tools/local/farm";
 import { createSessionDatabase, MONO_SQLITE_FACTORY, sessionRows, SQLITE3 } from "../../../tools/local/sessionDb";
+import { SUITE_FARMS } from "../../support/farmPorts";
 
-const PORT = 18780;
+const { port: PORT, statePort: STATE_PORT } = SUITE_FARMS.sessionStore;
 let farm: LocalFarm;
 
 beforeAll(async () => {
   farm = await LocalFarm.start({
     nodes: 2,
     port: PORT,
-    statePort: 18799,
+    statePort: STATE_PORT,
     sessionStore: "sql",
     dir: join(tmpdir(), `aspnet-webfarm-sql-${process.pid}`),
     readyTimeoutMs: 60000,
