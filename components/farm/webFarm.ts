@@ -54,9 +54,9 @@ export class WebFarm extends pulumi.ComponentResource {
   public readonly targetGroupArn: pulumi.Output<string>;
   /** The host the nodes put in stateConnectionString: state.<farm>.internal, which follows the state server (undefined with SQL Server). */
   public readonly stateServerAddress: pulumi.Output<string | undefined>;
-  /** sessionStore "sqlServer": the session database's address (the RDS endpoint). */
+  /** With sqlServer: the session database's address (the RDS endpoint); undefined with the state server. */
   public readonly sessionStoreAddress: pulumi.Output<string | undefined>;
-  /** sessionStore "sqlServer": the Secrets Manager secret holding the nodes' login to it. */
+  /** With sqlServer: the Secrets Manager secret holding the nodes' login to it. */
   public readonly sessionStoreSecretArn: pulumi.Output<string | undefined>;
   /** The web nodes' instance ids (instances mode); empty in Auto Scaling mode, where the group owns them. */
   public readonly webNodeIds: pulumi.Output<string[]>;
@@ -78,7 +78,7 @@ export class WebFarm extends pulumi.ComponentResource {
   public readonly vpcId: pulumi.Output<string>;
   /** The public subnets, one per AZ (the load balancer's). */
   public readonly publicSubnetIds: pulumi.Output<string[]>;
-  /** The private subnets, one per AZ (the nodes' and the state server's). */
+  /** The private subnets, one per AZ (the nodes' and the session store's). */
   public readonly privateSubnetIds: pulumi.Output<string[]>;
   /** The web nodes' security group (let it into your database's group). */
   public readonly webSecurityGroupId: pulumi.Output<string>;
@@ -86,9 +86,9 @@ export class WebFarm extends pulumi.ComponentResource {
   public readonly loadBalancerSecurityGroupId: pulumi.Output<string>;
   /** The state server's security group (undefined with SQL Server). */
   public readonly stateServerSecurityGroupId: pulumi.Output<string | undefined>;
-  /** sessionStore "sqlServer": the session database's security group (1433 from the web nodes). */
+  /** With sqlServer: the session database's security group (1433 from the web nodes). */
   public readonly sessionStoreSecurityGroupId: pulumi.Output<string | undefined>;
-  /** The farm's CloudWatch dashboard: requests, 5xx, response time, healthy nodes per AZ, the state server, ASP.NET's counters. */
+  /** The farm's CloudWatch dashboard: requests, 5xx, response time, healthy nodes per AZ, the session store, ASP.NET's counters. */
   public readonly dashboardUrl: pulumi.Output<string>;
   /** The CloudWatch Logs groups the nodes ship to: boot and release logs, IIS, the Windows event logs. */
   public readonly logGroups: pulumi.Output<string[]>;
@@ -200,7 +200,7 @@ export class WebFarm extends pulumi.ComponentResource {
     const store = partsOf.get(this)!.sessions.component;
     return store instanceof StateServer ? store : undefined;
   }
-  /** sessionStore "sqlServer": the RDS instance, its security group, the nodes' login secret, the setup. */
+  /** With sqlServer: the RDS instance, its security group, the nodes' login secret, the setup. */
   get sessionStore(): SqlSessionStore | undefined {
     const store = partsOf.get(this)!.sessions.component;
     return store instanceof SqlSessionStore ? store : undefined;

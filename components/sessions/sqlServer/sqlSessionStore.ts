@@ -1,4 +1,4 @@
-// The SQL Server session store (sessionStore "sqlServer"): Amazon RDS for SQL Server in the farm's
+// The SQL Server session store (the sqlServer argument group): Amazon RDS for SQL Server in the farm's
 // private subnets, the nodes' login in a secret of its own, and a setup instance that creates the
 // session database once. Sessions then survive a node, the store's restart and, with Multi-AZ, an
 // AZ. Its security group starts with no inbound rule; the web nodes let themselves in on 1433
