@@ -293,3 +293,6 @@ export const argsSchema = named(
 );
 
 export { appSchema };
+
+/** A group's defaults, read off its schema (so rules elsewhere never write a default a second time). */
+export const defaultsOf = <S extends z.ZodType>(schema: S): z.output<S> => schema.parse({});
