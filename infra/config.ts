@@ -62,8 +62,12 @@ export const CONFIG_ONLY: Record<
   buildsImage: {
     type: "boolean",
     default: false,
-    description:
-      "This stack builds the farm's Windows image (FarmImage, EC2 Image Builder) and exports imageId, instead of a farm; the image* keys apply.",
+    // The keys are listed (from FarmImage's arguments, below): imageAmiId and imageStateAmiId share
+    // the prefix but are a farm's (WebFarmArgs.image).
+    get description() {
+      const keys = imageKeys();
+      return `This stack builds the farm's Windows image (FarmImage, EC2 Image Builder) and exports imageId, instead of a farm; then ${keys.slice(0, -1).join(", ")} and ${keys.at(-1)} apply (imageAmiId and imageStateAmiId are a farm's).`;
+    },
   },
   sessionStore: {
     type: "string",
@@ -382,7 +386,7 @@ function moveFlatKeys(
 /** A stack name as StackReference takes it: stack, project/stack or organization/project/stack. */
 const STACK_NAME = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/;
 
-/** An images stack: FarmImage's arguments from the image* keys; any farm key set here is a mistake. */
+/** An images stack: FarmImage's arguments from its keys (imageVersion, ...); any farm key set here is a mistake. */
 function imageStackSettings(
   name: string,
   values: Record<string, unknown>,

@@ -45,6 +45,8 @@ export interface ArgDoc {
   /** The @default text; without it, the schema's default (as JSON), or "none" for an optional argument. */
   default?: string;
 }
+/** doc()'s default text for an argument the schema leaves optional but a farm needs (nodes: nodeCount may stand in). */
+export const REQUIRED = "required";
 /** Each argument's documentation, by its schema (tools/scripts/argsTypes.ts writes the interfaces from it). */
 export const DOCS = new WeakMap<z.ZodType, ArgDoc>();
 /** Attaches an argument's documentation to its schema; returns the schema. */
