@@ -137,6 +137,15 @@ describe("the 0.1 flat arguments", () => {
           "is a setting of the farm's own network, but vpcId is given too: give one of them (the group given chooses the network)",
       },
     ]);
+    expect(
+      webFarmArgProblems("shop", { nodes: { count: 2 }, stateServer: { port: 4000 }, sessionStore: "sqlServer" }),
+    ).toEqual([
+      {
+        propertyPath: "stateServer.port",
+        reason:
+          'is a state server setting, but sessionStore "sqlServer" is given too: give one of them (the group given chooses the session store)',
+      },
+    ]);
   });
 
   test("every flat argument's new place exists in the grouped schema", () => {
