@@ -20,6 +20,8 @@ export {
   appSchema,
   argsSchema,
   sqlServerSchema,
+  ownNetworkSchema,
+  defaultsOf,
   FLAT_ARGUMENTS,
   TYPE_NAMES,
   warnOnce,

@@ -62,8 +62,12 @@ export const CONFIG_ONLY: Record<
   buildsImage: {
     type: "boolean",
     default: false,
-    description:
-      "This stack builds the farm's Windows image (FarmImage, EC2 Image Builder) and exports imageId, instead of a farm; the image* keys apply.",
+    // The keys are listed (from FarmImage's arguments, below): imageAmiId and imageStateAmiId share
+    // the prefix but are a farm's (WebFarmArgs.image).
+    get description() {
+      const keys = imageKeys();
+      return `This stack builds the farm's Windows image (FarmImage, EC2 Image Builder) and exports imageId, instead of a farm; then ${keys.slice(0, -1).join(", ")} and ${keys.at(-1)} apply (imageAmiId and imageStateAmiId are a farm's).`;
+    },
   },
   sessionStore: {
     type: "string",
@@ -241,8 +245,11 @@ function appFromConfig(values: Record<string, unknown>, problems: Problem[]): We
  * Raw stack config (key -> string, as Pulumi hands it over) to the farm's name and args, with
  * every problem: unknown keys in the project's namespace, unparsable values, every WebFarm rule.
  */
-export function readStackSettings(raw: RawConfig): StackSettings {
+export function readStackSettings(raw: RawConfig, keysSet?: ReadonlySet<string>): StackSettings {
   const problems: Problem[] = [];
+  // Pulumi merges Pulumi.yaml's defaults into every stack's config: a key is set when the stack's own
+  // file names it (keysSet: infra/stackFile.ts keysSetByStack), or when it differs from its default.
+  const named = (key: string) => keysSet?.has(key) === true;
   for (const key of Object.keys(raw)) {
     if (!(key in CONFIG))
       problems.push({
@@ -255,17 +262,18 @@ export function readStackSettings(raw: RawConfig): StackSettings {
     const text = raw[key];
     const value = text === undefined ? decl.default : parseValue(key, decl, text, problems);
     // Empty means "not set" only for keys whose default is empty: an explicit allowedCidrs: []
-    // must be reported, not silently widened to the default.
-    if (!(isEmpty(value) && isEmpty(decl.default))) values[key] = value;
+    // must be reported, not silently widened to the default; so must a 0.1 key the stack sets to
+    // 0 or [] (its declared default is empty only so that Pulumi does not require it).
+    if (!(isEmpty(value) && isEmpty(decl.default)) || (key in FLAT_CONFIG_KEYS && named(key))) values[key] = value;
   }
   const { farmName, tags, buildsImage, imageStack } = values;
   const name = typeof farmName === "string" ? farmName : "webfarm";
   const sharedTags = tags !== undefined ? parsePairs("tags", tags as string[], problems) : undefined;
-  // Pulumi merges Pulumi.yaml's defaults into every stack's config: "set" means set to something else.
   const setHere = (key: string) =>
     values[key] !== undefined && JSON.stringify(values[key]) !== JSON.stringify(CONFIG[key].default);
   if (buildsImage === true) return imageStackSettings(name, values, sharedTags, setHere, problems);
-  const spelling = moveFlatKeys(values, setHere, problems);
+  // Both spellings of one key: a new key set to its default in the stack's file counts too.
+  const spelling = moveFlatKeys(values, (key) => named(key) || setHere(key), problems);
   const said = (key: string) => spelling.get(key) ?? key;
   for (const key of imageKeys().filter(setHere))
     problems.push({ propertyPath: key, reason: "applies only to a stack that builds the image (buildsImage: true)" });
@@ -378,7 +386,7 @@ function moveFlatKeys(
 /** A stack name as StackReference takes it: stack, project/stack or organization/project/stack. */
 const STACK_NAME = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/;
 
-/** An images stack: FarmImage's arguments from the image* keys; any farm key set here is a mistake. */
+/** An images stack: FarmImage's arguments from its keys (imageVersion, ...); any farm key set here is a mistake. */
 function imageStackSettings(
   name: string,
   values: Record<string, unknown>,

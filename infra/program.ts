@@ -6,8 +6,9 @@ import { FarmImage, WebFarm } from "../components";
 import { projectConfig, readStackSettings, throwIfProblems } from "./config";
 import { checkAgainstRegion } from "./region";
 
-export async function program() {
-  const settings = readStackSettings(projectConfig(pulumi.runtime.allConfig()));
+/** `keysSet`: the keys the stack's own file sets (infra/stackFile.ts keysSetByStack), when known. */
+export async function program(keysSet?: ReadonlySet<string>) {
+  const settings = readStackSettings(projectConfig(pulumi.runtime.allConfig()), keysSet);
   if (settings.image) {
     throwIfProblems(settings.problems);
     const image = new FarmImage(settings.farmName, settings.image);

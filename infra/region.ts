@@ -2,7 +2,7 @@
 // region offers, and which AZs the subnets of a brought network are in.
 import * as ec2 from "@pulumi/aws/ec2";
 import { getAvailabilityZones } from "@pulumi/aws/getAvailabilityZones";
-import { Problem, WebFarmArgs } from "../components";
+import { defaultsOf, ownNetworkSchema, Problem, WebFarmArgs } from "../components";
 
 export interface RegionFacts {
   /** Args with the region's AZ names filled in for the farm's own network. */
@@ -21,7 +21,7 @@ export async function checkAgainstRegion(args: WebFarmArgs): Promise<RegionFacts
       state: "available",
       filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
     });
-    const azCount = args.network?.azCount ?? 2;
+    const azCount = args.network?.azCount ?? defaultsOf(ownNetworkSchema).azCount;
     if (Number.isInteger(azCount) && azCount > zones.names.length) {
       problems.push({
         propertyPath: "network.azCount",

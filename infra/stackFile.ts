@@ -37,3 +37,28 @@ export function stackConfig(stack: string, root = REPO_ROOT): Record<string, str
   }
   return config;
 }
+
+/**
+ * The project's keys a stack's own file sets (`pulumi config set` writes them there), so the program
+ * can tell a key set to its default from one left unset: Pulumi merges Pulumi.yaml's defaults into
+ * the config it hands over. Undefined when the file cannot be read (the program then sees only values
+ * that differ from the defaults); keys from an ESC environment are not in the file.
+ */
+export function keysSetByStack(stack: string, root = process.cwd()): ReadonlySet<string> | undefined {
+  try {
+    const project = YAML.parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as {
+      name: string;
+      stackConfigDir?: string;
+    };
+    const dir = join(root, project.stackConfigDir ?? "");
+    const file = YAML.parse(readFileSync(join(dir, `Pulumi.${stack}.yaml`), "utf8")) ?? {};
+    const prefix = `${project.name}:`;
+    return new Set(
+      Object.keys((file.config ?? {}) as object)
+        .filter((k) => k.startsWith(prefix) || !k.includes(":"))
+        .map((k) => (k.startsWith(prefix) ? k.slice(prefix.length) : k)),
+    );
+  } catch {
+    return undefined;
+  }
+}

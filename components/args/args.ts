@@ -6,6 +6,7 @@ export * from "./problems";
 export { appSchema } from "./app";
 export {
   argsSchema,
+  defaultsOf,
   existingNetworkSchema,
   imageSchema,
   loadBalancerSchema,

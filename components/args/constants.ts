@@ -5,7 +5,6 @@ export const NODE_MODES = ["instances", "autoscaling"] as const;
 export type NodeMode = (typeof NODE_MODES)[number];
 /** The session stores a farm can have; which one is chosen by the group given (stateServer or sqlServer). */
 export const SESSION_STORES = ["stateServer", "sqlServer"] as const;
-export type SessionStore = (typeof SESSION_STORES)[number];
 export const DEFAULT_STATE_PORT = 42424;
 export const DEFAULT_HEALTH_CHECK_PATH = "/health.aspx";
 /** ALB and target group names are limited to 32 characters; Pulumi appends "-" and 7 characters. */

@@ -4,6 +4,7 @@ import { artifactProblems } from "../releases/artifact";
 import * as rules from "./rules";
 import { SqlServerEdition } from "./constants";
 import { farmNameProblems, Problem } from "./problems";
+import { defaultsOf, ownNetworkSchema, sqlServerSchema } from "./schema";
 
 type Raw = Record<string, unknown>;
 const group = (a: Raw, key: string): Raw | undefined =>
@@ -15,18 +16,8 @@ export function crossFieldProblems(name: string, a: Raw): Problem[] {
   if (a.nodes === undefined)
     problems.push({ propertyPath: "nodes", reason: "is required: give at least nodes.count (how many web nodes)" });
   problems.push(
-    ...bothGroups(
-      a,
-      "network",
-      "existingNetwork",
-      "applies only to the farm's own network; it cannot be combined with existingNetwork",
-    ),
-    ...bothGroups(
-      a,
-      "stateServer",
-      "sqlServer",
-      "is a state server setting, but sqlServer is given too: the group given chooses the session store",
-    ),
+    ...bothGroups(a, ["network", "existingNetwork"], "the network", "a setting of the farm's own network"),
+    ...bothGroups(a, ["stateServer", "sqlServer"], "the session store", "a state server setting"),
     ...existingNetworkProblems(group(a, "existingNetwork")),
     ...nodesProblems(group(a, "nodes")),
     ...azListProblems(group(a, "network") ?? {}),
@@ -37,12 +28,18 @@ export function crossFieldProblems(name: string, a: Raw): Problem[] {
   return problems;
 }
 
-/** A choice made by a group's presence: both groups given is a problem at each field of the first. */
-function bothGroups(a: Raw, first: string, second: string, reason: string): Problem[] {
+/**
+ * A choice made by a group's presence (`chooses` what): both groups given is a problem at each field
+ * of the first (`what` each field is), or at the first group itself when it is empty.
+ */
+function bothGroups(a: Raw, [first, second]: [string, string], chooses: string, what: string): Problem[] {
   const given = group(a, first);
   if (!given || a[second] === undefined) return [];
   const fields = Object.keys(given).filter((k) => given[k] !== undefined);
-  if (fields.length === 0) return [{ propertyPath: first, reason: `and ${second} are both given: give one` }];
+  const why = `the group given chooses ${chooses}`;
+  if (fields.length === 0)
+    return [{ propertyPath: first, reason: `is given with ${second}: give one of them (${why})` }];
+  const reason = `is ${what}, but ${second} is given too: give one of them (${why})`;
   return fields.map((k) => ({ propertyPath: `${first}.${k}`, reason }));
 }
 
@@ -81,7 +78,7 @@ function nodesProblems(nodes: Raw | undefined): Problem[] {
 
 /** azCount against the AZ names given (or looked up for the region). Paths are relative to the network. */
 export function azListProblems(net: Raw, at = "network."): Problem[] {
-  const azs = typeof net.azCount === "number" ? net.azCount : 2;
+  const azs = typeof net.azCount === "number" ? net.azCount : defaultsOf(ownNetworkSchema).azCount;
   const zones = net.availabilityZones;
   if (!Array.isArray(zones)) return [];
   const problems: Problem[] = [];
@@ -99,13 +96,14 @@ export function azListProblems(net: Raw, at = "network."): Problem[] {
 function sqlServerProblems(sql: Raw | undefined): Problem[] {
   if (!sql) return [];
   const problems: Problem[] = [];
-  const edition = (typeof sql.edition === "string" ? sql.edition : "express") as SqlServerEdition;
+  const defaults = defaultsOf(sqlServerSchema);
+  const edition = (typeof sql.edition === "string" ? sql.edition : defaults.edition) as SqlServerEdition;
   if (sql.multiAz === true && (edition === "express" || edition === "web"))
     problems.push({
       propertyPath: "sqlServer.multiAz",
       reason: `is not offered for the ${edition} edition (RDS runs Multi-AZ SQL Server on standard and enterprise)`,
     });
-  const cls = typeof sql.instanceClass === "string" ? sql.instanceClass : "db.t3.small";
+  const cls = typeof sql.instanceClass === "string" ? sql.instanceClass : defaults.instanceClass;
   const tooSmall = rules.dbClassBelowEdition(cls, edition);
   if (tooSmall) problems.push({ propertyPath: "sqlServer.instanceClass", reason: tooSmall });
   return problems;

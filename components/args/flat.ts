@@ -57,8 +57,12 @@ export interface Regrouped {
   args: Record<string, unknown>;
   /** Both spellings of one setting given, or an unknown sessionStore. */
   problems: Problem[];
-  /** The groups built from flat arguments only: their problems are reported in the flat spelling. */
+  /** The settings given in the flat spelling (nodes.mode -> nodeMode): their problems are reported so. */
+  spelledFlat: Map<string, string>;
+  /** The groups built from flat arguments only. */
   flatGroups: Set<string>;
+  /** How the user named a group given only in 0.1 spellings: existingNetwork as vpcId, sqlServer as sessionStore. */
+  groupSpelling: Map<string, string>;
 }
 
 const isGroup = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -71,6 +75,8 @@ export function regroupFlatArguments(raw: Record<string, unknown>): Regrouped {
   const args: Record<string, unknown> = { ...raw };
   const problems: Problem[] = [];
   const flatGroups = new Set<string>();
+  const spelledFlat = new Map<string, string>();
+  const groupSpelling = new Map<string, string>();
   for (const [flat, place] of Object.entries(FLAT_ARGUMENTS)) {
     delete args[flat];
     if (raw[flat] === undefined) continue;
@@ -86,12 +92,18 @@ export function regroupFlatArguments(raw: Record<string, unknown>): Regrouped {
     }
     if (given !== undefined && !isGroup(given)) continue; // the schema reports the group itself
     if (given === undefined) flatGroups.add(group);
+    spelledFlat.set(place, flat);
+    if (flatGroups.has(group)) groupSpelling.set(group, [groupSpelling.get(group), flat].filter(Boolean).join(", "));
     args[group] = { ...(args[group] as object | undefined), [child]: raw[flat] };
   }
   if (raw.sessionStore !== undefined) {
     delete args.sessionStore;
-    warnOnce("sessionStore", `WebFarm argument sessionStore is the 0.1 spelling: use ${SESSION_STORE_PLACE}`);
+    warnOnce(
+      "sessionStore",
+      `WebFarm argument sessionStore is the 0.1 spelling: use ${SESSION_STORE_PLACE} (docs/UPGRADE.md); it goes in 0.3`,
+    );
     if (raw.sessionStore === "sqlServer") {
+      if (args.sqlServer === undefined) groupSpelling.set("sqlServer", 'sessionStore "sqlServer"');
       args.sqlServer ??= {};
       // 0.1 accepted protectStateServer: false beside SQL Server (it is the default): still so.
       const state = args.stateServer as Record<string, unknown> | undefined;
@@ -110,20 +122,27 @@ export function regroupFlatArguments(raw: Record<string, unknown>): Regrouped {
       });
     }
   }
-  return { args, problems, flatGroups };
+  return { args, problems, spelledFlat, flatGroups, groupSpelling };
 }
 
 const FLAT_OF = new Map<string, string>(Object.entries(FLAT_ARGUMENTS).map(([flat, place]) => [place, flat]));
 
 /**
- * A problem in the spelling the user wrote: nodes.count as nodeCount when nodeCount was given, in
- * its path and in its reason ("is 2, below nodeCount 3").
+ * A problem in the spelling the user wrote, setting by setting: nodes.mode as nodeMode when nodeMode
+ * was given, in its path and in its reason ("is 2, below nodeCount 3"); a group given only in 0.1
+ * spellings as the user gave it, in a reason ("but vpcId is given too"). Only camelCase group names
+ * are replaced in reasons: "network" or "nodes" there may be plain words.
  */
-export function inUsersSpelling(problem: Problem, flatGroups: Set<string>): Problem {
-  if (flatGroups.size === 0) return problem;
-  const m = /^(\w+)\.(\w+)(.*)$/.exec(problem.propertyPath);
-  const flat = m && flatGroups.has(m[1]) ? FLAT_OF.get(`${m[1]}.${m[2]}`) : undefined;
-  let reason = problem.reason;
-  for (const [place, name] of FLAT_OF) if (flatGroups.has(place.split(".")[0])) reason = reason.split(place).join(name);
+export function inUsersSpelling(
+  problem: Problem,
+  { spelledFlat, flatGroups, groupSpelling }: Omit<Regrouped, "args" | "problems">,
+): Problem {
+  if (spelledFlat.size === 0 && groupSpelling.size === 0) return problem;
+  const m = /^((\w+)\.\w+)(.*)$/.exec(problem.propertyPath);
+  // A setting not given, in a group given only flat (vpcId without publicSubnetIds): its flat name too.
+  const flat = m ? (spelledFlat.get(m[1]) ?? (flatGroups.has(m[2]) ? FLAT_OF.get(m[1]) : undefined)) : undefined;
+  let reason = problem.reason.replace(/\b(\w+\.\w+)\b/g, (place) => spelledFlat.get(place) ?? place);
+  for (const [group, named] of groupSpelling)
+    if (/[A-Z]/.test(group)) reason = reason.replace(new RegExp(`(?<!")\\b${group}\\b(?![."])`, "g"), named);
   return { propertyPath: flat ? flat + m![3] : problem.propertyPath, reason };
 }

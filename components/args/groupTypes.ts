@@ -8,7 +8,7 @@ import type * as pulumi from "@pulumi/pulumi";
 export interface NodesArgs {
   /**
    * How many Windows/IIS web nodes (1-200); with mode autoscaling the group's minimum and desired size.
-   * @default none: required
+   * Required (or the 0.1 nodeCount until 0.3).
    */
   count: number;
   /**
@@ -60,17 +60,17 @@ export interface NetworkArgs {
 export interface ExistingNetworkArgs {
   /**
    * The existing VPC's id.
-   * @default none
+   * Required (or the 0.1 vpcId until 0.3).
    */
   vpcId: pulumi.Input<string>;
   /**
    * Public subnets for the load balancer, one per AZ (at least two).
-   * @default none
+   * Required (or the 0.1 publicSubnetIds until 0.3).
    */
   publicSubnetIds: pulumi.Input<string>[];
   /**
    * Private subnets (with NAT) for the nodes and the session store, one per AZ, in the same AZs as the public ones.
-   * @default none
+   * Required (or the 0.1 privateSubnetIds until 0.3).
    */
   privateSubnetIds: pulumi.Input<string>[];
 }

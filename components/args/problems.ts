@@ -45,6 +45,8 @@ export interface ArgDoc {
   /** The @default text; without it, the schema's default (as JSON), or "none" for an optional argument. */
   default?: string;
 }
+/** doc()'s default text for an argument the schema leaves optional but a farm needs (nodes: nodeCount may stand in). */
+export const REQUIRED = "required";
 /** Each argument's documentation, by its schema (tools/scripts/argsTypes.ts writes the interfaces from it). */
 export const DOCS = new WeakMap<z.ZodType, ArgDoc>();
 /** Attaches an argument's documentation to its schema; returns the schema. */
@@ -89,6 +91,14 @@ export function schemaProblems(schema: z.ZodType, value: unknown, what: string):
       }));
     }
     const path = issue.path as PropertyKey[];
+    const group = issue.code === "invalid_type" && issue.expected === "object" ? groupAt(schema, path) : undefined;
+    if (group)
+      return [
+        {
+          propertyPath: formatPath(path) || "args",
+          reason: `must be an object (${group}); got ${describeArg(valueAt(value, path))}`,
+        },
+      ];
     if (issue.code === "invalid_key") {
       return [{ propertyPath: formatPath(path), reason: issue.issues[0]?.message ?? issue.message }];
     }
@@ -100,6 +110,23 @@ export function schemaProblems(schema: z.ZodType, value: unknown, what: string):
     ];
   });
 }
+
+/** The interface name of the object schema at `path` in `schema` (through optional and default). */
+function groupAt(schema: z.ZodType, path: PropertyKey[]): string | undefined {
+  let s: unknown = schema;
+  const unwrap = () => {
+    for (let def = defOf(s); def.type === "optional" || def.type === "default"; def = defOf(s)) s = def.innerType;
+  };
+  for (const key of path) {
+    unwrap();
+    s = defOf(s).shape?.[key as string];
+    if (s === undefined) return undefined;
+  }
+  unwrap();
+  return TYPE_NAMES.get(s as z.ZodType)?.name;
+}
+type Def = { type: string; innerType?: unknown; shape?: Record<string, unknown> };
+const defOf = (schema: unknown): Def => (schema as { _zod: { def: Def } })._zod.def;
 
 /** The one error a user sees: every problem, one per line. */
 export function farmConfigError(subject: string, problems: Problem[]): pulumi.InputPropertiesError {

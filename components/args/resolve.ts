@@ -6,7 +6,7 @@ import { NodeMode } from "./constants";
 import { azListProblems, crossFieldProblems } from "./crossField";
 import { inUsersSpelling, regroupFlatArguments } from "./flat";
 import { farmConfigError, Problem, projectAndStackProblems, schemaProblems } from "./problems";
-import { argsSchema, ownNetworkSchema, sqlServerSchema, stateServerSchema, tags } from "./schema";
+import { argsSchema, defaultsOf, ownNetworkSchema, stateServerSchema, tags } from "./schema";
 import { input } from "./problems";
 import type { WebFarmArgs } from "./types";
 
@@ -53,11 +53,11 @@ export interface ResolvedWebFarmArgs {
 export function webFarmArgProblems(name: string, args: unknown): Problem[] {
   if (args === null || typeof args !== "object")
     return [{ propertyPath: "args", reason: "must be an object with at least nodes.count" }];
-  const { args: grouped, problems, flatGroups } = regroupFlatArguments(args as Record<string, unknown>);
+  const { args: grouped, problems, ...spelling } = regroupFlatArguments(args as Record<string, unknown>);
   return [
     ...problems,
     ...[...schemaProblems(argsSchema, grouped, "WebFarm"), ...crossFieldProblems(name, grouped)].map((p) =>
-      inUsersSpelling(p, flatGroups),
+      inUsersSpelling(p, spelling),
     ),
   ];
 }
@@ -71,8 +71,6 @@ export function validateWebFarmArgs(name: string, args: WebFarmArgs): ResolvedWe
   if (problems.length > 0) throw farmConfigError(`WebFarm "${name}"`, problems);
   return resolve(argsSchema.parse(regroupFlatArguments(args as unknown as Record<string, unknown>).args));
 }
-
-const defaultsOf = <S extends z.ZodType>(schema: S): z.output<S> => schema.parse({});
 
 function resolve(p: Parsed): ResolvedWebFarmArgs {
   const nodes = p.nodes!;
@@ -90,9 +88,7 @@ function resolve(p: Parsed): ResolvedWebFarmArgs {
     loadBalancer: p.loadBalancer ?? defaultsOf(argsSchema.shape.loadBalancer.unwrap()),
     image: p.image ?? {},
     // With SQL Server sessions, the store's settings with their defaults, and no state server.
-    ...(p.sqlServer
-      ? { sqlServer: p.sqlServer ?? defaultsOf(sqlServerSchema) }
-      : { stateServer: p.stateServer ?? defaultsOf(stateServerSchema) }),
+    ...(p.sqlServer ? { sqlServer: p.sqlServer } : { stateServer: p.stateServer ?? defaultsOf(stateServerSchema) }),
     sessionTimeoutMinutes: p.sessionTimeoutMinutes,
     machineKey: p.machineKey ?? defaultsOf(argsSchema.shape.machineKey.unwrap()),
     observability: p.observability ?? defaultsOf(argsSchema.shape.observability.unwrap()),

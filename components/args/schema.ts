@@ -17,7 +17,7 @@ import {
   SQL_SERVER_EDITIONS,
   SqlServerEdition,
 } from "./constants";
-import { doc, input, named } from "./problems";
+import { doc, input, named, REQUIRED } from "./problems";
 
 const bool = z.boolean({ error: "must be true or false" });
 
@@ -47,7 +47,7 @@ export const tags = z
   });
 
 const subnetIds = (summary: string) =>
-  doc(z.array(input(rules.resourceId("subnet")), { error: "must be a list of subnet ids" }), summary, "none");
+  doc(z.array(input(rules.resourceId("subnet")), { error: "must be a list of subnet ids" }), summary);
 
 /** The farm's own network (FarmNetwork takes the same, with tags). */
 export const ownNetworkSchema = named(
@@ -67,7 +67,7 @@ export const ownNetworkSchema = named(
 
 export const existingNetworkSchema = named(
   z.strictObject({
-    vpcId: doc(input(rules.resourceId("vpc")), "The existing VPC's id.", "none"),
+    vpcId: doc(input(rules.resourceId("vpc")), "The existing VPC's id."),
     publicSubnetIds: subnetIds("Public subnets for the load balancer, one per AZ (at least two)."),
     privateSubnetIds: subnetIds(
       "Private subnets (with NAT) for the nodes and the session store, one per AZ, in the same AZs as the public ones.",
@@ -82,7 +82,6 @@ export const nodesSchema = named(
     count: doc(
       rules.wholeNumber(1, MAX_NODES),
       "How many Windows/IIS web nodes (1-200); with mode autoscaling the group's minimum and desired size.",
-      "none: required",
     ),
     mode: doc(
       z.enum(NODE_MODES, { error: `must be one of ${NODE_MODES.join(", ")}` }).default("instances"),
@@ -237,7 +236,7 @@ export const observabilitySchema = named(
 /** WebFarm's arguments, grouped by part. */
 export const argsSchema = named(
   z.strictObject({
-    nodes: doc(nodesSchema.optional(), "The web nodes (nodes.count is required).", "none: required"),
+    nodes: doc(nodesSchema.optional(), "The web nodes (nodes.count is required).", REQUIRED),
     network: doc(
       ownNetworkSchema.optional(),
       "The farm's own network (not with existingNetwork).",
@@ -293,3 +292,6 @@ export const argsSchema = named(
 );
 
 export { appSchema };
+
+/** A group's defaults, read off its schema (so rules elsewhere never write a default a second time). */
+export const defaultsOf = <S extends z.ZodType>(schema: S): z.output<S> => schema.parse({});

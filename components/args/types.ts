@@ -20,7 +20,7 @@ import type {
 export interface WebFarmArgs {
   /**
    * The web nodes (nodes.count is required).
-   * @default none: required
+   * Required (or the 0.1 nodeCount until 0.3).
    */
   nodes?: NodesArgs;
   /**

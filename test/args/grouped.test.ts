@@ -43,6 +43,15 @@ describe("grouped arguments", () => {
     expect(paths("shop", { nodes: { count: 2, mode: "autoscaling", maxCount: 4 } })).toEqual([]);
   });
 
+  test("a group that is not an object is named with its interface", () => {
+    expect(webFarmArgProblems("shop", { nodes: null })).toEqual([
+      { propertyPath: "nodes", reason: "must be an object (NodesArgs); got null" },
+    ]);
+    expect(webFarmArgProblems("shop", { nodes: 3 })).toEqual([
+      { propertyPath: "nodes", reason: "must be an object (NodesArgs); got 3" },
+    ]);
+  });
+
   test("the network and the session store are chosen by the group given; both given is an error naming both", () => {
     const both = webFarmArgProblems("shop", {
       nodes: { count: 2 },
@@ -52,11 +61,15 @@ describe("grouped arguments", () => {
     expect(both).toEqual([
       {
         propertyPath: "network.vpcCidr",
-        reason: "applies only to the farm's own network; it cannot be combined with existingNetwork",
+        reason:
+          "is a setting of the farm's own network, but existingNetwork is given too: give one of them (the group given chooses the network)",
       },
     ]);
     expect(webFarmArgProblems("shop", { nodes: { count: 2 }, stateServer: {}, sqlServer: {} })).toEqual([
-      { propertyPath: "stateServer", reason: "and sqlServer are both given: give one" },
+      {
+        propertyPath: "stateServer",
+        reason: "is given with sqlServer: give one of them (the group given chooses the session store)",
+      },
     ]);
     expect(paths("shop", { nodes: { count: 2 }, sqlServer: {} })).toEqual([]);
     expect(paths("shop", { nodes: { count: 2 }, existingNetwork: { vpcId: EXISTING_NETWORK.vpcId } }).sort()).toEqual([
@@ -98,13 +111,41 @@ describe("the 0.1 flat arguments", () => {
       expect(warn.mock.calls.map((c) => c[0]).sort()).toEqual([
         "WebFarm argument nodeCount is the 0.1 spelling: use nodes.count (docs/UPGRADE.md); it goes in 0.3",
         "WebFarm argument nodeMode is the 0.1 spelling: use nodes.mode (docs/UPGRADE.md); it goes in 0.3",
-        "WebFarm argument sessionStore is the 0.1 spelling: use stateServer or sqlServer (the group given chooses the store; sqlServer: {} for SQL Server with its defaults)",
+        "WebFarm argument sessionStore is the 0.1 spelling: use stateServer or sqlServer (the group given chooses the store; sqlServer: {} for SQL Server with its defaults) (docs/UPGRADE.md); it goes in 0.3",
       ]);
       webFarmArgProblems("shop", { nodes: { count: 2 } });
       expect(warn).toHaveBeenCalledTimes(3);
     } finally {
       warn.mockRestore();
     }
+  });
+
+  test("a problem is named as the user spelled each setting, mixed spellings included", () => {
+    expect(webFarmArgProblems("shop", { nodes: { count: 2 }, nodeMode: "spot" })).toEqual([
+      { propertyPath: "nodeMode", reason: 'must be one of instances, autoscaling; got "spot"' },
+    ]);
+    expect(webFarmArgProblems("shop", { nodes: { count: 4 }, maxNodeCount: 2, nodeMode: "autoscaling" })).toEqual([
+      { propertyPath: "maxNodeCount", reason: "is 2, below nodes.count 4" },
+    ]);
+    const { vpcId } = EXISTING_NETWORK;
+    expect(webFarmArgProblems("shop", { nodeCount: 1, vpcId, network: { azCount: 3 } })).toEqual([
+      { propertyPath: "publicSubnetIds", reason: "must be a list of subnet ids; got nothing" },
+      { propertyPath: "privateSubnetIds", reason: "must be a list of subnet ids; got nothing" },
+      {
+        propertyPath: "network.azCount",
+        reason:
+          "is a setting of the farm's own network, but vpcId is given too: give one of them (the group given chooses the network)",
+      },
+    ]);
+    expect(
+      webFarmArgProblems("shop", { nodes: { count: 2 }, stateServer: { port: 4000 }, sessionStore: "sqlServer" }),
+    ).toEqual([
+      {
+        propertyPath: "stateServer.port",
+        reason:
+          'is a state server setting, but sessionStore "sqlServer" is given too: give one of them (the group given chooses the session store)',
+      },
+    ]);
   });
 
   test("every flat argument's new place exists in the grouped schema", () => {

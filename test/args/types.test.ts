@@ -13,7 +13,7 @@ test("components/args/types.ts and groupTypes.ts are the ones generated from the
     expect({ file, text: readFileSync(file, "utf8") }).toEqual({ file, text });
 });
 
-test("every argument, grouped or 0.1 flat, has a one-line summary and a @default", () => {
+test("every argument, grouped or 0.1 flat, has a one-line summary and a @default, or is marked required", () => {
   const interfaces = [
     ...["WebFarmArgs"].map((name) => [TYPES_FILE, name]),
     ...[...readFileSync(GROUP_TYPES_FILE, "utf8").matchAll(/^export interface (\w+)/gm)].map((m) => [
@@ -29,9 +29,20 @@ test("every argument, grouped or 0.1 flat, has a one-line summary and a @default
         at,
         summary: true,
       });
-      expect({ at, default: (doc.defaultTag ?? "").length > 0 }).toEqual({ at, default: true });
+      // Exactly one of them: a required argument has no default to state.
+      const required = /Required( \(or the 0\.1 \w+(, \w+)* until 0\.3\))?\.$/.test(doc.description);
+      const optional = new RegExp(`^\\s+${member}\\?:`, "m").test(readFileSync(file, "utf8"));
+      expect({ at, default: (doc.defaultTag ?? "").length > 0, required }).toEqual({
+        at,
+        default: !required,
+        required: !optional || required,
+      });
     }
   }
+  expect(memberDocs(TYPES_FILE, "WebFarmArgs").nodes.description).toMatch(
+    /Required \(or the 0\.1 nodeCount until 0\.3\)\.$/,
+  );
+  expect(memberDocs(GROUP_TYPES_FILE, "NodesArgs").count.defaultTag).toBeUndefined();
   // A plain default is stated as the schema holds it.
   expect(memberDocs(TYPES_FILE, "WebFarmArgs").sessionTimeoutMinutes.defaultTag).toBe("20");
   expect(memberDocs(GROUP_TYPES_FILE, "StateServerArgs").port.defaultTag).toBe("42424");

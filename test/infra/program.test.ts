@@ -1,7 +1,9 @@
 // The per-stack program, run offline from the committed Pulumi.<stack>.yaml files; and the config
 // declarations generated from the one argument schema.
 import * as pulumi from "@pulumi/pulumi";
-import { readFileSync } from "fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
 import YAML from "yaml";
 import { argsSchema, FLAT_ARGUMENTS, ROLE_TAG } from "../../components";
 import { forgetWarnings } from "../../components/args/flat";
@@ -20,7 +22,7 @@ import {
   readStackSettings,
 } from "../../infra/config";
 import { program } from "../../infra/program";
-import { projectDefaults, stackConfig } from "../../infra/stackFile";
+import { keysSetByStack, projectDefaults, stackConfig } from "../../infra/stackFile";
 import { REPO_ROOT } from "../../tools/scripts/repoRoot";
 import {
   EXISTING_NETWORK,
@@ -139,7 +141,9 @@ describe("stack program", () => {
     expect(good.graph.count(T.instance)).toBe(3);
 
     const mixed = await runStack({ ...projectDefaults(), ...byo, [key("vpcCidr")]: "10.20.0.0/16" });
-    expect(mixed.error?.message).toContain("vpcCidr: applies only to the farm's own network");
+    expect(mixed.error?.message).toContain(
+      "vpcCidr: is a setting of the farm's own network, but existingNetwork is given too",
+    );
     expect(mixed.graph.resources).toEqual([]);
   });
 
@@ -202,6 +206,39 @@ describe("the 0.1 config keys", () => {
     expect(both.problems).toEqual([
       { propertyPath: "nodeCount", reason: "is the 0.1 key of nodesCount, which is set too: set nodesCount only" },
       { propertyPath: "maxNodeCount", reason: 'applies only with nodesMode "autoscaling"' },
+    ]);
+  });
+
+  // A stack "edited" from dev: its file is dev's plus `extra` lines, read as the Pulumi CLI and the
+  // program would (values with Pulumi.yaml's defaults; the keys the file names).
+  const editedDev = (extra: string) => {
+    const dir = mkdtempSync(join(tmpdir(), "stack-"));
+    try {
+      copyFileSync(join(REPO_ROOT, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
+      const dev = readFileSync(join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
+      writeFileSync(join(dir, "Pulumi.edited.yaml"), `${dev}${extra}`);
+      return readStackSettings(projectConfig(stackConfig("edited", dir)), keysSetByStack("edited", dir));
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  };
+
+  test("a 0.1 key set to 0 or [] is read and checked, not taken as unset", () => {
+    expect(editedDev("  aspnet-webfarm:allowedCidrs: []\n").problems).toEqual([
+      { propertyPath: "allowedCidrs", reason: "must name at least one CIDR (use 0.0.0.0/0 for the internet); got []" },
+    ]);
+    expect(editedDev("  aspnet-webfarm:nodeCount: 0\n").problems.map((p) => p.propertyPath)).toEqual(["nodeCount"]);
+    expect(keysSetByStack("absent", tmpdir())).toBeUndefined();
+  });
+
+  test("both spellings of one key is an error even where the new key is set to its default", () => {
+    // dev sets nodesCount: 2 and networkNatPerAz: false, both the defaults.
+    expect(editedDev("  aspnet-webfarm:nodeCount: 3\n  aspnet-webfarm:natPerAz: true\n").problems).toEqual([
+      { propertyPath: "nodeCount", reason: "is the 0.1 key of nodesCount, which is set too: set nodesCount only" },
+      {
+        propertyPath: "natPerAz",
+        reason: "is the 0.1 key of networkNatPerAz, which is set too: set networkNatPerAz only",
+      },
     ]);
   });
 

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from "fs";
 import * as prettier from "prettier";
 import { join } from "path";
 import { z } from "zod";
-import { DOCS, LITERAL_OF, TYPE_NAMES } from "../../components/args/problems";
+import { DOCS, LITERAL_OF, REQUIRED, TYPE_NAMES } from "../../components/args/problems";
 import { argsSchema } from "../../components/args/schema";
 import { FLAT_ARGUMENTS, SESSION_STORE_PLACE } from "../../components/args/flat";
 import { REPO_ROOT } from "./repoRoot";
@@ -78,14 +78,34 @@ function defaultText(schema: z.ZodType, field: Field): string {
   return "none";
 }
 
-function interfaceOf(schema: z.ZodType, objects: z.ZodType[], extra: string[] = []): string {
+const FLAT_OF = new Map<string, string>(Object.entries(FLAT_ARGUMENTS).map(([flat, place]) => [place, flat]));
+
+/**
+ * A required argument's line instead of a @default: "Required (or the 0.1 nodeCount until 0.3)." A
+ * group (nodes) is required for its required members, so their 0.1 names stand in for it.
+ */
+function requiredText(schema: z.ZodType, place: string): string {
+  const def = defOf(schema);
+  const group = def.type === "optional" ? defOf(def.innerType!).shape : undefined;
+  const required = group ? Object.keys(group).filter((k) => !fieldOf(group[k], []).optional) : [];
+  const flat = (group ? required.map((k) => `${place}.${k}`) : [place]).map((p) => FLAT_OF.get(p)).filter(Boolean);
+  return flat.length > 0 ? `Required (or the 0.1 ${flat.join(", ")} until 0.3).` : "Required.";
+}
+
+/** `parent`: the group's place among WebFarmArgs (nodes), "" for WebFarmArgs itself. */
+function interfaceOf(schema: z.ZodType, objects: z.ZodType[], extra: string[] = [], parent = ""): string {
   const { name, summary } = TYPE_NAMES.get(schema)!;
   const members = Object.entries(defOf(schema).shape!).map(([key, child]) => {
     const doc = DOCS.get(child);
     if (!doc) throw new Error(`${name}.${key} has no doc(...) in the schema`);
     const field = fieldOf(child, objects);
     const optional = field.optional ? "?" : "";
-    return `${comment("  ", [doc.summary, `@default ${defaultText(child, field)}`])}\n  ${key}${optional}: ${field.type};`;
+    const place = parent ? `${parent}.${key}` : key;
+    const last =
+      !field.optional || doc.default === REQUIRED
+        ? requiredText(child, place)
+        : `@default ${defaultText(child, field)}`;
+    return `${comment("  ", [doc.summary, last])}\n  ${key}${optional}: ${field.type};`;
   });
   return `${comment("", [summary])}\nexport interface ${name} {\n${[...members, ...extra].join("\n")}\n}\n`;
 }
@@ -123,13 +143,17 @@ export async function generatedArgsTypes(): Promise<Record<string, string>> {
 }
 
 function unformattedArgsTypes(): Record<string, string> {
+  // Every group's schema, WebFarmArgs' first and then those they name, in order of first use.
   const objects: z.ZodType[] = [];
-  const web = interfaceOf(argsSchema, objects, []);
+  for (const child of Object.values(defOf(argsSchema).shape!)) fieldOf(child, objects);
+  const placeOf = new Map(Object.entries(defOf(argsSchema).shape!).map(([k, c]) => [fieldOf(c, []).type, k]));
   const parts: string[] = [];
-  for (let i = 0; i < objects.length; i++) parts.push(interfaceOf(objects[i], objects));
+  for (let i = 0; i < objects.length; i++) {
+    const place = placeOf.get(TYPE_NAMES.get(objects[i])!.name) ?? "";
+    parts.push(interfaceOf(objects[i], objects, [], place));
+  }
   const names = objects.map((o) => TYPE_NAMES.get(o)!.name);
   const flat = interfaceOf(argsSchema, [], flatMembers(objects));
-  void web;
   return {
     [TYPES_FILE]: [
       ...HEADER,

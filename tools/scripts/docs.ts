@@ -41,10 +41,6 @@ export function memberDocs(file: string, declarationName: string): Record<string
   return docs;
 }
 
-/** The generated public interfaces (WebFarmArgs; its groups), whose doc comments the schema wrote. */
-export const ARGS_FILE = join(REPO_ROOT, "components", "args", "types.ts");
-export const GROUPS_FILE = join(REPO_ROOT, "components", "args", "groupTypes.ts");
-
 const summaryOf = (schema: unknown) => DOCS.get(schema as never)?.summary;
 
 /** Every argument's description by config key: WebFarmArgs', its groups' (nodesCount) and FarmImageArgs' (imageVersion). */
