@@ -15,7 +15,6 @@ import { farmInstance, instanceRole, METADATA_OPTIONS, ROOT_DEVICE_NAME, ROOT_VO
 import { FarmContext, InstanceObservability } from "../farm/context";
 import { FarmLoadBalancer, HEALTH_CHECK, WEB_PORT } from "../loadBalancer/loadBalancer";
 import { MachineKey } from "../machineKey/machineKey";
-import { FarmNetwork } from "../network/network";
 import { resourcesOf, SessionStore } from "../sessions/contract";
 import { imageOptions } from "../image/machineImage";
 import {
@@ -168,9 +167,7 @@ export class WebNodes extends pulumi.ComponentResource {
     const farmNeeds = [
       ...this.connect(),
       { what: "the machine key in SSM, at the version the boot expects", resource: args.machineKey },
-      ...(context.network instanceof FarmNetwork
-        ? [{ what: "egress from the private subnets (their routes through NAT)", resource: context.network }]
-        : []),
+      ...context.network.needs,
       ...args.sessionStore.needs,
     ];
     this.bootNeeds = [

@@ -75,7 +75,7 @@ export function registerSessionStore(factory: SessionStoreFactory): void {
 }
 
 /** The store the arguments chose: the first of the registered, then the built-in stores, that answers. */
-export function sessionStoreFor(args: ResolvedWebFarmArgs, builtIn: SessionStoreFactory[]): SessionStoreFactory {
+export function chooseStore(args: ResolvedWebFarmArgs, builtIn: SessionStoreFactory[]): SessionStoreFactory {
   const factories = [...registered, ...builtIn];
   const factory = factories.find((f) => f.answers(args));
   if (!factory)
