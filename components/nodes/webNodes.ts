@@ -72,7 +72,6 @@ export interface WebNodesArgs {
   healthCheckPath: string;
   /** Where sessions live: the nodes reach it, boot with its values and wait for its needs. */
   sessionStore: SessionStore;
-  sessionTimeoutMinutes: number;
   /** With an application: the CodeDeploy agent; in instances mode, the current release at boot. */
   codeDeploy?: WebNodeBootValues["codeDeploy"];
 }
@@ -242,9 +241,8 @@ export class WebNodes extends pulumi.ComponentResource {
           keyParameterName,
           keyVersion: this.wiring.keyVersion,
           keyValidation: this.wiring.keyValidation,
-          ...session,
+          session,
           healthCheckPath: this.wiring.healthCheckPath,
-          sessionTimeoutMinutes: this.wiring.sessionTimeoutMinutes,
           // An Auto Scaling group gets the current release from CodeDeploy itself.
           codeDeploy: this.wiring.codeDeploy,
         }),

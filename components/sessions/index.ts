@@ -14,4 +14,11 @@ export function sessionStoreFor(args: ResolvedWebFarmArgs): SessionStoreFactory 
 }
 
 export { registerSessionStore, resourcesOf } from "./contract";
-export type { NodeSessionBoot, SessionStore, SessionStoreFactory, SessionStoreOutputs } from "./contract";
+export type {
+  NodeSessionBoot,
+  SessionBoot,
+  SessionStateAttributes,
+  SessionStore,
+  SessionStoreFactory,
+  SessionStoreOutputs,
+} from "./contract";

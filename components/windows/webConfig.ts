@@ -19,23 +19,16 @@ export interface MachineKeyValues {
   validation: ValidationAlgorithm;
 }
 
-/** StateServer mode: the ASP.NET State Service at host:port. */
-export interface SessionStateValues {
-  stateHost: string;
-  statePort: number;
-  /** Session timeout in minutes (ASP.NET's default is 20). */
-  timeoutMinutes?: number;
+/**
+ * The <sessionState> attributes, in the order written: the session store's own generator makes them
+ * (its folder's windows/), the farm's generators write them as they are.
+ */
+export type SessionStateAttributes = Record<string, string>;
+
+/** The sessionState timeout attribute: minutes, ASP.NET's default 20, at most a year. */
+export function sessionTimeout(timeoutMinutes = 20): string {
+  return String(check(wholeNumber(1, 525600), "timeoutMinutes", timeoutMinutes));
 }
-
-/** SQLServer mode: the session database's connection string (sqlServerConnectionString builds RDS's). */
-export interface SqlSessionValues {
-  sqlConnectionString: string;
-  timeoutMinutes?: number;
-}
-
-export type SessionValues = SessionStateValues | SqlSessionValues;
-
-export const isSqlSession = (v: SessionValues): v is SqlSessionValues => "sqlConnectionString" in v;
 
 /** The session database and the login the nodes use (never the RDS master user). */
 export const SESSION_DATABASE = "ASPState";
@@ -78,37 +71,6 @@ export function machineKeyAttributes(key: MachineKeyValues): Record<string, stri
   };
 }
 
-/**
- * The <sessionState> attributes. StateServer: `tcpip=` is case-sensitive and takes '=', not ':'.
- * SQLServer: the connection string names the database, so allowCustomSqlDatabase must be true.
- */
-export function sessionStateAttributes(state: SessionValues): Record<string, string> {
-  const timeout = check(wholeNumber(1, 525600), "timeoutMinutes", state.timeoutMinutes ?? 20);
-  if (isSqlSession(state)) {
-    if (!state.sqlConnectionString || /["<>]/.test(state.sqlConnectionString))
-      throw new Error("sqlConnectionString must be a connection string without quotes or angle brackets");
-    return { ...sqlSessionAttributes(timeout), sqlConnectionString: state.sqlConnectionString };
-  }
-  return {
-    mode: "StateServer",
-    stateConnectionString: `tcpip=${checkHost("stateHost", state.stateHost)}:${checkPort("statePort", state.statePort)}`,
-    stateNetworkTimeout: "10",
-    cookieless: "false",
-    timeout: String(timeout),
-  };
-}
-
-/** SQLServer mode's attributes but the connection string (a node adds it at boot, from its secret). */
-export function sqlSessionAttributes(timeoutMinutes = 20): Record<string, string> {
-  return {
-    mode: "SQLServer",
-    allowCustomSqlDatabase: "true",
-    sqlCommandTimeout: "10",
-    cookieless: "false",
-    timeout: String(check(wholeNumber(1, 525600), "timeoutMinutes", timeoutMinutes)),
-  };
-}
-
 const builder = new XMLBuilder({
   ignoreAttributes: false,
   attributeNamePrefix: "@_",
@@ -132,10 +94,14 @@ export function buildXml(tree: Record<string, unknown>): string {
 }
 
 /** The children of <system.web> that make a farm node share keys and sessions. */
-export function systemWebFarmElements(key: MachineKeyValues, state: SessionValues): Record<string, unknown> {
+export function systemWebFarmElements(
+  key: MachineKeyValues,
+  sessionState: SessionStateAttributes,
+): Record<string, unknown> {
+  if (!sessionState.mode) throw new Error("the sessionState attributes have no mode");
   return {
     machineKey: withPrefix(machineKeyAttributes(key)),
-    sessionState: withPrefix(sessionStateAttributes(state)),
+    sessionState: withPrefix(sessionState),
   };
 }
 
@@ -143,8 +109,8 @@ export function systemWebFarmElements(key: MachineKeyValues, state: SessionValue
  * The fragment an application team pastes into its web.config's <system.web> (or the kit applies
  * at machine level): `<system.web><machineKey …/><sessionState …/></system.web>`.
  */
-export function farmWebConfigFragment(key: MachineKeyValues, state: SessionValues): string {
-  return buildXml({ "system.web": systemWebFarmElements(key, state) });
+export function farmWebConfigFragment(key: MachineKeyValues, sessionState: SessionStateAttributes): string {
+  return buildXml({ "system.web": systemWebFarmElements(key, sessionState) });
 }
 
 /** Reads a fragment back into attribute maps (used by tests and the local farm's self-check). */
@@ -244,7 +210,7 @@ export interface ReleaseConfigOptions {
    * The farm's elements, put at application level. On AWS they are at machine level; the local farm
    * puts them here because Mono's machine-level web.config is one file for every node.
    */
-  farm?: { key: MachineKeyValues; state: SessionValues };
+  farm?: { key: MachineKeyValues; sessionState: SessionStateAttributes };
   appSettings?: { name: string; value: string }[];
   connectionStrings?: { name: string; value: string }[];
   /** The release's label, as the appSettings key webfarm:release. */
@@ -293,7 +259,7 @@ export function releaseWebConfig(appXml: string | undefined, o: ReleaseConfigOpt
   delete doc["?xml"];
   const configuration = (doc.configuration ||= {});
   const systemWeb = (configuration["system.web"] ||= {});
-  if (o.farm) Object.assign(systemWeb, systemWebFarmElements(o.farm.key, o.farm.state));
+  if (o.farm) Object.assign(systemWeb, systemWebFarmElements(o.farm.key, o.farm.sessionState));
   if (o.showErrors) systemWeb.customErrors = { ...(systemWeb.customErrors ?? {}), "@_mode": "Off" };
   const appSettings = (configuration.appSettings ||= {});
   const settings: Entries = (appSettings.add ||= []);

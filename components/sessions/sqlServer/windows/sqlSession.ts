@@ -4,7 +4,14 @@
 // persisted session schema (aspnet_regsql's script) and a login for the nodes with rights on that
 // database only. The nodes read that login's secret and wait until the database is ready.
 import { BootValues, script, Step } from "../../../windows/boot";
-import { SESSION_DATABASE, SESSION_LOGIN, SQL_CONNECTION_OPTIONS } from "../../../windows/webConfig";
+import type { NodeSessionBoot } from "../../../windows/userData";
+import {
+  SESSION_DATABASE,
+  SESSION_LOGIN,
+  SessionStateAttributes,
+  sessionTimeout,
+  SQL_CONNECTION_OPTIONS,
+} from "../../../windows/webConfig";
 import { checkRegion, psLiteral } from "../../../windows/values";
 
 /** How long a node (or the setup) waits for the session store's secret: RDS may still be creating it. */
@@ -196,6 +203,34 @@ export function sqlSessionSteps(
         ],
       },
     ],
+  };
+}
+
+/**
+ * The <sessionState> attributes: the connection string names the database, so allowCustomSqlDatabase
+ * must be true. Without a connection string, the ones a node writes before it adds its own at boot,
+ * from its secret.
+ */
+export function sqlSessionAttributes(timeoutMinutes?: number, sqlConnectionString?: string): SessionStateAttributes {
+  const timeout = sessionTimeout(timeoutMinutes);
+  if (sqlConnectionString !== undefined && (!sqlConnectionString || /["<>]/.test(sqlConnectionString)))
+    throw new Error("sqlConnectionString must be a connection string without quotes or angle brackets");
+  return {
+    mode: "SQLServer",
+    allowCustomSqlDatabase: "true",
+    sqlCommandTimeout: "10",
+    cookieless: "false",
+    timeout,
+    ...(sqlConnectionString === undefined ? {} : { sqlConnectionString }),
+  };
+}
+
+/** A web node's part of the boot: the attributes but the connection string, and sqlSessionSteps. */
+export function sqlServerNodeSession(v: SqlSessionBootValues & { timeoutMinutes?: number }): NodeSessionBoot {
+  return (waitSeconds) => {
+    const sessionState = sqlSessionAttributes(v.timeoutMinutes);
+    const { variables, before, after } = sqlSessionSteps(v, waitSeconds);
+    return { sessionState, variables, before, after, closing: [] };
   };
 }
 
