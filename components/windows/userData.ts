@@ -1,6 +1,7 @@
 // User data for the Windows nodes (EC2Launch v2, Windows Server 2022): the web nodes' and the state
 // server's steps. Pure functions: plain values in, text out. Every embedded value is validated and
-// single-quoted; the document, the boot status and the first step come from boot.ts.
+// single-quoted; the document, the boot status and the first step come from boot.ts. The session
+// store's part of a web node's boot comes from the store (SessionBoot), included as it is.
 import * as rules from "../args/rules";
 import {
   agentInstallers,

@@ -3,15 +3,7 @@
 import { XMLBuilder, XMLParser, XMLValidator } from "fast-xml-parser";
 import { check, wholeNumber } from "../args/rules";
 import { RELEASE_SETTING } from "../releases/windows/hooks";
-import {
-  checkHexKey,
-  checkHost,
-  checkPort,
-  checkValidation,
-  DECRYPTION_KEY_BYTES,
-  ValidationAlgorithm,
-  validationKeyBytes,
-} from "./values";
+import { checkHexKey, checkValidation, DECRYPTION_KEY_BYTES, ValidationAlgorithm, validationKeyBytes } from "./values";
 
 export interface MachineKeyValues {
   validationKey: string;
@@ -28,36 +20,6 @@ export type SessionStateAttributes = Record<string, string>;
 /** The sessionState timeout attribute: minutes, ASP.NET's default 20, at most a year. */
 export function sessionTimeout(timeoutMinutes = 20): string {
   return String(check(wholeNumber(1, 525600), "timeoutMinutes", timeoutMinutes));
-}
-
-/** The session database and the login the nodes use (never the RDS master user). */
-export const SESSION_DATABASE = "ASPState";
-export const SESSION_LOGIN = "webfarm_session";
-/** TLS with the server's certificate checked (the nodes trust RDS's CA), bounded connects. */
-export const SQL_CONNECTION_OPTIONS =
-  "Encrypt=True;TrustServerCertificate=False;Connect Timeout=10;Application Name=aspnet-webfarm";
-
-/** RDS's session database connection string; the password is letters and digits only (the kit generates it). */
-export function sqlServerConnectionString(c: {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  password: string;
-}): string {
-  if (!/^[A-Za-z0-9]{16,128}$/.test(c.password)) throw new Error("password must be 16-128 letters and digits");
-  const token = (field: string, v: string) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(v))
-      throw new Error(`${field} must be a SQL identifier; got ${JSON.stringify(v)}`);
-    return v;
-  };
-  return [
-    `Data Source=tcp:${checkHost("host", c.host)},${checkPort("port", c.port)}`,
-    `Initial Catalog=${token("database", c.database)}`,
-    `User ID=${token("user", c.user)}`,
-    `Password=${c.password}`,
-    SQL_CONNECTION_OPTIONS,
-  ].join(";");
 }
 
 /** The <machineKey> attributes, in the order ASP.NET documents them. Never AutoGenerate/IsolateApps. */

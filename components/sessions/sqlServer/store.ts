@@ -1,10 +1,16 @@
 // SQL Server on RDS as the farm's session store: chosen by the sqlServer group of the arguments.
 import * as pulumi from "@pulumi/pulumi";
 import { Metric, metricsOf } from "../../observability/dashboard";
-import { SESSION_DATABASE, SESSION_LOGIN, sqlServerConnectionString } from "../../windows/webConfig";
 import { SessionStoreFactory } from "../contract";
 import { SqlSessionStore } from "./sqlSessionStore";
-import { rdsTrustBundleUrl, sqlServerNodeSession, sqlSessionAttributes } from "./windows/sqlSession";
+import {
+  rdsTrustBundleUrl,
+  SESSION_DATABASE,
+  SESSION_LOGIN,
+  sqlServerConnectionString,
+  sqlServerNodeSession,
+  sqlSessionAttributes,
+} from "./windows/sqlSession";
 
 /** The session database's dashboard lines: connections, CPU, write latency, free storage. */
 function sessionDatabaseMetrics(identifier: string): Metric[] {
