@@ -42,3 +42,13 @@ export type { FarmImageArgs } from "./image/farmImage";
 // For stacks that share one network between farms (examples/two-farms).
 export { FarmNetwork } from "./network/network";
 export type { OwnNetworkArgs, FarmNetworkShape } from "./network/network";
+// A session store from outside the kit: a folder of its own that registers its factory (sessions/contract.ts).
+export { registerSessionStore } from "./sessions/contract";
+export type {
+  NodeSessionBoot,
+  SessionBoot,
+  SessionStateAttributes,
+  SessionStore,
+  SessionStoreFactory,
+  SessionStoreOutputs,
+} from "./sessions/contract";

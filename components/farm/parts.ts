@@ -93,7 +93,7 @@ export function webConfigFragmentOf(
 ): pulumi.Output<string> {
   return pulumi.secret(
     pulumi
-      .all([machineKey.validationKey, machineKey.decryptionKey, sessions.sessionValues])
+      .all([machineKey.validationKey, machineKey.decryptionKey, sessions.sessionState])
       .apply(([validationKey, decryptionKey, session]) =>
         farmWebConfigFragment({ validationKey, decryptionKey, validation: farm.machineKey.validation }, session),
       ),

@@ -122,7 +122,6 @@ export class WebFarm extends pulumi.ComponentResource {
         loadBalancer,
         healthCheckPath: farm.loadBalancer.healthCheckPath,
         sessionStore: sessions,
-        sessionTimeoutMinutes: farm.sessionTimeoutMinutes,
         codeDeploy: codeDeployOf(name, farm),
       },
       { parent: this },

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { farmConfigError, networkArgProblems, networkSchema } from "../args/args";
 import { planSubnets } from "./cidr";
 import { nameTags, Tags } from "../aws/tags";
+import { Need } from "../aws/waits";
 
 /** A network of the farm's own; the same rules and defaults as WebFarm's own-network arguments. */
 export interface OwnNetworkArgs {
@@ -48,6 +49,8 @@ export interface FarmNetworkShape {
   privateSubnetIds: pulumi.Output<string>[];
   /** The VPC's CIDRs (the state server's firewall admits them: they do not change when AZs do). */
   vpcCidrs: pulumi.Output<string[]>;
+  /** What a node in the private subnets must wait for to reach out (its own network: the NAT routes). */
+  needs: Need[];
 }
 
 /** Builds the farm's own VPC. Subnets and routes are named by AZ index, never by AZ name. */
@@ -57,12 +60,14 @@ export class FarmNetwork extends pulumi.ComponentResource implements FarmNetwork
   public readonly privateSubnetIds: pulumi.Output<string>[];
   public readonly vpcCidrs: pulumi.Output<string[]>;
   public readonly natGatewayIds: pulumi.Output<string>[];
+  public readonly needs: Need[];
 
   constructor(name: string, rawArgs: OwnNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems = networkArgProblems(rawArgs);
     if (problems.length > 0) throw farmConfigError(`FarmNetwork "${name}"`, problems);
     const args = networkSchema.parse(rawArgs);
     super("aspnet-webfarm:index:FarmNetwork", name, {}, opts);
+    this.needs = [{ what: "egress from the private subnets (their routes through NAT)", resource: this }];
     const parent = { parent: this };
     const plan = planSubnets(args.vpcCidr, args.azCount);
     const zones = args.availabilityZones
@@ -224,5 +229,7 @@ export function existingNetwork(args: ExistingNetworkArgs, opts: pulumi.InvokeOu
     vpcCidrs: ec2
       .getVpcOutput({ id: args.vpcId }, opts)
       .apply((vpc) => [...new Set([vpc.cidrBlock, ...vpc.cidrBlockAssociations.map((a) => a.cidrBlock)])]),
+    // Its routes are its owner's, in place before the farm.
+    needs: [],
   };
 }

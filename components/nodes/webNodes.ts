@@ -15,7 +15,6 @@ import { farmInstance, instanceRole, METADATA_OPTIONS, ROOT_DEVICE_NAME, ROOT_VO
 import { FarmContext, InstanceObservability } from "../farm/context";
 import { FarmLoadBalancer, HEALTH_CHECK, WEB_PORT } from "../loadBalancer/loadBalancer";
 import { MachineKey } from "../machineKey/machineKey";
-import { FarmNetwork } from "../network/network";
 import { resourcesOf, SessionStore } from "../sessions/contract";
 import { imageOptions } from "../image/machineImage";
 import {
@@ -73,7 +72,6 @@ export interface WebNodesArgs {
   healthCheckPath: string;
   /** Where sessions live: the nodes reach it, boot with its values and wait for its needs. */
   sessionStore: SessionStore;
-  sessionTimeoutMinutes: number;
   /** With an application: the CodeDeploy agent; in instances mode, the current release at boot. */
   codeDeploy?: WebNodeBootValues["codeDeploy"];
 }
@@ -168,9 +166,7 @@ export class WebNodes extends pulumi.ComponentResource {
     const farmNeeds = [
       ...this.connect(),
       { what: "the machine key in SSM, at the version the boot expects", resource: args.machineKey },
-      ...(context.network instanceof FarmNetwork
-        ? [{ what: "egress from the private subnets (their routes through NAT)", resource: context.network }]
-        : []),
+      ...context.network.needs,
       ...args.sessionStore.needs,
     ];
     this.bootNeeds = [
@@ -245,9 +241,8 @@ export class WebNodes extends pulumi.ComponentResource {
           keyParameterName,
           keyVersion: this.wiring.keyVersion,
           keyValidation: this.wiring.keyValidation,
-          ...session,
+          session,
           healthCheckPath: this.wiring.healthCheckPath,
-          sessionTimeoutMinutes: this.wiring.sessionTimeoutMinutes,
           // An Auto Scaling group gets the current release from CodeDeploy itself.
           codeDeploy: this.wiring.codeDeploy,
         }),

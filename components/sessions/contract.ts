@@ -1,18 +1,24 @@
 // What the farm needs of a session store, and how the farm finds the store its arguments chose.
 // Each store lives in its own folder under sessions/ and exports a factory; WebFarm asks for the
-// store (sessions/index.ts) and never names one. A new built-in store is a new folder and one entry
-// in sessions/index.ts; a store from outside the kit (a test's) registers itself here.
+// store (sessions/index.ts) and never names one. A store brings everything the nodes need of it from
+// its own folder: its part of their boot and its <sessionState> attributes (its windows/ generator),
+// which the farm's generators include without knowing the store.
+// A store from outside the kit (a test fixture's, a user's) is a folder of its own that calls
+// registerSessionStore: no file of the kit changes. A new built-in store is a new folder, one entry
+// in sessions/index.ts, and its group of the arguments in components/args: the public arguments are
+// static (the package schema), so choosing a built-in store by its group is the arguments' part;
+// the registry is for stores chosen otherwise (a registered store's answers() decides).
 import * as pulumi from "@pulumi/pulumi";
 import { ResolvedWebFarmArgs } from "../args/args";
 import { Connections } from "../aws/securityGroups";
 import { Need } from "../aws/waits";
 import type { FarmContext } from "../farm/context";
 import { SessionWidget } from "../observability/dashboard";
-import { WebNodeBootValues } from "../windows/userData";
-import { SessionValues } from "../windows/webConfig";
+import type { NodeSessionBoot } from "../windows/userData";
+import type { SessionStateAttributes } from "../windows/webConfig";
 
-/** The session part of a web node's boot values (webNodeUserData's input). */
-export type NodeSessionBoot = Pick<WebNodeBootValues, "stateHost" | "statePort" | "sqlSession">;
+export type { NodeSessionBoot, SessionBoot } from "../windows/userData";
+export type { SessionStateAttributes } from "../windows/webConfig";
 
 /**
  * The session outputs WebFarm declares (statically, for its package schema): a store gives the
@@ -37,12 +43,12 @@ export interface SessionStore {
   readonly component: pulumi.ComponentResource;
   /** Who may connect and on which port: the farm lets the web nodes in on its default port. */
   readonly connections: Connections;
-  /** What the web nodes' boot needs to reach it (in their user data). */
+  /** Its part of the web nodes' boot (in their user data): variables, steps, <sessionState> attributes. */
   readonly nodeBoot: pulumi.Input<NodeSessionBoot>;
   /** The one secret the web nodes may read for it (their login), if any. */
   readonly nodeSecretArn?: pulumi.Input<string>;
-  /** The sessionState values of the farm's web.config fragment (a secret when they hold a password). */
-  readonly sessionValues: pulumi.Input<SessionValues>;
+  /** The <sessionState> attributes of the farm's web.config fragment (a secret when they hold a password). */
+  readonly sessionState: pulumi.Input<SessionStateAttributes>;
   /** What a node's boot, its serving gate and the application's agents must wait for. */
   readonly needs: Need[];
   /** Its widgets on the farm's dashboard, below the load balancer's and the nodes'. */
@@ -75,7 +81,7 @@ export function registerSessionStore(factory: SessionStoreFactory): void {
 }
 
 /** The store the arguments chose: the first of the registered, then the built-in stores, that answers. */
-export function sessionStoreFor(args: ResolvedWebFarmArgs, builtIn: SessionStoreFactory[]): SessionStoreFactory {
+export function chooseStore(args: ResolvedWebFarmArgs, builtIn: SessionStoreFactory[]): SessionStoreFactory {
   const factories = [...registered, ...builtIn];
   const factory = factories.find((f) => f.answers(args));
   if (!factory)

@@ -1,7 +1,7 @@
 // The session stores built into the kit, and the choice among them. A new built-in store is a folder
 // of its own exporting a SessionStoreFactory, and one entry in BUILT_IN_STORES.
 import { ResolvedWebFarmArgs } from "../args/args";
-import { SessionStoreFactory, sessionStoreFor as choose } from "./contract";
+import { chooseStore, SessionStoreFactory } from "./contract";
 import { sqlServerStore } from "./sqlServer/store";
 import { stateServerStore } from "./stateServer/store";
 
@@ -10,8 +10,15 @@ export const BUILT_IN_STORES: SessionStoreFactory[] = [stateServerStore, sqlServ
 
 /** The store the arguments chose: a registered store that answers, else the built-in one. */
 export function sessionStoreFor(args: ResolvedWebFarmArgs): SessionStoreFactory {
-  return choose(args, BUILT_IN_STORES);
+  return chooseStore(args, BUILT_IN_STORES);
 }
 
 export { registerSessionStore, resourcesOf } from "./contract";
-export type { NodeSessionBoot, SessionStore, SessionStoreFactory, SessionStoreOutputs } from "./contract";
+export type {
+  NodeSessionBoot,
+  SessionBoot,
+  SessionStateAttributes,
+  SessionStore,
+  SessionStoreFactory,
+  SessionStoreOutputs,
+} from "./contract";

@@ -8,4 +8,5 @@ export * from "../releases/windows/hooks";
 export * from "./agents";
 export * from "../image/windows/image";
 export * from "../sessions/sqlServer/windows/sqlSession";
+export * from "../sessions/stateServer/windows/stateSession";
 export * from "./loader";

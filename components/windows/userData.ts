@@ -1,6 +1,7 @@
 // User data for the Windows nodes (EC2Launch v2, Windows Server 2022): the web nodes' and the state
 // server's steps. Pure functions: plain values in, text out. Every embedded value is validated and
-// single-quoted; the document, the boot status and the first step come from boot.ts.
+// single-quoted; the document, the boot status and the first step come from boot.ts. The session
+// store's part of a web node's boot comes from the store (SessionBoot), included as it is.
 import * as rules from "../args/rules";
 import {
   agentInstallers,
@@ -13,8 +14,7 @@ import {
 } from "./agents";
 import { BootValues, psHashtable, script, Step } from "./boot";
 import { SITE_ID, SITE_NAME } from "./site";
-import { SqlSessionBootValues, sqlSessionSteps } from "../sessions/sqlServer/windows/sqlSession";
-import { protectRootWebConfig, sessionStateAttributes, sqlSessionAttributes } from "./webConfig";
+import { protectRootWebConfig } from "./webConfig";
 import {
   checkCidr,
   checkParameterName,
@@ -41,6 +41,32 @@ export const KEY_READ_SECONDS = 600;
  */
 export const APPLICATION_WAITS_SECONDS = 2400;
 
+/**
+ * A session store's part of a web node's boot. The boot includes it as it is, knowing no store: the
+ * store's own generator (e.g. sessions/stateServer/windows) makes it.
+ */
+export interface SessionBoot {
+  /**
+   * The <sessionState> attributes the boot writes into both root web.configs, as $SessionAttributes
+   * (a step of `before` may add one, e.g. a connection string read at boot).
+   */
+  sessionState: Record<string, string>;
+  /** Its script variables, declared after the machine key's (validated and quoted by the store). */
+  variables: string[];
+  /** Its steps once the machine key is read, before the root web.configs are written. */
+  before: Step[];
+  /** Its steps once IIS serves, before the release and the CodeDeploy agent. */
+  after: Step[];
+  /** Lines after the last step: what must not fail the boot (a warning). */
+  closing: string[];
+}
+
+/**
+ * A store's part of the boot, given how the boot writes a wait's limit in seconds: with an
+ * application or a launch hook, what is left of APPLICATION_WAITS_SECONDS, at most that limit.
+ */
+export type NodeSessionBoot = (waitSeconds: (most: number) => string) => SessionBoot;
+
 export interface WebNodeBootValues extends BootValues {
   /** SSM SecureString parameter holding the machine key as JSON. */
   keyParameterName: string;
@@ -48,14 +74,10 @@ export interface WebNodeBootValues extends BootValues {
   keyVersion: string;
   /** The validation algorithm the node expects; with keyVersion, it puts a key change into user data. */
   keyValidation: ValidationAlgorithm;
-  /** StateServer mode: the state server's name and port. */
-  stateHost?: string;
-  statePort?: number;
-  /** SQLServer mode instead: the session login's secret and RDS's CA bundle. */
-  sqlSession?: SqlSessionBootValues;
+  /** The session store's part of the boot, from the store's own generator (its folder's windows/). */
+  session: NodeSessionBoot;
   /** The load balancer's health check path, served session-free. */
   healthCheckPath: string;
-  sessionTimeoutMinutes?: number;
   /**
    * With an application: the node installs the CodeDeploy agent; the health page then comes with
    * each release. With `currentRelease` (instances mode, where CodeDeploy does not serve new
@@ -159,17 +181,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
   // the boot's shared budget, at most its own limit.
   const budgeted = values.codeDeploy !== undefined || values.lifecycleHook !== undefined;
   const waitSeconds = (most: number) => (budgeted ? `(Get-WaitSeconds ${most})` : `${most}`);
-  const sql = values.sqlSession ? sqlSessionSteps(values.sqlSession, waitSeconds) : undefined;
-  if (!sql && (values.stateHost === undefined || values.statePort === undefined))
-    throw new Error("a web node needs stateHost and statePort, or sqlSession");
-  // SQLServer mode: the connection string is added at boot, from the secret.
-  const session = sql
-    ? sqlSessionAttributes(values.sessionTimeoutMinutes)
-    : sessionStateAttributes({
-        stateHost: values.stateHost!,
-        statePort: values.statePort!,
-        timeoutMinutes: values.sessionTimeoutMinutes,
-      });
+  const session = values.session(waitSeconds);
   const health = healthCheckFile(values.healthCheckPath);
   const keyLengths = VALIDATION_ALGORITHMS.map((a) => `${a} = ${validationKeyBytes(a) * 2}`).join("; ");
   const app = values.codeDeploy !== undefined;
@@ -204,7 +216,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
         `if ($script:Key.decryptionKey -notmatch '^[0-9A-Fa-f]{${DECRYPTION_KEY_BYTES * 2}}$') { throw 'decryptionKey is not ${DECRYPTION_KEY_BYTES * 2} hex characters' }`,
       ],
     },
-    ...(sql?.before ?? []),
+    ...session.before,
     {
       name: "write machineKey and sessionState to both root web.configs",
       comment:
@@ -277,7 +289,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
             "}",
           ],
         },
-    ...(sql?.after ?? []),
+    ...session.after,
     ...(app ? currentReleaseSteps(values) : []),
   ];
 
@@ -288,13 +300,8 @@ export function webNodeUserData(values: WebNodeBootValues): string {
       `$KeyParameter = ${psLiteral(parameter)}`,
       `$KeyVersion = ${psLiteral(version)}`,
       `$KeyValidation = ${psLiteral(validation)}`,
-      `$SessionAttributes = ${psHashtable(session)}`,
-      ...(sql
-        ? sql.variables
-        : [
-            `$StateHost = ${psLiteral(values.stateHost!)}`,
-            `$StatePort = ${checkPort("statePort", values.statePort!)}`,
-          ]),
+      `$SessionAttributes = ${psHashtable(session.sessionState)}`,
+      ...session.variables,
       `$SiteName = ${psLiteral(SITE_NAME)}`,
       `$SiteId = ${SITE_ID}`,
       ...(!writeHealth
@@ -310,14 +317,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
     ],
     // Add steps above, never after this one: the agent must start last.
     app ? [...steps, startCodeDeployAgentStep(values)] : steps,
-    sql
-      ? []
-      : [
-          "# The state server may still be booting: report, do not fail.",
-          "if (-not (Test-NetConnection -ComputerName $StateHost -Port $StatePort -InformationLevel Quiet)) {",
-          "  Write-Output ('aspnet-webfarm web node: warning: state server ' + $StateHost + ':' + $StatePort + ' not reachable yet')",
-          "}",
-        ],
+    session.closing,
   );
 }
 

@@ -3,15 +3,7 @@
 import { XMLBuilder, XMLParser, XMLValidator } from "fast-xml-parser";
 import { check, wholeNumber } from "../args/rules";
 import { RELEASE_SETTING } from "../releases/windows/hooks";
-import {
-  checkHexKey,
-  checkHost,
-  checkPort,
-  checkValidation,
-  DECRYPTION_KEY_BYTES,
-  ValidationAlgorithm,
-  validationKeyBytes,
-} from "./values";
+import { checkHexKey, checkValidation, DECRYPTION_KEY_BYTES, ValidationAlgorithm, validationKeyBytes } from "./values";
 
 export interface MachineKeyValues {
   validationKey: string;
@@ -19,52 +11,15 @@ export interface MachineKeyValues {
   validation: ValidationAlgorithm;
 }
 
-/** StateServer mode: the ASP.NET State Service at host:port. */
-export interface SessionStateValues {
-  stateHost: string;
-  statePort: number;
-  /** Session timeout in minutes (ASP.NET's default is 20). */
-  timeoutMinutes?: number;
-}
+/**
+ * The <sessionState> attributes, in the order written: the session store's own generator makes them
+ * (its folder's windows/), the farm's generators write them as they are.
+ */
+export type SessionStateAttributes = Record<string, string>;
 
-/** SQLServer mode: the session database's connection string (sqlServerConnectionString builds RDS's). */
-export interface SqlSessionValues {
-  sqlConnectionString: string;
-  timeoutMinutes?: number;
-}
-
-export type SessionValues = SessionStateValues | SqlSessionValues;
-
-export const isSqlSession = (v: SessionValues): v is SqlSessionValues => "sqlConnectionString" in v;
-
-/** The session database and the login the nodes use (never the RDS master user). */
-export const SESSION_DATABASE = "ASPState";
-export const SESSION_LOGIN = "webfarm_session";
-/** TLS with the server's certificate checked (the nodes trust RDS's CA), bounded connects. */
-export const SQL_CONNECTION_OPTIONS =
-  "Encrypt=True;TrustServerCertificate=False;Connect Timeout=10;Application Name=aspnet-webfarm";
-
-/** RDS's session database connection string; the password is letters and digits only (the kit generates it). */
-export function sqlServerConnectionString(c: {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  password: string;
-}): string {
-  if (!/^[A-Za-z0-9]{16,128}$/.test(c.password)) throw new Error("password must be 16-128 letters and digits");
-  const token = (field: string, v: string) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(v))
-      throw new Error(`${field} must be a SQL identifier; got ${JSON.stringify(v)}`);
-    return v;
-  };
-  return [
-    `Data Source=tcp:${checkHost("host", c.host)},${checkPort("port", c.port)}`,
-    `Initial Catalog=${token("database", c.database)}`,
-    `User ID=${token("user", c.user)}`,
-    `Password=${c.password}`,
-    SQL_CONNECTION_OPTIONS,
-  ].join(";");
+/** The sessionState timeout attribute: minutes, ASP.NET's default 20, at most a year. */
+export function sessionTimeout(timeoutMinutes = 20): string {
+  return String(check(wholeNumber(1, 525600), "timeoutMinutes", timeoutMinutes));
 }
 
 /** The <machineKey> attributes, in the order ASP.NET documents them. Never AutoGenerate/IsolateApps. */
@@ -75,37 +30,6 @@ export function machineKeyAttributes(key: MachineKeyValues): Record<string, stri
     decryptionKey: checkHexKey("decryptionKey", key.decryptionKey, DECRYPTION_KEY_BYTES),
     validation,
     decryption: "AES",
-  };
-}
-
-/**
- * The <sessionState> attributes. StateServer: `tcpip=` is case-sensitive and takes '=', not ':'.
- * SQLServer: the connection string names the database, so allowCustomSqlDatabase must be true.
- */
-export function sessionStateAttributes(state: SessionValues): Record<string, string> {
-  const timeout = check(wholeNumber(1, 525600), "timeoutMinutes", state.timeoutMinutes ?? 20);
-  if (isSqlSession(state)) {
-    if (!state.sqlConnectionString || /["<>]/.test(state.sqlConnectionString))
-      throw new Error("sqlConnectionString must be a connection string without quotes or angle brackets");
-    return { ...sqlSessionAttributes(timeout), sqlConnectionString: state.sqlConnectionString };
-  }
-  return {
-    mode: "StateServer",
-    stateConnectionString: `tcpip=${checkHost("stateHost", state.stateHost)}:${checkPort("statePort", state.statePort)}`,
-    stateNetworkTimeout: "10",
-    cookieless: "false",
-    timeout: String(timeout),
-  };
-}
-
-/** SQLServer mode's attributes but the connection string (a node adds it at boot, from its secret). */
-export function sqlSessionAttributes(timeoutMinutes = 20): Record<string, string> {
-  return {
-    mode: "SQLServer",
-    allowCustomSqlDatabase: "true",
-    sqlCommandTimeout: "10",
-    cookieless: "false",
-    timeout: String(check(wholeNumber(1, 525600), "timeoutMinutes", timeoutMinutes)),
   };
 }
 
@@ -132,10 +56,14 @@ export function buildXml(tree: Record<string, unknown>): string {
 }
 
 /** The children of <system.web> that make a farm node share keys and sessions. */
-export function systemWebFarmElements(key: MachineKeyValues, state: SessionValues): Record<string, unknown> {
+export function systemWebFarmElements(
+  key: MachineKeyValues,
+  sessionState: SessionStateAttributes,
+): Record<string, unknown> {
+  if (!sessionState.mode) throw new Error("the sessionState attributes have no mode");
   return {
     machineKey: withPrefix(machineKeyAttributes(key)),
-    sessionState: withPrefix(sessionStateAttributes(state)),
+    sessionState: withPrefix(sessionState),
   };
 }
 
@@ -143,8 +71,8 @@ export function systemWebFarmElements(key: MachineKeyValues, state: SessionValue
  * The fragment an application team pastes into its web.config's <system.web> (or the kit applies
  * at machine level): `<system.web><machineKey …/><sessionState …/></system.web>`.
  */
-export function farmWebConfigFragment(key: MachineKeyValues, state: SessionValues): string {
-  return buildXml({ "system.web": systemWebFarmElements(key, state) });
+export function farmWebConfigFragment(key: MachineKeyValues, sessionState: SessionStateAttributes): string {
+  return buildXml({ "system.web": systemWebFarmElements(key, sessionState) });
 }
 
 /** Reads a fragment back into attribute maps (used by tests and the local farm's self-check). */
@@ -244,7 +172,7 @@ export interface ReleaseConfigOptions {
    * The farm's elements, put at application level. On AWS they are at machine level; the local farm
    * puts them here because Mono's machine-level web.config is one file for every node.
    */
-  farm?: { key: MachineKeyValues; state: SessionValues };
+  farm?: { key: MachineKeyValues; sessionState: SessionStateAttributes };
   appSettings?: { name: string; value: string }[];
   connectionStrings?: { name: string; value: string }[];
   /** The release's label, as the appSettings key webfarm:release. */
@@ -293,7 +221,7 @@ export function releaseWebConfig(appXml: string | undefined, o: ReleaseConfigOpt
   delete doc["?xml"];
   const configuration = (doc.configuration ||= {});
   const systemWeb = (configuration["system.web"] ||= {});
-  if (o.farm) Object.assign(systemWeb, systemWebFarmElements(o.farm.key, o.farm.state));
+  if (o.farm) Object.assign(systemWeb, systemWebFarmElements(o.farm.key, o.farm.sessionState));
   if (o.showErrors) systemWeb.customErrors = { ...(systemWeb.customErrors ?? {}), "@_mode": "Off" };
   const appSettings = (configuration.appSettings ||= {});
   const settings: Entries = (appSettings.add ||= []);

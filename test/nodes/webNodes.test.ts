@@ -1,6 +1,7 @@
 // Web nodes: even spread over AZs, and the optional Auto Scaling mode.
 import { subnetIndexOf } from "../../components/nodes/webNodes";
 import { classifyChange, deletedFirst } from "../../engine/disruption";
+import { EXISTING_NETWORK } from "../../engine/fixtures";
 import { farmNames } from "../../components/aws/names";
 import { bootScriptOf } from "../../components/windows/loader";
 import { bootTextOf, buildFarm, Graph, T, userDataOf } from "../support/graph";
@@ -172,5 +173,14 @@ describe("Auto Scaling mode", () => {
     await expect(buildFarm({ nodeCount: 3, maxNodeCount: 4 })).rejects.toThrow(
       /maxNodeCount: applies only with nodeMode "autoscaling"/,
     );
+  });
+});
+
+describe("what a node waits for of its network (the network says)", () => {
+  test("its own network: the NAT routes; a brought one: nothing", async () => {
+    const own = (await buildFarm({ nodeCount: 1 })).graph;
+    const brought = (await buildFarm({ nodeCount: 1, ...EXISTING_NETWORK })).graph;
+    for (const node of own.webNodes()) expect(node.options.dependsOn).toContain("shop-net");
+    for (const node of brought.webNodes()) expect(node.options.dependsOn).not.toContain("shop-net");
   });
 });

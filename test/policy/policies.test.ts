@@ -11,7 +11,7 @@ import { program } from "../../infra/program";
 import { stackConfig } from "../../infra/stackFile";
 import { RecordedResource, runProgram } from "../../engine/engine";
 import * as p from "../../policy/policies";
-import { ec2LaunchDocument, webNodeUserData } from "../../components/windows";
+import { ec2LaunchDocument, stateServerNodeSession, webNodeUserData } from "../../components/windows";
 
 const urn = (type: string, name: string) => `urn:pulumi:test::aspnet-webfarm::${type}::${name}`;
 const options = {
@@ -268,8 +268,7 @@ describe("no machine key in user data", () => {
       keyParameterName: "/aspnet-webfarm/dev/shop/machine-key",
       keyVersion: "1",
       keyValidation: "HMACSHA256",
-      stateHost: "state.shop.internal",
-      statePort: 42424,
+      session: stateServerNodeSession({ stateHost: "state.shop.internal", statePort: 42424 }),
       healthCheckPath: "/health.aspx",
     });
     expect(check(p.noMachineKeyInUserData, p.TYPES.instance, { userData })).toEqual([]);

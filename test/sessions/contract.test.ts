@@ -1,7 +1,7 @@
 // How a farm finds its session store: registered stores first, then the built-in ones, by the
 // arguments each answers to.
 import { ResolvedWebFarmArgs } from "../../components";
-import { registerSessionStore, sessionStoreFor, SessionStoreFactory } from "../../components/sessions/contract";
+import { chooseStore, registerSessionStore, SessionStoreFactory } from "../../components/sessions/contract";
 import { BUILT_IN_STORES, sessionStoreFor as farmStoreFor } from "../../components/sessions";
 
 const store = (kind: string, answers: (a: ResolvedWebFarmArgs) => boolean): SessionStoreFactory => ({
@@ -25,7 +25,7 @@ test("each built-in store answers to its own group of the arguments, and only to
 
 test("no store answering is an error naming the stores known", () => {
   // Registered stores of other files of this worker may be listed first.
-  expect(() => sessionStoreFor({} as ResolvedWebFarmArgs, BUILT_IN_STORES)).toThrow(
+  expect(() => chooseStore({} as ResolvedWebFarmArgs, BUILT_IN_STORES)).toThrow(
     /^no session store answers to these arguments \(known: (.+, )?stateServer, sqlServer\)$/,
   );
 });
@@ -35,8 +35,8 @@ test("a registered store is asked before the built-in ones, whenever it was regi
   const marked = { ...stateArgs };
   const mine = store("contract-test", (a) => a === marked);
   registerSessionStore(mine);
-  expect(sessionStoreFor(marked, BUILT_IN_STORES)).toBe(mine);
-  expect(sessionStoreFor(stateArgs, BUILT_IN_STORES).kind).toBe("stateServer");
+  expect(chooseStore(marked, BUILT_IN_STORES)).toBe(mine);
+  expect(chooseStore(stateArgs, BUILT_IN_STORES).kind).toBe("stateServer");
   expect(() => registerSessionStore(store("contract-test", () => false))).toThrow(
     'a session store "contract-test" is registered already',
   );

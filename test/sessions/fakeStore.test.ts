@@ -1,9 +1,17 @@
-// A third session store is a folder of its own: the fake in test/fixtures/sessions/fake registers
-// itself, and a farm built with its marker gets it, wired like the built-in stores, with no other
-// file of the kit knowing it.
+// A store from outside the kit needs no file of the kit edited: the fake in
+// test/fixtures/sessions/fake registers itself through the kit's public entry point, and a farm
+// tagged with its marker gets it instead of a built-in store: its resources, its connections, its
+// needs, its widgets, its outputs, and its own part of the nodes' boot and of the web.config
+// fragment. (Choosing a built-in store by its group of the arguments is components/args' part.)
 import { valueOf } from "../../engine/engine";
 import { parseFarmFragment } from "../../components/windows/webConfig";
 import { FAKE_HOST, FAKE_PORT, FAKE_STORE_TAG, FakeSessionStore } from "../fixtures/sessions/fake/store";
+import {
+  FAKE_AFTER_STEP,
+  FAKE_BEFORE_STEP,
+  FAKE_CLOSING,
+  FAKE_PROVIDER,
+} from "../fixtures/sessions/fake/windows/fakeSession";
 import { bootTextOf, buildFarm, Graph, T } from "../support/graph";
 import { WebFarm } from "../../components";
 
@@ -38,13 +46,34 @@ describe("a third session store, registered from a test fixture", () => {
     expect(egress.parent).toBe("shop");
   });
 
-  test("the nodes boot with its values and after it; the web.config fragment names it", async () => {
+  test("the nodes boot with its own part, in its places, and after it", () => {
     for (const node of graph.webNodes()) {
-      expect(bootTextOf(node)).toContain(`stateConnectionString = 'tcpip=${FAKE_HOST}:${FAKE_PORT}'`);
+      const text = bootTextOf(node);
+      expect(text).toContain(
+        `$SessionAttributes = [ordered]@{ mode = 'Custom'; customProvider = '${FAKE_PROVIDER}'; cookieless = 'false'; timeout = '20' }`,
+      );
+      expect(text).toContain(`$FakeSessions = '${FAKE_HOST}:${FAKE_PORT}'`);
+      const at = (s: string) => text.indexOf(s);
+      expect(at(`Step '${FAKE_BEFORE_STEP}'`)).toBeGreaterThan(
+        at("Step 'read the machine key from SSM Parameter Store'"),
+      );
+      expect(at(`Step '${FAKE_BEFORE_STEP}'`)).toBeLessThan(at("Step 'write machineKey and sessionState"));
+      expect(at(`Step '${FAKE_AFTER_STEP}'`)).toBeGreaterThan(at("Step 'restart IIS"));
+      expect(at(FAKE_CLOSING)).toBeGreaterThan(at(`Step '${FAKE_AFTER_STEP}'`));
+      // Nothing of the built-in stores.
+      expect(text).not.toMatch(/\$StateHost|\$SessionSecret|stateConnectionString|SQLServer/);
       expect(node.options.dependsOn).toContain("shop-fake");
     }
+  });
+
+  test("the web.config fragment carries its <sessionState>", async () => {
     const fragment = parseFarmFragment(await valueOf(farm.webConfigFragment));
-    expect(fragment.sessionState.stateConnectionString).toBe(`tcpip=${FAKE_HOST}:${FAKE_PORT}`);
+    expect(fragment.sessionState).toEqual({
+      mode: "Custom",
+      customProvider: FAKE_PROVIDER,
+      cookieless: "false",
+      timeout: "20",
+    });
   });
 
   test("its outputs are the farm's; the others stay undefined", async () => {

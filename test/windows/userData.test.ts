@@ -16,6 +16,8 @@ import {
 import { codeDeployNames } from "../../components/releases/application";
 import { farmNames } from "../../components/aws/names";
 import { stateAddress } from "../../components/sessions/stateServer/stateServer";
+import { stateServerNodeSession } from "../../components/sessions/stateServer/windows/stateSession";
+import { sqlServerNodeSession } from "../../components/sessions/sqlServer/windows/sqlSession";
 import { launchHookName } from "../../components/nodes/webNodes";
 import {
   BOOT_SCRIPT,
@@ -48,8 +50,7 @@ const web = {
   keyParameterName: "/aspnet-webfarm/dev/shop/machine-key",
   keyVersion: "1",
   keyValidation: "HMACSHA256" as const,
-  stateHost: "10.0.128.10",
-  statePort: 42424,
+  session: stateServerNodeSession({ stateHost: "10.0.128.10", statePort: 42424 }),
   healthCheckPath: "/health.aspx",
 };
 const state = { ...boot, statePort: 42424, webCidrs: ["10.0.0.0/16"] };
@@ -269,12 +270,15 @@ describe("web node user data", () => {
   test.each([
     ["a quote in the parameter name", { keyParameterName: "/x'; Remove-Item C:\\ -Recurse; '" }],
     ["a space in the key version", { keyVersion: "1 2" }],
-    ["a quote in the state host", { stateHost: "10.0.0.1'" }],
-    ["a subexpression in the state host", { stateHost: "$(calc)" }],
+    ["a quote in the state host", { session: stateServerNodeSession({ stateHost: "10.0.0.1'", statePort: 42424 }) }],
+    [
+      "a subexpression in the state host",
+      { session: stateServerNodeSession({ stateHost: "$(calc)", statePort: 42424 }) },
+    ],
     ["a quote in the region", { region: "eu-west-1'" }],
     ["a quote in the health path", { healthCheckPath: "/health'.aspx" }],
     ["a folder as health path", { healthCheckPath: "/health/" }],
-    ["port 0", { statePort: 0 }],
+    ["port 0", { session: stateServerNodeSession({ stateHost: "10.0.128.10", statePort: 0 }) }],
   ])("rejects %s", (_label, override) => {
     expect(() => webNodeUserData({ ...web, ...override } as typeof web)).toThrow();
   });
@@ -408,16 +412,14 @@ describe(`every user data document fits the kit's budget (${USER_DATA_BUDGET_BYT
     keyParameterName: v.keyParameterName,
     keyVersion: v.machineKeyVersion,
     keyValidation: "HMACSHA512",
-    ...(mode.sql
-      ? {
-          sqlSession: {
-            sessionSecret: v.names.sessionSecret,
-            trustBundleUrl: rdsTrustBundleUrl(v.partition, v.region),
-          },
-        }
-      : { stateHost: stateAddress(v.farm).host, statePort: 65535 }),
+    session: mode.sql
+      ? sqlServerNodeSession({
+          sessionSecret: v.names.sessionSecret,
+          trustBundleUrl: rdsTrustBundleUrl(v.partition, v.region),
+          timeoutMinutes: 525600,
+        })
+      : stateServerNodeSession({ stateHost: stateAddress(v.farm).host, statePort: 65535, timeoutMinutes: 525600 }),
     healthCheckPath: v.healthCheckPath,
-    sessionTimeoutMinutes: 525600,
     codeDeploy:
       mode.app === undefined
         ? undefined

@@ -9,10 +9,17 @@ import {
   releaseWebConfig,
   webConfigOverrides,
   webNodeUserData,
+  WebNodeBootValues,
 } from "../../components/windows";
+import {
+  stateServerNodeSession,
+  stateSessionAttributes,
+} from "../../components/sessions/stateServer/windows/stateSession";
+import { sqlServerNodeSession } from "../../components/sessions/sqlServer/windows/sqlSession";
 
 const key = { validationKey: "A1".repeat(64), decryptionKey: "B2".repeat(32), validation: "HMACSHA256" as const };
-const state = { stateHost: "10.0.128.10", statePort: 42424 };
+const stateServer = { stateHost: "10.0.128.10", statePort: 42424 };
+const state = stateSessionAttributes(stateServer);
 
 describe("web.config fragment", () => {
   test("is well-formed XML with one <system.web> holding machineKey and sessionState", () => {
@@ -35,7 +42,9 @@ describe("web.config fragment", () => {
   });
 
   test("points session state at the state server with tcpip=HOST:PORT", () => {
-    const { sessionState } = parseFarmFragment(farmWebConfigFragment(key, { ...state, timeoutMinutes: 30 }));
+    const { sessionState } = parseFarmFragment(
+      farmWebConfigFragment(key, stateSessionAttributes({ ...stateServer, timeoutMinutes: 30 })),
+    );
     expect(sessionState).toMatchObject({
       mode: "StateServer",
       stateConnectionString: "tcpip=10.0.128.10:42424",
@@ -60,7 +69,7 @@ describe("web.config fragment", () => {
     ["port 0", { stateHost: "10.0.0.1", statePort: 0 }],
     ["port 70000", { stateHost: "10.0.0.1", statePort: 70000 }],
   ])("rejects %s", (_label, badState) => {
-    expect(() => farmWebConfigFragment(key, badState)).toThrow();
+    expect(() => farmWebConfigFragment(key, stateSessionAttributes(badState))).toThrow();
   });
 
   test("matches the reviewed snapshot", () => {
@@ -102,7 +111,7 @@ describe("a release's web.config (what the local farm's nodes run; the install h
 
   test("locally, the farm's machineKey and sessionState go in at application level", () => {
     const { machineKey, sessionState } = parseFarmFragment(
-      releaseWebConfig(app, { farm: { key, state }, release: "v1" }),
+      releaseWebConfig(app, { farm: { key, sessionState: state }, release: "v1" }),
     );
     expect(machineKey.validationKey).toBe(key.validationKey);
     expect(sessionState.stateConnectionString).toBe("tcpip=10.0.128.10:42424");
@@ -121,7 +130,7 @@ describe("a release's web.config (what the local farm's nodes run; the install h
 });
 
 describe("the root web.configs' secrets on a Windows node", () => {
-  const node = (session: object) =>
+  const node = (session: Pick<WebNodeBootValues, "session">) =>
     bootScriptOf(
       webNodeUserData({
         region: "eu-west-1",
@@ -136,8 +145,11 @@ describe("the root web.configs' secrets on a Windows node", () => {
     );
 
   test.each([
-    ["StateServer", { stateHost: "state.shop-prod.internal", statePort: 42424 }],
-    ["SQLServer (the SQL password)", { sqlSession: { sessionSecret: "s", trustBundleUrl: "https://t.example/b.pem" } }],
+    ["StateServer", { session: stateServerNodeSession({ stateHost: "state.shop-prod.internal", statePort: 42424 }) }],
+    [
+      "SQLServer (the SQL password)",
+      { session: sqlServerNodeSession({ sessionSecret: "s", trustBundleUrl: "https://t.example/b.pem" }) },
+    ],
   ])(
     "%s: machineKey and sessionState are encrypted with the machine's DPAPI key in both files, then checked",
     (_mode, session) => {
@@ -163,7 +175,7 @@ describe("the root web.configs' secrets on a Windows node", () => {
   );
 
   test("the local farm's release web.config (application level, on Mono) is untouched: plain elements", () => {
-    const xml = releaseWebConfig(undefined, { farm: { key, state }, release: "r1" });
+    const xml = releaseWebConfig(undefined, { farm: { key, sessionState: state }, release: "r1" });
     expect(xml).not.toContain("configProtectionProvider");
     expect(xml).toContain(`validationKey="${key.validationKey}"`);
   });

@@ -11,7 +11,12 @@ import { dirname, join, resolve } from "path";
 import { unzipSync } from "fflate";
 import { artifactProblems, readArtifact } from "../../components/releases/artifact";
 import { createHash } from "crypto";
-import { MachineKeyValues, PRECOMPILED_NOT_UPDATABLE, releaseWebConfig, SessionValues } from "../../components/windows";
+import {
+  MachineKeyValues,
+  PRECOMPILED_NOT_UPDATABLE,
+  releaseWebConfig,
+  SessionStateAttributes,
+} from "../../components/windows";
 import type { LocalFarm } from "./farm";
 import { request, sleep } from "./http";
 import { REPO_ROOT } from "../scripts/repoRoot";
@@ -56,7 +61,7 @@ const entries = (m: Record<string, string> | undefined) =>
 export function installRelease(
   releases: string,
   release: LocalRelease,
-  farm: { key: MachineKeyValues; state: SessionValues },
+  farm: { key: MachineKeyValues; sessionState: SessionStateAttributes },
 ): string {
   const build = readArtifact(release.app);
   const webConfig = releaseWebConfig(build.webConfig, {

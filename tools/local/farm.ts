@@ -6,7 +6,7 @@ import { ChildProcess, spawn } from "child_process";
 import { randomBytes } from "crypto";
 import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
 import { join } from "path";
-import { MachineKeyValues } from "../../components/windows";
+import { MachineKeyValues, sqlSessionAttributes, stateSessionAttributes } from "../../components/windows";
 import { HOST, request, waitFor } from "./http";
 import { assertPortsFree, farmPorts, listensOn, nodePorts, portCollisions } from "./ports";
 import { createSessionDatabase, sqliteConnectionString } from "./sessionDb";
@@ -147,9 +147,9 @@ export class LocalFarm {
   install(i: number, release: LocalRelease, key: MachineKeyValues = this.key): string {
     const folder = installRelease(this.releasesDir(i), release, {
       key,
-      state: this.sql
-        ? { sqlConnectionString: sqliteConnectionString(this.sessionDatabase) }
-        : { stateHost: HOST, statePort: this.options.statePort },
+      sessionState: this.sql
+        ? sqlSessionAttributes(undefined, sqliteConnectionString(this.sessionDatabase))
+        : stateSessionAttributes({ stateHost: HOST, statePort: this.options.statePort }),
     });
     this.installed.set(`${i}:${release.version}`, folder);
     return folder;

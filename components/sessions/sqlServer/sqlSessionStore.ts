@@ -23,8 +23,7 @@ import { allowBetweenGroups, allowOutbound, Connections, securityGroup } from ".
 import { nameTags, Tags } from "../../aws/tags";
 import { declareWait } from "../../aws/waits";
 import { BOOT_TAG } from "../../windows/boot";
-import { rdsTrustBundleUrl, sessionSetupUserData } from "./windows/sqlSession";
-import { SESSION_DATABASE, SESSION_LOGIN } from "../../windows/webConfig";
+import { rdsTrustBundleUrl, SESSION_DATABASE, SESSION_LOGIN, sessionSetupUserData } from "./windows/sqlSession";
 
 export const SQL_PORT = 1433;
 /** The RDS master user: for the setup (and a DBA), never for the nodes. RDS keeps its password. */

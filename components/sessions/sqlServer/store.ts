@@ -1,10 +1,16 @@
 // SQL Server on RDS as the farm's session store: chosen by the sqlServer group of the arguments.
 import * as pulumi from "@pulumi/pulumi";
 import { Metric, metricsOf } from "../../observability/dashboard";
-import { SESSION_DATABASE, SESSION_LOGIN, sqlServerConnectionString } from "../../windows/webConfig";
 import { SessionStoreFactory } from "../contract";
 import { SqlSessionStore } from "./sqlSessionStore";
-import { rdsTrustBundleUrl } from "./windows/sqlSession";
+import {
+  rdsTrustBundleUrl,
+  SESSION_DATABASE,
+  SESSION_LOGIN,
+  sqlServerConnectionString,
+  sqlServerNodeSession,
+  sqlSessionAttributes,
+} from "./windows/sqlSession";
 
 /** The session database's dashboard lines: connections, CPU, write latency, free storage. */
 function sessionDatabaseMetrics(identifier: string): Metric[] {
@@ -48,21 +54,27 @@ export const sqlServerStore: SessionStoreFactory = {
       component: store,
       connections: store.connections,
       // The nodes read their login from the secret at boot, by its name (known now).
-      nodeBoot: pulumi.all([context.partition, context.region]).apply(([partition, region]) => ({
-        sqlSession: { sessionSecret: names.sessionSecret, trustBundleUrl: rdsTrustBundleUrl(partition, region) },
-      })),
+      nodeBoot: pulumi.all([context.partition, context.region]).apply(([partition, region]) =>
+        sqlServerNodeSession({
+          sessionSecret: names.sessionSecret,
+          trustBundleUrl: rdsTrustBundleUrl(partition, region),
+          timeoutMinutes: args.sessionTimeoutMinutes,
+        }),
+      ),
       nodeSecretArn: store.secretArn,
       // Carries the nodes' login: the farm's web.config fragment is a secret anyway.
-      sessionValues: store.connection.apply((c) => ({
-        sqlConnectionString: sqlServerConnectionString({
-          host: c.host,
-          port: c.port,
-          database: SESSION_DATABASE,
-          user: SESSION_LOGIN,
-          password: c.password,
-        }),
-        timeoutMinutes: args.sessionTimeoutMinutes,
-      })),
+      sessionState: store.connection.apply((c) =>
+        sqlSessionAttributes(
+          args.sessionTimeoutMinutes,
+          sqlServerConnectionString({
+            host: c.host,
+            port: c.port,
+            database: SESSION_DATABASE,
+            user: SESSION_LOGIN,
+            password: c.password,
+          }),
+        ),
+      ),
       needs: [
         {
           what: "the session database, available, and its setup instance (a node's boot waits for the session schema)",

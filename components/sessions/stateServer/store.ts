@@ -5,6 +5,7 @@ import { Metric, metricsOf } from "../../observability/dashboard";
 import { counterMetric } from "../../observability/windows/cloudWatch";
 import { stateServerUserData } from "../../windows/userData";
 import { SessionStoreFactory } from "../contract";
+import { stateServerNodeSession, stateSessionAttributes } from "./windows/stateSession";
 import { stateAddress, StateServer } from "./stateServer";
 
 /** The state server's dashboard lines: its health and its sessions. */
@@ -57,12 +58,16 @@ export const stateServerStore: SessionStoreFactory = {
     allowOutbound(`${name}-state`, server.securityGroup, tags, { parent });
     // The nodes name the state server by its DNS record, a plain string known now: they neither
     // wait for the state server nor change when it is replaced (the record moves instead).
-    const session = { stateHost: stateAddress(name).host, statePort: settings.port };
+    const session = {
+      stateHost: stateAddress(name).host,
+      statePort: settings.port,
+      timeoutMinutes: args.sessionTimeoutMinutes,
+    };
     return {
       component: server,
       connections: server.connections,
-      nodeBoot: session,
-      sessionValues: { ...session, timeoutMinutes: args.sessionTimeoutMinutes },
+      nodeBoot: stateServerNodeSession(session),
+      sessionState: stateSessionAttributes(session),
       needs: [],
       widgets: server.instance.id.apply((id) => [
         {

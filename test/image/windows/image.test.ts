@@ -25,6 +25,7 @@ import {
   WebNodeBootValues,
 } from "../../../components/windows";
 import { balanced } from "../../support/powershell";
+import { sqlServerNodeSession, stateServerNodeSession } from "../../../components/windows";
 
 const values = { region: "eu-west-1", dnsSuffix: "amazonaws.com", version: "2026.11.0", codeDeployAgent: true };
 const boot = {
@@ -37,8 +38,7 @@ const web: WebNodeBootValues = {
   keyParameterName: "/aspnet-webfarm/dev/shop/machine-key",
   keyVersion: "1",
   keyValidation: "HMACSHA256",
-  stateHost: "state.shop.internal",
-  statePort: 42424,
+  session: stateServerNodeSession({ stateHost: "state.shop.internal", statePort: 42424 }),
   healthCheckPath: "/health.aspx",
 };
 const sqlSession = {
@@ -180,10 +180,7 @@ describe("the CodeDeploy agent runs only once a node is configured (CodeDeploy t
       "instances, current release",
       { ...web, codeDeploy: { currentRelease: { application: "shop", deploymentGroup: "shop-web" } } },
     ],
-    [
-      "Auto Scaling, SQL Server sessions",
-      { ...web, stateHost: undefined, statePort: undefined, sqlSession, codeDeploy: {} },
-    ],
+    ["Auto Scaling, SQL Server sessions", { ...web, session: sqlServerNodeSession(sqlSession), codeDeploy: {} }],
   ])("a web node's boot (%s) installs and starts the agent as its very last step", (_mode, v) => {
     const script = scriptOf(webNodeUserData(v));
     const steps = stepsOf(script);
@@ -211,7 +208,7 @@ describe("the CodeDeploy agent runs only once a node is configured (CodeDeploy t
     // after these waits, whose own limits add up to 115 minutes with SQL Server sessions.
     expect(KEY_READ_SECONDS + SESSION_SECRET_WAIT_SECONDS + SESSION_DATABASE_WAIT_SECONDS).toBe(115 * 60);
     expect(APPLICATION_WAITS_SECONDS).toBeLessThanOrEqual(40 * 60);
-    const sqlWeb = { ...web, stateHost: undefined, statePort: undefined, sqlSession };
+    const sqlWeb = { ...web, session: sqlServerNodeSession(sqlSession) };
     const withApp = scriptOf(webNodeUserData({ ...sqlWeb, codeDeploy: {} }));
     expect(withApp).toContain(`$WaitsEnd = (Get-Date).AddSeconds(${APPLICATION_WAITS_SECONDS})`);
     expect(withApp).toContain(

@@ -2,10 +2,42 @@
 // the one-off setup that creates it. The setup runs on a small setup instance, the only machine
 // whose role may read the RDS master secret: under an application lock it installs Microsoft's own
 // persisted session schema (aspnet_regsql's script) and a login for the nodes with rights on that
-// database only. The nodes read that login's secret and wait until the database is ready.
+// database only. The nodes read that login's secret and wait until the database is ready. Here too:
+// the <sessionState> attributes and the web node's part of its boot (sqlServerNodeSession).
 import { BootValues, script, Step } from "../../../windows/boot";
-import { SESSION_DATABASE, SESSION_LOGIN, SQL_CONNECTION_OPTIONS } from "../../../windows/webConfig";
-import { checkRegion, psLiteral } from "../../../windows/values";
+import type { NodeSessionBoot } from "../../../windows/userData";
+import { SessionStateAttributes, sessionTimeout } from "../../../windows/webConfig";
+import { checkHost, checkPort, checkRegion, psLiteral } from "../../../windows/values";
+
+/** The session database and the login the nodes use (never the RDS master user). */
+export const SESSION_DATABASE = "ASPState";
+export const SESSION_LOGIN = "webfarm_session";
+/** TLS with the server's certificate checked (the nodes trust RDS's CA), bounded connects. */
+export const SQL_CONNECTION_OPTIONS =
+  "Encrypt=True;TrustServerCertificate=False;Connect Timeout=10;Application Name=aspnet-webfarm";
+
+/** RDS's session database connection string; the password is letters and digits only (the kit generates it). */
+export function sqlServerConnectionString(c: {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+}): string {
+  if (!/^[A-Za-z0-9]{16,128}$/.test(c.password)) throw new Error("password must be 16-128 letters and digits");
+  const token = (field: string, v: string) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(v))
+      throw new Error(`${field} must be a SQL identifier; got ${JSON.stringify(v)}`);
+    return v;
+  };
+  return [
+    `Data Source=tcp:${checkHost("host", c.host)},${checkPort("port", c.port)}`,
+    `Initial Catalog=${token("database", c.database)}`,
+    `User ID=${token("user", c.user)}`,
+    `Password=${c.password}`,
+    SQL_CONNECTION_OPTIONS,
+  ].join(";");
+}
 
 /** How long a node (or the setup) waits for the session store's secret: RDS may still be creating it. */
 export const SESSION_SECRET_WAIT_SECONDS = 3600;
@@ -196,6 +228,34 @@ export function sqlSessionSteps(
         ],
       },
     ],
+  };
+}
+
+/**
+ * The <sessionState> attributes: the connection string names the database, so allowCustomSqlDatabase
+ * must be true. Without a connection string, the ones a node writes before it adds its own at boot,
+ * from its secret.
+ */
+export function sqlSessionAttributes(timeoutMinutes?: number, sqlConnectionString?: string): SessionStateAttributes {
+  const timeout = sessionTimeout(timeoutMinutes);
+  if (sqlConnectionString !== undefined && (!sqlConnectionString || /["<>]/.test(sqlConnectionString)))
+    throw new Error("sqlConnectionString must be a connection string without quotes or angle brackets");
+  return {
+    mode: "SQLServer",
+    allowCustomSqlDatabase: "true",
+    sqlCommandTimeout: "10",
+    cookieless: "false",
+    timeout,
+    ...(sqlConnectionString === undefined ? {} : { sqlConnectionString }),
+  };
+}
+
+/** A web node's part of the boot: the attributes but the connection string, and sqlSessionSteps. */
+export function sqlServerNodeSession(v: SqlSessionBootValues & { timeoutMinutes?: number }): NodeSessionBoot {
+  return (waitSeconds) => {
+    const sessionState = sqlSessionAttributes(v.timeoutMinutes);
+    const { variables, before, after } = sqlSessionSteps(v, waitSeconds);
+    return { sessionState, variables, before, after, closing: [] };
   };
 }
 

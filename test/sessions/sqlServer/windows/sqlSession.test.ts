@@ -15,6 +15,10 @@ import {
   USER_DATA_LIMIT_BYTES,
   webNodeUserData,
 } from "../../../../components/windows";
+import {
+  sqlServerNodeSession,
+  sqlSessionAttributes,
+} from "../../../../components/sessions/sqlServer/windows/sqlSession";
 import { balanced } from "../../../support/powershell";
 
 const boot = {
@@ -43,7 +47,7 @@ test("SQLServer <sessionState>: the connection string names the database, so all
   expect(sqlConnectionString).toBe(
     "Data Source=tcp:shop-sessions-1.c0ffee.eu-west-1.rds.amazonaws.com,1433;Initial Catalog=ASPState;User ID=webfarm_session;Password=Abc123Def456Ghi789Jkl012;Encrypt=True;TrustServerCertificate=False;Connect Timeout=10;Application Name=aspnet-webfarm",
   );
-  const { sessionState } = parseFarmFragment(farmWebConfigFragment(key, { sqlConnectionString, timeoutMinutes: 30 }));
+  const { sessionState } = parseFarmFragment(farmWebConfigFragment(key, sqlSessionAttributes(30, sqlConnectionString)));
   expect(sessionState).toEqual({
     mode: "SQLServer",
     allowCustomSqlDatabase: "true",
@@ -87,7 +91,7 @@ describe("a web node in SQLServer mode", () => {
     keyVersion: "1",
     keyValidation: "HMACSHA256",
     healthCheckPath: "/health.aspx",
-    sqlSession,
+    session: sqlServerNodeSession(sqlSession),
     codeDeploy: { currentRelease: { application: "shop-prod", deploymentGroup: "shop-prod-web" } },
     lifecycleHook: "shop-prod-ready",
   });
@@ -240,7 +244,7 @@ describe("the session database's setup", () => {
         keyVersion: "1",
         keyValidation: "HMACSHA256",
         healthCheckPath: "/health.aspx",
-        sqlSession,
+        session: sqlServerNodeSession(sqlSession),
       }),
     );
     expect(node).toContain("`$k.CommandText = 'dbo.DeleteExpiredSessions'");
