@@ -4,7 +4,8 @@
 import { ROLE_TAG } from "../components";
 import { expandUserData } from "../components/windows/loader";
 import { program } from "../infra/program";
-import { stackConfig } from "../infra/stackFile";
+import { keysSetByStack, stackConfig } from "../infra/stackFile";
+import { REPO_ROOT } from "../tools/scripts/repoRoot";
 import { checkConvergence, convergenceLines } from "./convergence";
 import { ASSET_MARKERS, RecordedResource, runProgram } from "./engine";
 import { fixtures, Fixtures } from "./fixtures";
@@ -127,7 +128,11 @@ function toPlanResource(r: RecordedResource): PlanResource {
 export async function renderPlanFromConfig(stack: string, config: Record<string, string>): Promise<Plan> {
   const region = config["aws:region"];
   if (!region) throw new Error(`Pulumi.${stack}.yaml sets no aws:region`);
-  const { mocks } = await runProgram(program, { stack, config, fixtures: planFixtures(region) });
+  const { mocks } = await runProgram(() => program(keysSetByStack(stack, REPO_ROOT)), {
+    stack,
+    config,
+    fixtures: planFixtures(region),
+  });
   const resources = mocks.resources
     .map(toPlanResource)
     .sort((a, b) => `${a.type}::${a.name}`.localeCompare(`${b.type}::${b.name}`));

@@ -121,7 +121,7 @@ describe("offline plan", () => {
 
 describe("plan diff", () => {
   test("node count 2 -> 3 adds exactly one node and its attachment, nothing broadening", async () => {
-    const diff = diffPlans(dev, await devWith({ [key("nodeCount")]: "3" }));
+    const diff = diffPlans(dev, await devWith({ [key("nodesCount")]: "3" }));
     expect(diff.added).toEqual([
       "aws:ec2/instance:Instance::shop-dev-web-2",
       "aws:lb/targetGroupAttachment:TargetGroupAttachment::shop-dev-web-2",
@@ -154,10 +154,10 @@ describe("plan diff", () => {
   });
 
   test("in Auto Scaling mode a changed template is a refresh of every node, must-read", async () => {
-    const scaled = await devWith({ [key("nodeMode")]: "autoscaling" });
+    const scaled = await devWith({ [key("nodesMode")]: "autoscaling" });
     const diff = diffPlans(
       scaled,
-      await devWith({ [key("nodeMode")]: "autoscaling", [key("sessionTimeoutMinutes")]: "30" }),
+      await devWith({ [key("nodesMode")]: "autoscaling", [key("sessionTimeoutMinutes")]: "30" }),
     );
     expect(diff.mustRead).toEqual([
       expect.stringMatching(
@@ -179,7 +179,7 @@ describe("plan diff", () => {
   });
 
   test("narrowing allowedCidrs is not broadening; widening it back is", async () => {
-    const narrow = await devWith({ [key("allowedCidrs")]: JSON.stringify(["203.0.113.0/24"]) });
+    const narrow = await devWith({ [key("loadBalancerAllowedCidrs")]: JSON.stringify(["203.0.113.0/24"]) });
     const narrowing = diffPlans(dev, narrow);
     expect(narrowing.added).toEqual([
       "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::shop-dev-lb-http-203-0-113-0-24",
@@ -194,7 +194,7 @@ describe("plan diff", () => {
   });
 
   test("a new state port is a new inbound port, and it replaces the state server", async () => {
-    const diff = diffPlans(dev, await devWith({ [key("statePort")]: "42500" }));
+    const diff = diffPlans(dev, await devWith({ [key("stateServerPort")]: "42500" }));
     expect(diff.securityBroadening).toEqual([
       "new inbound access: shop-dev-state-sg <- group shop-dev-web-sg on tcp/42500",
     ]);
@@ -272,7 +272,7 @@ describe("plan diff", () => {
   });
 
   test("natPerAz adds public addresses, flagged for review", async () => {
-    const diff = diffPlans(dev, await devWith({ [key("natPerAz")]: "true" }));
+    const diff = diffPlans(dev, await devWith({ [key("networkNatPerAz")]: "true" }));
     expect(diff.securityBroadening).toEqual(["new public address: aws:ec2/eip:Eip::shop-dev-net-nat-1"]);
   });
 });
@@ -284,7 +284,7 @@ describe("resource options that keep changes deliberate", () => {
   test("an image resolved from Amazon's latest is ignored on existing instances; a pinned one is not", async () => {
     expect(options(dev, "shop-dev-web-0")).toMatchObject({ ignoreChanges: ["ami"] });
     expect(options(dev, "shop-dev-state")).toMatchObject({ ignoreChanges: ["ami"] });
-    const pinned = await devWith({ [key("amiId")]: "ami-0123456789abcdef0" });
+    const pinned = await devWith({ [key("imageAmiId")]: "ami-0123456789abcdef0" });
     expect(options(pinned, "shop-dev-web-0")).not.toHaveProperty("ignoreChanges");
   });
 

@@ -171,7 +171,7 @@ describe("Auto Scaling mode", () => {
       /maxNodeCount: is 2, below nodeCount 3/,
     );
     await expect(buildFarm({ nodeCount: 3, maxNodeCount: 4 })).rejects.toThrow(
-      /maxNodeCount: applies only with nodeMode "autoscaling"/,
+      /maxNodeCount: applies only with nodes.mode "autoscaling"/,
     );
   });
 });

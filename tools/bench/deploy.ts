@@ -2,7 +2,8 @@
 // latency per resource type, so the SDK's own dependency waits play out as in `pulumi up`, then
 // read the modeled duration and the chain of resources that set it.
 import { program } from "../../infra/program";
-import { stackConfig } from "../../infra/stackFile";
+import { keysSetByStack, stackConfig } from "../../infra/stackFile";
+import { REPO_ROOT } from "../scripts/repoRoot";
 import { RecordedResource, runProgram } from "../../engine/engine";
 import { planFixtures } from "../../engine/plan";
 
@@ -138,8 +139,12 @@ export async function modelDeployment(stack: string): Promise<Timeline> {
   const config = stackConfig(stack);
   // Once without latencies first: loading the providers' modules on first use would otherwise
   // count as modeled seconds of whichever resource came first.
-  await runProgram(program, { stack, config, fixtures: planFixtures(config["aws:region"]) });
-  const { mocks } = await runProgram(program, {
+  await runProgram(() => program(keysSetByStack(stack, REPO_ROOT)), {
+    stack,
+    config,
+    fixtures: planFixtures(config["aws:region"]),
+  });
+  const { mocks } = await runProgram(() => program(keysSetByStack(stack, REPO_ROOT)), {
     stack,
     config,
     fixtures: planFixtures(config["aws:region"]),
