@@ -1,21 +1,8 @@
 // The kit's public entry point.
 export { WebFarm, WEB_FARM_TYPE, defaultKeyParameterName } from "./farm/webFarm";
-export type {
-  WebFarmArgs,
-  NodesArgs,
-  NetworkArgs,
-  ExistingNetworkArgs,
-  LoadBalancerArgs,
-  StateServerArgs,
-  SqlServerArgs,
-  ImageArgs,
-  MachineKeyArgs,
-  ObservabilityArgs,
-  AppArgs,
-  SecretReference,
-  ResolvedWebFarmArgs,
-  Problem,
-} from "./args/args";
+export type { WebFarmArgs, ResolvedWebFarmArgs, Problem } from "./args/args";
+// Every argument group's interface (NodesArgs, NetworkArgs, ..., AppArgs, SecretReference), as generated.
+export type * from "./args/groupTypes";
 export {
   appSchema,
   argsSchema,

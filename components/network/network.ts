@@ -3,33 +3,13 @@
 import * as ec2 from "@pulumi/aws/ec2";
 import { getAvailabilityZonesOutput } from "@pulumi/aws/getAvailabilityZones";
 import * as pulumi from "@pulumi/pulumi";
-import { farmConfigError, networkArgProblems, networkSchema } from "../args/args";
+import { farmConfigError, NetworkArgs, networkArgProblems, networkSchema } from "../args/args";
 import { planSubnets } from "./cidr";
 import { nameTags, Tags } from "../aws/tags";
 import { Need } from "../aws/waits";
 
-/** A network of the farm's own; the same rules and defaults as WebFarm's own-network arguments. */
-export interface OwnNetworkArgs {
-  /**
-   * The VPC's CIDR (private range, /16 to /23).
-   * @default "10.0.0.0/16"
-   */
-  vpcCidr?: string;
-  /**
-   * How many availability zones (2-8), each with a public and a private subnet.
-   * @default 2
-   */
-  azCount?: number;
-  /**
-   * One NAT gateway per AZ (resilient) instead of one shared NAT (cheap).
-   * @default false
-   */
-  natPerAz?: boolean;
-  /**
-   * AZ names to use, in order.
-   * @default the region's first `azCount` AZs
-   */
-  availabilityZones?: string[];
+/** A network of the farm's own: WebFarm's network group (the same rules and defaults), with its tags. */
+export interface OwnNetworkArgs extends NetworkArgs {
   /**
    * Tags for every resource of the network.
    * @default {}
@@ -37,7 +17,8 @@ export interface OwnNetworkArgs {
   tags?: Tags;
 }
 
-export interface ExistingNetworkArgs {
+/** A brought network's ids, as the farm uses them (WebFarm's existingNetwork group, resolved). */
+interface ExistingNetworkIds {
   vpcId: pulumi.Input<string>;
   publicSubnetIds: pulumi.Input<string>[];
   privateSubnetIds: pulumi.Input<string>[];
@@ -220,7 +201,7 @@ export class FarmNetwork extends pulumi.ComponentResource implements FarmNetwork
 }
 
 /** A network another stack owns: looks up the private subnets' CIDRs, creates nothing. */
-export function existingNetwork(args: ExistingNetworkArgs, opts: pulumi.InvokeOutputOptions): FarmNetworkShape {
+export function existingNetwork(args: ExistingNetworkIds, opts: pulumi.InvokeOutputOptions): FarmNetworkShape {
   const privateSubnetIds = args.privateSubnetIds.map((id) => pulumi.output(id));
   return {
     vpcId: pulumi.output(args.vpcId),
