@@ -31,6 +31,7 @@ export { FarmNetwork } from "./network/network";
 export type { OwnNetworkArgs, FarmNetworkShape } from "./network/network";
 // A session store from outside the kit: a folder of its own that registers its factory (sessions/contract.ts).
 export { registerSessionStore } from "./sessions/contract";
+export type * from "./sessions/contract";
 export type {
   NodeSessionBoot,
   SessionBoot,

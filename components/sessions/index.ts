@@ -14,11 +14,4 @@ export function sessionStoreFor(args: ResolvedWebFarmArgs): SessionStoreFactory 
 }
 
 export { registerSessionStore, resourcesOf } from "./contract";
-export type {
-  NodeSessionBoot,
-  SessionBoot,
-  SessionStateAttributes,
-  SessionStore,
-  SessionStoreFactory,
-  SessionStoreOutputs,
-} from "./contract";
+export type * from "./contract";
