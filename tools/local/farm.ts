@@ -23,10 +23,11 @@ export const NGINX = "/usr/sbin/nginx";
 /**
  * Mono's options for the farm's processes (and the C# compiler a node starts for its pages): a
  * node's start is mostly the JIT compiling code that then runs once, and these optimizations cost
- * more to apply than they save there (about a tenth of a node start's CPU, 0.15 s; the test suites
+ * more to apply than they save there (about 0.2 s of a node start's 1.4 s of CPU; the test suites
  * start some twenty-five nodes). MONO_ENV_OPTIONS set by the caller wins.
  */
-export const MONO_ENV_OPTIONS = "--optimize=-inline,-consprop,-copyprop,-deadce,-branch,-peephole";
+export const MONO_ENV_OPTIONS =
+  "--optimize=-inline,-consprop,-copyprop,-deadce,-branch,-peephole,-cfold,-loop,-alias-analysis,-linears,-cmov";
 const monoEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ MONO_ENV_OPTIONS, ...env });
 
 export interface LocalFarmOptions {
