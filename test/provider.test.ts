@@ -10,7 +10,7 @@ import { argsSchema, FLAT_ARGUMENTS, WebFarm } from "../components";
 import { runProgram } from "../engine/engine";
 import { FarmProvider, PACKAGE_NAME } from "../provider";
 import { analysisKey, cacheSchemaInference, generatedSchema, SCHEMA_FILE } from "../tools/scripts/schema";
-import { buildFarm, Graph, T } from "./support/graph";
+import { sharedFarm, Graph, T } from "./support/graph";
 import { typecheckWrote } from "./support/typecheckFiles";
 
 // The inference type-checks the whole program (seconds): kept by a hash of what it reads.
@@ -86,7 +86,7 @@ test("every WebFarm argument is an input with its type and description, and its 
 });
 
 test("every output WebFarm registers is a schema output; those holding the key are secret", async () => {
-  const { farm } = await buildFarm({ nodeCount: 1 });
+  const { farm } = await sharedFarm({ nodeCount: 1 });
   expect(Object.keys(webFarm().properties).sort()).toEqual(Object.keys(WebFarm.outputsOf(farm)).sort());
   const secret = Object.entries(webFarm().properties)
     .filter(([, p]) => p.secret)

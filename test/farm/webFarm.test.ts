@@ -6,7 +6,7 @@ import { knownValueProblems, whenKnown } from "../../components/args/args";
 import { valueOf } from "../../engine/engine";
 import { EXISTING_NETWORK, FIXTURE_WINDOWS_AMI } from "../../engine/fixtures";
 import { REPO_ROOT } from "../../tools/scripts/repoRoot";
-import { bootTextOf, buildFarm, Graph, record, T } from "../support/graph";
+import { bootTextOf, buildFarm, sharedFarm, Graph, record, T } from "../support/graph";
 
 const CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012";
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:farm-alarms";
@@ -14,7 +14,7 @@ const TOPIC = "arn:aws:sns:eu-west-1:123456789012:farm-alarms";
 describe("a two-node farm with defaults", () => {
   let graph: Graph;
   let farm: WebFarm;
-  beforeAll(async () => ({ graph, farm } = await buildFarm({ nodeCount: 2 })));
+  beforeAll(async () => ({ graph, farm } = await sharedFarm({ nodeCount: 2 })));
 
   test("registers the component under its type token, every resource below it", () => {
     const root = graph.one(T.farm);
@@ -171,7 +171,7 @@ describe("nodes", () => {
   test.each([1, 3, 10])(
     "nodeCount %i gives that many nodes, each attached to the target group, named by index",
     async (n) => {
-      const { graph } = await buildFarm({ nodeCount: n });
+      const { graph } = await sharedFarm({ nodeCount: n });
       const nodes = graph.webNodes();
       const attachments = graph.ofType(T.attachment);
       expect(nodes).toHaveLength(n);
@@ -220,7 +220,7 @@ describe("options that change the shape", () => {
   });
 
   test("Amazon's parameter is read once when neither role pins its image", async () => {
-    const { graph } = await buildFarm({ nodeCount: 2 });
+    const { graph } = await sharedFarm({ nodeCount: 2 });
     expect(graph.invokes.filter((i) => i.token === "aws:ssm/getParameter:getParameter")).toHaveLength(1);
   });
 

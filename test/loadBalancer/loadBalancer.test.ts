@@ -1,13 +1,13 @@
 // The load balancer: protections, access logs and alarms.
 import { ERROR_RATE_PERCENT } from "../../components/loadBalancer/loadBalancer";
 import { FIXTURE_ACCOUNT } from "../../engine/fixtures";
-import { buildFarm, Graph, T } from "../support/graph";
+import { buildFarm, sharedFarm, Graph, T } from "../support/graph";
 
 describe("load balancer", () => {
   let plain: Graph;
   let guarded: Graph;
   beforeAll(async () => {
-    plain = (await buildFarm({ nodeCount: 2 })).graph;
+    plain = (await sharedFarm({ nodeCount: 2 })).graph;
     guarded = (await buildFarm({ nodeCount: 1, deletionProtection: true, accessLogs: true })).graph;
   });
 

@@ -2,14 +2,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { WebFarm } from "../../components";
 import { valueOf } from "../../engine/engine";
-import { buildFarm, Graph, inputsText, T } from "../support/graph";
+import { buildFarm, sharedFarm, Graph, inputsText, T } from "../support/graph";
 
 const keyParameter = (g: Graph) => g.one(T.parameter, (p) => p.inputs.type === "SecureString");
 
 describe("machine key", () => {
   let graph: Graph;
   let farm: WebFarm;
-  beforeAll(async () => ({ graph, farm } = await buildFarm({ nodeCount: 3 })));
+  beforeAll(async () => ({ graph, farm } = await sharedFarm({ nodeCount: 3 })));
 
   test("validation key is 128 hex characters, decryption key 64, both secret", async () => {
     expect(await pulumi.isSecret(farm.validationKey)).toBe(true);

@@ -1,5 +1,5 @@
 // The farm's own network: subnets per AZ, NAT per AZ or shared, stable names and CIDRs.
-import { buildFarm, Graph, T } from "../support/graph";
+import { buildFarm, sharedFarm, Graph, T } from "../support/graph";
 
 const sortedByName = <R extends { name: string }>(rs: R[]) => [...rs].sort((a, b) => a.name.localeCompare(b.name));
 
@@ -61,8 +61,8 @@ describe("network over three AZs", () => {
 });
 
 test("adding an AZ adds subnets without renumbering the existing ones", async () => {
-  const two = (await buildFarm({ nodeCount: 2, azCount: 2 })).graph;
-  const three = (await buildFarm({ nodeCount: 2, azCount: 3 })).graph;
+  const two = (await sharedFarm({ nodeCount: 2, azCount: 2 })).graph;
+  const three = (await sharedFarm({ nodeCount: 2, azCount: 3 })).graph;
   const cidrs = (g: Graph) => Object.fromEntries(g.ofType(T.subnet).map((s) => [s.name, s.inputs.cidrBlock]));
   expect(Object.keys(cidrs(three))).toHaveLength(6);
   expect(cidrs(three)).toMatchObject(cidrs(two));

@@ -4,7 +4,7 @@ import { classifyChange, deletedFirst } from "../../engine/disruption";
 import { EXISTING_NETWORK } from "../../engine/fixtures";
 import { farmNames } from "../../components/aws/names";
 import { bootScriptOf } from "../../components/windows/loader";
-import { bootTextOf, buildFarm, Graph, T, userDataOf } from "../support/graph";
+import { bootTextOf, buildFarm, sharedFarm, Graph, T, userDataOf } from "../support/graph";
 
 describe("web nodes", () => {
   test.each([2, 3])("nodes 1-10 over %i AZs: no AZ holds more than one node more than another", (azs) => {
@@ -37,7 +37,7 @@ describe("Auto Scaling mode", () => {
   let rotated: Graph;
   beforeAll(async () => {
     // One program at a time: the mock engine is global to the process.
-    fixed = (await buildFarm({ nodeCount: 2 })).graph;
+    fixed = (await sharedFarm({ nodeCount: 2 })).graph;
     scaled = (await buildFarm({ nodeCount: 3, nodeMode: "autoscaling", maxNodeCount: 6 })).graph;
     rotated = (await buildFarm({ nodeCount: 3, nodeMode: "autoscaling", maxNodeCount: 6, machineKeyVersion: "2" }))
       .graph;

@@ -6,7 +6,7 @@ import { COUNTERS, counterMetric } from "../../components/observability/windows/
 import { BOOT_LOG } from "../../components/windows/boot";
 import { RELEASE_LOG } from "../../components/releases/windows/hooks";
 import { valueOf } from "../../engine/engine";
-import { buildFarm, Graph, inputsText, T } from "../support/graph";
+import { buildFarm, sharedFarm, Graph, inputsText, T } from "../support/graph";
 
 interface Statement {
   Sid: string;
@@ -21,7 +21,7 @@ const statementsOf = (graph: Graph, policyName: string): Statement[] =>
 describe("a farm's monitoring", () => {
   let graph: Graph;
   let farm: WebFarm;
-  beforeAll(async () => ({ graph, farm } = await buildFarm({ nodeCount: 2 })));
+  beforeAll(async () => ({ graph, farm } = await sharedFarm({ nodeCount: 2 })));
 
   test("three log groups under the farm's own path, kept 30 days by default", async () => {
     const groups = graph.ofType(T.logGroup).map((g) => [g.inputs.name, g.inputs.retentionInDays]);

@@ -11,7 +11,7 @@ import { releaseBundle } from "../../components/releases/windows/hooks";
 import { valueOf } from "../../engine/engine";
 import { ASSET_MARKERS } from "../../engine/engine";
 import { REPO_ROOT } from "../../tools/scripts/repoRoot";
-import { bootTextOf, buildFarm, Graph, inputsText, T } from "../support/graph";
+import { bootTextOf, buildFarm, sharedFarm, Graph, inputsText, T } from "../support/graph";
 
 const SITE = join(REPO_ROOT, "tools", "local", "app");
 const D = {
@@ -276,7 +276,7 @@ describe("a build CI put in S3, in Auto Scaling mode, two nodes at a time", () =
 });
 
 test("without an application nothing of CodeDeploy exists, and the nodes serve the health page themselves", async () => {
-  const { graph, farm } = await buildFarm({ nodeCount: 1 });
+  const { graph, farm } = await sharedFarm({ nodeCount: 1 });
   for (const type of Object.values(D)) expect(graph.count(type)).toBe(0);
   expect(bootTextOf(graph.webNodes()[0])).toContain("$HealthContent");
   expect(await valueOf(farm.releaseVersion)).toBeUndefined();

@@ -12,7 +12,7 @@ import {
   FAKE_CLOSING,
   FAKE_PROVIDER,
 } from "../fixtures/sessions/fake/windows/fakeSession";
-import { bootTextOf, buildFarm, Graph, T } from "../support/graph";
+import { bootTextOf, buildFarm, sharedFarm, Graph, T } from "../support/graph";
 import { WebFarm } from "../../components";
 
 describe("a third session store, registered from a test fixture", () => {
@@ -91,7 +91,7 @@ describe("a third session store, registered from a test fixture", () => {
   });
 
   test("a farm without the marker still gets the store its arguments chose", async () => {
-    const plain = (await buildFarm({ nodeCount: 1 })).graph;
+    const plain = (await sharedFarm({ nodeCount: 1 })).graph;
     expect(plain.count("aspnet-webfarm:index:StateServer")).toBe(1);
     expect(plain.count("test:fixtures:FakeSessionStore")).toBe(0);
   });

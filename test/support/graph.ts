@@ -5,6 +5,7 @@ import { expandUserData } from "../../components/windows/loader";
 import { checkConvergence } from "../../engine/convergence";
 import { RecordedResource, RecordingMocks, runProgram, RunOptions } from "../../engine/engine";
 import { inboundRules } from "../../engine/reach";
+import { isDeepStrictEqual } from "util";
 
 export const T = {
   instance: "aws:ec2/instance:Instance",
@@ -167,6 +168,45 @@ export async function buildFarm(
 ): Promise<{ graph: Graph; farm: WebFarm }> {
   const { graph, result } = await record(() => new WebFarm(name, args), options);
   return { graph, farm: result };
+}
+
+/** Freezes a recorded graph's data, so that a test which writes to a shared graph fails at once. */
+function freeze<V>(value: V): V {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) freeze(v);
+  }
+  return value;
+}
+
+const shared = new Map<string, Promise<{ graph: Graph; farm: WebFarm }>>();
+
+/**
+ * buildFarm for tests that only read the graph and the farm's outputs: a farm of the same plain
+ * arguments, name and options is built once per worker and handed to every such test (the same
+ * build under the mock engine took 100-300 ms each time). Its recorded resources are frozen. A test
+ * that spies on the build, edits the graph or passes functions or Outputs calls buildFarm.
+ */
+export function sharedFarm(
+  args: WebFarmArgs,
+  name = "shop",
+  options?: RunOptions,
+): Promise<{ graph: Graph; farm: WebFarm }> {
+  const key = JSON.stringify([name, args, options ?? null]);
+  // Only plain data names a build: JSON drops functions and undefined, which must not collide.
+  if (!isDeepStrictEqual(JSON.parse(key), [name, args, options ?? null])) return buildFarm(args, name, options);
+  let build = shared.get(key);
+  if (!build) {
+    build = buildFarm(args, name, options).then((built) => {
+      freeze(built.graph.resources);
+      freeze(built.graph.invokes);
+      return built;
+    });
+    // A failed build is not kept: the next test builds again and reports its own error.
+    build.catch(() => shared.delete(key));
+    shared.set(key, build);
+  }
+  return build;
 }
 
 /** The graph a failed program left (nothing, when validation stopped it), with its error. */

@@ -1,6 +1,6 @@
 // The state server survives failures: a stable DNS name, EC2 recovery, alarms, protections.
 import { FIXTURE_WINDOWS_AMI, fixtures } from "../../../engine/fixtures";
-import { bootTextOf, buildFarm, Graph, inputsText, T } from "../../support/graph";
+import { bootTextOf, buildFarm, sharedFarm, Graph, inputsText, T } from "../../support/graph";
 
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:farm-alarms";
 
@@ -71,8 +71,8 @@ test("replacing the state server moves the record and changes no web node", asyn
 });
 
 test("the state server stays put when the farm gains an AZ: its inputs are the same with 2 and 3 AZs", async () => {
-  const two = (await buildFarm({ nodeCount: 2, azCount: 2 })).graph.stateServer();
-  const three = (await buildFarm({ nodeCount: 2, azCount: 3 })).graph.stateServer();
+  const two = (await sharedFarm({ nodeCount: 2, azCount: 2 })).graph.stateServer();
+  const three = (await sharedFarm({ nodeCount: 2, azCount: 3 })).graph.stateServer();
   expect(three.inputs).toEqual(two.inputs);
   expect(bootTextOf(two)).toContain("$WebCidrs = @('10.0.0.0/16')");
 });
@@ -96,7 +96,7 @@ test.each([
 });
 
 test("the state server has a role of its own: boot status, logs, metrics, Session Manager; never the machine key", async () => {
-  const { graph } = await buildFarm({ nodeCount: 1 });
+  const { graph } = await sharedFarm({ nodeCount: 1 });
   const state = graph.stateServer();
   const profile = graph.one(T.profile, (p) => p.state.name === state.inputs.iamInstanceProfile);
   const policy = graph.one(
