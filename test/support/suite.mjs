@@ -26,6 +26,12 @@ const SCHEMA_DONE = join(BUILD, "schema.json");
 const MANIFEST = join(BUILD, "transpiled.json");
 /** Tells jest.config.js to leave out what test:unit does not run. */
 const UNIT_ENV = "WEBFARM_TEST_UNIT";
+/**
+ * V8's young generation for the test processes: a program run under the mocks makes some hundred
+ * thousand short-lived Outputs and promises, and with the default semi-space (16 MB on this machine) about
+ * 40% of the unit tests' time was scavenges. 64 MB took `npm run test:unit` from 17 s to 11 s here.
+ */
+const NODE_OPTIONS = [process.env.NODE_OPTIONS, "--max-semi-space-size=64"].filter(Boolean).join(" ");
 
 const require = createRequire(join(ROOT, "package.json"));
 const ts = require("typescript");
@@ -139,7 +145,7 @@ async function main() {
   if (!unit) {
     // test/support/typecheck.ts: tsc's whole check and declarations, then the schema inference on
     // the same program. Whatever becomes of it, the tests waiting for its files are let go.
-    typecheck = run(process.execPath, [join(BUILD, "test", "support", "typecheck.js"), TYPECHECK_DONE, SCHEMA_DONE], {
+    typecheck = run(process.execPath, ["--max-semi-space-size=64", join(BUILD, "test", "support", "typecheck.js"), TYPECHECK_DONE, SCHEMA_DONE], {
       stdio: ["ignore", "pipe", "pipe"],
       onOutput: (chunk) => (typecheckOutput += chunk),
     }).then((status) => {
@@ -154,6 +160,7 @@ async function main() {
     stdio: "inherit",
     env: {
       ...process.env,
+      NODE_OPTIONS,
       ...(unit ? { [UNIT_ENV]: "1" } : { WEBFARM_TYPECHECK_DONE: TYPECHECK_DONE, WEBFARM_SCHEMA_DONE: SCHEMA_DONE }),
     },
   });
