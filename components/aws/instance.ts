@@ -1,10 +1,11 @@
 // What every Windows instance of the farm shares: private only, IMDSv2, encrypted root volume,
 // user data that replaces the instance when it changes (Windows never re-runs it in place).
-import * as ec2 from "@pulumi/aws/ec2";
+import type * as ec2 from "@pulumi/aws/ec2";
 import * as iam from "@pulumi/aws/iam";
 import * as pulumi from "@pulumi/pulumi";
 import { imageOptions, MachineImage } from "../image/machineImage";
 import { policyDocument, Statement } from "./iam/policies";
+import { INSTANCE, Lean, leanResource } from "./lean";
 import { FarmRole, nameTags, Tags } from "./tags";
 
 export const ROOT_VOLUME_GB = 50;
@@ -28,10 +29,14 @@ export interface FarmInstanceArgs {
 export const METADATA_OPTIONS = { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 };
 export const ROOT_DEVICE_NAME = "/dev/sda1";
 
-export function farmInstance(name: string, args: FarmInstanceArgs, opts: pulumi.CustomResourceOptions): ec2.Instance {
+/** A farm instance: what the farm reads of it (lean.ts: one per web node, so only these are Outputs). */
+export type FarmInstance = Lean<ec2.Instance, "arn" | "privateIp">;
+
+export function farmInstance(name: string, args: FarmInstanceArgs, opts: pulumi.CustomResourceOptions): FarmInstance {
   // One value for both tag maps: with the caller's tags an Output, one apply per instance, not two.
   const tags = nameTags(args.tags, name, args.role);
-  return new ec2.Instance(
+  return leanResource(
+    INSTANCE,
     name,
     {
       ami: args.image.imageId,
@@ -52,6 +57,7 @@ export function farmInstance(name: string, args: FarmInstanceArgs, opts: pulumi.
       tags,
       volumeTags: tags,
     },
+    ["arn", "privateIp"],
     pulumi.mergeOptions(opts, { ...imageOptions(args.image), ...typeChangeOptions(args.role) }),
   );
 }

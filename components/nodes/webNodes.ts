@@ -8,10 +8,18 @@
 import * as autoscaling from "@pulumi/aws/autoscaling";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as iam from "@pulumi/aws/iam";
-import * as lb from "@pulumi/aws/lb";
+import type * as lb from "@pulumi/aws/lb";
 import * as pulumi from "@pulumi/pulumi";
 import { NodeMode } from "../args/args";
-import { farmInstance, instanceRole, METADATA_OPTIONS, ROOT_DEVICE_NAME, ROOT_VOLUME_GB } from "../aws/instance";
+import {
+  FarmInstance,
+  farmInstance,
+  instanceRole,
+  METADATA_OPTIONS,
+  ROOT_DEVICE_NAME,
+  ROOT_VOLUME_GB,
+} from "../aws/instance";
+import { Lean, leanResource, TARGET_GROUP_ATTACHMENT } from "../aws/lean";
 import { FarmContext, InstanceObservability } from "../farm/context";
 import { FarmLoadBalancer, HEALTH_CHECK, WEB_PORT } from "../loadBalancer/loadBalancer";
 import { MachineKey } from "../machineKey/machineKey";
@@ -122,9 +130,9 @@ export class WebNodes extends pulumi.ComponentResource {
   public readonly connections: Connections;
   public readonly role: iam.Role;
   /** Fixed-instances mode: the instances. Auto Scaling mode: empty (the group owns them). */
-  public readonly instances: ec2.Instance[] = [];
+  public readonly instances: FarmInstance[] = [];
   /** Fixed-instances mode: each instance's target group attachment. */
-  public readonly attachments: lb.TargetGroupAttachment[] = [];
+  public readonly attachments: Lean<lb.TargetGroupAttachment, never>[] = [];
   public readonly instanceIds: pulumi.Output<string>[];
   public readonly autoScalingGroup?: autoscaling.Group;
   /** What a node needs to serve once booted: its access policy and the farm's boot needs. */
@@ -197,9 +205,11 @@ export class WebNodes extends pulumi.ComponentResource {
         );
         this.instances.push(node);
         this.attachments.push(
-          new lb.TargetGroupAttachment(
+          leanResource(
+            TARGET_GROUP_ATTACHMENT,
             `${name}-${i}`,
             { targetGroupArn: args.loadBalancer.targetGroup.arn, targetId: node.id, port: WEB_PORT },
+            [],
             parent,
           ),
         );

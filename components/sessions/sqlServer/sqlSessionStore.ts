@@ -10,7 +10,7 @@ import * as secretsmanager from "@pulumi/aws/secretsmanager";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { SQL_SERVER_EDITIONS, SqlServerEdition } from "../../args/args";
-import { farmInstance, instanceRole } from "../../aws/instance";
+import { FarmInstance, farmInstance, instanceRole } from "../../aws/instance";
 import { MachineImage } from "../../image/machineImage";
 import {
   Account,
@@ -68,7 +68,7 @@ export class SqlSessionStore extends pulumi.ComponentResource {
   public readonly address: pulumi.Output<string>;
   /** The nodes' connection string, password included (a secret). */
   public readonly connection: pulumi.Output<{ host: string; port: number; password: string }>;
-  public readonly setupInstance: ec2.Instance;
+  public readonly setupInstance: FarmInstance;
 
   constructor(name: string, args: SqlSessionStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aspnet-webfarm:index:SqlSessionStore", name, {}, opts);

@@ -8,7 +8,7 @@ import * as ec2 from "@pulumi/aws/ec2";
 import * as route53 from "@pulumi/aws/route53";
 import * as pulumi from "@pulumi/pulumi";
 import * as iam from "@pulumi/aws/iam";
-import { farmInstance, instanceRole } from "../../aws/instance";
+import { FarmInstance, farmInstance, instanceRole } from "../../aws/instance";
 import { Account, bootStatusStatement, observabilityStatements, sessionManagerStatement } from "../../aws/iam/policies";
 import { BOOT_TAG } from "../../windows/boot";
 import { MachineImage } from "../../image/machineImage";
@@ -51,7 +51,7 @@ export class StateServer extends pulumi.ComponentResource {
   public readonly securityGroup: ec2.SecurityGroup;
   /** The web nodes reach it on the state port. */
   public readonly connections: Connections;
-  public readonly instance: ec2.Instance;
+  public readonly instance: FarmInstance;
   public readonly privateIp: pulumi.Output<string>;
   /** The name the nodes use; it follows the instance when the instance is replaced. */
   public readonly host: pulumi.Output<string>;
