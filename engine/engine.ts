@@ -301,10 +301,17 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
   mocks.captureRegistrations(pulumi.runtime.getMonitor() as unknown as MockMonitor);
   recordWaits();
   pulumi.runtime.setAllConfig(options.config ?? {});
-  // The SDK captures a stack trace for every promise of every output property; under mocks nobody
-  // reads them, and with source maps loaded they cost more than the program itself.
+  // The SDK captures a stack trace for every promise of every output property, and every resource's
+  // constructor reads the whole stack (Resource.callsites, with no depth limit) for the engine's
+  // source positions; under mocks nobody reads either, and with source maps loaded they cost more
+  // than the program itself.
   const stackTraceLimit = Error.stackTraceLimit;
-  if (!options.keepStackTraces) Error.stackTraceLimit = 0;
+  const sdk = pulumi.Resource as unknown as { callsites: () => unknown[] };
+  const callsites = sdk.callsites;
+  if (!options.keepStackTraces) {
+    Error.stackTraceLimit = 0;
+    sdk.callsites = () => [];
+  }
   let result: T | undefined;
   let failure: unknown;
   try {
@@ -323,6 +330,7 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
     mocks.waits = await resolveWaits(mocks);
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
+    sdk.callsites = callsites;
   }
   if (failure !== undefined) {
     throw Object.assign(failure instanceof Error ? failure : new Error(String(failure)), { mocks });
