@@ -3,16 +3,40 @@
 // declarations the package test packs), then the component package's schema inference on the program
 // it has just checked, stored in the schema cache (tools/scripts/schema.ts). The inference would
 // otherwise build and check that same program again in the provider test: some 7 s of CPU.
+// A check that passed is kept under the hash of everything it read (.cache/typecheck, gitignored):
+// when nothing has changed since, its declarations are written again and nothing is re-checked
+// (about 10 s of CPU). A fresh clone, as in CI, always checks; `npm run typecheck` never uses it.
 //
 // usage: node .build/test/support/typecheck.js <file written once the declarations are out>
 //                                             <file written once the schema is stored>
-import { writeFileSync } from "fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
 import Module from "module";
-import { join } from "path";
+import { dirname, join, relative } from "path";
 import * as ts from "typescript";
 import { REPO_ROOT } from "../../tools/scripts/repoRoot";
+import { sourcesKey } from "../../tools/scripts/sourcesKey";
 
-function typecheck(): { program: ts.Program; diagnostics: ts.Diagnostic[] } {
+const BUILD = join(REPO_ROOT, ".build");
+const CACHE = join(REPO_ROOT, ".cache", "typecheck");
+/** Passing checks kept: the sources of the last few branches one switches between. */
+const KEEP = 4;
+
+/** A passing check: the declarations it wrote (path under .build -> text) and whether the schema was stored. */
+interface Passed {
+  declarations: Record<string, string>;
+  schemaStored: boolean;
+}
+
+function store(key: string, passed: Passed): void {
+  mkdirSync(CACHE, { recursive: true });
+  writeFileSync(join(CACHE, `${key}.json`), JSON.stringify(passed));
+  const byAge = readdirSync(CACHE)
+    .map((f) => join(CACHE, f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  for (const old of byAge.slice(KEEP)) rmSync(old, { force: true });
+}
+
+function typecheck(declarations: Record<string, string>): { program: ts.Program; diagnostics: ts.Diagnostic[] } {
   const host: ts.ParseConfigFileHost = {
     ...ts.sys,
     onUnRecoverableConfigFileDiagnostic: (d) => {
@@ -29,7 +53,12 @@ function typecheck(): { program: ts.Program; diagnostics: ts.Diagnostic[] } {
   });
   // As tsc: the configuration's, the options', the syntax's, the globals', the types', then emit's.
   const diagnostics = [...ts.getPreEmitDiagnostics(program)];
-  diagnostics.push(...program.emit().diagnostics);
+  const write: ts.WriteFileCallback = (file, text) => {
+    declarations[relative(BUILD, file)] = text;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  };
+  diagnostics.push(...program.emit(undefined, write).diagnostics);
   return { program, diagnostics: [...ts.sortAndDeduplicateDiagnostics(diagnostics)] };
 }
 
@@ -60,6 +89,20 @@ function reusePrograms(): { reuse(program: ts.Program): void } {
 
 async function main() {
   const [declarationsDone, schemaDone] = process.argv.slice(2);
+  // Hashed before anything is read for the check: a file edited meanwhile makes a new key next time.
+  const key = sourcesKey(REPO_ROOT, { tests: true });
+  const cached = join(CACHE, `${key}.json`);
+  if (existsSync(cached)) {
+    const passed = JSON.parse(readFileSync(cached, "utf8")) as Passed;
+    for (const [file, text] of Object.entries(passed.declarations)) {
+      mkdirSync(dirname(join(BUILD, file)), { recursive: true });
+      writeFileSync(join(BUILD, file), text);
+    }
+    if (declarationsDone) writeFileSync(declarationsDone, JSON.stringify({ status: 0 }));
+    if (schemaDone) writeFileSync(schemaDone, JSON.stringify({ stored: passed.schemaStored }));
+    process.stdout.write(`not re-checked: these exact sources passed before (${relative(REPO_ROOT, cached)})\n`);
+    return;
+  }
   const programs = reusePrograms();
   // Loaded (and the sources hashed, as the program reads them next: the schema cache's key) before
   // the check; a library that fails to load must not keep the type-check from reporting.
@@ -68,7 +111,8 @@ async function main() {
     readBefore: schema.analysisKey(REPO_ROOT),
   }));
   await inference.catch(() => undefined);
-  const { program, diagnostics } = typecheck();
+  const declarations: Record<string, string> = {};
+  const { program, diagnostics } = typecheck(declarations);
   if (diagnostics.length > 0) {
     const host = {
       getCanonicalFileName: (f: string) => f,
@@ -92,6 +136,7 @@ async function main() {
     process.stdout.write(`the schema inference failed here (the provider test infers on its own): ${err}\n`);
   }
   if (schemaDone) writeFileSync(schemaDone, JSON.stringify({ stored }));
+  if (status === 0) store(key, { declarations, schemaStored: stored });
   process.exitCode = status;
 }
 

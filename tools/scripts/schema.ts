@@ -3,60 +3,21 @@
 import * as analyzer from "@pulumi/pulumi/provider/experimental/analyzer";
 import { createHash } from "crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "fs";
-import { dirname, join, relative, resolve } from "path";
-import * as ts from "typescript";
+import { join } from "path";
 import { FarmProvider } from "../../provider";
+import { sourcesKey } from "./sourcesKey";
 import { REPO_ROOT } from "./repoRoot";
+
+/**
+ * Every input of the inference's result, hashed (sourcesKey): test files are left out unless they declare
+ * globals or augment a module, the only way one could change a type the components export.
+ */
+export const analysisKey = (dir: string): string => sourcesKey(dir, { tests: false });
 
 export const SCHEMA_FILE = join(REPO_ROOT, "schema.json");
 
 /** Inferred analyses by the hash of what they read (gitignored): inference type-checks for seconds. */
 export const SCHEMA_CACHE = join(REPO_ROOT, ".cache", "schema");
-
-/**
- * Every input of the inference's result, hashed: the installed packages (npm's record of them, with the
- * TypeScript and SDK versions), tsconfig.json and package.json, and the content of every source file of
- * the TypeScript program the inference builds (tsconfig's files and what they import by a relative
- * path). Test files are left out unless they declare globals or augment a module: that is the only
- * way one could change a type the components export.
- */
-export function analysisKey(dir: string): string {
-  const hash = createHash("sha256");
-  const add = (name: string, text: string) => hash.update(`${name}\0${text.length}\0${text}`);
-  const installed = join(dir, "node_modules", ".package-lock.json");
-  add("installed", readFileSync(existsSync(installed) ? installed : join(dir, "package-lock.json"), "utf8"));
-  for (const f of ["tsconfig.json", "package.json"]) add(f, readFileSync(join(dir, f), "utf8"));
-  const config = ts.getParsedCommandLineOfConfigFile(
-    join(dir, "tsconfig.json"),
-    {},
-    {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: (d) => {
-        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
-      },
-    },
-  );
-  if (!config) throw new Error(`cannot read ${join(dir, "tsconfig.json")}`);
-  const files = new Set(config.fileNames.map((f) => resolve(f)));
-  const texts = new Map<string, string>();
-  for (const file of files) {
-    const text = readFileSync(file, "utf8");
-    texts.set(file, text);
-    for (const { fileName } of ts.preProcessFile(text, true, false).importedFiles) {
-      if (!fileName.startsWith(".")) continue;
-      const target = resolve(dirname(file), fileName);
-      const found = [`${target}.ts`, `${target}.d.ts`, join(target, "index.ts")].find((f) => existsSync(f));
-      if (found) files.add(found);
-    }
-  }
-  const testDir = join(dir, "test");
-  for (const file of [...files].sort()) {
-    const text = texts.get(file)!;
-    if (file.startsWith(testDir + "/") && !/\bdeclare\s+(global|module)\b/.test(text)) continue;
-    add(relative(dir, file), text);
-  }
-  return hash.digest("hex");
-}
 
 type AnalyzerClass = typeof analyzer.Analyzer;
 const inferring: AnalyzerClass = analyzer.Analyzer;
