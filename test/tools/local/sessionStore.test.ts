@@ -1,6 +1,7 @@
 // SQLServer mode on the local farm: Mono's own SQLServer session handler over SQLite (its default
 // provider), configured by the kit's generator. What StateServer mode cannot do: a session survives
-// the whole farm's restart. (The negative control, StateServer mode losing it, is in farm.test.ts.)
+// the whole farm's restart. (The negative control, StateServer mode losing every session once its state
+// server alone restarts, is in farm.test.ts.)
 // Every process started here is stopped here; it talks to 127.0.0.1 only.
 import { execFile } from "child_process";
 import { readFileSync, rmSync } from "fs";
