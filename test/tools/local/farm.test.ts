@@ -111,8 +111,8 @@ describe("local farm on Mono", () => {
     }
   });
 
-  // node-2 stopped, then started on another key: one stop and two starts where the two tests apart
-  // took three (a node start is about 1.3 s of CPU).
+  // node-2 stopped, then started on another key and back on the farm's: two node starts where the
+  // two tests apart took three (a node start is about 1.3 s of CPU).
   describe("node-2 leaves the farm, then comes back on another machine key", () => {
     afterAll(async () => {
       // Whatever failed here: node-2 serves v1 again for the tests below.
@@ -143,7 +143,7 @@ describe("local farm on Mono", () => {
         { app: APP_SOURCE, version: "v1-other-key" },
         { ...farm.key, validationKey: generateMachineKey().validationKey },
       );
-      // (a restart: node-2 runs when this test runs alone)
+      // (restartNode: node-2 still runs when this test runs alone)
       await farm.restartNode(2, "v1-other-key");
       try {
         const crossed = await postAcross(0, 2, "tampered");
