@@ -13,7 +13,7 @@ type Test = Parameters<Sequencer["sort"]>[0][number];
 /** Seconds each slow file takes, by its path under .build/test. */
 export const SECONDS: Record<string, number> = {
   "tools/local/release.test.js": 30,
-  "tools/local/farm.test.js": 16,
+  "tools/local/farm.test.js": 9,
   "tools/local/sessionStore.test.js": 8,
   "tools/local/guard.test.js": 6,
   // These two wait for the type-check beside the tests (its schema inference, its declarations):
