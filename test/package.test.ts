@@ -45,15 +45,16 @@ let program: string;
 let installed: string;
 
 /**
- * `npm test` compiles once and keeps what it compiled in .build/: when that (the JavaScript and the
- * type-check's declarations) is newer than every source file of the library, pack it as dist/ rather
- * than compile the library a second time (npm pack's prepack build). Run alone, the test packs as a
- * user would.
+ * `npm test` compiles once and keeps what it compiled in .build/: under it (the JavaScript transpiled
+ * by content at its start, the declarations written by this run's type-check), or when .build/ is
+ * newer than every source file of the library, pack that as dist/ rather than compile the library a
+ * second time (npm pack's prepack build). Otherwise the test packs as a user would.
  */
 function freshBuild(): string | undefined {
   const built = join(ROOT, ".build", "components");
   const outputs = ["index.js", "index.d.ts"].map((f) => join(built, f));
   if (!outputs.every((f) => existsSync(f))) return undefined;
+  if (process.env.WEBFARM_TYPECHECK_DONE) return built;
   const sources = (readdirSync(join(ROOT, "components"), { recursive: true }) as string[]).filter((f) =>
     f.endsWith(".ts"),
   );
