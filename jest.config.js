@@ -17,7 +17,7 @@ module.exports = {
     "/node_modules/",
     ...(process.env.WEBFARM_TEST_UNIT ? ["/\\.build/test/tools/local/", "/\\.build/test/package\\.test\\.js$"] : []),
   ],
-  runner: "jest-light-runner/child-process",
+  runner: "<rootDir>/test/support/runner.mjs",
   // Both cores: the local farm and package tests wait on other processes while the mock tests run.
   maxWorkers: 2,
   // Compiled already; nothing for Jest to transform.
