@@ -5,7 +5,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", ".build/", ".local-farm/", "examples/*/node_modules/"] },
+  { ignores: ["node_modules/", "dist/", ".build/", ".cache/", ".local-farm/", "examples/*/node_modules/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -98,7 +98,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/*.js", "**/*.mjs"],
+    files: ["**/*.js", "**/*.mjs", "**/*.cjs"],
     languageOptions: {
       globals: {
         require: "readonly",

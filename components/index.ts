@@ -22,6 +22,8 @@ export {
   DEFAULT_STATE_PORT,
 } from "./args/args";
 export { FARM_TAG, ROLE_TAG } from "./aws/tags";
+// What `farm.webNodes.instances` and `farm.stateServer.instance` hold (registered lean: aws/lean.ts).
+export type { FarmInstance } from "./aws/instance";
 export * as windows from "./windows";
 // The farm's own Windows image (EC2 Image Builder): nodes that serve in minutes.
 export { FarmImage, farmImageArgProblems, farmImageSchema } from "./image/farmImage";

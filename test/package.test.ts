@@ -22,6 +22,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from "fs";
 import { tmpdir } from "os";
@@ -172,10 +173,19 @@ function typecheckProgram(at: string, kit: string): void {
   for (const f of (readdirSync(kit, { recursive: true }) as string[]).sort())
     if (statSync(join(kit, f)).isFile()) add(`kit/${f}`, join(kit, f));
   const passed = join(CHECKED, `${hash.digest("hex")}.js`);
-  if (existsSync(passed)) return copyFileSync(passed, join(at, "index.js"));
+  if (existsSync(passed)) {
+    const now = new Date();
+    utimesSync(passed, now, now);
+    return copyFileSync(passed, join(at, "index.js"));
+  }
   run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], at);
   mkdirSync(CHECKED, { recursive: true });
   copyFileSync(join(at, "index.js"), passed);
+  // The last few used: one per version of the package a branch builds.
+  const byUse = readdirSync(CHECKED)
+    .map((f) => join(CHECKED, f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  for (const old of byUse.slice(4)) rmSync(old, { force: true });
 }
 
 /** Where the program prints what it registered and how its serialized providers load. */

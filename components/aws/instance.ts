@@ -5,7 +5,7 @@ import * as iam from "@pulumi/aws/iam";
 import * as pulumi from "@pulumi/pulumi";
 import { imageOptions, MachineImage } from "../image/machineImage";
 import { policyDocument, Statement } from "./iam/policies";
-import { INSTANCE, Lean, leanResource } from "./lean";
+import { INSTANCE, Lean, LeanResource } from "./lean";
 import { FarmRole, nameTags, Tags } from "./tags";
 
 export const ROOT_VOLUME_GB = 50;
@@ -29,13 +29,16 @@ export interface FarmInstanceArgs {
 export const METADATA_OPTIONS = { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 };
 export const ROOT_DEVICE_NAME = "/dev/sda1";
 
-/** A farm instance: what the farm reads of it (lean.ts: one per web node, so only these are Outputs). */
-export type FarmInstance = Lean<ec2.Instance, "arn" | "privateIp">;
+/**
+ * A farm instance: its id, urn and the outputs the farm and a program around it read (lean.ts: one per
+ * web node, so only these are Outputs; `ec2.Instance` declares about 60).
+ */
+export type FarmInstance = Lean<ec2.Instance, "arn" | "availabilityZone" | "privateDns" | "privateIp">;
 
 export function farmInstance(name: string, args: FarmInstanceArgs, opts: pulumi.CustomResourceOptions): FarmInstance {
   // One value for both tag maps: with the caller's tags an Output, one apply per instance, not two.
   const tags = nameTags(args.tags, name, args.role);
-  return leanResource(
+  return new LeanResource(
     INSTANCE,
     name,
     {
@@ -57,7 +60,7 @@ export function farmInstance(name: string, args: FarmInstanceArgs, opts: pulumi.
       tags,
       volumeTags: tags,
     },
-    ["arn", "privateIp"],
+    ["arn", "availabilityZone", "privateDns", "privateIp"],
     pulumi.mergeOptions(opts, { ...imageOptions(args.image), ...typeChangeOptions(args.role) }),
   );
 }

@@ -31,24 +31,46 @@ export type Lean<R, K extends keyof R> = pulumi.CustomResource & Pick<R, K>;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const AWS_VERSION: string = require("@pulumi/aws/package.json").version;
 
-class LeanResource extends pulumi.CustomResource {
-  constructor(type: string, name: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions) {
-    super(type, name, props, opts);
+/** The props a lean resource registers: its inputs, and a placeholder for each output asked for. */
+function leanProps(args: object, outputs: readonly string[]): pulumi.Inputs {
+  const props: pulumi.Inputs = { ...args };
+  for (const key of outputs) if (!(key in props)) props[key] = undefined;
+  return props;
+}
+
+/** As the class: the caller's options win over the version; the class's aliases follow the caller's. */
+function leanOptions(
+  type: AwsType<unknown, unknown>,
+  opts: pulumi.CustomResourceOptions,
+): pulumi.CustomResourceOptions {
+  const options = pulumi.mergeOptions({ version: AWS_VERSION }, opts);
+  return type.aliasTypes
+    ? pulumi.mergeOptions(options, { aliases: type.aliasTypes.map((t) => ({ type: t })) })
+    : options;
+}
+
+class LeanResourceImpl extends pulumi.CustomResource {
+  constructor(
+    type: AwsType<unknown, unknown>,
+    name: string,
+    args: object,
+    outputs: readonly string[],
+    opts: pulumi.CustomResourceOptions,
+  ) {
+    // Constructed by the caller itself, as a provider class is: the SDK takes the engine's source
+    // position from the stack frame above the resource's own constructor.
+    super(type.token, name, leanProps(args, outputs), leanOptions(type, opts));
   }
 }
 
-/** Registers a resource of `type` as its class would, with Outputs for `outputs` (and id, urn) only. */
-export function leanResource<R, A extends object, K extends keyof R & string>(
+/**
+ * Registers a resource of `type` as its class would, with Outputs for `outputs` (and id, urn) only:
+ * `new LeanResource(INSTANCE, name, args, ["privateIp"], opts)`.
+ */
+export const LeanResource = LeanResourceImpl as unknown as new <R, A extends object, K extends keyof R & string>(
   type: AwsType<R, A>,
   name: string,
   args: A,
   outputs: readonly K[],
   opts: pulumi.CustomResourceOptions,
-): Lean<R, K> {
-  const props: pulumi.Inputs = { ...args };
-  for (const key of outputs) if (!(key in props)) props[key] = undefined;
-  // As the class: the caller's options win over the version; the class's aliases follow the caller's.
-  let options = pulumi.mergeOptions({ version: AWS_VERSION }, opts);
-  if (type.aliasTypes) options = pulumi.mergeOptions(options, { aliases: type.aliasTypes.map((t) => ({ type: t })) });
-  return new LeanResource(type.token, name, props, options) as unknown as Lean<R, K>;
-}
+) => Lean<R, K>;

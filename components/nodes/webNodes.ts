@@ -19,7 +19,7 @@ import {
   ROOT_DEVICE_NAME,
   ROOT_VOLUME_GB,
 } from "../aws/instance";
-import { Lean, leanResource, TARGET_GROUP_ATTACHMENT } from "../aws/lean";
+import { Lean, LeanResource, TARGET_GROUP_ATTACHMENT } from "../aws/lean";
 import { FarmContext, InstanceObservability } from "../farm/context";
 import { FarmLoadBalancer, HEALTH_CHECK, WEB_PORT } from "../loadBalancer/loadBalancer";
 import { MachineKey } from "../machineKey/machineKey";
@@ -205,7 +205,7 @@ export class WebNodes extends pulumi.ComponentResource {
         );
         this.instances.push(node);
         this.attachments.push(
-          leanResource(
+          new LeanResource(
             TARGET_GROUP_ATTACHMENT,
             `${name}-${i}`,
             { targetGroupArn: args.loadBalancer.targetGroup.arn, targetId: node.id, port: WEB_PORT },

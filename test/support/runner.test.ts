@@ -3,7 +3,9 @@
 import { join } from "path";
 import { REPO_ROOT } from "../../tools/scripts/repoRoot";
 
-const ASK = "jest-light-runner-get-worker-data";
+// The source file (CommonJS, not compiled): .build holds only what TypeScript writes.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ASK, channelOfOne } = require(join(REPO_ROOT, "test", "support", "channelOfOne.cjs"));
 
 /** jest-light-runner's shared channel (src/index.js): every listener answers the first question, then goes. */
 function sharedChannel() {
@@ -35,8 +37,7 @@ function twoChildren(channelFor: (shared: Channel) => Channel) {
   return { afterFirst, afterBoth: answered };
 }
 
-test("each child's question is answered by its own task only, and the second child still gets its answer", async () => {
-  const { channelOfOne } = await import(join(REPO_ROOT, "test", "support", "runner.mjs"));
+test("each child's question is answered by its own task only, and the second child still gets its answer", () => {
   expect(twoChildren(channelOfOne)).toEqual({ afterFirst: ["child a"], afterBoth: ["child a", "child b"] });
 });
 

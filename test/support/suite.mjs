@@ -12,7 +12,7 @@
 // usage: node test/support/suite.mjs [--unit] [Jest's options and test paths ...]
 import { spawn } from "child_process";
 import { createHash } from "crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { createRequire } from "module";
 import { dirname, join, relative, resolve, sep } from "path";
 import { fileURLToPath } from "url";
@@ -101,12 +101,13 @@ function transpile() {
     // A file with problems is transpiled again next time, so that they are reported again.
     if (diagnostics.length === 0) after[out] = hash;
   }
-  // A source deleted or renamed since the last run: its old test must not run on, its old
-  // declarations must not be packed.
-  for (const out of Object.keys(before)) {
-    if (out in after) continue;
-    rmSync(out, { force: true });
-    rmSync(out.replace(/\.js$/, ".d.ts"), { force: true });
+  // JavaScript or declarations of no current source (one deleted or renamed, whoever compiled it:
+  // this script, or `tsc --outDir .build`): its old test must not run on, nor be packed.
+  const written = new Set(sources.map((file) => join(BUILD, relative(base, file)).replace(/\.ts$/, ".js")));
+  for (const entry of readdirSync(BUILD, { recursive: true, withFileTypes: true })) {
+    const file = join(entry.parentPath ?? entry.path, entry.name);
+    if (!entry.isFile() || !/\.(js|d\.ts)$/.test(file)) continue;
+    if (!written.has(file.replace(/\.d\.ts$/, ".js"))) rmSync(file, { force: true });
   }
   writeFileSync(MANIFEST, JSON.stringify(after));
   return problems;

@@ -9,16 +9,26 @@
 //
 // usage: node .build/test/support/typecheck.js <file written once the declarations are out>
 //                                             <file written once the schema is stored>
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "fs";
 import Module from "module";
 import { dirname, join, relative } from "path";
 import * as ts from "typescript";
 import { REPO_ROOT } from "../../tools/scripts/repoRoot";
-import { sourcesKey } from "../../tools/scripts/sourcesKey";
+import { parsedTsconfig, sourcesKey } from "../../tools/scripts/sourcesKey";
 
 const BUILD = join(REPO_ROOT, ".build");
 const CACHE = join(REPO_ROOT, ".cache", "typecheck");
-/** Passing checks kept: the sources of the last few branches one switches between. */
+/** Passing checks kept (the last used): the sources of the last few branches one switches between. */
 const KEEP = 4;
 
 /** A passing check: the declarations it wrote (path under .build -> text) and whether the schema was stored. */
@@ -29,7 +39,10 @@ interface Passed {
 
 function store(key: string, passed: Passed): void {
   mkdirSync(CACHE, { recursive: true });
-  writeFileSync(join(CACHE, `${key}.json`), JSON.stringify(passed));
+  // Whole or not at all: a run beside this one reads it.
+  const file = join(CACHE, `${key}.json`);
+  writeFileSync(`${file}.${process.pid}`, JSON.stringify(passed));
+  renameSync(`${file}.${process.pid}`, file);
   const byAge = readdirSync(CACHE)
     .map((f) => join(CACHE, f))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
@@ -37,14 +50,8 @@ function store(key: string, passed: Passed): void {
 }
 
 function typecheck(declarations: Record<string, string>): { program: ts.Program; diagnostics: ts.Diagnostic[] } {
-  const host: ts.ParseConfigFileHost = {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
-    },
-  };
-  const overrides = { outDir: join(REPO_ROOT, ".build"), declaration: true, emitDeclarationOnly: true };
-  const config = ts.getParsedCommandLineOfConfigFile(join(REPO_ROOT, "tsconfig.json"), overrides, host)!;
+  const overrides = { outDir: BUILD, declaration: true, emitDeclarationOnly: true };
+  const config = parsedTsconfig(REPO_ROOT, overrides);
   const program = ts.createProgram({
     rootNames: config.fileNames,
     options: config.options,
@@ -89,10 +96,13 @@ function reusePrograms(): { reuse(program: ts.Program): void } {
 
 async function main() {
   const [declarationsDone, schemaDone] = process.argv.slice(2);
-  // Hashed before anything is read for the check: a file edited meanwhile makes a new key next time.
+  // Hashed before anything is read for the check, and again after it: a pass is kept only when no
+  // file changed meanwhile, so that it is never stored under sources it did not check.
   const key = sourcesKey(REPO_ROOT, { tests: true });
   const cached = join(CACHE, `${key}.json`);
   if (existsSync(cached)) {
+    const now = new Date();
+    utimesSync(cached, now, now);
     const passed = JSON.parse(readFileSync(cached, "utf8")) as Passed;
     for (const [file, text] of Object.entries(passed.declarations)) {
       mkdirSync(dirname(join(BUILD, file)), { recursive: true });
@@ -136,7 +146,8 @@ async function main() {
     process.stdout.write(`the schema inference failed here (the provider test infers on its own): ${err}\n`);
   }
   if (schemaDone) writeFileSync(schemaDone, JSON.stringify({ stored }));
-  if (status === 0) store(key, { declarations, schemaStored: stored });
+  if (status === 0 && sourcesKey(REPO_ROOT, { tests: true }) === key)
+    store(key, { declarations, schemaStored: stored });
   process.exitCode = status;
 }
 

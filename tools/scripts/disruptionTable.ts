@@ -220,9 +220,10 @@ function terraformBehaviour(snapshot: Snapshot, tf: string, names: Map<string, s
 }
 
 /**
- * The types the kit creates: every committed plan's, and every provider resource the components
+ * The types the kit creates: every committed plan's, every provider resource the components
  * construct (`new ec2.Instance(` with `import * as ec2 from "@pulumi/aws/ec2"`), whose type token
- * is the class's __pulumiType in the installed SDK.
+ * is the class's __pulumiType in the installed SDK, and every type they register lean
+ * (`components/aws/lean.ts`: a `token:` of its own).
  */
 function kitTypes(): string[] {
   const types = new Set<string>();
@@ -236,6 +237,7 @@ function kitTypes(): string[] {
     const modules = new Map(
       [...text.matchAll(/import \* as (\w+) from "(@pulumi\/(?:aws|random)(?:\/\w+)?)"/g)].map((m) => [m[1], m[2]]),
     );
+    for (const m of text.matchAll(/\btoken: "((?:aws|random):[\w/]+:\w+)"/g)) types.add(m[1]);
     for (const m of text.matchAll(/new (\w+)\.([A-Z]\w*)\(/g)) {
       const mod = modules.get(m[1]);
       if (!mod) continue;

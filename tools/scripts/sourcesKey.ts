@@ -5,6 +5,18 @@ import { existsSync, readFileSync } from "fs";
 import { dirname, join, relative, resolve } from "path";
 import * as ts from "typescript";
 
+/** The project's tsconfig.json as `tsc` reads it, with `overrides`; throws what `tsc` could not read. */
+export function parsedTsconfig(dir: string, overrides: ts.CompilerOptions = {}): ts.ParsedCommandLine {
+  const config = ts.getParsedCommandLineOfConfigFile(join(dir, "tsconfig.json"), overrides, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+    },
+  });
+  if (!config) throw new Error(`cannot read ${join(dir, "tsconfig.json")}`);
+  return config;
+}
+
 /**
  * Every input of the inference's result, hashed: the installed packages (npm's record of them, with the
  * TypeScript and SDK versions), tsconfig.json and package.json, and the content of every source file of
@@ -17,17 +29,7 @@ export function sourcesKey(dir: string, options: { tests: boolean }): string {
   const installed = join(dir, "node_modules", ".package-lock.json");
   add("installed", readFileSync(existsSync(installed) ? installed : join(dir, "package-lock.json"), "utf8"));
   for (const f of ["tsconfig.json", "package.json"]) add(f, readFileSync(join(dir, f), "utf8"));
-  const config = ts.getParsedCommandLineOfConfigFile(
-    join(dir, "tsconfig.json"),
-    {},
-    {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: (d) => {
-        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
-      },
-    },
-  );
-  if (!config) throw new Error(`cannot read ${join(dir, "tsconfig.json")}`);
+  const config = parsedTsconfig(dir);
   const files = new Set(config.fileNames.map((f) => resolve(f)));
   const texts = new Map<string, string>();
   for (const file of files) {

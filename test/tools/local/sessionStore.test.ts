@@ -72,7 +72,13 @@ test("a session survives the whole farm's restart, every node and the balancer: 
   for (let i = 0; i < 3; i++) await get();
   const before = await get();
   expect(before.count).toBe(4);
+  const pids = () => new Map(farm.started().map((p) => [p.role, p.pid]));
+  const running = pids();
   await farm.restartAll();
+  // Every process was restarted: none of the farm's roles runs under its old pid.
+  const restarted = pids();
+  expect([...restarted.keys()].sort()).toEqual([...running.keys()].sort());
+  expect([...running].filter(([role, pid]) => restarted.get(role) === pid)).toEqual([]);
   const after = [await get(), await get()];
   expect(after.map((a) => a.status)).toEqual([200, 200]);
   expect(after.map((a) => a.count)).toEqual([5, 6]);
