@@ -1,17 +1,9 @@
 // The one poll loop both dynamic providers wait with, on a scripted clock: each new status logged
 // once, done returned, a failure thrown at once, and the deadline's error made from the last poll.
-import { pollUntil, WaitClock } from "../../components/aws/waiter";
+import { pollUntil } from "../../components/aws/waiter";
+import { scriptedClock } from "../support/clock";
 
-function clock(): WaitClock & { t: number; lines: string[] } {
-  const c = {
-    t: 0,
-    lines: [] as string[],
-    sleep: async (ms: number) => void (c.t += ms),
-    now: () => c.t,
-    log: (line: string) => void c.lines.push(line),
-  };
-  return c;
-}
+const clock = scriptedClock;
 
 const polls = (statuses: string[], failAt?: string) => {
   let i = 0;

@@ -9,7 +9,6 @@ import {
   CodeDeployApi,
   CodeDeployCalls,
   describeFailure,
-  ReleaseClock,
   ReleaseInputs,
   releaseChanged,
   runRelease,
@@ -20,6 +19,7 @@ import {
   WAIT_MINUTES,
 } from "../../components/releases/release";
 import { HOOKS } from "../../components/releases/windows/hooks";
+import { scriptedClock } from "../support/clock";
 
 const inputs: ReleaseInputs = {
   region: "eu-west-1",
@@ -54,16 +54,7 @@ function scripted(
   return { calls, created };
 }
 
-function clock(): ReleaseClock & { lines: string[]; t: number } {
-  const c = {
-    t: 0,
-    lines: [] as string[],
-    sleep: async (ms: number) => void (c.t += ms),
-    now: () => c.t,
-    log: (line: string) => void c.lines.push(line),
-  };
-  return c;
-}
+const clock = scriptedClock;
 
 const failedOnNode2: TargetState[] = [
   { targetId: "i-0aaa", status: "Succeeded", events: [{ name: "ValidateService", status: "Succeeded" }] },
