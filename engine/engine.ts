@@ -6,10 +6,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { declaredWaits, recordWaits } from "../components/aws/waits";
 import { Fixtures, fixtures } from "./fixtures";
 
-/** The SDK's promise tracking: the module its runtime calls `debuggablePromise` through, at each call. */
-type Debuggable = { debuggablePromise: <T>(p: Promise<T>, ctx: string) => Promise<T> };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const debuggable: Debuggable = require("@pulumi/pulumi/runtime/debuggable");
+// SDK modules whose exports its runtime calls through the module object at each call, so a mocked
+// run can swap them (see leanSdk).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const debuggable: Record<string, unknown> = require("@pulumi/pulumi/runtime/debuggable");
+const closure: Record<string, unknown> = require("@pulumi/pulumi/runtime/closure/serializeClosure");
+const settings: Record<string, unknown> = require("@pulumi/pulumi/runtime/settings");
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** What a dynamic resource's `__provider` input holds when its code is not serialized. */
+export const PROVIDER_PLACEHOLDER = "[dynamic provider code]";
 
 export interface RecordedOptions {
   protect?: boolean;
@@ -289,6 +295,13 @@ export interface RunOptions {
    * default: under mocks nobody reads those stacks.
    */
   keepStackTraces?: boolean;
+  /**
+   * Serialize each dynamic provider's code with the SDK's closure serializer, as `pulumi up` does.
+   * Off by default: the first serialization in a process loads TypeScript and walks the packages
+   * (about a third of a second), and the plan shows a placeholder for that code anyway. The kit's
+   * own providers are serialized from the packed package by test/package.test.ts.
+   */
+  serializeDynamicProviders?: boolean;
 }
 
 export interface RunResult<T> {
@@ -306,21 +319,7 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
   mocks.captureRegistrations(pulumi.runtime.getMonitor() as unknown as MockMonitor);
   recordWaits();
   pulumi.runtime.setAllConfig(options.config ?? {});
-  // The SDK captures a stack trace for every promise of every output property, and every resource's
-  // constructor reads the whole stack (Resource.callsites, with no depth limit) for the engine's
-  // source positions; under mocks nobody reads either, and with source maps loaded they cost more
-  // than the program itself. It also tracks each of those promises (debuggablePromise: three
-  // properties and two more promises each, for a report of promises still pending when the process
-  // exits), about a tenth of a mocked run's time. All three are off in a mocked run, and back after.
-  const stackTraceLimit = Error.stackTraceLimit;
-  const sdk = pulumi.Resource as unknown as { callsites: () => unknown[] };
-  const callsites = sdk.callsites;
-  const debuggablePromise = debuggable.debuggablePromise;
-  if (!options.keepStackTraces) {
-    Error.stackTraceLimit = 0;
-    sdk.callsites = () => [];
-    debuggable.debuggablePromise = (p) => p;
-  }
+  const restore = leanSdk(options);
   let result: T | undefined;
   let failure: unknown;
   try {
@@ -338,14 +337,45 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
     await settle(mocks);
     mocks.waits = await resolveWaits(mocks);
   } finally {
-    Error.stackTraceLimit = stackTraceLimit;
-    sdk.callsites = callsites;
-    debuggable.debuggablePromise = debuggablePromise;
+    restore();
   }
   if (failure !== undefined) {
     throw Object.assign(failure instanceof Error ? failure : new Error(String(failure)), { mocks });
   }
   return { mocks, result: result as T };
+}
+
+/**
+ * Turns off, for one mocked run, SDK work nobody reads under mocks; returns what restores it.
+ * - The stack trace the SDK captures for every promise of every output property, and the whole
+ *   stack every resource's constructor reads for the engine's source positions (Resource.callsites,
+ *   with no depth limit): with source maps loaded they cost more than the program itself.
+ * - Its tracking of each of those promises (debuggablePromise: three properties and two more
+ *   promises each, for a report of promises still pending at exit), a tenth of a run's time.
+ * - Closure serialization of dynamic providers (see RunOptions.serializeDynamicProviders). The SDK
+ *   caches a provider's serialized code for the process, so the cache is off while it is stubbed.
+ */
+function leanSdk(options: RunOptions): () => void {
+  const swaps: [Record<string, unknown>, string, unknown][] = [];
+  if (!options.keepStackTraces) {
+    swaps.push(
+      [Error as unknown as Record<string, unknown>, "stackTraceLimit", 0],
+      [pulumi.Resource as unknown as Record<string, unknown>, "callsites", () => []],
+      [debuggable, "debuggablePromise", (p: Promise<unknown>) => p],
+    );
+  }
+  if (!options.serializeDynamicProviders) {
+    swaps.push(
+      [closure, "serializeFunction", async () => ({ text: PROVIDER_PLACEHOLDER, containsSecrets: false })],
+      [settings, "cacheDynamicProviders", () => false],
+    );
+  }
+  const saved = swaps.map(([target, key, value]) => {
+    const before = target[key];
+    target[key] = value;
+    return () => (target[key] = before);
+  });
+  return () => saved.reverse().forEach((undo) => undo());
 }
 
 /** The program's declared waits, their resources named by URN. */

@@ -7,7 +7,7 @@ import { program } from "../infra/program";
 import { keysSetByStack, stackConfig } from "../infra/stackFile";
 import { REPO_ROOT } from "../tools/scripts/repoRoot";
 import { checkConvergence, convergenceLines } from "./convergence";
-import { ASSET_MARKERS, RecordedResource, runProgram } from "./engine";
+import { ASSET_MARKERS, PROVIDER_PLACEHOLDER, RecordedResource, runProgram } from "./engine";
 import { fixtures, Fixtures } from "./fixtures";
 import { Plan, PlanResource, scriptRef, SECRET, sortKeys } from "./planModel";
 import { summarize } from "./planSummary";
@@ -91,7 +91,7 @@ function extractScripts(resources: PlanResource[], scripts: Record<string, strin
       r.inputs[s.path] = scriptRef(file, text);
     }
     // A dynamic provider's serialized code is the kit's own source, not configuration.
-    if (typeof r.inputs.__provider === "string") r.inputs.__provider = "[dynamic provider code]";
+    if (typeof r.inputs.__provider === "string") r.inputs.__provider = PROVIDER_PLACEHOLDER;
     r.inputs = renderAssets(r.inputs, scripts, r.name) as Record<string, unknown>;
   }
   return userDataBytes;

@@ -25,6 +25,8 @@ const TYPECHECK_DONE = join(BUILD, "typecheck.json");
 const SCHEMA_DONE = join(BUILD, "schema.json");
 /** The record of what was transpiled: output path -> hash of its source and the options. */
 const MANIFEST = join(BUILD, "transpiled.json");
+/** The manifest's entry for the hash of every source as they were at its last clean transpile. */
+const FINGERPRINT = "sources";
 /** Tells jest.config.js to leave out what test:unit does not run. */
 const UNIT_ENV = "WEBFARM_TEST_UNIT";
 /**
@@ -35,7 +37,34 @@ const UNIT_ENV = "WEBFARM_TEST_UNIT";
 const NODE_OPTIONS = [process.env.NODE_OPTIONS, "--max-semi-space-size=64"].filter(Boolean).join(" ");
 
 const require = createRequire(join(ROOT, "package.json"));
-const ts = require("typescript");
+/** TypeScript, loaded only when something is to be transpiled (it takes half a second to load). */
+let ts;
+const typescript = () => (ts ??= require("typescript"));
+
+/** Folders no source of the project lives in. */
+const NOT_SOURCES = new Set(["node_modules", ".build", ".cache", ".git", "dist", "plans"]);
+
+/**
+ * A hash of everything a transpile depends on, read without TypeScript: tsconfig.json, the compiler's
+ * version and every TypeScript file of the repository (a superset of the project's sources).
+ */
+function sourcesFingerprint() {
+  const hash = createHash("sha256");
+  hash.update(readFileSync(join(ROOT, "tsconfig.json")));
+  hash.update(readFileSync(require.resolve("typescript/package.json")));
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.isDirectory()) {
+        if (!NOT_SOURCES.has(entry.name)) walk(join(dir, entry.name));
+      } else if (entry.name.endsWith(".ts")) {
+        const file = join(dir, entry.name);
+        hash.update(`\0${relative(ROOT, file)}\0`).update(readFileSync(file));
+      }
+    }
+  };
+  walk(ROOT);
+  return hash.digest("hex");
+}
 
 /** The deepest folder holding every source, as `tsc` computes where outDir's tree starts. */
 function commonDir(files) {
@@ -51,7 +80,7 @@ function commonDir(files) {
 function withImports(roots) {
   const files = new Set(roots);
   for (const file of files) {
-    for (const { fileName } of ts.preProcessFile(readFileSync(file, "utf8"), true, false).importedFiles) {
+    for (const { fileName } of typescript().preProcessFile(readFileSync(file, "utf8"), true, false).importedFiles) {
       if (!fileName.startsWith(".")) continue;
       const target = resolve(dirname(file), fileName);
       const found = [`${target}.ts`, join(target, "index.ts")].find((f) => existsSync(f));
@@ -63,6 +92,11 @@ function withImports(roots) {
 
 /** Transpiles the project's sources into .build/, only those changed since last time. */
 function transpile() {
+  const before = existsSync(MANIFEST) ? JSON.parse(readFileSync(MANIFEST, "utf8")) : {};
+  const fingerprint = sourcesFingerprint();
+  const { [FINGERPRINT]: last, ...outputs } = before;
+  if (last === fingerprint && Object.keys(outputs).every((out) => existsSync(out))) return [];
+  const ts = typescript();
   const config = ts.getParsedCommandLineOfConfigFile(
     join(ROOT, "tsconfig.json"),
     {},
@@ -77,14 +111,13 @@ function transpile() {
   const sources = withImports(config.fileNames.filter((f) => !f.endsWith(".d.ts")));
   const base = commonDir(sources);
   const optionsHash = JSON.stringify([ts.version, config.options]);
-  const before = existsSync(MANIFEST) ? JSON.parse(readFileSync(MANIFEST, "utf8")) : {};
   const after = {};
   const problems = [];
   for (const file of sources) {
     const text = readFileSync(file, "utf8");
     const hash = createHash("sha256").update(optionsHash).update(text).digest("hex");
     const out = join(BUILD, relative(base, file)).replace(/\.ts$/, ".js");
-    if (before[out] === hash && existsSync(out)) {
+    if (outputs[out] === hash && existsSync(out)) {
       after[out] = hash;
       continue;
     }
@@ -109,7 +142,8 @@ function transpile() {
     if (!entry.isFile() || !/\.(js|d\.ts)$/.test(file)) continue;
     if (!written.has(file.replace(/\.d\.ts$/, ".js"))) rmSync(file, { force: true });
   }
-  writeFileSync(MANIFEST, JSON.stringify(after));
+  // Only a clean transpile lets the next run skip TypeScript altogether.
+  writeFileSync(MANIFEST, JSON.stringify(problems.length === 0 ? { [FINGERPRINT]: fingerprint, ...after } : after));
   return problems;
 }
 
@@ -141,7 +175,7 @@ async function main() {
   const problems = transpile();
   if (problems.length > 0) {
     const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => "\n" };
-    console.error(ts.formatDiagnostics(problems, host));
+    console.error(typescript().formatDiagnostics(problems, host));
     console.error("the sources do not compile (above)");
     process.exitCode = 1;
     return;
