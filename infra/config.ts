@@ -40,7 +40,7 @@ export interface ConfigDeclaration {
 export const CONFIG_NAMESPACE = "aspnet-webfarm";
 
 /** WebFarm arguments a stack does not set: the program fills them (AZs) or keeps their default. */
-export const NOT_CONFIGURABLE = ["networkAvailabilityZones", "machineKeyParameterName"] as const;
+export const NOT_CONFIGURABLE = ["networkAvailabilityZones", "machineKeyParameterName", "nodesSchedules"] as const;
 
 /** Keys that are not WebFarm arguments, or read differently in a stack's config. */
 export const CONFIG_ONLY: Record<

@@ -1,6 +1,19 @@
 // The limits and choices the arguments are checked against, shared by the schema, the parts and the
 // generators (so a limit is written once).
 export const MAX_NODES = 200;
+/**
+ * The default target of requests per node per minute (ALBRequestCountPerTarget): about 17 a second,
+ * a cautious figure for a t3.medium serving WebForms pages; the docs ask for a measured one.
+ */
+export const DEFAULT_REQUESTS_PER_NODE = 1000;
+/**
+ * The default instance warm-up: the launch hook holds a node until it serves (boot and release
+ * done), and AWS starts the warm-up only after the hook completes and the node is InService, so
+ * this covers its metrics settling, not its boot (ec2-auto-scaling-default-instance-warmup.html).
+ */
+export const DEFAULT_WARMUP_SECONDS = 60;
+/** A farm's peaks need a handful of scheduled actions; the list is capped well below AWS's quota. */
+export const MAX_SCHEDULES = 20;
 export const NODE_MODES = ["instances", "autoscaling"] as const;
 export type NodeMode = (typeof NODE_MODES)[number];
 /** The session stores a farm can have; which one is chosen by the group given (stateServer or sqlServer). */
@@ -36,3 +49,13 @@ export const SQL_SERVER_EDITIONS = {
   enterprise: "sqlserver-ee",
 } as const;
 export type SqlServerEdition = keyof typeof SQL_SERVER_EDITIONS;
+
+/**
+ * The state server's patch window: Sundays 03:00 in the time zone given (UTC by default), a weekly
+ * low-traffic hour. Windows' default patch baseline approves a patch 7 days after its release
+ * (AWS-DefaultPatchBaseline), so a weekly window installs each month's updates within two weeks.
+ */
+export const DEFAULT_PATCH_SCHEDULE = "cron(0 3 ? * SUN *)";
+/** RDS windows (UTC), apart from each other as RDS requires: backups, then maintenance. */
+export const DEFAULT_SQL_BACKUP_WINDOW = "02:00-02:30";
+export const DEFAULT_SQL_MAINTENANCE_WINDOW = "sun:03:00-sun:03:30";

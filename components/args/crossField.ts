@@ -4,7 +4,8 @@ import { artifactProblems } from "../releases/artifact";
 import * as rules from "./rules";
 import { SqlServerEdition } from "./constants";
 import { farmNameProblems, Problem } from "./problems";
-import { defaultsOf, ownNetworkSchema, sqlServerSchema } from "./schema";
+import { spotInstanceTypesFor } from "../nodes/instanceTypes";
+import { defaultsOf, fieldDefaults, nodesSchema, ownNetworkSchema, sqlServerSchema } from "./schema";
 
 type Raw = Record<string, unknown>;
 const group = (a: Raw, key: string): Raw | undefined =>
@@ -67,13 +68,101 @@ function existingNetworkProblems(net: Raw | undefined): Problem[] {
   return problems;
 }
 
+/** The nodes' settings that only an Auto Scaling group has. */
+const AUTO_SCALING_ONLY = [
+  "maxCount",
+  "targetRequestsPerNode",
+  "targetCpuPercent",
+  "warmupSeconds",
+  "schedules",
+  "spot",
+  "onDemandBaseCount",
+  "spotInstanceTypes",
+  "warmPool",
+] as const;
+
 function nodesProblems(nodes: Raw | undefined): Problem[] {
-  if (!nodes || typeof nodes.maxCount !== "number" || typeof nodes.count !== "number") return [];
+  if (!nodes) return [];
+  const at = (field: string) => `nodes.${field}`;
+  // Set to something other than its default (stack config hands every default over).
+  const defaults = fieldDefaults(nodesSchema);
+  const given = (field: string) =>
+    nodes[field] !== undefined && JSON.stringify(nodes[field]) !== JSON.stringify(defaults[field] ?? false);
   if (nodes.mode !== "autoscaling")
-    return [{ propertyPath: "nodes.maxCount", reason: `applies only with nodes.mode "autoscaling"` }];
-  if (nodes.maxCount < nodes.count)
-    return [{ propertyPath: "nodes.maxCount", reason: `is ${nodes.maxCount}, below nodes.count ${nodes.count}` }];
-  return [];
+    return AUTO_SCALING_ONLY.filter(given).map((f) => ({
+      propertyPath: at(f),
+      reason: `applies only with nodes.mode "autoscaling"`,
+    }));
+  const problems: Problem[] = [];
+  const count = typeof nodes.count === "number" ? nodes.count : undefined;
+  const max = typeof nodes.maxCount === "number" ? nodes.maxCount : count;
+  if (count !== undefined && max !== undefined && max < count)
+    problems.push({ propertyPath: at("maxCount"), reason: `is ${max}, below nodes.count ${count}` });
+  const scales = count !== undefined && max !== undefined && max > count;
+  if (count !== undefined && !scales)
+    for (const f of ["targetRequestsPerNode", "targetCpuPercent", "warmPool"].filter(given))
+      problems.push({
+        propertyPath: at(f),
+        reason: `needs nodes.maxCount above nodes.count (${count}): with neither, the group never scales`,
+      });
+  if (nodes.spot === true && nodes.warmPool === true)
+    problems.push({
+      propertyPath: at("warmPool"),
+      reason: "cannot be combined with nodes.spot (AWS puts no warm pool on a group with Spot or mixed instance types)",
+    });
+  if (nodes.spot !== true)
+    for (const f of ["onDemandBaseCount", "spotInstanceTypes"].filter(given))
+      problems.push({ propertyPath: at(f), reason: "applies only with nodes.spot true" });
+  else problems.push(...spotProblems(nodes, count, max));
+  if (Array.isArray(nodes.schedules)) problems.push(...scheduleProblems(nodes.schedules));
+  return problems;
+}
+
+function spotProblems(nodes: Raw, count: number | undefined, max: number | undefined): Problem[] {
+  const problems: Problem[] = [];
+  const base = typeof nodes.onDemandBaseCount === "number" ? nodes.onDemandBaseCount : count;
+  if (base !== undefined && max !== undefined && base >= max)
+    problems.push({
+      propertyPath: `nodes.${nodes.onDemandBaseCount === undefined ? "spot" : "onDemandBaseCount"}`,
+      reason: `launches no Spot node: the On-Demand base (${base}) reaches maxCount (${max}); lower nodes.onDemandBaseCount or raise nodes.maxCount`,
+    });
+  const type = String(nodes.instanceType ?? fieldDefaults(nodesSchema).instanceType);
+  const size = (t: string) => t.split(".")[1];
+  if (Array.isArray(nodes.spotInstanceTypes)) {
+    const other = nodes.spotInstanceTypes.filter((t) => typeof t === "string" && size(t) !== size(type));
+    if (other.length > 0)
+      problems.push({
+        propertyPath: "nodes.spotInstanceTypes",
+        reason: `must all be the size of nodes.instanceType (${type}): ${other.join(", ")} ${other.length === 1 ? "is" : "are"} not`,
+      });
+  } else if (spotInstanceTypesFor(type).length < 2)
+    problems.push({
+      propertyPath: "nodes.spotInstanceTypes",
+      reason: `is needed: the kit knows no sibling of ${type}; list at least two x86_64 types of its size`,
+    });
+  return problems;
+}
+
+function scheduleProblems(schedules: unknown[]): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Set<unknown>();
+  schedules.forEach((raw, i) => {
+    if (raw === null || typeof raw !== "object") return;
+    const s = raw as Raw;
+    const at = `nodes.schedules[${i}]`;
+    if (seen.has(s.name)) problems.push({ propertyPath: `${at}.name`, reason: `repeats the name "${s.name}"` });
+    seen.add(s.name);
+    const [min, max, desired] = [s.minCount, s.maxCount, s.desiredCount].map((v) =>
+      typeof v === "number" ? v : undefined,
+    );
+    if (min === undefined && max === undefined && desired === undefined)
+      problems.push({ propertyPath: at, reason: "changes nothing: give minCount, maxCount or desiredCount" });
+    if (min !== undefined && max !== undefined && min > max)
+      problems.push({ propertyPath: `${at}.minCount`, reason: `is ${min}, above its maxCount ${max}` });
+    if (desired !== undefined && ((min !== undefined && desired < min) || (max !== undefined && desired > max)))
+      problems.push({ propertyPath: `${at}.desiredCount`, reason: `is ${desired}, outside its minCount-maxCount` });
+  });
+  return problems;
 }
 
 /** azCount against the AZ names given (or looked up for the region). Paths are relative to the network. */
@@ -98,11 +187,12 @@ function sqlServerProblems(sql: Raw | undefined): Problem[] {
   const problems: Problem[] = [];
   const defaults = defaultsOf(sqlServerSchema);
   const edition = (typeof sql.edition === "string" ? sql.edition : defaults.edition) as SqlServerEdition;
-  if (sql.multiAz === true && (edition === "express" || edition === "web"))
+  if (sql.multiAz === true && edition === "express")
     problems.push({
       propertyPath: "sqlServer.multiAz",
-      reason: `is not offered for the ${edition} edition (RDS runs Multi-AZ SQL Server on standard and enterprise)`,
+      reason: "is not offered for the express edition (RDS runs Multi-AZ SQL Server on web, standard and enterprise)",
     });
+  problems.push(...windowProblems(sql, defaults));
   const cls = typeof sql.instanceClass === "string" ? sql.instanceClass : defaults.instanceClass;
   const tooSmall = rules.dbClassBelowEdition(cls, edition);
   if (tooSmall) problems.push({ propertyPath: "sqlServer.instanceClass", reason: tooSmall });
@@ -141,5 +231,40 @@ function appProblems(app: Raw | undefined, nodes: Raw | undefined): Problem[] {
     for (const name of names(secret).filter((n) => names(plain).includes(n)))
       at(`${secret}.${name}`, `is also in ${plain}: give each name once`);
   }
+  return problems;
+}
+
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const WEEK = 7 * 1440;
+const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/** RDS's windows: each at least 30 minutes, and the weekly maintenance apart from the daily backup. */
+function windowProblems(sql: Raw, defaults: Raw): Problem[] {
+  const problems: Problem[] = [];
+  const backup = String(sql.backupWindow ?? defaults.backupWindow);
+  const maintenance = String(sql.maintenanceWindow ?? defaults.maintenanceWindow);
+  const b = /^(\d\d:\d\d)-(\d\d:\d\d)$/.exec(backup);
+  const m = /^(\w{3}):(\d\d:\d\d)-(\w{3}):(\d\d:\d\d)$/.exec(maintenance);
+  if (!b || !m) return []; // the field's own rule reports it
+  const [b1, b2] = [minutesOf(b[1]), minutesOf(b[2])];
+  const backupLength = (b2 - b1 + 1440) % 1440;
+  const m1 = DAYS.indexOf(m[1]) * 1440 + minutesOf(m[2]);
+  const maintenanceLength = (DAYS.indexOf(m[3]) * 1440 + minutesOf(m[4]) - m1 + WEEK) % WEEK;
+  if (backupLength < 30)
+    problems.push({ propertyPath: "sqlServer.backupWindow", reason: "must last at least 30 minutes (RDS)" });
+  if (maintenanceLength < 30)
+    problems.push({ propertyPath: "sqlServer.maintenanceWindow", reason: "must last at least 30 minutes (RDS)" });
+  // Does any day's backup window meet the maintenance window? Compare on the week's minutes.
+  const meets = DAYS.some((_, day) => {
+    const start = day * 1440 + b1;
+    const overlap = (a: number, aLength: number, c: number, cLength: number) =>
+      [0, WEEK, -WEEK].some((shift) => a + shift < c + cLength && c < a + shift + aLength);
+    return overlap(start, backupLength, m1, maintenanceLength);
+  });
+  if (backupLength >= 30 && maintenanceLength >= 30 && meets)
+    problems.push({
+      propertyPath: "sqlServer.maintenanceWindow",
+      reason: `overlaps the backup window ${backup} (RDS requires them apart)`,
+    });
   return problems;
 }

@@ -26,6 +26,46 @@ export interface NodesArgs {
    * @default "t3.medium"
    */
   instanceType?: string;
+  /**
+   * With maxCount above count: target tracking keeps the load balancer's requests per node per minute near this (ALBRequestCountPerTarget). Measure what one node sustains and set it.
+   * @default 1000
+   */
+  targetRequestsPerNode?: number;
+  /**
+   * With maxCount above count: a second target tracking policy on the nodes' average CPU (ASGAverageCPUUtilization); the group scales out when either asks.
+   * @default none: requests per node only
+   */
+  targetCpuPercent?: number;
+  /**
+   * With mode autoscaling: the group's default instance warm-up, counted after a node is InService. Its launch hook already holds it until it serves, so this is only for its metrics to settle, not its boot.
+   * @default 60
+   */
+  warmupSeconds?: number;
+  /**
+   * With mode autoscaling: scheduled changes of the group's size for known peaks (Auto Scaling scheduled actions). Not in stack config (TypeScript and the component package only).
+   * @default none
+   */
+  schedules?: NodeSchedule[];
+  /**
+   * With mode autoscaling: nodes above onDemandBaseCount are Spot Instances from several types of the same size, with capacity rebalancing; a node given an interruption notice leaves the target group first. Not with warmPool.
+   * @default false
+   */
+  spot?: boolean;
+  /**
+   * With spot: how many nodes are always On-Demand.
+   * @default count
+   */
+  onDemandBaseCount?: number;
+  /**
+   * With spot: the instance types to launch, all the same size as instanceType (x86_64).
+   * @default instanceType and its siblings of the same size (t3: t3a, t2; m5: m5a, m6i, m6a...)
+   */
+  spotInstanceTypes?: string[];
+  /**
+   * With mode autoscaling: keep stopped, prepared nodes (Windows set up, the app installed) in a warm pool up to maxCount, so a scale-out starts a node rather than building one. Not with spot.
+   * @default false
+   */
+  warmPool?: boolean;
 }
 
 /**
@@ -120,6 +160,21 @@ export interface StateServerArgs {
    * @default false
    */
   protect?: boolean;
+  /**
+   * Install Windows updates on the state server in patchSchedule's window (Systems Manager Patch Manager, AWS-RunPatchBaseline, reboot if needed). Every session is lost at that reboot: users sign in again.
+   * @default true
+   */
+  patching?: boolean;
+  /**
+   * When the patch window opens (a maintenance window's cron(...), six fields), for up to two hours. Pick the hour with the fewest signed-in users: sessions are lost at the reboot.
+   * @default "cron(0 3 ? * SUN *)"
+   */
+  patchSchedule?: string;
+  /**
+   * The IANA time zone patchSchedule is read in.
+   * @default "Etc/UTC"
+   */
+  patchTimeZone?: string;
 }
 
 /**
@@ -127,7 +182,7 @@ export interface StateServerArgs {
  */
 export interface SqlServerArgs {
   /**
-   * RDS for SQL Server edition: "express" (free licence, 10 GB per database, no Multi-AZ), "web" (no Multi-AZ), "standard" or "enterprise".
+   * RDS for SQL Server edition: "express" (free licence, 10 GB per database, no Multi-AZ), "web", "standard" or "enterprise".
    * @default "express"
    */
   edition?: string;
@@ -137,7 +192,7 @@ export interface SqlServerArgs {
    */
   instanceClass?: string;
   /**
-   * A standby in a second AZ that RDS fails over to (standard and enterprise only).
+   * A standby in a second AZ that RDS fails over to (web, standard and enterprise; not express).
    * @default false
    */
   multiAz?: boolean;
@@ -151,6 +206,16 @@ export interface SqlServerArgs {
    * @default 7
    */
   backupRetentionDays?: number;
+  /**
+   * The daily backup window (hh24:mi-hh24:mi, UTC, at least 30 minutes), apart from maintenanceWindow.
+   * @default "02:00-02:30"
+   */
+  backupWindow?: string;
+  /**
+   * The weekly window in which RDS patches the database (ddd:hh24:mi-ddd:hh24:mi, UTC, at least 30 minutes). Persisted sessions survive its restart; requests during it fail for a minute or two, or fail over with multiAz.
+   * @default "sun:03:00-sun:03:30"
+   */
+  maintenanceWindow?: string;
 }
 
 /**
@@ -275,6 +340,42 @@ export interface AppArgs {
    * @default {}
    */
   secretConnectionStrings?: Record<string, SecretReference>;
+}
+
+/**
+ * A scheduled change of the Auto Scaling group's size: at least one of minCount, maxCount, desiredCount.
+ */
+export interface NodeSchedule {
+  /**
+   * The scheduled action's name, unique in the farm (1-64 letters, digits, '.', '_' or '-').
+   * Required.
+   */
+  name: string;
+  /**
+   * When it recurs: five-field Unix cron, Auto Scaling's dialect ("0 8 * * MON-FRI").
+   * Required.
+   */
+  cron: string;
+  /**
+   * The IANA time zone the cron is read in.
+   * @default "Etc/UTC"
+   */
+  timeZone?: string;
+  /**
+   * The group's new minimum.
+   * @default unchanged
+   */
+  minCount?: number;
+  /**
+   * The group's new maximum.
+   * @default unchanged
+   */
+  maxCount?: number;
+  /**
+   * The group's new desired size.
+   * @default unchanged
+   */
+  desiredCount?: number;
 }
 
 /**

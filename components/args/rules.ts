@@ -200,3 +200,52 @@ export function dbClassBelowEdition(instanceClass: string, edition: string): str
     ? `is too small for the ${edition} edition (at least ${burstable ? "db.t3" : `db.${family}…`}.${minimum})`
     : undefined;
 }
+
+// Schedules. AWS has two cron dialects: Auto Scaling's scheduled actions take Unix cron (five
+// fields, no `?` or `#`: PutScheduledUpdateGroupAction), Systems Manager maintenance windows and
+// Image Builder take `cron(...)` with six fields (minutes hours day-of-month month day-of-week year,
+// one of the two day fields `?`, `#` for "the nth weekday").
+const UNIX_CRON_FIELD = /^[0-9A-Za-z*,\-/]+$/;
+export const unixCron = text('must be a five-field cron expression such as "0 8 * * MON-FRI"').refine(
+  (v) => {
+    const fields = v.trim().split(/\s+/);
+    return fields.length === 5 && fields.every((f) => UNIX_CRON_FIELD.test(f));
+  },
+  {
+    error:
+      'must be a five-field Unix cron expression such as "0 8 * * MON-FRI" (Auto Scaling\'s dialect, UTC unless timeZone)',
+  },
+);
+const AWS_CRON_FIELD = /^[0-9A-Za-z*,\-/?#L]+$/;
+export const awsCron = text('must be a cron(...) expression such as "cron(0 3 ? * SUN *)"').refine(
+  (v) => {
+    const m = /^cron\((.*)\)$/.exec(v.trim());
+    const fields = m ? m[1].trim().split(/\s+/) : [];
+    return (
+      fields.length === 6 && fields.every((f) => AWS_CRON_FIELD.test(f)) && (fields[2] === "?" || fields[4] === "?")
+    );
+  },
+  {
+    error:
+      'must be a six-field cron(...) expression with "?" in the day-of-month or day-of-week field, such as "cron(0 3 ? * SUN *)"',
+  },
+);
+/** An IANA time zone name, as Node's ICU knows them (Etc/UTC, Europe/Paris...). */
+export const timeZone = text("must be an IANA time zone such as Etc/UTC or Europe/Paris").refine(
+  (v) => /^(UTC|Etc\/(UTC|GMT([+-]\d{1,2})?))$/.test(v) || Intl.supportedValuesOf("timeZone").includes(v),
+  { error: "must be an IANA time zone such as Etc/UTC or Europe/Paris" },
+);
+const RDS_DAYS = "(mon|tue|wed|thu|fri|sat|sun)";
+const HHMM = "([01]\\d|2[0-3]):[0-5]\\d";
+/** RDS's weekly maintenance window, UTC: ddd:hh24:mi-ddd:hh24:mi. */
+export const rdsMaintenanceWindow = text('must be a window such as "sun:03:00-sun:03:30" (UTC)').regex(
+  new RegExp(`^${RDS_DAYS}:${HHMM}-${RDS_DAYS}:${HHMM}$`),
+  { error: 'must be a window such as "sun:03:00-sun:03:30" (ddd:hh24:mi-ddd:hh24:mi, UTC)' },
+);
+/** RDS's daily backup window, UTC: hh24:mi-hh24:mi. */
+export const rdsBackupWindow = text('must be a window such as "02:00-02:30" (UTC)').regex(
+  new RegExp(`^${HHMM}-${HHMM}$`),
+  {
+    error: 'must be a window such as "02:00-02:30" (hh24:mi-hh24:mi, UTC)',
+  },
+);

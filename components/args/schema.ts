@@ -9,10 +9,16 @@ import { validationAlgorithm } from "../windows/values";
 import { appSchema } from "./app";
 import {
   DEFAULT_HEALTH_CHECK_PATH,
+  DEFAULT_PATCH_SCHEDULE,
+  DEFAULT_SQL_BACKUP_WINDOW,
+  DEFAULT_SQL_MAINTENANCE_WINDOW,
   DEFAULT_STATE_PORT,
   MAX_HEALTH_CHECK_PATH_LENGTH,
   MAX_KEY_PARAMETER_NAME_LENGTH,
+  DEFAULT_REQUESTS_PER_NODE,
+  DEFAULT_WARMUP_SECONDS,
   MAX_NODES,
+  MAX_SCHEDULES,
   NODE_MODES,
   SQL_SERVER_EDITIONS,
   SqlServerEdition,
@@ -77,6 +83,19 @@ export const existingNetworkSchema = named(
   "A VPC of yours instead of the farm's own (not with network).",
 );
 
+const scheduleSchema = named(
+  z.strictObject({
+    name: doc(rules.token, "The scheduled action's name, unique in the farm (1-64 letters, digits, '.', '_' or '-')."),
+    cron: doc(rules.unixCron, 'When it recurs: five-field Unix cron, Auto Scaling\'s dialect ("0 8 * * MON-FRI").'),
+    timeZone: doc(rules.timeZone.default("Etc/UTC"), "The IANA time zone the cron is read in."),
+    minCount: doc(rules.wholeNumber(1, MAX_NODES).optional(), "The group's new minimum.", "unchanged"),
+    maxCount: doc(rules.wholeNumber(1, MAX_NODES).optional(), "The group's new maximum.", "unchanged"),
+    desiredCount: doc(rules.wholeNumber(1, MAX_NODES).optional(), "The group's new desired size.", "unchanged"),
+  }),
+  "NodeSchedule",
+  "A scheduled change of the Auto Scaling group's size: at least one of minCount, maxCount, desiredCount.",
+);
+
 export const nodesSchema = named(
   z.strictObject({
     count: doc(
@@ -95,6 +114,49 @@ export const nodesSchema = named(
     instanceType: doc(
       rules.instanceType.default("t3.medium"),
       "EC2 instance type of the web nodes (x86_64; Graviton types cannot run Windows).",
+    ),
+    targetRequestsPerNode: doc(
+      rules.wholeNumber(1, 1_000_000).default(DEFAULT_REQUESTS_PER_NODE),
+      "With maxCount above count: target tracking keeps the load balancer's requests per node per minute near this (ALBRequestCountPerTarget). Measure what one node sustains and set it.",
+    ),
+    targetCpuPercent: doc(
+      rules.wholeNumber(10, 95).optional(),
+      "With maxCount above count: a second target tracking policy on the nodes' average CPU (ASGAverageCPUUtilization); the group scales out when either asks.",
+      "none: requests per node only",
+    ),
+    warmupSeconds: doc(
+      rules.wholeNumber(0, 3600).default(DEFAULT_WARMUP_SECONDS),
+      "With mode autoscaling: the group's default instance warm-up, counted after a node is InService. Its launch hook already holds it until it serves, so this is only for its metrics to settle, not its boot.",
+    ),
+    schedules: doc(
+      z
+        .array(scheduleSchema, { error: "must be a list of schedules" })
+        .max(MAX_SCHEDULES, { error: `must hold at most ${MAX_SCHEDULES} schedules` })
+        .optional(),
+      "With mode autoscaling: scheduled changes of the group's size for known peaks (Auto Scaling scheduled actions). Not in stack config (TypeScript and the component package only).",
+      "none",
+    ),
+    spot: doc(
+      bool.default(false),
+      "With mode autoscaling: nodes above onDemandBaseCount are Spot Instances from several types of the same size, with capacity rebalancing; a node given an interruption notice leaves the target group first. Not with warmPool.",
+    ),
+    onDemandBaseCount: doc(
+      rules.wholeNumber(0, MAX_NODES).optional(),
+      "With spot: how many nodes are always On-Demand.",
+      "count",
+    ),
+    spotInstanceTypes: doc(
+      z
+        .array(rules.instanceType, { error: "must be a list of EC2 instance types" })
+        .min(2, { error: "must list at least two instance types (Spot capacity comes from several pools)" })
+        .max(20, { error: "must list at most 20 instance types" })
+        .optional(),
+      "With spot: the instance types to launch, all the same size as instanceType (x86_64).",
+      "instanceType and its siblings of the same size (t3: t3a, t2; m5: m5a, m6i, m6a...)",
+    ),
+    warmPool: doc(
+      bool.default(false),
+      "With mode autoscaling: keep stopped, prepared nodes (Windows set up, the app installed) in a warm pool up to maxCount, so a scale-out starts a node rather than building one. Not with spot.",
     ),
   }),
   "NodesArgs",
@@ -140,6 +202,15 @@ export const stateServerSchema = named(
       bool.default(false),
       "Refuse to delete or replace the state server without an explicit step (Pulumi `protect`; on in prod).",
     ),
+    patching: doc(
+      bool.default(true),
+      "Install Windows updates on the state server in patchSchedule's window (Systems Manager Patch Manager, AWS-RunPatchBaseline, reboot if needed). Every session is lost at that reboot: users sign in again.",
+    ),
+    patchSchedule: doc(
+      rules.awsCron.default(DEFAULT_PATCH_SCHEDULE),
+      "When the patch window opens (a maintenance window's cron(...), six fields), for up to two hours. Pick the hour with the fewest signed-in users: sessions are lost at the reboot.",
+    ),
+    patchTimeZone: doc(rules.timeZone.default("Etc/UTC"), "The IANA time zone patchSchedule is read in."),
   }),
   "StateServerArgs",
   "Sessions in the ASP.NET State Service on one instance (the default store; sessions are lost when it fails). Not with sqlServer.",
@@ -151,7 +222,7 @@ export const sqlServerSchema = named(
   z.strictObject({
     edition: doc(
       z.enum(editionNames, { error: `must be one of ${editionNames.join(", ")}` }).default("express"),
-      'RDS for SQL Server edition: "express" (free licence, 10 GB per database, no Multi-AZ), "web" (no Multi-AZ), "standard" or "enterprise".',
+      'RDS for SQL Server edition: "express" (free licence, 10 GB per database, no Multi-AZ), "web", "standard" or "enterprise".',
     ),
     instanceClass: doc(
       rules.dbInstanceClass.default("db.t3.small"),
@@ -159,10 +230,18 @@ export const sqlServerSchema = named(
     ),
     multiAz: doc(
       bool.default(false),
-      "A standby in a second AZ that RDS fails over to (standard and enterprise only).",
+      "A standby in a second AZ that RDS fails over to (web, standard and enterprise; not express).",
     ),
     storageGb: doc(rules.wholeNumber(20, 16384).default(20), "Storage in GB (20-16384), encrypted."),
     backupRetentionDays: doc(rules.wholeNumber(1, 35).default(7), "Days of automated backups (1-35)."),
+    backupWindow: doc(
+      rules.rdsBackupWindow.default(DEFAULT_SQL_BACKUP_WINDOW),
+      "The daily backup window (hh24:mi-hh24:mi, UTC, at least 30 minutes), apart from maintenanceWindow.",
+    ),
+    maintenanceWindow: doc(
+      rules.rdsMaintenanceWindow.default(DEFAULT_SQL_MAINTENANCE_WINDOW),
+      "The weekly window in which RDS patches the database (ddd:hh24:mi-ddd:hh24:mi, UTC, at least 30 minutes). Persisted sessions survive its restart; requests during it fail for a minute or two, or fail over with multiAz.",
+    ),
   }),
   "SqlServerArgs",
   "Sessions in SQL Server on Amazon RDS: they survive a node, an AZ with Multi-AZ, and the store's restart. Not with stateServer.",
@@ -295,3 +374,11 @@ export { appSchema };
 
 /** A group's defaults, read off its schema (so rules elsewhere never write a default a second time). */
 export const defaultsOf = <S extends z.ZodType>(schema: S): z.output<S> => schema.parse({});
+
+/** Each field's default, for a group with required fields too (those have none). */
+export const fieldDefaults = (schema: z.ZodObject): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(schema.shape)
+      .map(([key, field]) => [key, (field as z.ZodType).safeParse(undefined).data])
+      .filter(([, value]) => value !== undefined),
+  );

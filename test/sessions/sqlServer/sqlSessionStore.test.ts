@@ -220,11 +220,18 @@ test("bad SQL Server input: one error naming every problem, nothing registered",
         sessionStore: "sqlServer",
         statePort: 42000,
         stateInstanceType: "m6i.large",
-        sqlServer: { edition: "web", instanceClass: "db.t3.micro", multiAz: true },
+        // Web has Multi-AZ (block-level replication): not a problem.
+        sqlServer: {
+          edition: "web",
+          instanceClass: "db.t3.micro",
+          multiAz: true,
+          maintenanceWindow: "sun:02:15-sun:03:00",
+        },
       }),
   );
   expect(error?.message).toMatch(/WebFarm "shop" has 4 problems; nothing was created/);
-  for (const field of ["statePort", "stateInstanceType", "sqlServer.multiAz", "sqlServer.instanceClass"])
+  expect(error?.message).toContain("- sqlServer.maintenanceWindow: overlaps the backup window 02:00-02:30");
+  for (const field of ["statePort", "stateInstanceType", "sqlServer.maintenanceWindow", "sqlServer.instanceClass"])
     expect(error?.message).toContain(`- ${field}: `);
   expect(graph.resources).toEqual([]);
 });
