@@ -14,6 +14,7 @@ import {
 } from "./agents";
 import { BootValues, psHashtable, script, Step } from "./boot";
 import { SITE_ID, SITE_NAME } from "./site";
+import { spotWatchStep } from "./spotWatch";
 import { protectRootWebConfig } from "./webConfig";
 import {
   checkCidr,
@@ -86,6 +87,12 @@ export interface WebNodeBootValues extends BootValues {
    * as a placeholder (see healthPageAtBoot).
    */
   codeDeploy?: { currentRelease?: { application: string; deploymentGroup: string } };
+  /**
+   * Spot nodes: the boot starts a watch (a scheduled task) that, on EC2's interruption notice,
+   * deregisters the node from this target group (spotWatch.ts).
+   * @default undefined (no watch)
+   */
+  spotWatch?: { targetGroupArn: string };
 }
 
 /** "IPv4 CIDR blocks per VPC": 5 by default, "can be increased up to a maximum of 50" (docs.aws.amazon.com/general/latest/gr/vpc-service.html). */
@@ -290,6 +297,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
           ],
         },
     ...session.after,
+    ...(values.spotWatch ? [spotWatchStep(values.region, values.spotWatch.targetGroupArn)] : []),
     ...(app ? currentReleaseSteps(values) : []),
   ];
 

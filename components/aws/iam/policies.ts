@@ -123,6 +123,24 @@ export function completeLaunchStatements(groupArn: string): Statement[] {
 }
 
 /**
+ * Spot nodes: the interruption watch (windows/spotWatch.ts) takes the node out of the farm's target
+ * group, that group only. No condition key limits which target a caller deregisters
+ * (elasticloadbalancing:DeregisterTargets has the targetgroup resource and tag keys only: Service
+ * Authorization Reference, Elastic Load Balancing V2), so a node could deregister its peers in the
+ * same group; the ARN is the narrowest bound IAM offers.
+ */
+export function spotWatchStatements(targetGroupArn: string): Statement[] {
+  return [
+    {
+      Sid: "LeaveTargetGroupOnSpotNotice",
+      Effect: "Allow",
+      Action: ["elasticloadbalancing:DeregisterTargets"],
+      Resource: [targetGroupArn],
+    },
+  ];
+}
+
+/**
  * CodeDeploy's service role with an Auto Scaling group on a launch template: launch instances in
  * the farm's account and region, tag them at launch only, and pass the nodes' role to EC2 only
  * (CodeDeploy user guide, "Create a service role for CodeDeploy"; EC2 Auto Scaling, "API permissions").
