@@ -154,7 +154,7 @@ async function imageSubject(region: string): Promise<Subject> {
 /** The IMDS client cmdlet: no AWS API call, no permission. */
 const NOT_AN_API_CALL = new Set(["Get-EC2InstanceMetadata"]);
 const CMDLET =
-  /\b(?:Get|Set|New|Write|Read|Remove|Complete|Send|Start|Stop|Update|Register|Publish|Invoke|Add|Copy|Use)-(?:EC2|SSM|SEC|AS|S3|CD|CW|CWL|KMS|STS|ELB2|IAM|SNS)[A-Z][A-Za-z]*\b/g;
+  /\b(?:Get|Set|New|Write|Read|Remove|Complete|Send|Start|Stop|Update|Register|Unregister|Publish|Invoke|Add|Copy|Use)-(?:EC2|SSM|SEC|AS|S3|CD|CW|CWL|KMS|STS|ELB2|IAM|SNS)[A-Z][A-Za-z]*\b/g;
 
 /**
  * Every script the graph hands to an instance or a release: user data (the shared decoder expands
