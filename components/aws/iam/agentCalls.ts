@@ -111,3 +111,45 @@ export function codeDeployAgentCalls(c: Caller, bundle: { bucket: string; key: s
     objectRead("web-node", c, { ...bundle, versioned: true }, `${CODEDEPLOY_AGENT} (the revision)`),
   ];
 }
+
+const PATCH_MANAGER =
+  "https://docs.aws.amazon.com/systems-manager/latest/userguide/patch-manager-prerequisites.html (AmazonSSMManagedInstanceCore's patch calls)";
+const RUN_COMMAND_LOGS =
+  "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-rc-setting-up-cwlogs.html";
+
+/**
+ * The state server's SSM agent running AWS-RunPatchBaseline for its patch window
+ * (sessions/stateServer/patching.ts): Run Command's channel (sessionManagerCalls with runCommand),
+ * the baseline's snapshot, the compliance it reports, and the command's output sent to the patch
+ * log group (Run Command's CloudWatch Logs output: the agent, with the instance profile, checks the
+ * group, creates a stream per command and plugin, and puts the output's lines).
+ */
+export function runPatchBaselineCalls(c: Caller, p: { logGroup: string; commandId: string }): AwsCall[] {
+  const group = `arn:${c.partition}:logs:${c.region}:${c.accountId}:log-group:${p.logGroup}`;
+  const call = (action: string, resource: string, source: string): AwsCall => ({
+    principal: "state-server",
+    action,
+    resource,
+    context: instanceContext(c),
+    source,
+  });
+  return [
+    call("ssm:GetDeployablePatchSnapshotForInstance", "*", PATCH_MANAGER),
+    call("ssm:PutInventory", "*", PATCH_MANAGER),
+    call("ssm:PutComplianceItems", instanceArn(c), PATCH_MANAGER),
+    call("logs:DescribeLogGroups", "*", RUN_COMMAND_LOGS),
+    call("logs:DescribeLogStreams", group, RUN_COMMAND_LOGS),
+    ...["stdout", "stderr"].flatMap((stream) => [
+      call(
+        "logs:CreateLogStream",
+        `${group}:log-stream:${p.commandId}/${c.instanceId}/PatchWindows/${stream}`,
+        RUN_COMMAND_LOGS,
+      ),
+      call(
+        "logs:PutLogEvents",
+        `${group}:log-stream:${p.commandId}/${c.instanceId}/PatchWindows/${stream}`,
+        RUN_COMMAND_LOGS,
+      ),
+    ]),
+  ];
+}

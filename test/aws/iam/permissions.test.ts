@@ -9,6 +9,7 @@ import { codeDeployNames, deploymentGroupArn, readableArtifacts } from "../../..
 import {
   cloudWatchAgentCalls,
   codeDeployAgentCalls,
+  runPatchBaselineCalls,
   sessionManagerCalls,
 } from "../../../components/aws/iam/agentCalls";
 import { AwsCall, Caller, Principal, Where } from "../../../components/aws/iam/calls";
@@ -32,6 +33,8 @@ const APP = {
 };
 
 const ALLOWED: AllowList = {};
+/** A Run Command command id, as the patch window's runs have (a GUID). */
+const PATCH_COMMAND_ID = "0b3c8f4e-6a1d-4e2b-9f7a-1c2d3e4f5a6b";
 
 const whereOf = (region: string): Where => ({
   partition: partitionOf(region).partition,
@@ -119,11 +122,12 @@ export function farmCalls(g: Graph, w: Where, args: WebFarmArgs): { calls: AwsCa
   } else {
     const state = g.stateServer();
     const c: Caller = { ...w, instanceId: state.id, tags: tagsOf(state.inputs.tags) };
-    calls.push(
-      ...bootCalls("state-server", c),
-      ...cloudWatchAgentCalls("state-server", c, agent("state-server")),
-      ...sessionManagerCalls("state-server", c),
-    );
+    calls.push(...bootCalls("state-server", c), ...cloudWatchAgentCalls("state-server", c, agent("state-server")));
+    // With its patch window (stateServer.patching), Run Command's channel and the patch task's calls.
+    const patchGroup = g.ofType(T.logGroup).find((l) => l.name === `${FARM}-state-patching`);
+    calls.push(...sessionManagerCalls("state-server", c, patchGroup !== undefined));
+    if (patchGroup)
+      calls.push(...runPatchBaselineCalls(c, { logGroup: patchGroup.inputs.name, commandId: PATCH_COMMAND_ID }));
     roles["state-server"] = `${FARM}-state-role`;
   }
   return { calls, roles };
@@ -435,7 +439,12 @@ describe("the agents' log groups (row 14)", () => {
           }
         return seen;
       };
-      const groups = graph.ofType(T.logGroup).map((g) => g.name);
+      // The state server's patch output group is written by its SSM agent only: the state server
+      // waits for it (its own test, "the state server's patch window" below); the others, for all.
+      const groups = graph
+        .ofType(T.logGroup)
+        .map((g) => g.name)
+        .filter((n) => n !== `${FARM}-state-patching`);
       expect(groups.length).toBeGreaterThan(0);
       // The group takes its launch template's id, so it comes after whatever the template waits for.
       for (const booting of [...graph.ofType(T.instance), ...graph.ofType(T.template)]) {
