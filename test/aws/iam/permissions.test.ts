@@ -471,3 +471,46 @@ describe("readableArtifacts (row 10)", () => {
     ).toEqual(["arn:aws-us-gov:s3:::b/shop/*", "arn:aws-us-gov:s3:::ci/shop/*", "arn:aws-us-gov:s3:::ci/site.zip"]);
   });
 });
+
+describe("the state server's patch window (issue 24)", () => {
+  const STATE_MODE = MODES[0][0];
+
+  test("the state server boots after its patch output group, so its SSM agent never creates one", async () => {
+    const { graph } = await subjectOf(STATE_MODE);
+    expect(graph.named(`${FARM}-state-patching`, T.logGroup)).toBeDefined();
+    expect(graph.stateServer().options.dependsOn).toContain(`${FARM}-state-patching`);
+  });
+
+  test("the patch task's role sends AWS-RunPatchBaseline to the state server, and nothing else to anything else", async () => {
+    const { graph, where } = await subjectOf(STATE_MODE);
+    const policy = JSON.parse(graph.named(`${FARM}-state-patch-window`, T.rolePolicy).inputs.policy);
+    const instance = (id: string) => `arn:aws:ec2:${where.region}:${where.accountId}:instance/${id}`;
+    const send = (resource: string): AwsCall => ({
+      principal: "deployer",
+      action: "ssm:SendCommand",
+      resource,
+      context: { "aws:SecureTransport": "true" },
+      source: "components/sessions/stateServer/patching.ts",
+    });
+    const state = graph.stateServer().id;
+    expect(await evaluateAgainst(where, send(instance(state)), policy)).toBe("Allowed");
+    expect(await evaluateAgainst(where, send(instance("i-0ffffffffffffffff")), policy)).not.toBe("Allowed");
+    // AWS-owned documents' ARNs have an empty account field, which the evaluator cannot match to a
+    // resource type (as serviceCalls.ts notes): the document grant is read from the statement.
+    const sendStatement = policy.Statement.find((s: { Action: string[] }) => s.Action.includes("ssm:SendCommand"));
+    expect(sendStatement.Action).toEqual(["ssm:SendCommand"]);
+    expect(sendStatement.Resource).toEqual([
+      `arn:aws:ssm:${where.region}::document/AWS-RunPatchBaseline`,
+      instance(state),
+    ]);
+  });
+
+  test("without patching the state server's role has no Run Command channel and no patch grant", async () => {
+    const { graph } = await buildFarm({ nodes: { count: 2 }, stateServer: { patching: false } }, FARM);
+    const actions = JSON.parse(graph.named(`${FARM}-state-access`, T.rolePolicy).inputs.policy).Statement.flatMap(
+      (s: { Action: string[] }) => s.Action,
+    );
+    for (const a of ["ec2messages:GetMessages", "ssm:GetDeployablePatchSnapshotForInstance", "logs:DescribeLogGroups"])
+      expect(actions).not.toContain(a);
+  });
+});
