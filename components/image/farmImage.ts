@@ -140,7 +140,12 @@ const ENCRYPTED_ROOT = {
 };
 
 export class FarmImage extends pulumi.ComponentResource {
-  /** The AMI id: give it to WebFarm's amiId (or export it for farm stacks to take). */
+  /**
+   * The AMI id: give it to WebFarm's amiId (or export it for farm stacks to take). With scheduledBuilds,
+   * the newest AMI of this name and version, read at each `pulumi up` of this stack (the first build
+   * until the pipeline builds another): that update exports it, and each farm stack's next update
+   * rolls its web nodes onto it (never the state server, which its patch window patches instead).
+   */
   public readonly imageId: pulumi.Output<string>;
   /** The Image Builder image's ARN. */
   public readonly imageArn: pulumi.Output<string>;

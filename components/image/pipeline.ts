@@ -69,9 +69,11 @@ export function imagePipeline(
         timezone: args.timeZone,
         pipelineExecutionStartCondition: START_EVERY_TIME,
       },
-      // Image Builder runs the recipe's test phases on an instance of the new image before it
-      // distributes it ("before image distribution", CFN ImageTestsConfiguration): the farm
-      // component's test phase (CheckInstance) and update-windows'. A failed test fails the build.
+      // Image Builder runs the recipe's test phases on an instance launched from the new image before
+      // it distributes it ("before image distribution", CFN ImageTestsConfiguration): the farm
+      // component's CheckInstance (windows/image.ts: IIS and ASP.NET features, the state service and
+      // agents present, the CodeDeploy agent held, the image record). A failed test fails the build,
+      // which the rule below announces as FAILED; the farms keep their image.
       imageTestsConfiguration: { imageTestsEnabled: true, timeoutMinutes: 90 },
       enhancedImageMetadataEnabled: true,
       status: "ENABLED",
