@@ -121,8 +121,14 @@ const RUN_COMMAND_LOGS =
  * The state server's SSM agent running AWS-RunPatchBaseline for its patch window
  * (sessions/stateServer/patching.ts): Run Command's channel (sessionManagerCalls with runCommand),
  * the baseline's snapshot, the compliance it reports, and the command's output sent to the patch
- * log group (Run Command's CloudWatch Logs output: the agent, with the instance profile, checks the
- * group, creates a stream per command and plugin, and puts the output's lines).
+ * log group. The output's calls are the agent's CloudWatch Logs service (amazon-ssm-agent,
+ * agent/agentlogstocloudwatch/cloudwatchlogspublisher/cloudwatchlogs_service.go): DescribeLogGroups
+ * (by prefix: is the group there?), CreateLogGroup only when it is not (it always is: patching.ts
+ * makes it before the state server boots), DescribeLogStreams, CreateLogStream, PutLogEvents. The
+ * patch calls are those of AmazonSSMManagedInstanceCore, which Patch Manager's prerequisites name,
+ * that AWS-RunPatchBaseline makes (GetDeployablePatchSnapshotForInstance: "primarily used by the
+ * AWS-RunPatchBaseline" document, SSM API reference); PutInventory/PutComplianceItems for the
+ * compliance it reports are an inference from that policy (unverified which one Windows uses).
  */
 export function runPatchBaselineCalls(c: Caller, p: { logGroup: string; commandId: string }): AwsCall[] {
   const group = `arn:${c.partition}:logs:${c.region}:${c.accountId}:log-group:${p.logGroup}`;

@@ -122,11 +122,13 @@ export function statePatching(
     },
     opts,
   );
-  // Its own role rather than Systems Manager's service-linked role: the service-linked role may run
-  // any command on any managed node (AWSServiceRoleForAmazonSSM), this one may send only
-  // AWS-RunPatchBaseline to this instance and follow that command (Systems Manager user guide,
-  // "Setting up Maintenance Windows": "Create a custom service role for maintenance windows", for
-  // permissions more restrictive than the service-linked role's).
+  // Its own role rather than Systems Manager's service-linked role (AWSServiceRoleForAmazonSSM, which
+  // may run any command on any managed node): this one may send only AWS-RunPatchBaseline, only to
+  // this instance, and follow that command. SSM API reference, MaintenanceWindowTask.ServiceRoleArn:
+  // "for an improved security posture, we strongly recommend creating a custom policy and custom
+  // service role for running your maintenance window tasks". The send and list actions are those of
+  // AWS's AmazonSSMMaintenanceWindowRole (ssm:SendCommand, ssm:ListCommands), narrowed; the others
+  // follow and cancel the command the window sent.
   const account = pulumi.output(args.account);
   const role = new iam.Role(
     `${name}-patch-window`,
