@@ -123,6 +123,8 @@ export function fixtures(options: FixtureOptions = {}): Fixtures {
       zoneId: `Zone.${inputs.name}.zoneId`,
       name: inputs.name,
     }),
+    // The farm image's newest scheduled build: none yet, so FarmImage keeps its first build's AMI.
+    "aws:ec2/getAmiIds:getAmiIds": () => ({ ids: [] }),
     "aws:ec2/getSubnet:getSubnet": (inputs) => {
       const subnet = subnets[inputs.id];
       if (!subnet) throw new Error(options.subnetMissing?.(inputs.id) ?? `subnet ${inputs.id} is not in the fixtures`);

@@ -3,6 +3,7 @@
 // CodeDeploy agents, encrypted, tagged, shared with no other account. Nodes booting from it find
 // those steps done (their user data checks each one) and serve minutes sooner. A new `version`
 // builds a new image beside the old one; farms move to it when their stack takes the new id.
+// A pipeline (pipeline.ts) rebuilds it on a schedule with the month's updates and announces each build.
 import * as ec2 from "@pulumi/aws/ec2";
 import { getCallerIdentityOutput } from "@pulumi/aws/getCallerIdentity";
 import { getPartitionOutput } from "@pulumi/aws/getPartition";
@@ -17,6 +18,7 @@ import * as rules from "../args/rules";
 import { allowOutbound, securityGroup } from "../aws/securityGroups";
 import { nameTags, withTag } from "../aws/tags";
 import { declareWait } from "../aws/waits";
+import { imagePipeline } from "./pipeline";
 import { imageComponentDocument } from "./windows/image";
 
 /** The Image Builder image Amazon keeps current: its latest version when the build runs. */
@@ -55,6 +57,33 @@ export interface FarmImageArgs {
    */
   fastLaunchSnapshots?: number;
   /**
+   * Rebuild the image on `schedule` (an Image Builder pipeline) and announce each build. The new
+   * image reaches the web nodes only at `pulumi up`: this stack's next update exports it as imageId,
+   * and a farm stack's next update rolls its nodes onto it (instance refresh in autoscaling mode,
+   * one node at a time behind its serving gate in instances mode). No automatic rollout. False: the
+   * image is built once per `version`, as before.
+   * @default true
+   */
+  scheduledBuilds?: boolean;
+  /**
+   * When the pipeline builds (Image Builder's cron(...), six fields). The default is 03:00 on the
+   * third Tuesday: one week after Patch Tuesday (the second Tuesday), so the month's updates are in
+   * (the second Wednesday can come before Patch Tuesday). It builds every time, new updates or not.
+   * @default "cron(0 3 ? * tue#3 *)"
+   */
+  schedule?: string;
+  /**
+   * The IANA time zone `schedule` is read in.
+   * @default "Etc/UTC"
+   */
+  scheduleTimeZone?: string;
+  /**
+   * An SNS topic of yours for the announcements (a build AVAILABLE or FAILED); its access policy must
+   * let events.amazonaws.com publish, and a KMS key encrypting it must let EventBridge use it.
+   * @default none: the image makes its own topic, encrypted with its own KMS key (subscribe to imageTopicArn)
+   */
+  announceTopicArn?: pulumi.Input<string>;
+  /**
    * Tags for every taggable resource and for the image itself.
    * @default none
    */
@@ -70,6 +99,10 @@ export const farmImageSchema = z.strictObject({
   subnetId: input(rules.resourceId("subnet")).optional(),
   codeDeployAgent: z.boolean({ error: "must be true or false" }).default(true),
   fastLaunchSnapshots: rules.wholeNumber(0, 100).default(0),
+  scheduledBuilds: z.boolean({ error: "must be true or false" }).default(true),
+  schedule: rules.awsCron.default("cron(0 3 ? * tue#3 *)"),
+  scheduleTimeZone: rules.timeZone.default("Etc/UTC"),
+  announceTopicArn: input(rules.snsTopicArn).optional(),
   tags: z.custom<FarmImageArgs["tags"]>().optional(),
 });
 
@@ -107,7 +140,12 @@ const ENCRYPTED_ROOT = {
 };
 
 export class FarmImage extends pulumi.ComponentResource {
-  /** The AMI id: give it to WebFarm's amiId (or export it for farm stacks to take). */
+  /**
+   * The AMI id: give it to WebFarm's amiId (or export it for farm stacks to take). With scheduledBuilds,
+   * the newest AMI of this name and version, read at each `pulumi up` of this stack (the first build
+   * until the pipeline builds another): that update exports it, and each farm stack's next update
+   * rolls its web nodes onto it (never the state server, which its patch window patches instead).
+   */
   public readonly imageId: pulumi.Output<string>;
   /** The Image Builder image's ARN. */
   public readonly imageArn: pulumi.Output<string>;
@@ -115,6 +153,10 @@ export class FarmImage extends pulumi.ComponentResource {
   public readonly version: pulumi.Output<string>;
   /** The build instance's role. */
   public readonly buildRoleArn: pulumi.Output<string>;
+  /** The scheduled pipeline's ARN (undefined with scheduledBuilds false). */
+  public readonly pipelineArn: pulumi.Output<string | undefined>;
+  /** Where each build is announced (AVAILABLE or FAILED): subscribe to it (undefined with scheduledBuilds false). */
+  public readonly imageTopicArn: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: FarmImageArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("aspnet-webfarm:index:FarmImage", name, {}, opts);
@@ -293,19 +335,60 @@ export class FarmImage extends pulumi.ComponentResource {
       { what: "the distribution (the AMI's name, tags, Fast Launch)", resource: distribution },
     ]);
 
-    this.imageId = image.outputResources.apply((resources) => {
+    const firstAmi = image.outputResources.apply((resources) => {
       const ami = resources?.[0]?.amis?.[0]?.image;
       if (!ami) throw new Error(`the image build of ${name} produced no AMI`);
       return ami;
     });
+    // With scheduled builds, the newest AMI of this name and version (the pipeline's builds name and
+    // tag theirs as the first build does; getAmiIds lists newest first): read at each `pulumi up`,
+    // after the first build exists, so that update exports it and the farms take it at theirs.
+    this.imageId = a.scheduledBuilds
+      ? firstAmi.apply((first) =>
+          ec2
+            .getAmiIdsOutput(
+              {
+                owners: ["self"],
+                filters: [
+                  { name: "name", values: [`${name}-${a.version}-*`] },
+                  { name: "tag:Name", values: [`${name}-${a.version}`] },
+                  { name: "state", values: ["available"] },
+                ],
+              },
+              invoke,
+            )
+            .ids.apply((ids) => ids[0] ?? first),
+        )
+      : firstAmi;
     this.imageArn = image.arn;
     this.version = pulumi.output(a.version);
     this.buildRoleArn = role.arn;
+    const scheduled = a.scheduledBuilds
+      ? imagePipeline(
+          name,
+          {
+            recipeArn: recipe.arn,
+            infrastructureArn: infrastructure.arn,
+            distributionArn: distribution.arn,
+            firstImageArn: image.arn,
+            schedule: a.schedule,
+            timeZone: a.scheduleTimeZone,
+            topicArn: a.announceTopicArn,
+            account,
+            tags,
+          },
+          parent,
+        )
+      : undefined;
+    this.pipelineArn = scheduled ? scheduled.pipeline.arn : pulumi.output(undefined);
+    this.imageTopicArn = scheduled ? scheduled.topicArn : pulumi.output(undefined);
     this.registerOutputs({
       imageId: this.imageId,
       imageArn: this.imageArn,
       version: this.version,
       buildRoleArn: this.buildRoleArn,
+      pipelineArn: this.pipelineArn,
+      imageTopicArn: this.imageTopicArn,
     });
   }
 }

@@ -29,8 +29,10 @@ describe("a farm's monitoring", () => {
       ["/aspnet-webfarm/test/shop/boot", 30],
       ["/aspnet-webfarm/test/shop/iis", 30],
       ["/aspnet-webfarm/test/shop/windows", 30],
+      // The state server's patch window output (stateServer.patching): the store's, not an agent's.
+      ["/aspnet-webfarm/test/shop/state-server-patching", 30],
     ]);
-    expect(await valueOf(farm.logGroups)).toEqual(groups.map(([name]) => name));
+    expect(await valueOf(farm.logGroups)).toEqual(groups.slice(0, 3).map(([name]) => name));
   });
 
   test("a web node's agent ships its boot and release logs, IIS's logs and the Application and System event logs", () => {
@@ -82,6 +84,7 @@ describe("a farm's monitoring", () => {
       "Healthy nodes per AZ",
       "ASP.NET on the web nodes (farm-wide)",
       "State server: health and sessions",
+      "State server: patch window output (sessions are lost at its reboot)",
     ]);
     const metrics = JSON.stringify(body.widgets.map((w: { properties: { metrics: unknown } }) => w.properties.metrics));
     for (const m of ["RequestCount", "HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count", "TargetResponseTime"])
@@ -142,5 +145,5 @@ describe("a farm's monitoring", () => {
 
 test("log retention follows logRetentionDays", async () => {
   const { graph } = await buildFarm({ nodeCount: 1, logRetentionDays: 365 });
-  expect(graph.ofType(T.logGroup).map((g) => g.inputs.retentionInDays)).toEqual([365, 365, 365]);
+  expect(graph.ofType(T.logGroup).map((g) => g.inputs.retentionInDays)).toEqual([365, 365, 365, 365]);
 });

@@ -111,3 +111,51 @@ export function codeDeployAgentCalls(c: Caller, bundle: { bucket: string; key: s
     objectRead("web-node", c, { ...bundle, versioned: true }, `${CODEDEPLOY_AGENT} (the revision)`),
   ];
 }
+
+const PATCH_MANAGER =
+  "https://docs.aws.amazon.com/systems-manager/latest/userguide/patch-manager-prerequisites.html (AmazonSSMManagedInstanceCore's patch calls)";
+const RUN_COMMAND_LOGS =
+  "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-rc-setting-up-cwlogs.html";
+
+/**
+ * The state server's SSM agent running AWS-RunPatchBaseline for its patch window
+ * (sessions/stateServer/patching.ts): Run Command's channel (sessionManagerCalls with runCommand),
+ * the baseline's snapshot, the compliance it reports, and the command's output sent to the patch
+ * log group. The output's calls are the agent's CloudWatch Logs service (amazon-ssm-agent,
+ * agent/agentlogstocloudwatch/cloudwatchlogspublisher/cloudwatchlogs_service.go): DescribeLogGroups
+ * (by prefix: is the group there?), CreateLogGroup only when it is not (it always is: patching.ts
+ * makes it before the state server boots), DescribeLogStreams, CreateLogStream, PutLogEvents. The
+ * patch calls are those of AmazonSSMManagedInstanceCore, which Patch Manager's prerequisites name,
+ * that AWS-RunPatchBaseline makes (GetDeployablePatchSnapshotForInstance: "primarily used by the
+ * AWS-RunPatchBaseline" document, SSM API reference); PutInventory/PutComplianceItems for the
+ * compliance it reports are an inference from that policy (unverified which one Windows uses).
+ */
+export function runPatchBaselineCalls(c: Caller, p: { logGroup: string; commandId: string }): AwsCall[] {
+  const group = `arn:${c.partition}:logs:${c.region}:${c.accountId}:log-group:${p.logGroup}`;
+  const call = (action: string, resource: string, source: string): AwsCall => ({
+    principal: "state-server",
+    action,
+    resource,
+    context: instanceContext(c),
+    source,
+  });
+  return [
+    call("ssm:GetDeployablePatchSnapshotForInstance", "*", PATCH_MANAGER),
+    call("ssm:PutInventory", "*", PATCH_MANAGER),
+    call("ssm:PutComplianceItems", instanceArn(c), PATCH_MANAGER),
+    call("logs:DescribeLogGroups", "*", RUN_COMMAND_LOGS),
+    call("logs:DescribeLogStreams", group, RUN_COMMAND_LOGS),
+    ...["stdout", "stderr"].flatMap((stream) => [
+      call(
+        "logs:CreateLogStream",
+        `${group}:log-stream:${p.commandId}/${c.instanceId}/PatchWindows/${stream}`,
+        RUN_COMMAND_LOGS,
+      ),
+      call(
+        "logs:PutLogEvents",
+        `${group}:log-stream:${p.commandId}/${c.instanceId}/PatchWindows/${stream}`,
+        RUN_COMMAND_LOGS,
+      ),
+    ]),
+  ];
+}

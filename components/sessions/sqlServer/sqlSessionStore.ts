@@ -40,6 +40,10 @@ export interface SqlSessionStoreArgs {
   multiAz: boolean;
   storageGb: number;
   backupRetentionDays: number;
+  /** The daily backup window (hh24:mi-hh24:mi, UTC), apart from maintenanceWindow. */
+  backupWindow: string;
+  /** The weekly window in which RDS patches the instance (ddd:hh24:mi-ddd:hh24:mi, UTC). */
+  maintenanceWindow: string;
   /** Deletion protection, and a final snapshot when the store is deleted anyway. */
   deletionProtection: boolean;
   /** The Secrets Manager name of the nodes' login. */
@@ -107,6 +111,16 @@ export class SqlSessionStore extends pulumi.ComponentResource {
         // RDS generates and rotates the master password in Secrets Manager: never in Pulumi's state.
         manageMasterUserPassword: true,
         backupRetentionPeriod: args.backupRetentionDays,
+        // The windows the user set, not RDS's random 30 minutes of an 8-hour block on a random day
+        // (CreateDBInstance: PreferredMaintenanceWindow, PreferredBackupWindow). No state server here,
+        // so no patch window of the kit's: RDS patches the OS and SQL Server in maintenanceWindow.
+        // What users notice (RDS user guide, USER_UpgradeDBInstance.Maintenance, Concepts.MultiAZ.Failover,
+        // USER_SQLServerMultiAZ): a restart fails the requests in flight for its length; persisted
+        // sessions (InstallPersistSqlState, in tables) survive it; with multiAz RDS patches the standby
+        // and fails over, typically in 60-120 s, same endpoint. Express has no Multi-AZ; Web now has
+        // (block-level replication).
+        backupWindow: args.backupWindow,
+        maintenanceWindow: args.maintenanceWindow,
         copyTagsToSnapshot: true,
         autoMinorVersionUpgrade: true,
         deletionProtection: args.deletionProtection,

@@ -14,6 +14,7 @@ import { BOOT_TAG } from "../../windows/boot";
 import { MachineImage } from "../../image/machineImage";
 import { Connections, securityGroup } from "../../aws/securityGroups";
 import { nameTags, Tags } from "../../aws/tags";
+import { patchingStatements, patchLogGroup, statePatching } from "./patching";
 
 /** Short, so a replaced state server is found again within a minute. */
 export const STATE_RECORD_TTL = 60;
@@ -44,6 +45,8 @@ export interface StateServerArgs {
   /** EC2 termination protection. */
   terminationProtection: boolean;
   alarmTopicArn?: pulumi.Input<string>;
+  /** Patch Manager in a weekly maintenance window (patching.ts); undefined: the kit never patches it. */
+  patching?: { schedule: string; timeZone: string; logGroupName: string; retentionDays: number };
   tags: Tags;
 }
 
@@ -57,6 +60,8 @@ export class StateServer extends pulumi.ComponentResource {
   public readonly host: pulumi.Output<string>;
   public readonly zoneId: pulumi.Output<string>;
   public readonly role: iam.Role;
+  /** The patch task's output group, when patching. */
+  public readonly patchLogGroupName?: pulumi.Output<string>;
 
   constructor(name: string, args: StateServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("aspnet-webfarm:index:StateServer", name, {}, opts);
@@ -75,8 +80,12 @@ export class StateServer extends pulumi.ComponentResource {
         bootStatusStatement(a, { key: "Name", value: name }, BOOT_TAG),
         ...observabilityStatements(a, args.observability),
         sessionManagerStatement(),
+        ...(args.patching ? patchingStatements(a, args.patching.logGroupName) : []),
       ]);
     const { role, profile, policy } = instanceRole(name, access, args.tags, parent);
+    const patchGroup = args.patching
+      ? patchLogGroup(name, args.patching.logGroupName, args.patching.retentionDays, args.tags, parent)
+      : undefined;
     this.role = role;
     this.instance = farmInstance(
       name,
@@ -91,7 +100,11 @@ export class StateServer extends pulumi.ComponentResource {
         terminationProtection: args.terminationProtection,
         tags: args.tags,
       },
-      { parent: this, protect: args.protect, dependsOn: [policy, ...args.bootAfter] },
+      {
+        parent: this,
+        protect: args.protect,
+        dependsOn: [policy, ...args.bootAfter, ...(patchGroup ? [patchGroup] : [])],
+      },
     );
     this.privateIp = this.instance.privateIp;
 
@@ -162,6 +175,22 @@ export class StateServer extends pulumi.ComponentResource {
       },
       parent,
     );
+
+    if (args.patching && patchGroup) {
+      statePatching(
+        name,
+        {
+          schedule: args.patching.schedule,
+          timeZone: args.patching.timeZone,
+          logGroup: patchGroup,
+          instanceId: this.instance.id,
+          account: args.account,
+          tags: args.tags,
+        },
+        parent,
+      );
+      this.patchLogGroupName = patchGroup.name;
+    }
 
     this.registerOutputs({ privateIp: this.privateIp, host: this.host });
   }

@@ -6,6 +6,7 @@ import { counterMetric } from "../../observability/windows/cloudWatch";
 import { stateServerUserData } from "../../windows/userData";
 import { SessionStoreFactory } from "../contract";
 import { stateServerNodeSession, stateSessionAttributes } from "./windows/stateSession";
+import { patchLogGroupName } from "./patching";
 import { stateAddress, StateServer } from "./stateServer";
 
 /** The state server's dashboard lines: its health and its sessions. */
@@ -47,6 +48,14 @@ export const stateServerStore: SessionStoreFactory = {
         protect: settings.protect,
         terminationProtection: context.deletionProtection,
         alarmTopicArn: context.alarmTopicArn,
+        patching: settings.patching
+          ? {
+              schedule: settings.patchSchedule,
+              timeZone: settings.patchTimeZone,
+              logGroupName: patchLogGroupName(context.names.logGroups.boot),
+              retentionDays: args.observability.logRetentionDays,
+            }
+          : undefined,
         // The VPC's CIDRs, not the web subnets': the state server stays put when AZs change.
         userData: pulumi
           .all([network.vpcCidrs, context.boot("state-server")])
@@ -74,6 +83,24 @@ export const stateServerStore: SessionStoreFactory = {
           title: "State server: health and sessions",
           metrics: stateServerMetrics(id, context.names.namespace),
         },
+        // The patch window's outcome: its task's output lines (AWS/Logs, by log group) show each run;
+        // the output itself, and any failure, is in that group (the contract takes metric widgets).
+        ...(settings.patching
+          ? [
+              {
+                title: "State server: patch window output (sessions are lost at its reboot)",
+                metrics: [
+                  [
+                    "AWS/Logs",
+                    "IncomingLogEvents",
+                    "LogGroupName",
+                    patchLogGroupName(context.names.logGroups.boot),
+                    { stat: "Sum", label: "patch task output lines", period: 3600 },
+                  ],
+                ],
+              },
+            ]
+          : []),
       ]),
       outputs: { stateServerAddress: server.host, stateServerSecurityGroupId: server.securityGroup.id },
     };

@@ -9,6 +9,7 @@ import { codeDeployNames, deploymentGroupArn, readableArtifacts } from "../../..
 import {
   cloudWatchAgentCalls,
   codeDeployAgentCalls,
+  runPatchBaselineCalls,
   sessionManagerCalls,
 } from "../../../components/aws/iam/agentCalls";
 import { AwsCall, Caller, Principal, Where } from "../../../components/aws/iam/calls";
@@ -35,6 +36,8 @@ const APP = {
 };
 
 const ALLOWED: AllowList = {};
+/** A Run Command command id, as the patch window's runs have (a GUID). */
+const PATCH_COMMAND_ID = "0b3c8f4e-6a1d-4e2b-9f7a-1c2d3e4f5a6b";
 
 const whereOf = (region: string): Where => ({
   partition: partitionOf(region).partition,
@@ -122,11 +125,12 @@ export function farmCalls(g: Graph, w: Where, args: WebFarmArgs): { calls: AwsCa
   } else {
     const state = g.stateServer();
     const c: Caller = { ...w, instanceId: state.id, tags: tagsOf(state.inputs.tags) };
-    calls.push(
-      ...bootCalls("state-server", c),
-      ...cloudWatchAgentCalls("state-server", c, agent("state-server")),
-      ...sessionManagerCalls("state-server", c),
-    );
+    calls.push(...bootCalls("state-server", c), ...cloudWatchAgentCalls("state-server", c, agent("state-server")));
+    // With its patch window (stateServer.patching), Run Command's channel and the patch task's calls.
+    const patchGroup = g.ofType(T.logGroup).find((l) => l.name === `${FARM}-state-patching`);
+    calls.push(...sessionManagerCalls("state-server", c, patchGroup !== undefined));
+    if (patchGroup)
+      calls.push(...runPatchBaselineCalls(c, { logGroup: patchGroup.inputs.name, commandId: PATCH_COMMAND_ID }));
     roles["state-server"] = `${FARM}-state-role`;
   }
   return { calls, roles };
@@ -438,7 +442,12 @@ describe("the agents' log groups (row 14)", () => {
           }
         return seen;
       };
-      const groups = graph.ofType(T.logGroup).map((g) => g.name);
+      // The state server's patch output group is written by its SSM agent only: the state server
+      // waits for it (its own test, "the state server's patch window" below); the others, for all.
+      const groups = graph
+        .ofType(T.logGroup)
+        .map((g) => g.name)
+        .filter((n) => n !== `${FARM}-state-patching`);
       expect(groups.length).toBeGreaterThan(0);
       // The group takes its launch template's id, so it comes after whatever the template waits for.
       for (const booting of [...graph.ofType(T.instance), ...graph.ofType(T.template)]) {
@@ -507,5 +516,48 @@ describe("the Spot interruption watch (issue 24)", () => {
     expect(spotWatchStatements(tg)).toEqual([
       expect.objectContaining({ Action: ["elasticloadbalancing:DeregisterTargets"], Resource: [tg] }),
     ]);
+  });
+});
+
+describe("the state server's patch window (issue 24)", () => {
+  const STATE_MODE = MODES[0][0];
+
+  test("the state server boots after its patch output group, so its SSM agent never creates one", async () => {
+    const { graph } = await subjectOf(STATE_MODE);
+    expect(graph.named(`${FARM}-state-patching`, T.logGroup)).toBeDefined();
+    expect(graph.stateServer().options.dependsOn).toContain(`${FARM}-state-patching`);
+  });
+
+  test("the patch task's role sends AWS-RunPatchBaseline to the state server, and nothing else to anything else", async () => {
+    const { graph, where } = await subjectOf(STATE_MODE);
+    const policy = JSON.parse(graph.named(`${FARM}-state-patch-window`, T.rolePolicy).inputs.policy);
+    const instance = (id: string) => `arn:aws:ec2:${where.region}:${where.accountId}:instance/${id}`;
+    const send = (resource: string): AwsCall => ({
+      principal: "deployer",
+      action: "ssm:SendCommand",
+      resource,
+      context: { "aws:SecureTransport": "true" },
+      source: "components/sessions/stateServer/patching.ts",
+    });
+    const state = graph.stateServer().id;
+    expect(await evaluateAgainst(where, send(instance(state)), policy)).toBe("Allowed");
+    expect(await evaluateAgainst(where, send(instance("i-0ffffffffffffffff")), policy)).not.toBe("Allowed");
+    // AWS-owned documents' ARNs have an empty account field, which the evaluator cannot match to a
+    // resource type (as serviceCalls.ts notes): the document grant is read from the statement.
+    const sendStatement = policy.Statement.find((s: { Action: string[] }) => s.Action.includes("ssm:SendCommand"));
+    expect(sendStatement.Action).toEqual(["ssm:SendCommand"]);
+    expect(sendStatement.Resource).toEqual([
+      `arn:aws:ssm:${where.region}::document/AWS-RunPatchBaseline`,
+      instance(state),
+    ]);
+  });
+
+  test("without patching the state server's role has no Run Command channel and no patch grant", async () => {
+    const { graph } = await buildFarm({ nodes: { count: 2 }, stateServer: { patching: false } }, FARM);
+    const actions = JSON.parse(graph.named(`${FARM}-state-access`, T.rolePolicy).inputs.policy).Statement.flatMap(
+      (s: { Action: string[] }) => s.Action,
+    );
+    for (const a of ["ec2messages:GetMessages", "ssm:GetDeployablePatchSnapshotForInstance", "logs:DescribeLogGroups"])
+      expect(actions).not.toContain(a);
   });
 });

@@ -95,7 +95,7 @@ test.each([
   for (const arn of arns) expect(arn.startsWith(`arn:${partition}:`)).toBe(true);
 });
 
-test("the state server has a role of its own: boot status, logs, metrics, Session Manager; never the machine key", async () => {
+test("the state server has a role of its own: boot status, logs, metrics, Session Manager, its patch window; never the machine key", async () => {
   const { graph } = await sharedFarm({ nodeCount: 1 });
   const state = graph.stateServer();
   const profile = graph.one(T.profile, (p) => p.state.name === state.inputs.iamInstanceProfile);
@@ -110,6 +110,13 @@ test("the state server has a role of its own: boot status, logs, metrics, Sessio
     "ShipLogs",
     "PublishMetrics",
     "SessionManager",
+    // stateServer.patching (on by default): patching.test.ts checks these.
+    "RunCommandChannel",
+    "PatchBaseline",
+    "PatchCompliance",
+    "PatchOutputGroups",
+    "PatchOutputStreams",
+    "PatchOutput",
   ]);
   expect(statements[0].Condition.StringEquals).toEqual({ "ec2:ResourceTag/Name": "shop-state" });
   expect(policy.inputs.policy).not.toContain("machine-key");
