@@ -237,7 +237,18 @@ export class FarmApplication extends pulumi.ComponentResource {
         },
         ...(args.rollbackAlarmName ? { alarmConfiguration: { enabled: true, alarms: [args.rollbackAlarmName] } } : {}),
         ...(args.autoScalingGroupName
-          ? { autoscalingGroups: [args.autoScalingGroupName], outdatedInstancesStrategy: "UPDATE" }
+          ? {
+              autoscalingGroups: [args.autoScalingGroupName],
+              outdatedInstancesStrategy: "UPDATE",
+              // A node the group terminates (scale-in, Spot, refresh) first runs a termination
+              // deployment (ApplicationStop and the traffic hooks) after the load balancer drained it
+              // (CodeDeploy user guide, "Integrating CodeDeploy with Amazon EC2 Auto Scaling"). AWS
+              // warns it does not make a scale-in *during* a deployment safe: "a race condition may
+              // occur ... a failure with either the Amazon EC2 instance termination or the CodeDeploy
+              // deployment"; its remedy, suspending Auto Scaling processes for the deployment
+              // (EC2DeploymentOptions.autoScalingGroupProcessesToSuspend), is not in @pulumi/aws 7.48.0.
+              terminationHookEnabled: true,
+            }
           : {
               ec2TagSets: [
                 { ec2TagFilters: [{ key: args.nodeTag.key, value: args.nodeTag.value, type: "KEY_AND_VALUE" }] },

@@ -86,6 +86,10 @@ export interface WebNodeBootValues extends BootValues {
    * as a placeholder (see healthPageAtBoot).
    */
   codeDeploy?: { currentRelease?: { application: string; deploymentGroup: string } };
+  /** Auto Scaling with a warm pool: the node completes its launch hook again each time it starts. */
+  warmPool?: boolean;
+  /** Auto Scaling with Spot: the node leaves this target group when it gets its interruption notice. */
+  spotWatch?: { targetGroupArn: string };
 }
 
 /** "IPv4 CIDR blocks per VPC": 5 by default, "can be increased up to a maximum of 50" (docs.aws.amazon.com/general/latest/gr/vpc-service.html). */

@@ -123,6 +123,23 @@ export function completeLaunchStatements(groupArn: string): Statement[] {
 }
 
 /**
+ * With Spot: a node that gets its interruption notice takes itself out of the farm's target group
+ * (ELB DeregisterTargets). The action's only resource type is the target group, and no condition key
+ * names the target, so this is as narrow as it gets: the farm's own target group (Service
+ * Authorization Reference, Elastic Load Balancing V2). Stub on i24-scale; i24-nodeside owns it.
+ */
+export function spotWatchStatements(targetGroupArn: string): Statement[] {
+  return [
+    {
+      Sid: "LeaveTargetGroupOnSpotNotice",
+      Effect: "Allow",
+      Action: ["elasticloadbalancing:DeregisterTargets"],
+      Resource: [targetGroupArn],
+    },
+  ];
+}
+
+/**
  * CodeDeploy's service role with an Auto Scaling group on a launch template: launch instances in
  * the farm's account and region, tag them at launch only, and pass the nodes' role to EC2 only
  * (CodeDeploy user guide, "Create a service role for CodeDeploy"; EC2 Auto Scaling, "API permissions").
