@@ -140,7 +140,8 @@ export class WebFarm extends pulumi.ComponentResource {
         sessionWidgets: sessions.widgets,
         namespace: names.namespace,
         // A group that scales sends its group metrics (nodes/autoScaling.ts): its nodes on the dashboard.
-        autoScalingGroup: webNodes.autoScalingGroup && sizedByAws(farm.nodes) ? webNodes.autoScalingGroup.name : undefined,
+        autoScalingGroup:
+          webNodes.autoScalingGroup && sizedByAws(farm.nodes) ? webNodes.autoScalingGroup.name : undefined,
       },
       { parent: this },
     );

@@ -135,9 +135,7 @@ export function dashboardBody(v: DashboardValues): string {
       ...(v.autoScalingGroup
         ? [{ title: "Web nodes (Auto Scaling group)", metrics: groupNodesMetrics(v.autoScalingGroup) }]
         : []),
-    ].map((w, i) =>
-      widget(w.title, w.metrics, (i % 2) * 12, 12 + 6 * Math.floor(i / 2), { region: v.region }),
-    ),
+    ].map((w, i) => widget(w.title, w.metrics, (i % 2) * 12, 12 + 6 * Math.floor(i / 2), { region: v.region })),
   ];
   return JSON.stringify({ start: "-PT3H", widgets });
 }
