@@ -78,7 +78,6 @@ const AUTO_SCALING_ONLY = [
   "spot",
   "onDemandBaseCount",
   "spotInstanceTypes",
-  "warmPool",
 ] as const;
 
 function nodesProblems(nodes: Raw | undefined): Problem[] {
@@ -100,16 +99,11 @@ function nodesProblems(nodes: Raw | undefined): Problem[] {
     problems.push({ propertyPath: at("maxCount"), reason: `is ${max}, below nodes.count ${count}` });
   const scales = count !== undefined && max !== undefined && max > count;
   if (count !== undefined && !scales)
-    for (const f of ["targetRequestsPerNode", "targetCpuPercent", "warmPool"].filter(given))
+    for (const f of ["targetRequestsPerNode", "targetCpuPercent"].filter(given))
       problems.push({
         propertyPath: at(f),
         reason: `needs nodes.maxCount above nodes.count (${count}): with neither, the group never scales`,
       });
-  if (nodes.spot === true && nodes.warmPool === true)
-    problems.push({
-      propertyPath: at("warmPool"),
-      reason: "cannot be combined with nodes.spot (AWS puts no warm pool on a group with Spot or mixed instance types)",
-    });
   if (nodes.spot !== true)
     for (const f of ["onDemandBaseCount", "spotInstanceTypes"].filter(given))
       problems.push({ propertyPath: at(f), reason: "applies only with nodes.spot true" });

@@ -47,7 +47,7 @@ export interface NodesArgs {
    */
   schedules?: NodeSchedule[];
   /**
-   * With mode autoscaling: nodes above onDemandBaseCount are Spot Instances from several types of the same size, with capacity rebalancing; a node given an interruption notice leaves the target group first. Not with warmPool.
+   * With mode autoscaling: nodes above onDemandBaseCount are Spot Instances from several types of the same size, with capacity rebalancing; a node given an interruption notice leaves the target group first.
    * @default false
    */
   spot?: boolean;
@@ -61,11 +61,6 @@ export interface NodesArgs {
    * @default instanceType and its siblings of the same size (t3: t3a, t2; m5: m5a, m6i, m6a...)
    */
   spotInstanceTypes?: string[];
-  /**
-   * With mode autoscaling: keep stopped, prepared nodes (Windows set up, the app installed) in a warm pool up to maxCount, so a scale-out starts a node rather than building one. Not with spot.
-   * @default false
-   */
-  warmPool?: boolean;
 }
 
 /**

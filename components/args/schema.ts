@@ -138,7 +138,7 @@ export const nodesSchema = named(
     ),
     spot: doc(
       bool.default(false),
-      "With mode autoscaling: nodes above onDemandBaseCount are Spot Instances from several types of the same size, with capacity rebalancing; a node given an interruption notice leaves the target group first. Not with warmPool.",
+      "With mode autoscaling: nodes above onDemandBaseCount are Spot Instances from several types of the same size, with capacity rebalancing; a node given an interruption notice leaves the target group first.",
     ),
     onDemandBaseCount: doc(
       rules.wholeNumber(0, MAX_NODES).optional(),
@@ -153,10 +153,6 @@ export const nodesSchema = named(
         .optional(),
       "With spot: the instance types to launch, all the same size as instanceType (x86_64).",
       "instanceType and its siblings of the same size (t3: t3a, t2; m5: m5a, m6i, m6a...)",
-    ),
-    warmPool: doc(
-      bool.default(false),
-      "With mode autoscaling: keep stopped, prepared nodes (Windows set up, the app installed) in a warm pool up to maxCount, so a scale-out starts a node rather than building one. Not with spot.",
     ),
   }),
   "NodesArgs",

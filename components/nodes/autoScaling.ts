@@ -22,7 +22,6 @@ import {
   scalingPolicies,
   scheduledActions,
   sizedByAws,
-  warmPoolOf,
 } from "./scaling";
 import type { WebNodesArgs } from "./webNodes";
 
@@ -191,7 +190,6 @@ export function autoScalingGroup(name: string, g: GroupInputs, parent: pulumi.Re
             enabledMetrics: GROUP_METRICS,
           }
         : {}),
-      ...(scaling.warmPool ? { warmPool: warmPoolOf(scaling) } : {}),
       tags: pulumi
         .output(tags)
         .apply((t) => Object.entries(t).map(([key, value]) => ({ key, value, propagateAtLaunch: true }))),

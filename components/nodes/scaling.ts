@@ -1,7 +1,7 @@
 // What sizes the Auto Scaling group besides `pulumi up`: target tracking on the load balancer's
-// requests per node (and optionally the nodes' CPU), scheduled actions for known peaks, Spot
-// capacity above an On-Demand base, and a warm pool of stopped, prepared nodes. The values are
-// plain (tested as such); the resources hang under the web nodes.
+// requests per node (and optionally the nodes' CPU), scheduled actions for known peaks, and Spot
+// capacity above an On-Demand base. The values are plain (tested as such); the resources hang
+// under the web nodes.
 import * as autoscaling from "@pulumi/aws/autoscaling";
 import type * as enums from "@pulumi/aws/types/enums";
 import type * as input from "@pulumi/aws/types/input";
@@ -30,7 +30,6 @@ export interface NodeScaling {
   spot?: boolean;
   onDemandBaseCount?: number;
   spotInstanceTypes?: string[];
-  warmPool?: boolean;
 }
 
 export const DEFAULT_TARGET_REQUESTS_PER_NODE = 1000;
@@ -89,22 +88,6 @@ export function mixedInstancesPolicy(
       onDemandPercentageAboveBaseCapacity: 0,
       spotAllocationStrategy: SPOT_ALLOCATION_STRATEGY,
     },
-  };
-}
-
-/**
- * With warmPool: stopped nodes that already booted once (Windows set up, agents installed), so a
- * scale-out starts one instead of building one. "With stopped instances, you pay only for the
- * volumes" (EC2 Auto Scaling user guide, warm pools). The pool holds what maxCount leaves above
- * the desired size. A node that is scaled in is terminated, not stopped back into the pool: it
- * leaves through the load balancer's draining and CodeDeploy's termination hook like any other.
- */
-export function warmPoolOf(n: NodeScaling): input.autoscaling.GroupWarmPool {
-  return {
-    poolState: "Stopped",
-    minSize: 0,
-    maxGroupPreparedCapacity: n.maxCount,
-    instanceReusePolicy: { reuseOnScaleIn: false },
   };
 }
 

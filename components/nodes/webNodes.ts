@@ -239,15 +239,12 @@ export class WebNodes extends pulumi.ComponentResource {
   /** The nodes' user data: the machine key, the session store, the health page, the release. */
   private userData(): pulumi.Output<string> {
     const { context, machineKey, sessionStore } = this.wiring;
-    const autoScaling = this.wiring.mode === "autoscaling";
-    const hook = autoScaling ? launchHookName(context.name) : undefined;
+    const hook = this.wiring.mode === "autoscaling" ? launchHookName(context.name) : undefined;
     return pulumi
       .all([machineKey.parameterName, context.boot("web-node", hook), sessionStore.nodeBoot, this.spotTargetGroupArn()])
       .apply(([keyParameterName, values, session, spotTargetGroupArn]) =>
         webNodeUserData({
-          // A pooled node completes its launch hook again when it starts (the hook fires entering
-          // the warm pool and leaving it); a Spot node watches for its interruption notice.
-          ...(autoScaling && this.wiring.warmPool ? { warmPool: true } : {}),
+          // A Spot node watches for its interruption notice and leaves the target group.
           ...(spotTargetGroupArn ? { spotWatch: { targetGroupArn: spotTargetGroupArn } } : {}),
           ...values,
           keyParameterName,

@@ -3,6 +3,7 @@ export * from "./values";
 export * from "./webConfig";
 export * from "./boot";
 export * from "./userData";
+export * from "./spotWatch";
 export * from "./site";
 export * from "../releases/windows/hooks";
 export * from "./agents";

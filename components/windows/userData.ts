@@ -14,6 +14,7 @@ import {
 } from "./agents";
 import { BootValues, psHashtable, script, Step } from "./boot";
 import { SITE_ID, SITE_NAME } from "./site";
+import { spotWatchStep } from "./spotWatch";
 import { protectRootWebConfig } from "./webConfig";
 import {
   checkCidr,
@@ -86,9 +87,11 @@ export interface WebNodeBootValues extends BootValues {
    * as a placeholder (see healthPageAtBoot).
    */
   codeDeploy?: { currentRelease?: { application: string; deploymentGroup: string } };
-  /** Auto Scaling with a warm pool: the node completes its launch hook again each time it starts. */
-  warmPool?: boolean;
-  /** Auto Scaling with Spot: the node leaves this target group when it gets its interruption notice. */
+  /**
+   * Spot nodes: the boot starts a watch (a scheduled task) that, on EC2's interruption notice,
+   * deregisters the node from this target group (spotWatch.ts).
+   * @default undefined (no watch)
+   */
   spotWatch?: { targetGroupArn: string };
 }
 
@@ -294,6 +297,7 @@ export function webNodeUserData(values: WebNodeBootValues): string {
           ],
         },
     ...session.after,
+    ...(values.spotWatch ? [spotWatchStep(values.region, values.spotWatch.targetGroupArn)] : []),
     ...(app ? currentReleaseSteps(values) : []),
   ];
 

@@ -22,7 +22,6 @@ describe("scaling arguments", () => {
           spot: true,
           onDemandBaseCount: 1,
           spotInstanceTypes: ["t3.medium", "t3a.medium"],
-          warmPool: true,
         },
       }),
     ).toEqual(
@@ -36,25 +35,26 @@ describe("scaling arguments", () => {
           "spot",
           "onDemandBaseCount",
           "spotInstanceTypes",
-          "warmPool",
         ].map((f) => [`nodes.${f}`, 'applies only with nodes.mode "autoscaling"']),
       ),
     );
   });
 
-  test("a policy or a warm pool needs room to scale: maxCount above count", () => {
-    expect(problems({ nodes: { count: 2, mode: "autoscaling", targetCpuPercent: 60, warmPool: true } })).toEqual({
+  test("a scaling policy needs room to scale: maxCount above count", () => {
+    expect(
+      problems({ nodes: { count: 2, mode: "autoscaling", targetRequestsPerNode: 500, targetCpuPercent: 60 } }),
+    ).toEqual({
+      "nodes.targetRequestsPerNode": "needs nodes.maxCount above nodes.count (2): with neither, the group never scales",
       "nodes.targetCpuPercent": "needs nodes.maxCount above nodes.count (2): with neither, the group never scales",
-      "nodes.warmPool": "needs nodes.maxCount above nodes.count (2): with neither, the group never scales",
     });
-    expect(problems({ nodes: { ...scaled, targetCpuPercent: 60, warmPool: true } })).toEqual({});
+    expect(problems({ nodes: { ...scaled, targetCpuPercent: 60 } })).toEqual({});
   });
 
-  test("Spot and a warm pool exclude each other; Spot needs room above its On-Demand base", () => {
-    expect(problems({ nodes: { ...scaled, spot: true, warmPool: true } })).toEqual({
-      "nodes.warmPool":
-        "cannot be combined with nodes.spot (AWS puts no warm pool on a group with Spot or mixed instance types)",
-    });
+  test("warm pools are not offered: CodeDeploy's launch hook does not serve pooled instances", () => {
+    expect(problems({ nodes: { ...scaled, warmPool: true } })).toEqual({ "nodes.warmPool": expect.any(String) });
+  });
+
+  test("Spot needs room above its On-Demand base", () => {
     expect(problems({ nodes: { ...scaled, maxCount: 2, spot: true } })["nodes.spot"]).toMatch(
       /^launches no Spot node: the On-Demand base \(2\) reaches maxCount \(2\)/,
     );
@@ -151,12 +151,12 @@ describe("scaling arguments", () => {
     const { error, graph } = await attempt(
       () =>
         new WebFarm("shop", {
-          nodes: { count: 2, mode: "autoscaling", maxCount: 1, spot: true, warmPool: true, warmupSeconds: -1 },
+          nodes: { count: 2, mode: "autoscaling", maxCount: 1, spot: true, targetCpuPercent: 5, warmupSeconds: -1 },
         }),
     );
     expect(error?.message).toMatch(/^WebFarm "shop" has 5 problems; nothing was created/);
     expect(error?.message).toContain("- nodes.warmupSeconds: must be a whole number 0-3600; got -1");
-    for (const field of ["nodes.maxCount", "nodes.warmPool", "nodes.warmupSeconds", "nodes.spot"])
+    for (const field of ["nodes.maxCount", "nodes.targetCpuPercent", "nodes.warmupSeconds", "nodes.spot"])
       expect(error?.message).toContain(`- ${field}: `);
     expect(graph.resources).toEqual([]);
   });

@@ -1,12 +1,13 @@
 // Auto Scaling that follows load: target tracking, scheduled actions, the warm-up, Spot capacity,
-// the warm pool, and a group that does not scale registering what it always did.
+// and a group that does not scale registering what it always did.
 import { join } from "path";
 import { WebFarmArgs } from "../../components";
 import { spotInstanceTypesFor } from "../../components/nodes/instanceTypes";
 import { scheduleValues } from "../../components/nodes/scaling";
 import { classifyChange } from "../../engine/disruption";
+import { fixtures } from "../../engine/fixtures";
 import { REPO_ROOT } from "../../tools/scripts/repoRoot";
-import { buildFarm, Graph, sharedFarm, T } from "../support/graph";
+import { bootTextOf, buildFarm, Graph, sharedFarm, T } from "../support/graph";
 
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:ops";
 const SITE = join(REPO_ROOT, "tools", "local", "app");
@@ -16,6 +17,19 @@ const schedule = "aws:autoscaling/schedule:Schedule";
 const deploymentGroup = "aws:codedeploy/deploymentGroup:DeploymentGroup";
 const atMaximum = (g: Graph) =>
   g.ofType(T.alarm).filter((a) => a.inputs.namespace === "AWS/AutoScaling" && a.inputs.metricName);
+/** Target groups with real-shaped ARNs: the Spot watch's generator checks the one it is given. */
+const REAL_TARGET_GROUPS = {
+  fixtures: fixtures({
+    outputs: (type: string, name: string) =>
+      type === T.tg
+        ? {
+            arn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/0123456789abcdef`,
+            arnSuffix: `targetgroup/${name}/0123456789abcdef`,
+            name,
+          }
+        : {},
+  }),
+};
 const nodes = (extra: Record<string, unknown>) =>
   ({ nodes: { count: 2, mode: "autoscaling", ...extra } }) as unknown as WebFarmArgs;
 
@@ -178,7 +192,7 @@ describe("Spot web nodes", () => {
   let graph: Graph;
   let based: Graph;
   beforeAll(async () => {
-    graph = (await sharedFarm(nodes({ maxCount: 6, spot: true }))).graph;
+    graph = (await buildFarm(nodes({ maxCount: 6, spot: true }), "shop", REAL_TARGET_GROUPS)).graph;
     based = (
       await buildFarm(
         nodes({
@@ -188,6 +202,8 @@ describe("Spot web nodes", () => {
           onDemandBaseCount: 1,
           spotInstanceTypes: ["m5.large", "m6i.large"],
         }),
+        "shop",
+        REAL_TARGET_GROUPS,
       )
     ).graph;
   });
@@ -228,23 +244,18 @@ describe("Spot web nodes", () => {
     expect(graph.one(T.tg).inputs.deregistrationDelay).toBeLessThan(120);
   });
 
+  test("each node boots with the interruption watch on the farm's target group; a group without Spot has none", async () => {
+    expect(bootTextOf(graph.one(T.template))).toContain("start the Spot interruption watch");
+    expect(bootTextOf(graph.one(T.template))).toContain(graph.one(T.tg).state.arn);
+    const fixed = (await sharedFarm(nodes({ maxCount: 6 }))).graph;
+    expect(bootTextOf(fixed.one(T.template))).not.toContain("start the Spot interruption watch");
+  });
+
   test("a node may take itself out of the farm's target group, and no other", () => {
     const statements = JSON.parse(graph.one(T.rolePolicy, (p) => p.name === "shop-web-access").inputs.policy)
       .Statement as { Action: string[]; Resource: string[] }[];
     const deregister = statements.filter((s) => s.Action.includes("elasticloadbalancing:DeregisterTargets"));
     expect(deregister.map((s) => s.Resource)).toEqual([[graph.one(T.tg).state.arn]]);
-  });
-});
-
-describe("a warm pool", () => {
-  test("keeps stopped, prepared nodes up to maxCount and terminates scaled-in ones", async () => {
-    const { graph } = await sharedFarm(nodes({ maxCount: 4, warmPool: true }));
-    expect(graph.one(T.group).inputs.warmPool).toEqual({
-      poolState: "Stopped",
-      minSize: 0,
-      maxGroupPreparedCapacity: 4,
-      instanceReusePolicy: { reuseOnScaleIn: false },
-    });
   });
 });
 

@@ -442,6 +442,18 @@ describe(`every user data document fits the kit's budget (${USER_DATA_BUDGET_BYT
     expect(bootScriptOf(userData)).toContain(v.keyParameterName);
   });
 
+  test.each([false, true])("web node in Auto Scaling mode with the Spot interruption watch, SQL Server %s", (sql) => {
+    const pick = noise(11);
+    // A target group name has at most 32 characters; its id is 16 hex digits.
+    const targetGroupArn = `arn:${v.partition}:elasticloadbalancing:${v.region}:123456789012:targetgroup/t${pick(`${ALNUM}-`, 30)}z/${pick("0123456789abcdef", 16)}`;
+    const userData = webNodeUserData({
+      ...web({ sql, app: "autoscaling", hook: true }),
+      spotWatch: { targetGroupArn },
+    });
+    expect(Buffer.byteLength(userData)).toBeLessThanOrEqual(USER_DATA_BUDGET_BYTES);
+    expect(bootScriptOf(userData)).toContain(targetGroupArn);
+  });
+
   test("state server, with as many VPC CIDRs as AWS allows", () => {
     const pick = noise(7);
     const octet = () => String(Number(pick("0123456789", 3)) % 256);

