@@ -33,7 +33,7 @@ export interface ExistingNetwork {
  */
 export interface ResolvedWebFarmArgs {
   network: OwnNetwork | ExistingNetwork;
-  /** The nodes' arguments with maxCount filled in (the scaling, Spot and warm pool options as parsed). */
+  /** The nodes' arguments with maxCount filled in (the scaling and Spot options as parsed). */
   nodes: Omit<NonNullable<Parsed["nodes"]>, "maxCount"> & { mode: NodeMode; maxCount: number };
   loadBalancer: Group<"loadBalancer">;
   /** The web nodes' image and the state server's (also the SQL Server setup instance's). */
