@@ -13,8 +13,8 @@ import { imageOptions } from "../image/machineImage";
 import { HEALTH_CHECK } from "../loadBalancer/loadBalancer";
 import { atMaximumAlarm } from "../observability/scaling";
 import { resourcesOf } from "../sessions/contract";
+import { DEFAULT_WARMUP_SECONDS } from "../args/constants";
 import {
-  DEFAULT_WARMUP_SECONDS,
   GROUP_METRICS,
   METRICS_GRANULARITY,
   mixedInstancesPolicy,

@@ -6,6 +6,7 @@ import * as autoscaling from "@pulumi/aws/autoscaling";
 import type * as enums from "@pulumi/aws/types/enums";
 import type * as input from "@pulumi/aws/types/input";
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_REQUESTS_PER_NODE } from "../args/constants";
 import { spotInstanceTypesFor } from "./instanceTypes";
 
 /** One scheduled change of the group's size (nodes.schedules). */
@@ -32,8 +33,8 @@ export interface NodeScaling {
   spotInstanceTypes?: string[];
 }
 
-export const DEFAULT_TARGET_REQUESTS_PER_NODE = 1000;
-export const DEFAULT_WARMUP_SECONDS = 60;
+// The arguments' own defaults (validation fills them in; these serve a caller that skips it).
+export { DEFAULT_REQUESTS_PER_NODE, DEFAULT_WARMUP_SECONDS } from "../args/constants";
 
 /** Target tracking applies only with room above count (the arguments reject its options otherwise). */
 export const scalesOnLoad = (n: NodeScaling): boolean => n.maxCount > n.count;
@@ -138,7 +139,7 @@ export function scalingPolicies(
         predefinedMetricType: "ALBRequestCountPerTarget",
         resourceLabel: pulumi.interpolate`${p.loadBalancerArnSuffix}/${p.targetGroupArnSuffix}`,
       },
-      targetValue: p.scaling.targetRequestsPerNode ?? DEFAULT_TARGET_REQUESTS_PER_NODE,
+      targetValue: p.scaling.targetRequestsPerNode ?? DEFAULT_REQUESTS_PER_NODE,
     }),
   ];
   if (p.scaling.targetCpuPercent !== undefined)
@@ -151,7 +152,14 @@ export function scalingPolicies(
   return policies;
 }
 
-/** nodes.schedules: one scheduled action each, its logical name and AWS name the schedule's own. */
+/**
+ * nodes.schedules: one scheduled action each, its logical name and AWS name the schedule's own.
+ * The group's desired size is the autoscaler's (autoScaling.ts), but its minimum and maximum are
+ * still count and maxCount: a `pulumi up` inside a scheduled window that changed them sets them
+ * back until the schedule's next recurrence (UpdateAutoScalingGroup, "Note the following about
+ * changing DesiredCapacity, MaxSize, or MinSize": a new minimum above or maximum below the current
+ * size moves the desired size to it).
+ */
 export function scheduledActions(
   name: string,
   groupName: pulumi.Input<string>,
