@@ -127,13 +127,17 @@ export function autoScalingGroup(name: string, g: GroupInputs, parent: pulumi.Re
   // omit desiredCapacity attribute from attached aws.autoscaling.Group when using autoscaling
   // policies". Omitted, a new group starts at its minimum, count ("If you do not specify a desired
   // capacity, the default is the minimum size of the group": CreateAutoScalingGroup), and a larger
-  // count raises the desired size with the minimum (UpdateAutoScalingGroup). The capacity wait
-  // below is unchanged on create (at least count healthy targets). On an update it runs only when
-  // count (minSize) changes, and then waits for *exactly* max(count, the desired size Pulumi last
-  // read) nodes in service and exactly count healthy targets (terraform-provider-aws
-  // resourceGroupUpdate, "On update all targets are specific"): change count while the load is
-  // at or below it, after `pulumi refresh`, or the wait runs to its timeout while the autoscaler
-  // holds more nodes (the group itself is updated all the same).
+  // count raises the desired size with the minimum (UpdateAutoScalingGroup).
+  // The capacity wait changes with it. terraform-provider-aws (resourceGroupCreate/Update): on
+  // create it waits for at least max(minSize, desired) nodes in service and at least
+  // waitForElbCapacity (else minElbCapacity) healthy targets; on an update, only when minSize or
+  // desiredCapacity change, for *exactly* max(minSize, the desired size last read) in service and,
+  // with waitForElbCapacity, exactly that many healthy targets ("On update all targets are
+  // specific"). A group the autoscaler holds above a new count would never match the exact target
+  // count, so a scaling group waits with minElbCapacity: the same wait on create (count healthy
+  // targets), none on the load balancer after. A new count still waits for its nodes in service
+  // (each past its launch hook, so serving); run `pulumi up --refresh` so the desired size it
+  // compares with is the autoscaler's current one, else the wait may run to its timeout.
   const autoSized = sizedByAws(scaling);
   const group = new autoscaling.Group(
     `${name}-group`,
@@ -163,8 +167,9 @@ export function autoScalingGroup(name: string, g: GroupInputs, parent: pulumi.Re
       // reports it); a new template version starts an instance refresh and is not waited for
       // (terraform-provider-aws group.go, resourceGroupUpdate). A replaced group waits on create
       // too: it comes first (deleteBeforeReplace below), so the old nodes serve meanwhile.
-      // Pulumi aws.autoscaling.Group docs, "Waiting for Capacity".
-      waitForElbCapacity: args.count,
+      // Pulumi aws.autoscaling.Group docs, "Waiting for Capacity". A scaling group waits for the
+      // load balancer on create only (minElbCapacity: see above).
+      ...(autoSized ? { minElbCapacity: args.count } : { waitForElbCapacity: args.count }),
       waitForCapacityTimeout: CAPACITY_TIMEOUT,
       // A new template version (image, user data, type) rolls the group: new nodes are added and
       // must be healthy before old ones go (100-200% of capacity), and a failed refresh rolls back.

@@ -129,7 +129,9 @@ describe("a group that scales on load", () => {
   test("`pulumi up` leaves the autoscaler's desired size alone, and still waits for count healthy nodes on create", () => {
     const group = graph.one(T.group);
     expect(group.inputs).not.toHaveProperty("desiredCapacity");
-    expect(group.inputs).toMatchObject({ minSize: 2, maxSize: 6, waitForElbCapacity: 2 });
+    // At least count healthy targets on create; never an exact target count the autoscaler may exceed.
+    expect(group.inputs).toMatchObject({ minSize: 2, maxSize: 6, minElbCapacity: 2, waitForCapacityTimeout: "90m" });
+    expect(group.inputs).not.toHaveProperty("waitForElbCapacity");
     // A new count is still an in-place update (minSize), never a replacement.
     const asPlan = { type: group.type, name: group.name, inputs: group.inputs, options: { ...group.options } };
     expect(classifyChange(asPlan, "inputs.minSize").effect).toBe("update");

@@ -134,8 +134,8 @@ describe("Auto Scaling mode", () => {
     expect(farmNames("p".repeat(100), "s".repeat(100), "f".repeat(100)).autoScalingGroup).toHaveLength(255);
   });
 
-  test("`pulumi up` waits until nodeCount nodes are healthy behind the load balancer", () => {
-    expect(scaled.one(T.group).inputs).toMatchObject({ waitForElbCapacity: 3, waitForCapacityTimeout: "90m" });
+  test("`pulumi up` waits until nodeCount nodes are healthy behind the load balancer (on create, as the group scales)", () => {
+    expect(scaled.one(T.group).inputs).toMatchObject({ minElbCapacity: 3, waitForCapacityTimeout: "90m" });
   });
 
   // Issue 22, F1: initialLifecycleHooks is ForceNew, and the named group is replaced delete-first.
