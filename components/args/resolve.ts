@@ -33,7 +33,8 @@ export interface ExistingNetwork {
  */
 export interface ResolvedWebFarmArgs {
   network: OwnNetwork | ExistingNetwork;
-  nodes: { count: number; mode: NodeMode; maxCount: number; instanceType: string };
+  /** The nodes' arguments with maxCount filled in (the scaling and Spot options as parsed). */
+  nodes: Omit<NonNullable<Parsed["nodes"]>, "maxCount"> & { mode: NodeMode; maxCount: number };
   loadBalancer: Group<"loadBalancer">;
   /** The web nodes' image and the state server's (also the SQL Server setup instance's). */
   image: Group<"image">;
@@ -79,12 +80,7 @@ function resolve(p: Parsed): ResolvedWebFarmArgs {
     network: existing
       ? { kind: "existing", ...existing }
       : { kind: "own", ...(p.network ?? defaultsOf(ownNetworkSchema)) },
-    nodes: {
-      count: nodes.count,
-      mode: nodes.mode,
-      maxCount: nodes.maxCount ?? nodes.count,
-      instanceType: nodes.instanceType,
-    },
+    nodes: { ...nodes, maxCount: nodes.maxCount ?? nodes.count },
     loadBalancer: p.loadBalancer ?? defaultsOf(argsSchema.shape.loadBalancer.unwrap()),
     image: p.image ?? {},
     // With SQL Server sessions, the store's settings with their defaults, and no state server.

@@ -12,6 +12,7 @@ import { SqlSessionStore } from "../sessions/sqlServer/sqlSessionStore";
 import { StateServer } from "../sessions/stateServer/stateServer";
 import { farmDashboard } from "../observability/monitoring";
 import { dashboardUrl, farmNames } from "../aws/names";
+import { sizedByAws } from "../nodes/scaling";
 import { WebNodes } from "../nodes/webNodes";
 import { farmContext } from "./context";
 import { codeDeployOf, farmApplication, farmLoadBalancer, farmMachineKey, webConfigFragmentOf } from "./parts";
@@ -138,6 +139,9 @@ export class WebFarm extends pulumi.ComponentResource {
         targetGroup: loadBalancer.targetGroup.arnSuffix,
         sessionWidgets: sessions.widgets,
         namespace: names.namespace,
+        // A group that scales sends its group metrics (nodes/autoScaling.ts): its nodes on the dashboard.
+        autoScalingGroup:
+          webNodes.autoScalingGroup && sizedByAws(farm.nodes) ? webNodes.autoScalingGroup.name : undefined,
       },
       { parent: this },
     );

@@ -13,6 +13,8 @@ export interface DashboardValues {
   sessionWidgets: SessionWidget[];
   /** The nodes' own metrics' namespace. */
   namespace: string;
+  /** With a group that scales: its name, for a widget of its nodes (desired, in service, pending, terminating). */
+  autoScalingGroup?: string;
 }
 
 /** One line of a widget: namespace, metric name, dimension names and values, then its options. */
@@ -26,6 +28,24 @@ export function metricsOf(namespace: string, dimension: string, value: string) {
     dimension,
     value,
     options,
+  ];
+}
+
+/** The dashboard's widget of the group's nodes (its group metrics, dimension AutoScalingGroupName). */
+export function groupNodesMetrics(groupName: string): Metric[] {
+  const metric = (name: string, stat: string, label: string): Metric => [
+    "AWS/AutoScaling",
+    name,
+    "AutoScalingGroupName",
+    groupName,
+    { stat, label },
+  ];
+  return [
+    metric("GroupDesiredCapacity", "Maximum", "desired"),
+    metric("GroupInServiceInstances", "Minimum", "in service"),
+    metric("GroupPendingInstances", "Maximum", "pending (launching, launch hook)"),
+    metric("GroupTerminatingInstances", "Maximum", "terminating (draining, termination hooks)"),
+    metric("GroupMaxSize", "Maximum", "maximum"),
   ];
 }
 
@@ -109,10 +129,13 @@ export function dashboardBody(v: DashboardValues): string {
       6,
       { region: v.region },
     ),
-    // The session store's own, below: two to a row.
-    ...v.sessionWidgets.map((w, i) =>
-      widget(w.title, w.metrics, (i % 2) * 12, 12 + 6 * Math.floor(i / 2), { region: v.region }),
-    ),
+    // The session store's own, below, then the scaling group's nodes: two to a row.
+    ...[
+      ...v.sessionWidgets,
+      ...(v.autoScalingGroup
+        ? [{ title: "Web nodes (Auto Scaling group)", metrics: groupNodesMetrics(v.autoScalingGroup) }]
+        : []),
+    ].map((w, i) => widget(w.title, w.metrics, (i % 2) * 12, 12 + 6 * Math.floor(i / 2), { region: v.region })),
   ];
   return JSON.stringify({ start: "-PT3H", widgets });
 }

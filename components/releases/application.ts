@@ -237,7 +237,21 @@ export class FarmApplication extends pulumi.ComponentResource {
         },
         ...(args.rollbackAlarmName ? { alarmConfiguration: { enabled: true, alarms: [args.rollbackAlarmName] } } : {}),
         ...(args.autoScalingGroupName
-          ? { autoscalingGroups: [args.autoScalingGroupName], outdatedInstancesStrategy: "UPDATE" }
+          ? {
+              autoscalingGroups: [args.autoScalingGroupName],
+              outdatedInstancesStrategy: "UPDATE",
+              // A node the group terminates (scale-in, Spot, refresh, replacement) gets a termination
+              // deployment once the load balancer drained it: the ApplicationStop and BlockTraffic
+              // events, no install (CodeDeploy user guide, "Integrating CodeDeploy with Amazon EC2
+              // Auto Scaling"); the kit's bundle scripts none of them yet, so CodeDeploy sees the node
+              // leave and holds it only while that runs ("If the termination deployment fails for any
+              // reason, CodeDeploy will allow the instance termination to proceed"). AWS
+              // warns it does not make a scale-in *during* a deployment safe: "a race condition may
+              // occur ... a failure with either the Amazon EC2 instance termination or the CodeDeploy
+              // deployment"; its remedy, suspending Auto Scaling processes for the deployment
+              // (EC2DeploymentOptions.autoScalingGroupProcessesToSuspend), is not in @pulumi/aws 7.48.0.
+              terminationHookEnabled: true,
+            }
           : {
               ec2TagSets: [
                 { ec2TagFilters: [{ key: args.nodeTag.key, value: args.nodeTag.value, type: "KEY_AND_VALUE" }] },

@@ -2,6 +2,7 @@
 // Session Manager without the account-wide managed policy.
 import { WebFarm } from "../../components";
 import { dashboardUrl } from "../../components/aws/names";
+import { dashboardBody } from "../../components/observability/dashboard";
 import { COUNTERS, counterMetric } from "../../components/observability/windows/cloudWatch";
 import { BOOT_LOG } from "../../components/windows/boot";
 import { RELEASE_LOG } from "../../components/releases/windows/hooks";
@@ -146,4 +147,35 @@ describe("a farm's monitoring", () => {
 test("log retention follows logRetentionDays", async () => {
   const { graph } = await buildFarm({ nodeCount: 1, logRetentionDays: 365 });
   expect(graph.ofType(T.logGroup).map((g) => g.inputs.retentionInDays)).toEqual([365, 365, 365, 365]);
+});
+
+describe("the dashboard of a group that scales", () => {
+  const values = {
+    region: "eu-west-1",
+    farmName: "shop",
+    loadBalancer: "app/shop/1",
+    targetGroup: "targetgroup/shop/2",
+    sessionWidgets: [{ title: "State server", metrics: [] }],
+    namespace: "aspnet-webfarm/dev/shop",
+  };
+  type Widget = { x: number; y: number; properties: { title: string; metrics: unknown[][] } };
+  const widgets = (v: Parameters<typeof dashboardBody>[0]): Widget[] => JSON.parse(dashboardBody(v)).widgets;
+
+  test("shows the group's desired, in-service, pending and terminating nodes, after the session store's widgets", () => {
+    const all = widgets({ ...values, autoScalingGroup: "shop-web" });
+    const group = all[all.length - 1];
+    expect(group.properties.metrics.map((m) => [m[0], m[1], m[2], m[3]])).toEqual(
+      expect.arrayContaining(
+        ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances"].map(
+          (name) => ["AWS/AutoScaling", name, "AutoScalingGroupName", "shop-web"],
+        ),
+      ),
+    );
+    expect({ x: group.x, y: group.y }).toEqual({ x: 12, y: 12 });
+  });
+
+  test("without a group that scales, the dashboard is what it was", () => {
+    expect(dashboardBody({ ...values, autoScalingGroup: undefined })).toBe(dashboardBody(values));
+    expect(dashboardBody(values)).not.toContain("AWS/AutoScaling");
+  });
 });

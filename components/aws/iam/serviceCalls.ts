@@ -51,6 +51,10 @@ export function codeDeployServiceCalls(
       call("autoscaling:DescribeAutoScalingGroups", "*"),
       call("autoscaling:PutLifecycleHook", a.groupArn, groupTags),
       call("autoscaling:CompleteLifecycleAction", a.groupArn, groupTags),
+      // The termination hook (terminationHookEnabled): CodeDeploy records heartbeats on it (every 5 min)
+      // while a termination deployment runs, then completes it (CodeDeploy user guide,
+      // "Integrating CodeDeploy with Amazon EC2 Auto Scaling").
+      call("autoscaling:RecordLifecycleActionHeartbeat", a.groupArn, groupTags),
       call("ec2:RunInstances", `${ec2}:${w.accountId}:instance/*`, launch),
       call("ec2:RunInstances", `${ec2}::image/ami-0fa4a1b2c3d4e5f60`, launch),
       // An EBS-backed AMI's root volume is made from its snapshot, which RunInstances authorizes

@@ -1,0 +1,45 @@
+// Seeing the Auto Scaling group scale: its nodes on the dashboard (desired, in service, pending,
+// terminating: the group metrics it sends once enabled) and an alarm when it sits at its maximum,
+// where target tracking can add no node however the load grows.
+import * as cloudwatch from "@pulumi/aws/cloudwatch";
+import * as pulumi from "@pulumi/pulumi";
+import { nameTags, Tags } from "../aws/tags";
+
+const AUTO_SCALING = "AWS/AutoScaling";
+
+/** At maximum this long before the alarm fires: a scale-out spike passes, a sustained ceiling does not. */
+export const AT_MAXIMUM_PERIOD_SECONDS = 300;
+export const AT_MAXIMUM_PERIODS = 3;
+
+/**
+ * The group has held maxCount nodes in service for AT_MAXIMUM_PERIODS periods: the load asks for
+ * more than the farm may launch. Notifies the farm's alarm topic (when set), and again when it clears.
+ */
+export function atMaximumAlarm(
+  name: string,
+  p: { groupName: pulumi.Input<string>; maxCount: number; alarmTopicArn?: pulumi.Input<string>; tags: Tags },
+  opts: pulumi.CustomResourceOptions,
+): cloudwatch.MetricAlarm {
+  const actions = p.alarmTopicArn ? [p.alarmTopicArn] : [];
+  return new cloudwatch.MetricAlarm(
+    name,
+    {
+      alarmDescription: `aspnet-webfarm: the web nodes' group has sat at its maximum (${p.maxCount} nodes) for ${
+        (AT_MAXIMUM_PERIOD_SECONDS * AT_MAXIMUM_PERIODS) / 60
+      } minutes: raise nodes.maxCount or targetRequestsPerNode`,
+      namespace: AUTO_SCALING,
+      metricName: "GroupInServiceInstances",
+      dimensions: { AutoScalingGroupName: p.groupName },
+      statistic: "Minimum",
+      period: AT_MAXIMUM_PERIOD_SECONDS,
+      evaluationPeriods: AT_MAXIMUM_PERIODS,
+      threshold: p.maxCount,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      treatMissingData: "notBreaching",
+      alarmActions: actions,
+      okActions: actions,
+      tags: nameTags(p.tags, name),
+    },
+    opts,
+  );
+}
