@@ -104,6 +104,12 @@ function nodesProblems(nodes: Raw | undefined): Problem[] {
         propertyPath: at(f),
         reason: `needs nodes.maxCount above nodes.count (${count}): with neither, the group never scales`,
       });
+  const scheduled = Array.isArray(nodes.schedules) && nodes.schedules.length > 0;
+  if (count !== undefined && !scales && !scheduled && given("warmupSeconds"))
+    problems.push({
+      propertyPath: at("warmupSeconds"),
+      reason: "applies only to a group that scales (nodes.maxCount above nodes.count, or nodes.schedules)",
+    });
   if (nodes.spot !== true)
     for (const f of ["onDemandBaseCount", "spotInstanceTypes"].filter(given))
       problems.push({ propertyPath: at(f), reason: "applies only with nodes.spot true" });

@@ -154,7 +154,7 @@ describe("scaling arguments", () => {
           nodes: { count: 2, mode: "autoscaling", maxCount: 1, spot: true, targetCpuPercent: 5, warmupSeconds: -1 },
         }),
     );
-    expect(error?.message).toMatch(/^WebFarm "shop" has 5 problems; nothing was created/);
+    expect(error?.message).toMatch(/^WebFarm "shop" has 6 problems; nothing was created/);
     expect(error?.message).toContain("- nodes.warmupSeconds: must be a whole number 0-3600; got -1");
     for (const field of ["nodes.maxCount", "nodes.targetCpuPercent", "nodes.warmupSeconds", "nodes.spot"])
       expect(error?.message).toContain(`- ${field}: `);
