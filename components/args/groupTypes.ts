@@ -161,7 +161,7 @@ export interface StateServerArgs {
    */
   patching?: boolean;
   /**
-   * When the patch window opens (a maintenance window's cron(...), six fields), for up to two hours. Pick the hour with the fewest signed-in users: sessions are lost at the reboot.
+   * When the patch window opens (a maintenance window's cron(...), six fields), for up to two hours. Pick the hour with the fewest signed-in users: sessions are lost at the reboot. Windows' default baseline approves a patch 7 days after its release, so a month's updates arrive at the first window a week or more after Patch Tuesday.
    * @default "cron(0 3 ? * SUN *)"
    */
   patchSchedule?: string;

@@ -28,8 +28,8 @@ export const UPDATE_WINDOWS_COMPONENT = "update-windows/x.x.x";
 
 export interface FarmImageArgs {
   /**
-   * The image's version (x.y.z). A new version builds a new image beside the old one: bump it to
-   * take a month's updates; farms roll to the new image when they take its id.
+   * The image's version (x.y.z). A new version builds a new image beside the old one at once (the
+   * schedule rebuilds the same version monthly); farms roll to a new image when they take its id.
    * @default "1.0.0"
    */
   version?: string;

@@ -126,8 +126,9 @@ export function imagePipeline(
                 Effect: "Allow",
                 Principal: { Service: "events.amazonaws.com" },
                 Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+                // The statement the SNS guide gives for an AWS service publishing to an encrypted
+                // topic, without a condition it does not document for EventBridge.
                 Resource: "*",
-                Condition: { StringEquals: { "aws:SourceAccount": a.accountId } },
               },
             ],
           }),

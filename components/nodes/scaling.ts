@@ -82,7 +82,8 @@ export function mixedInstancesPolicy(
   return {
     launchTemplate: {
       launchTemplateSpecification: { launchTemplateId: template.id, version: template.version },
-      overrides: spotTypesOf(n).map((instanceType) => ({ instanceType })),
+      // The On-Demand base launches from these in order ("prioritized", the default): the node type first.
+      overrides: [...new Set([n.instanceType, ...spotTypesOf(n)])].map((instanceType) => ({ instanceType })),
     },
     instancesDistribution: {
       onDemandBaseCapacity: n.onDemandBaseCount ?? n.count,

@@ -21,19 +21,27 @@ export function atMaximumAlarm(
   opts: pulumi.CustomResourceOptions,
 ): cloudwatch.MetricAlarm {
   const actions = p.alarmTopicArn ? [p.alarmTopicArn] : [];
+  const metric = (metricName: string, stat: string) => ({
+    namespace: AUTO_SCALING,
+    metricName,
+    dimensions: { AutoScalingGroupName: p.groupName },
+    stat,
+    period: AT_MAXIMUM_PERIOD_SECONDS,
+  });
   return new cloudwatch.MetricAlarm(
     name,
     {
-      alarmDescription: `aspnet-webfarm: the web nodes' group has sat at its maximum (${p.maxCount} nodes) for ${
+      alarmDescription: `aspnet-webfarm: the web nodes' group has sat at its maximum for ${
         (AT_MAXIMUM_PERIOD_SECONDS * AT_MAXIMUM_PERIODS) / 60
-      } minutes: raise nodes.maxCount or targetRequestsPerNode`,
-      namespace: AUTO_SCALING,
-      metricName: "GroupInServiceInstances",
-      dimensions: { AutoScalingGroupName: p.groupName },
-      statistic: "Minimum",
-      period: AT_MAXIMUM_PERIOD_SECONDS,
+      } minutes: raise nodes.maxCount (${p.maxCount}) or targetRequestsPerNode`,
+      // Against the group's own maximum (GroupMaxSize), not maxCount: a schedule may move it.
+      metricQueries: [
+        { id: "inService", metric: metric("GroupInServiceInstances", "Minimum"), returnData: false },
+        { id: "maxSize", metric: metric("GroupMaxSize", "Maximum"), returnData: false },
+        { id: "atMaximum", expression: "IF(inService >= maxSize, 1, 0)", label: "at its maximum", returnData: true },
+      ],
       evaluationPeriods: AT_MAXIMUM_PERIODS,
-      threshold: p.maxCount,
+      threshold: 1,
       comparisonOperator: "GreaterThanOrEqualToThreshold",
       treatMissingData: "notBreaching",
       alarmActions: actions,

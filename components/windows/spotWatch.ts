@@ -82,9 +82,11 @@ export function spotWatchScript(region: string, arn: string): string[] {
     "    if ($notice) {",
     "      $id = Get-Imds 'meta-data/instance-id'",
     "      Say ('interruption notice ' + $notice + ': leaving ' + $TargetGroupArn)",
-    "      $target = New-Object Amazon.ElasticLoadBalancingV2.Model.TargetDescription",
-    "      $target.Id = $id",
-    "      Unregister-ELB2Target -TargetGroupArn $TargetGroupArn -Target $target -Region $Region -Force",
+    // A hashtable, as AWS's own Register-ELB2Target example passes it: naming the .NET type would
+    // fail in this fresh process, where no AWS cmdlet has run yet to load the module (about_Modules:
+    // modules are imported "the first time that you run any command" in them). No port: Auto Scaling
+    // registered the node on the target group's port; DeregisterTargets needs one only for an override.
+    "      Unregister-ELB2Target -TargetGroupArn $TargetGroupArn -Target @{ Id = $id } -Region $Region -Force",
     "      Say ('deregistered ' + $id + '; the load balancer drains it')",
     "      exit 0",
     "    }",
@@ -114,7 +116,7 @@ export function spotWatchStep(region: string, arn: string): Step {
       ")",
       `$action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument '-NoProfile -NonInteractive -ExecutionPolicy Bypass -File ${SPOT_WATCH_SCRIPT}'`,
       "$settings = New-ScheduledTaskSettingsSet -ExecutionTimeLimit ([TimeSpan]::Zero) -RestartCount 255 -RestartInterval (New-TimeSpan -Minutes 1) -StartWhenAvailable",
-      `Register-ScheduledTask -TaskName ${psLiteral(SPOT_WATCH_TASK)} -Action $action -Trigger (New-ScheduledTaskTrigger -AtStartup) -Settings $settings -User 'SYSTEM' -RunLevel Highest -Force | Out-Null`,
+      `Register-ScheduledTask -TaskName ${psLiteral(SPOT_WATCH_TASK)} -Action $action -Trigger (New-ScheduledTaskTrigger -AtStartup) -Settings $settings -User 'NT AUTHORITY\\SYSTEM' -RunLevel Highest -Force | Out-Null`,
       `Start-ScheduledTask -TaskName ${psLiteral(SPOT_WATCH_TASK)}`,
     ],
   };

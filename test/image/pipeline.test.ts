@@ -66,7 +66,6 @@ describe("a farm image with defaults is rebuilt on a schedule", () => {
     expect(events).toMatchObject({
       Principal: { Service: "events.amazonaws.com" },
       Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-      Condition: { StringEquals: { "aws:SourceAccount": FIXTURE_ACCOUNT } },
     });
   });
 

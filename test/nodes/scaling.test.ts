@@ -16,7 +16,13 @@ const policy = "aws:autoscaling/policy:Policy";
 const schedule = "aws:autoscaling/schedule:Schedule";
 const deploymentGroup = "aws:codedeploy/deploymentGroup:DeploymentGroup";
 const atMaximum = (g: Graph) =>
-  g.ofType(T.alarm).filter((a) => a.inputs.namespace === "AWS/AutoScaling" && a.inputs.metricName);
+  g
+    .ofType(T.alarm)
+    .filter((a) =>
+      (a.inputs.metricQueries ?? []).some(
+        (q: { metric?: { namespace?: string } }) => q.metric?.namespace === "AWS/AutoScaling",
+      ),
+    );
 /** Target groups with real-shaped ARNs: the Spot watch's generator checks the one it is given. */
 const REAL_TARGET_GROUPS = {
   fixtures: fixtures({
@@ -160,12 +166,16 @@ describe("a group that scales on load", () => {
   test("an alarm to the farm's topic when the group sits at its maximum for several periods", () => {
     const [alarm] = atMaximum(graph);
     expect(atMaximum(graph)).toHaveLength(1);
+    const group = { AutoScalingGroupName: graph.one(T.group).state.name };
+    // Against the group's own maximum, which a schedule may move, not the maxCount it was made with.
     expect(alarm.inputs).toMatchObject({
-      metricName: "GroupInServiceInstances",
-      dimensions: { AutoScalingGroupName: graph.one(T.group).state.name },
-      statistic: "Minimum",
+      metricQueries: [
+        { id: "inService", metric: { metricName: "GroupInServiceInstances", dimensions: group, stat: "Minimum" } },
+        { id: "maxSize", metric: { metricName: "GroupMaxSize", dimensions: group, stat: "Maximum" } },
+        { id: "atMaximum", expression: "IF(inService >= maxSize, 1, 0)", returnData: true },
+      ],
       comparisonOperator: "GreaterThanOrEqualToThreshold",
-      threshold: 6,
+      threshold: 1,
       alarmActions: [TOPIC],
       okActions: [TOPIC],
     });

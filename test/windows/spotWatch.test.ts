@@ -72,7 +72,7 @@ describe("with spotWatch", () => {
     );
     expect(step).toMatch(
       new RegExp(
-        `Register-ScheduledTask -TaskName '${SPOT_WATCH_TASK}' -Action \\$action -Trigger \\(New-ScheduledTaskTrigger -AtStartup\\) -Settings \\$settings -User 'SYSTEM' -RunLevel Highest -Force`,
+        `Register-ScheduledTask -TaskName '${SPOT_WATCH_TASK}' -Action \\$action -Trigger \\(New-ScheduledTaskTrigger -AtStartup\\) -Settings \\$settings -User 'NT AUTHORITY\\\\SYSTEM' -RunLevel Highest -Force`,
       ),
     );
     expect(step.indexOf(`Start-ScheduledTask -TaskName '${SPOT_WATCH_TASK}'`)).toBeGreaterThan(
@@ -102,10 +102,11 @@ describe("with spotWatch", () => {
   test("deregisters this instance's own id from the given target group only, then stops (exit 0)", () => {
     expect(text).toContain(`$TargetGroupArn = '${TG}'`);
     expect(text).toContain("$id = Get-Imds 'meta-data/instance-id'");
-    expect(text).toContain("$target.Id = $id");
     expect(text).toContain(
-      "Unregister-ELB2Target -TargetGroupArn $TargetGroupArn -Target $target -Region $Region -Force",
+      "Unregister-ELB2Target -TargetGroupArn $TargetGroupArn -Target @{ Id = $id } -Region $Region -Force",
     );
+    // No AWS .NET type by name: in the task's fresh process no AWS cmdlet has loaded the module yet.
+    expect(text).not.toMatch(/New-Object\s+Amazon\.|\[Amazon\./);
     expect(text.match(/Unregister-ELB2Target/g)).toHaveLength(1);
     const after = text.slice(text.indexOf("Unregister-ELB2Target"));
     expect(after.indexOf("exit 0")).toBeGreaterThan(0);

@@ -122,7 +122,7 @@ const RUN_COMMAND_LOGS =
  * (sessions/stateServer/patching.ts): Run Command's channel (sessionManagerCalls with runCommand),
  * the baseline's snapshot, the compliance it reports, and the command's output sent to the patch
  * log group. The output's calls are the agent's CloudWatch Logs service (amazon-ssm-agent,
- * agent/agentlogstocloudwatch/cloudwatchlogspublisher/cloudwatchlogs_service.go): DescribeLogGroups
+ * agent/agentlogstocloudwatch/cloudwatchlogspublisher/cloudwatchlogspublisher/cloudwatchlogsservice.go): DescribeLogGroups
  * (by prefix: is the group there?), CreateLogGroup only when it is not (it always is: patching.ts
  * makes it before the state server boots), DescribeLogStreams, CreateLogStream, PutLogEvents. The
  * patch calls are those of AmazonSSMManagedInstanceCore, which Patch Manager's prerequisites name,
@@ -144,7 +144,7 @@ export function runPatchBaselineCalls(c: Caller, p: { logGroup: string; commandI
     call("ssm:PutInventory", "*", PATCH_MANAGER),
     call("ssm:PutComplianceItems", instanceArn(c), PATCH_MANAGER),
     call("logs:DescribeLogGroups", "*", RUN_COMMAND_LOGS),
-    call("logs:DescribeLogStreams", group, RUN_COMMAND_LOGS),
+    call("logs:DescribeLogStreams", `${group}:*`, RUN_COMMAND_LOGS),
     ...["stdout", "stderr"].flatMap((stream) => [
       call(
         "logs:CreateLogStream",

@@ -54,7 +54,9 @@ export function patchingStatements(a: Account, logGroup: string): Statement[] {
       Resource: `arn:${a.partition}:ec2:${a.region}:${a.accountId}:instance/*`,
     },
     { Sid: "PatchOutputGroups", Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: "*" },
-    { Sid: "PatchOutputStreams", Effect: "Allow", Action: ["logs:DescribeLogStreams"], Resource: group },
+    // The group's ARN with ":*", as CloudWatch Logs asks for in IAM policies ("Use this version to
+    // refer to the ARN in IAM policies ... for most API actions": LogGroup.arn).
+    { Sid: "PatchOutputStreams", Effect: "Allow", Action: ["logs:DescribeLogStreams"], Resource: `${group}:*` },
     {
       Sid: "PatchOutput",
       Effect: "Allow",
@@ -134,19 +136,18 @@ export function statePatching(
     `${name}-patch-window`,
     {
       description: "aspnet-webfarm: the state server's patch window sends AWS-RunPatchBaseline to it",
-      assumeRolePolicy: account.apply((a) =>
-        JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "ssm.amazonaws.com" },
-              Action: "sts:AssumeRole",
-              Condition: { StringEquals: { "aws:SourceAccount": a.accountId } },
-            },
-          ],
-        }),
-      ),
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "ssm.amazonaws.com" },
+            // AWS's maintenance window trust policy, as documented: it names no condition key
+            // that Systems Manager is known to send when a window assumes the role.
+            Action: "sts:AssumeRole",
+          },
+        ],
+      }),
       tags: nameTags(args.tags, `${name}-patch-window`),
     },
     opts,

@@ -77,7 +77,6 @@ describe("a state server farm with defaults is patched in its window", () => {
         Effect: "Allow",
         Principal: { Service: "ssm.amazonaws.com" },
         Action: "sts:AssumeRole",
-        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
       },
     ]);
     const send = statementsOf(graph, "shop-state-patch-window").find((s) => s.Action.includes("ssm:SendCommand"))!;
