@@ -7,17 +7,11 @@ import type * as enums from "@pulumi/aws/types/enums";
 import type * as input from "@pulumi/aws/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_REQUESTS_PER_NODE } from "../args/constants";
+import type { NodeSchedule } from "../args/groupTypes";
 import { spotInstanceTypesFor } from "./instanceTypes";
 
-/** One scheduled change of the group's size (nodes.schedules). */
-export interface NodeScheduleValues {
-  name: string;
-  cron: string;
-  timeZone?: string;
-  minCount?: number;
-  maxCount?: number;
-  desiredCount?: number;
-}
+/** One scheduled change of the group's size (nodes.schedules), as the arguments declare it. */
+export type NodeScheduleValues = NodeSchedule;
 
 /** The nodes' scaling arguments, resolved (components/args/schema.ts documents each). */
 export interface NodeScaling {
