@@ -180,7 +180,12 @@ const sessionIntact = () => {
 /** The nodes that answered session pages asked after `from` and answered before `to` (epoch ms). */
 const nodesBetween = (from: number, to: number) =>
   new Set(user.answers.filter((a) => a.sent >= from && a.done <= to).map((a) => a.node));
-const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+/** Waits (bounded) until the client has had two session answers asked from now on. */
+const settle = async () => {
+  const since = Date.now();
+  for (let k = 0; k < 150 && user.answers.filter((a) => a.sent >= since).length < 2; k++)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+};
 /** The nodes that answer `n` health-page requests through the balancer (each node names itself in a header). */
 const balancedOver = async (n = 12) => {
   const nodes = new Set<string>();
