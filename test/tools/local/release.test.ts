@@ -1,10 +1,10 @@
 // Acceptance test of releases and scaling on the local farm (real ASP.NET on Mono, nginx, the state
 // server), on one farm (the suites' time budget: a farm start is a few seconds of CPU): while a client
 // holds one session and posts ViewState forms across nodes through the balancer, the 2-node farm is
-// scaled to 4 in Auto Scaling's order, v1 -> v2 is released node by node in CodeDeploy's order, the
-// farm is scaled back to 2, and a Spot interruption takes one node (notice, drain, stop, replacement).
-// v2 keeps every page but its public
-// ones behind a forms login, so its health page answers only through the kit's exemption. Then a
+// scaled to 4 in Auto Scaling's order, v1 -> v2 is released two nodes at a time in CodeDeploy's
+// order, the farm is scaled back to 2, and a Spot interruption takes one node (notice, drain, stop,
+// replacement). v2 keeps every page but its public ones behind a forms login, so its health page
+// answers only through the kit's exemption. Then a
 // release whose Application_Start throws on the second node: with no validation path the health page
 // (which runs in the application) fails it there, it rolls back, and v2 serves everywhere. A
 // configured validation path must answer 200 or a listed status.
