@@ -136,12 +136,18 @@ export async function scaleFarm(farm: LocalFarm, nodes: number, validation?: Val
 /**
  * A Spot interruption of node i, as the node-side watcher handles it: on the notice the node leaves
  * the rotation and drains; the stop comes `stopAfterMs` after the notice (two minutes on AWS); then
- * Auto Scaling's replacement launches in its place and joins once healthy.
+ * Auto Scaling's replacement launches in its place and joins once healthy (without Capacity
+ * Rebalancing Auto Scaling replaces it after the interruption, /work/tmp/i24-facts.md Q6).
  */
 export async function interruptNode(
   farm: LocalFarm,
   i: number,
-  options: { stopAfterMs: number; validation?: Validation },
+  options: {
+    stopAfterMs: number;
+    validation?: Validation;
+    /** Whether Auto Scaling's replacement launches after the stop. Default true. */
+    replace?: boolean;
+  },
 ): Promise<ScaleEvent[]> {
   if (!Number.isInteger(i) || i < 0 || i >= farm.options.nodes) throw new Error(`there is no node-${i}`);
   const notice = Date.now();
@@ -156,6 +162,6 @@ export async function interruptNode(
   await sleep(Math.max(0, notice + options.stopAfterMs - Date.now()));
   await farm.stopNode(i);
   event(i, "Terminated");
-  await launchNode(farm, i, options.validation ?? launchValidation(farm), event);
+  if (options.replace !== false) await launchNode(farm, i, options.validation ?? launchValidation(farm), event);
   return events;
 }
