@@ -161,6 +161,7 @@ export function startBanner(o: {
     "",
     ...tryLines,
     "release: npm run local:release -- --app <published site folder>   (node by node, sessions kept)",
+    "scale:   npm run local:scale -- --nodes <n>   (new nodes join once healthy, removed ones drain first)",
     "stop:    Ctrl-C here, or `npm run local:down` from another terminal",
   ].join("\n");
 }

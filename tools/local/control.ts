@@ -1,16 +1,25 @@
 // The running local farm's control channel: a Unix socket in .local-farm/ on which
-// `npm run local:release` asks the farm's own process to release (that process owns the nodes).
+// `npm run local:release` asks the farm's own process to release, and `npm run local:scale` to change
+// its node count (that process owns the nodes). One at a time.
 // One JSON request line in; log lines and one result line out.
 import { rmSync } from "fs";
 import * as net from "net";
 import type { LocalFarm } from "./farm";
 import { LocalRelease, releaseFarm, Validation } from "./deploy";
+import { launchValidation, scaleFarm } from "./scale";
 
 export interface ReleaseRequest {
   command: "release";
   release: LocalRelease;
   nodesAtOnce?: number;
 }
+
+export interface ScaleRequest {
+  command: "scale";
+  nodes: number;
+}
+
+export type ControlRequest = ReleaseRequest | ScaleRequest;
 
 export type ControlMessage = { log: string } | { ok: true; seconds: number } | { ok: false; error: string };
 
@@ -29,7 +38,7 @@ export function serveControl(
     socket.on("data", async (chunk) => {
       buffer += chunk.toString("utf8");
       if (!buffer.includes("\n")) return;
-      let request: ReleaseRequest;
+      let request: ControlRequest;
       try {
         request = JSON.parse(buffer.split("\n")[0]);
       } catch {
@@ -38,7 +47,7 @@ export function serveControl(
         return;
       }
       if (busy) {
-        send({ ok: false, error: "a release is under way already" });
+        send({ ok: false, error: "a release or a scale is under way already" });
         socket.end();
         return;
       }
@@ -50,7 +59,8 @@ export function serveControl(
         send({ log: line });
       };
       try {
-        await releaseFarm(farm, { ...defaults, ...request.release }, { nodesAtOnce: request.nodesAtOnce });
+        if (request.command === "scale") await scaleFarm(farm, request.nodes, launchValidation(farm, defaults));
+        else await releaseFarm(farm, { ...defaults, ...request.release }, { nodesAtOnce: request.nodesAtOnce });
         send({ ok: true, seconds: (Date.now() - started) / 1000 });
       } catch (err) {
         send({ ok: false, error: err instanceof Error ? err.message : String(err) });
@@ -72,6 +82,23 @@ export function requestRelease(
   request: ReleaseRequest,
   print: (line: string) => void,
 ): Promise<boolean> {
+  return requestControl(
+    socketPath,
+    request,
+    print,
+    (s) => `released ${request.release.version} to every node in ${s}`,
+    "release failed",
+  );
+}
+
+/** Sends one request to the running farm and prints what it says (`done` and `failed` word the outcome). */
+export function requestControl(
+  socketPath: string,
+  request: ControlRequest,
+  print: (line: string) => void,
+  done: (seconds: string) => string,
+  failed: string,
+): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(socketPath);
     let buffer = "";
@@ -84,10 +111,10 @@ export function requestRelease(
         buffer = buffer.slice(at + 1);
         if ("log" in message) print(`  ${message.log}`);
         else if (message.ok) {
-          print(`released ${request.release.version} to every node in ${message.seconds.toFixed(1)} s`);
+          print(done(`${message.seconds.toFixed(1)} s`));
           outcome = true;
         } else {
-          print(`release failed: ${message.error}`);
+          print(`${failed}: ${message.error}`);
           outcome = false;
         }
       }

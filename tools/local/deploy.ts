@@ -240,8 +240,9 @@ export async function releaseFarm(
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (!failed) continue;
     const error = failed.reason as Error & { node: string; hook: string };
-    // CodeDeploy's automatic rollback: the last good release on every node this one reached.
-    for (const i of reached) {
+    // CodeDeploy's automatic rollback: the last good release on every node this one reached, the
+    // failed nodes (out of the balancer already) first, so that a 2-node farm keeps a node serving.
+    for (const i of [...reached].reverse()) {
       farm.log(`${farm.nodeName(i)}: rolling back to ${previous[i]}`);
       await farm.setInRotation(i, false);
       await farm.restartNode(i, previous[i], { wait: false, folder: previousFolders[i] });
@@ -256,5 +257,8 @@ export async function releaseFarm(
       previous[0],
     );
   }
+  // What every node runs now: a node launched later (local:scale) gets it, as CodeDeploy gives a new
+  // instance the deployment group's last successful revision.
+  farm.current = release;
   return events;
 }

@@ -31,6 +31,7 @@ export const MONO_ENV_OPTIONS =
 const monoEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ MONO_ENV_OPTIONS, ...env });
 
 export interface LocalFarmOptions {
+  /** How many nodes run (node-0 .. node-(n-1)); `npm run local:scale` changes it (scale.ts). */
   nodes: number;
   /** The balancer's port; node i answers on port + 1 + i, its FastCGI socket on port + 101 + i. */
   port: number;
@@ -75,19 +76,24 @@ export class LocalFarm {
   private readonly installed = new Map<string, string>();
   /** Nodes the balancer sends to (a release takes a node out while it works on it). */
   private readonly inRotation = new Set<number>();
+  /** The balancer's reloads, one at a time (a scale-out's nodes join as each passes its health check). */
+  private reloads: Promise<unknown> = Promise.resolve();
+  /** What a new node starts with: the last release every node reached (as CodeDeploy's last successful revision). */
+  public current: LocalRelease;
 
   private constructor(
     public readonly options: LocalFarmOptions,
     key: MachineKeyValues,
   ) {
     this.key = key;
+    this.current = options.release ?? { app: APP_SOURCE, version: "v1" };
     this.readyTimeoutMs = options.readyTimeoutMs ?? 60000;
   }
 
   /** Prepares the directory, starts state server, nodes and balancer, and waits until all answer. */
   static async start(options: LocalFarmOptions, key = generateMachineKey()): Promise<LocalFarm> {
     const farm = new LocalFarm(options, key);
-    const first = options.release ?? { app: APP_SOURCE, version: "v1" };
+    const first = farm.current;
     const collisions = portCollisions(options);
     if (collisions.length > 0) throw new Error(collisions.join("; "));
     // Before anything is emptied or started: a busy port is named at once, not after a wait.
@@ -394,20 +400,32 @@ export class LocalFarm {
   }
 
   /**
-   * Takes node i out of the balancer's rotation or puts it back, as a target group
-   * (de)registration does: nginx reloads, and the old worker finishes its in-flight requests
-   * before it exits. Resolves once the old worker is gone (the node is drained).
+   * Takes nodes out of the balancer's rotation or puts them back, as a target group
+   * (de)registration does: nginx reloads (its per-node servers follow options.nodes), and the old
+   * worker finishes its in-flight requests before it exits. Resolves once the old worker is gone
+   * (the nodes are drained).
    */
-  async setInRotation(i: number, on: boolean): Promise<void> {
-    if (on) this.inRotation.add(i);
-    else this.inRotation.delete(i);
-    const before = this.workers();
-    writeFileSync(join(this.options.dir, "nginx.conf"), this.nginxConfig());
-    this.processes.get("balancer")?.kill("SIGHUP");
-    await waitFor(`the balancer to reload (node ${i} ${on ? "in" : "out"})`, this.readyTimeoutMs, async () => {
-      const now = this.workers();
-      return now.length > 0 && before.every((pid) => !now.includes(pid));
-    });
+  async setInRotation(nodes: number | number[], on: boolean): Promise<void> {
+    const which = ([] as number[]).concat(nodes);
+    const reload = async () => {
+      for (const i of which)
+        if (on) this.inRotation.add(i);
+        else this.inRotation.delete(i);
+      const before = this.workers();
+      writeFileSync(join(this.options.dir, "nginx.conf"), this.nginxConfig());
+      this.processes.get("balancer")?.kill("SIGHUP");
+      await waitFor(
+        `the balancer to reload (node ${which.join(", ") || "list"} ${on ? "in" : "out"})`,
+        this.readyTimeoutMs,
+        async () => {
+          const now = this.workers();
+          return now.length > 0 && before.every((pid) => !now.includes(pid));
+        },
+      );
+    };
+    const done = this.reloads.then(reload, reload);
+    this.reloads = done.catch(() => undefined);
+    await done;
   }
 
   /**

@@ -7,6 +7,7 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { LOCAL_COMMAND, localOptions, startBanner } from "../../../tools/local/cli";
 import { RELEASE_COMMAND, releaseOptions } from "../../../tools/local/releaseCli";
+import { SCALE_COMMAND, scaleOptions } from "../../../tools/local/scaleCli";
 import { PLAN_COMMANDS } from "../../../tools/plan/cli";
 import { CliCommand, helpText, parseCli } from "../../../tools/scripts/cliOptions";
 import { DISRUPTION_COMMAND } from "../../../tools/scripts/disruptionTable";
@@ -15,6 +16,7 @@ import { REPO_ROOT } from "../../../tools/scripts/repoRoot";
 const COMMANDS: Record<string, CliCommand> = {
   local: LOCAL_COMMAND,
   "local:release": RELEASE_COMMAND,
+  "local:scale": SCALE_COMMAND,
   plan: PLAN_COMMANDS.plan,
   "plan:diff": PLAN_COMMANDS.diff,
   "plan:check": PLAN_COMMANDS.check,
@@ -84,6 +86,38 @@ describe("a bad --app is named with the other bad options, before anything start
       "--version needs a value\n--app <published site folder or .zip> is required",
     );
   });
+});
+
+test("npm run local:scale takes --nodes 1-20 and names every bad option in one error", () => {
+  expect(scaleOptions(["--nodes", "4"])).toEqual({ nodes: 4 });
+  expect(() => scaleOptions(["--nodes", "0", "--colour", "red"])).toThrow(
+    "--colour is not an option (--help lists them)\n--nodes must be a whole number 1-20; got 0",
+  );
+  expect(() => scaleOptions(["--nodes", "2.5"])).toThrow("--nodes must be a whole number 1-20; got 2.5");
+  expect(() => scaleOptions(["--port", "1"])).toThrow(
+    "--port is not an option (--help lists them)\n--nodes <n> is required",
+  );
+});
+
+test("`npm run local:scale` with no farm running says how to start one, and exits 1", () => {
+  const dir = mkdtempSync(join(tmpdir(), "webfarm-scale-"));
+  // The compiled command beside this compiled test: no ts-node compile (about a second of CPU).
+  const cli = require.resolve("../../../tools/local/scaleCli");
+  const loader = cli.endsWith(".ts") ? ["-r", "ts-node/register/transpile-only"] : [];
+  try {
+    const r = spawnSync(process.execPath, [...loader, cli, "--nodes", "3"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, WEBFARM_LOCAL_DIR: dir },
+      encoding: "utf8",
+      timeout: 30000,
+    });
+    expect(r.stderr).toMatch(
+      /^local scale: no local farm answers on .*control\.sock .*: start one with npm run local$/m,
+    );
+    expect(r.status).toBe(1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe("the start banner", () => {

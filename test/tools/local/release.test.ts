@@ -1,7 +1,10 @@
-// Acceptance test of releases on the local farm (real ASP.NET on Mono, nginx, the state server):
-// while a client holds one session and posts ViewState forms across nodes through the balancer,
-// v1 -> v2 is released node by node in CodeDeploy's order; v2 keeps every page but its public
-// ones behind a forms login, so its health page answers only through the kit's exemption. Then a
+// Acceptance test of releases and scaling on the local farm (real ASP.NET on Mono, nginx, the state
+// server), on one farm (the suites' time budget: a farm start is a few seconds of CPU): while a client
+// holds one session and posts ViewState forms across nodes through the balancer, the 2-node farm is
+// scaled to 4 in Auto Scaling's order, v1 -> v2 is released two nodes at a time in CodeDeploy's
+// order, the farm is scaled back to 2, and a Spot interruption takes one node (notice, drain, stop,
+// replacement). v2 keeps every page but its public ones behind a forms login, so its health page
+// answers only through the kit's exemption. Then a
 // release whose Application_Start throws on the second node: with no validation path the health page
 // (which runs in the application) fails it there, it rolls back, and v2 serves everywhere. A
 // configured validation path must answer 200 or a listed status.
@@ -14,9 +17,14 @@ import { localOptions } from "../../../tools/local/cli";
 import { missingFiles } from "../../../tools/local/packages";
 import { alive } from "../../../tools/local/run";
 import { HEALTH_PATH, LocalReleaseFailed, releaseFarm, ReleaseEvent, validateNode } from "../../../tools/local/deploy";
+import { interruptNode, ScaleEvent, scaleFarm } from "../../../tools/local/scale";
 import { SUITE_FARMS } from "../../support/farmPorts";
 
-const { port: PORT, statePort: STATE_PORT, nodes: NODES } = SUITE_FARMS.release;
+const { port: PORT, statePort: STATE_PORT, nodes: MOST_NODES } = SUITE_FARMS.release;
+/** The farm's size outside the scale-out. */
+const NODES = 2;
+/** Every line the farm logged ("stopped node-3 (pid 1234)"). */
+const farmLog: string[] = [];
 let farm: LocalFarm;
 let apps: string;
 const startedPids: number[] = [];
@@ -62,9 +70,17 @@ beforeAll(async () => {
     statePort: STATE_PORT,
     dir: join(tmpdir(), `aspnet-webfarm-release-${process.pid}`),
     release: { app: APP_SOURCE, version: "v1" },
+    log: (line) => farmLog.push(line),
   });
   startedPids.push(...farm.started().map((p) => p.pid));
 }, 120000);
+
+/** Remembers the pids of the farm's processes now (the scale starts new ones); returns them by role. */
+const pids = () => {
+  const now = farm.started();
+  startedPids.push(...now.map((p) => p.pid));
+  return new Map(now.map((p) => [p.role, p.pid]));
+};
 
 afterAll(async () => {
   await farm?.stop();
@@ -75,6 +91,14 @@ afterAll(async () => {
 
 const field = (res: HttpResult, k: string) => new RegExp(`^${k}=(.*)$`, "m").exec(res.body)?.[1] ?? "";
 
+/** One answer of the session page: which node and release, when it was asked and answered (epoch ms). */
+interface Answer {
+  node: string;
+  release: string;
+  sent: number;
+  done: number;
+}
+
 /**
  * A user during a release: one session, alternating a session page and a ViewState postback
  * (fetched through the balancer, posted through it, so it crosses nodes), about 7 requests a second.
@@ -84,6 +108,7 @@ class User {
   counts: number[] = [];
   sessions = new Set<string>();
   releases = new Set<string>();
+  answers: Answer[] = [];
   failures: string[] = [];
   requests = 0;
   private running = false;
@@ -99,11 +124,13 @@ class User {
   private async once(i: number): Promise<void> {
     this.requests++;
     if (i % 2 === 0) {
+      const sent = Date.now();
       const res = await this.get("/Default.aspx");
       if (res.status !== 200) throw new Error(`session page answered ${res.status}`);
       this.counts.push(Number(field(res, "count")));
       this.sessions.add(field(res, "session"));
       this.releases.add(field(res, "release"));
+      this.answers.push({ node: field(res, "node"), release: field(res, "release"), sent, done: Date.now() });
       return;
     }
     const form = await request(PORT, "/ViewState.aspx", { timeoutMs: 20000 });
@@ -142,18 +169,64 @@ class User {
   }
 }
 
-const order = (events: ReleaseEvent[], node: string) => events.filter((e) => e.node === node).map((e) => e.event);
+const order = (events: (ReleaseEvent | ScaleEvent)[], node: string) =>
+  events.filter((e) => e.node === node).map((e) => e.event);
 const user = new User();
+const sessionIntact = () => {
+  expect(user.failures).toEqual([]);
+  expect(user.sessions.size).toBe(1);
+  expect(user.counts).toEqual(user.counts.map((_, k) => k + 1));
+};
+/** The nodes that answered session pages asked after `from` and answered before `to` (epoch ms). */
+const nodesBetween = (from: number, to: number) =>
+  new Set(user.answers.filter((a) => a.sent >= from && a.done <= to).map((a) => a.node));
+/** Waits (bounded) until the client has had a session answer asked from now on. */
+const settle = async () => {
+  const since = Date.now();
+  for (let k = 0; k < 150 && user.answers.filter((a) => a.sent >= since).length < 1; k++)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+};
+/** The nodes that answer `n` health-page requests through the balancer (each node names itself in a header). */
+const balancedOver = async (n = 12) => {
+  const nodes = new Set<string>();
+  for (let k = 0; k < n; k++) nodes.add(String((await request(PORT, HEALTH_PATH)).headers["x-farm-node"]));
+  return nodes;
+};
 
-describe("releases on the local farm", () => {
-  test("v1 -> v2 node by node under load: no failed request, the session counts on, v2 answers on every node", async () => {
+describe("releases and scaling on the local farm", () => {
+  test("2 nodes scaled to 4, v1 -> v2 node by node, scaled back to 2, under load: no failed request, the session counts on, v1 or v2 during the release and only v2 after", async () => {
     user.start();
-    const started = Date.now();
-    const events = await releaseFarm(farm, { app: join(apps, "v2"), version: "v2", validatePath: "/validate.aspx" });
-    const seconds = (Date.now() - started) / 1000;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await settle();
+    const outStart = Date.now();
+    const out = await scaleFarm(farm, MOST_NODES);
+    await settle();
+    const grown = pids();
+    // The new nodes: the current release with the farm's key, in service only after their health check.
+    expect(farm.options.nodes).toBe(MOST_NODES);
+    expect(await balancedOver()).toEqual(new Set(["node-0", "node-1", "node-2", "node-3"]));
+    expect(farm.serving).toEqual(["v1", "v1", "v1", "v1"]);
+    for (const node of ["node-2", "node-3"]) {
+      expect(order(out.events, node)).toEqual(["Launch", "HealthCheck", "InService"]);
+      // Nothing reached it before its health check passed (it joins at the balancer's reload after it).
+      const healthy = outStart + out.events.find((e) => e.node === node && e.event === "HealthCheck")!.at;
+      expect(nodesBetween(0, healthy)).not.toContain(node);
+      const config = readFileSync(join(farm.currentDir(Number(node.slice(5))), "web.config"), "utf8");
+      expect(config).toContain(`validationKey="${farm.key.validationKey}"`);
+    }
+    expect(out.events.filter((e) => e.event === "Terminated")).toEqual([]);
 
-    for (let i = 0; i < NODES; i++) {
+    const started = Date.now();
+    // Two nodes at a time (CodeDeploy's HalfAtATime): two of the four always serve.
+    const events = await releaseFarm(
+      farm,
+      { app: join(apps, "v2"), version: "v2", validatePath: "/validate.aspx" },
+      { nodesAtOnce: 2 },
+    );
+    const released = Date.now();
+    const seconds = (released - started) / 1000;
+    await settle();
+
+    for (let i = 0; i < MOST_NODES; i++) {
       expect(order(events, `node-${i}`)).toEqual([
         "BlockTraffic",
         "BeforeInstall",
@@ -163,15 +236,35 @@ describe("releases on the local farm", () => {
       ]);
       expect(field(await request(farm.nodePort(i), "/Default.aspx"), "release")).toBe("v2");
     }
-    // One node at a time: node-1 leaves only after node-0 is back.
+    // Two at a time: node-2 and node-3 leave only after node-0 and node-1 are back.
     const at = (node: string, event: string) => events.findIndex((e) => e.node === node && e.event === event);
-    expect(at("node-1", "BlockTraffic")).toBeGreaterThan(at("node-0", "AllowTraffic"));
-    expect(farm.serving).toEqual(["v2", "v2", "v2"]);
-    expect(user.failures).toEqual([]);
+    for (const later of ["node-2", "node-3"])
+      for (const first of ["node-0", "node-1"])
+        expect(at(later, "BlockTraffic")).toBeGreaterThan(at(first, "AllowTraffic"));
+    expect(farm.serving).toEqual(["v2", "v2", "v2", "v2"]);
     expect(user.requests / seconds).toBeGreaterThanOrEqual(5);
-    expect(user.sessions.size).toBe(1);
-    expect(user.counts).toEqual(user.counts.map((_, k) => k + 1));
     expect(user.releases).toEqual(new Set(["v1", "v2"]));
+    const answeredAfter = (t: number) => new Set(user.answers.filter((a) => a.sent >= t).map((a) => a.release));
+    expect(answeredAfter(released)).toEqual(new Set(["v2"]));
+
+    // Scale-in: the newest nodes leave the balancer, drain, then stop; each stop is listed.
+    const inStart = Date.now();
+    const scaledIn = await scaleFarm(farm, NODES);
+    await settle();
+    expect(farm.options.nodes).toBe(NODES);
+    expect(farm.serving).toEqual(["v2", "v2"]);
+    const running = pids();
+    for (const node of ["node-3", "node-2"]) {
+      expect(order(scaledIn.events, node)).toEqual(["Deregister", "Drained", "Terminated"]);
+      const drained = inStart + scaledIn.events.find((e) => e.node === node && e.event === "Drained")!.at;
+      expect(nodesBetween(drained, Date.now())).not.toContain(node);
+      expect(running.has(node)).toBe(false);
+      expect(farmLog).toContain(`stopped ${node} (pid ${grown.get(node)})`);
+      expect(alive(grown.get(node)!)).toBe(false);
+    }
+    expect(await balancedOver()).toEqual(new Set(["node-0", "node-1"]));
+    expect(answeredAfter(released)).toEqual(new Set(["v2"]));
+    sessionIntact();
   }, 120000);
 
   test("negative control: an application whose Application_Start throws on node-1 fails validation there (no validation path), rolls back, and v2 serves everywhere", async () => {
@@ -180,8 +273,7 @@ describe("releases on the local farm", () => {
       () => undefined,
       (err: Error) => err,
     );
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await user.stop();
+    await settle();
 
     expect(failure).toBeInstanceOf(LocalReleaseFailed);
     expect(failure).toMatchObject({
@@ -193,7 +285,7 @@ describe("releases on the local farm", () => {
     expect((failure as LocalReleaseFailed).reason).toMatch(
       /^\/health\.aspx answered 500 .*v3 cannot start on node-1.*, not 200: the application did not start/,
     );
-    expect(farm.serving).toEqual(["v2", "v2", "v2"]);
+    expect(farm.serving).toEqual(["v2", "v2"]);
     for (let i = 0; i < NODES; i++)
       expect(field(await request(farm.nodePort(i), "/Default.aspx"), "release")).toBe("v2");
     expect(user.failures).toEqual([]);
@@ -202,15 +294,33 @@ describe("releases on the local farm", () => {
     expect(user.counts).toEqual(user.counts.map((_, k) => k + 1));
   }, 120000);
 
+  test("a Spot interruption under load (the notice: out of the balancer and drained; the stop a second later): no failed request, the session intact", async () => {
+    const before = pids();
+    const notice = Date.now();
+    // No replacement here (a node start is seconds of CPU in npm test's budget): the next test restarts node-1.
+    const events = await interruptNode(farm, 1, { stopAfterMs: 500, replace: false });
+    await settle();
+    await user.stop();
+    expect(order(events, "node-1")).toEqual(["Deregister", "Drained", "Terminated"]);
+    const at = (e: string) => notice + events.find((x) => x.event === e)!.at;
+    expect(at("Terminated") - notice).toBeGreaterThanOrEqual(500);
+    // From the drain on, only node-0 answers; the stopped process is gone, and its stop is listed.
+    expect(nodesBetween(at("Drained"), Date.now())).toEqual(new Set(["node-0"]));
+    expect(farmLog).toContain(`stopped node-1 (pid ${before.get("node-1")})`);
+    expect(alive(before.get("node-1")!)).toBe(false);
+    expect(await balancedOver()).toEqual(new Set(["node-0"]));
+    sessionIntact();
+  }, 60000);
+
   test("a release that changes only a setting (same build, same version) reaches every node, in a new folder", async () => {
     const before = [...farm.servingFolders];
-    // No load on the farm here: every node at once keeps the test short.
+    // No load on the farm here: every node at once keeps the test short (and starts node-1 again).
     await releaseFarm(
       farm,
       { app: join(apps, "v2"), version: "v2", settings: { Greeting: "changed" } },
       { nodesAtOnce: NODES },
     );
-    expect(farm.serving).toEqual(["v2", "v2", "v2"]);
+    expect(farm.serving).toEqual(["v2", "v2"]);
     for (let i = 0; i < NODES; i++) {
       expect((await request(farm.nodePort(i), "/setting.aspx")).body.trim()).toBe("changed");
       expect(farm.servingFolders[i]).toMatch(/^v2-[0-9a-f]{12}$/);
