@@ -1,10 +1,8 @@
 // The clock of Auto Scaling mode, modeled: from a load spike to a new node serving (scale-out) and
 // from the load's end to a node gone (scale-in), each step a labelled assumption with its source.
 // The node's own boot is tools/bench/model.ts's (Windows setup, boot steps, the current release,
-// the health checks): nothing is copied here. The locally measured times (npm run local:scale) are
-// read from a file the local scale measurement writes, when it exists.
-import { existsSync, readFileSync } from "fs";
-import { join } from "path";
+// the health checks): nothing is copied here. run.ts times the local farm's scaling beside it
+// (tools/local/measureScale.ts).
 import { DEFAULT_WARMUP_SECONDS } from "../../components/args/constants";
 import { Assumption, BOOT_STEPS, HEALTHY, ImageKind, nodeBoot, Pace, RELEASE_STEPS, WINDOWS_SETUP } from "./model";
 
@@ -176,48 +174,4 @@ export function scaleInClock(): ScaleInClock {
     outOfServiceSeconds: outOfService,
     goneSeconds: outOfService + s.drain.seconds + s.terminate.seconds,
   };
-}
-
-/**
- * The local farm's scale times, measured by `npm run local:scale` (issue 24 item 4), written as
- * JSON to LOCAL_SCALING_FILE. The bench reports them only when the file exists and has this shape.
- */
-export interface LocalScaling {
-  /** ISO 8601 time of the measurement. */
-  measuredAt: string;
-  /** Nodes before and after, and seconds from the command until every new node is in nginx. */
-  scaleOut: { from: number; to: number; seconds: number };
-  /** Nodes before and after, and seconds from the command until every removed node has stopped. */
-  scaleIn: { from: number; to: number; seconds: number };
-  /** Optional: the per-node steps, e.g. "start 1.2 s, healthy 0.4 s, joins nginx 0.1 s". */
-  detail?: string;
-}
-
-export const LOCAL_SCALING_FILE = join(__dirname, "local-scaling.json");
-
-const isCount = (x: unknown) => Number.isInteger(x) && (x as number) >= 0;
-const isMove = (x: unknown): x is { from: number; to: number; seconds: number } =>
-  typeof x === "object" &&
-  x !== null &&
-  isCount((x as Record<string, unknown>).from) &&
-  isCount((x as Record<string, unknown>).to) &&
-  typeof (x as Record<string, unknown>).seconds === "number" &&
-  ((x as Record<string, unknown>).seconds as number) >= 0;
-
-/** The local measurement, or the reason there is none ("not measured in this run"). */
-export function readLocalScaling(file = LOCAL_SCALING_FILE): { measured?: LocalScaling; note: string } {
-  if (!existsSync(file))
-    return { note: `not measured in this run: no ${file} (npm run local:scale writes it on the local farm)` };
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    return { note: `not used: ${file} is not JSON (${(err as Error).message})` };
-  }
-  const d = data as Record<string, unknown>;
-  if (typeof d?.measuredAt !== "string" || !isMove(d.scaleOut) || !isMove(d.scaleIn))
-    return { note: `not used: ${file} lacks measuredAt, scaleOut {from, to, seconds} or scaleIn {from, to, seconds}` };
-  const measured: LocalScaling = { measuredAt: d.measuredAt, scaleOut: d.scaleOut, scaleIn: d.scaleIn };
-  if (typeof d.detail === "string") measured.detail = d.detail;
-  return { measured, note: `measured on the local farm at ${measured.measuredAt}` };
 }

@@ -1,11 +1,7 @@
 // The Auto Scaling clock: each figure is the sum of its labelled assumptions around model.ts's node
 // boot (nothing copied), so a reader can check it by hand; these tests keep the arithmetic honest.
-import { mkdtempSync, rmSync, writeFileSync } from "fs";
-import * as os from "os";
-import { join } from "path";
 import {
   ALB_METRIC_PERIOD_SECONDS,
-  readLocalScaling,
   SCALING_STEPS,
   scaleInClock,
   scaleOutClock,
@@ -98,36 +94,4 @@ test("scale-in: fifteen datapoints below, then the node drains for the deregistr
 test("every scaling assumption names its source", () => {
   for (const a of [...Object.values(SCALING_STEPS), ...Object.values(WARM_START)])
     expect(a.source.length).toBeGreaterThan(20);
-});
-
-describe("the local farm's measured scale times", () => {
-  let dir: string;
-  beforeEach(() => (dir = mkdtempSync(join(os.tmpdir(), "bench-scaling-"))));
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-  test("without a measurement file the row says it was not measured", () => {
-    const r = readLocalScaling(join(dir, "missing.json"));
-    expect(r.measured).toBeUndefined();
-    expect(r.note).toMatch(/^not measured in this run/);
-  });
-
-  test("a file in the expected shape is reported as measured", () => {
-    const file = join(dir, "local-scaling.json");
-    const data = {
-      measuredAt: "2026-12-01T14:00:00Z",
-      scaleOut: { from: 2, to: 4, seconds: 6.5 },
-      scaleIn: { from: 4, to: 2, seconds: 3.2 },
-      detail: "per node: start 2.1 s",
-    };
-    writeFileSync(file, JSON.stringify(data));
-    expect(readLocalScaling(file).measured).toEqual(data);
-  });
-
-  test("a file in another shape is not used, and says why", () => {
-    const file = join(dir, "local-scaling.json");
-    writeFileSync(file, JSON.stringify({ measuredAt: "now", scaleOut: { from: 2, to: 4 } }));
-    expect(readLocalScaling(file)).toEqual({ note: expect.stringMatching(/^not used: .* lacks/) });
-    writeFileSync(file, "{");
-    expect(readLocalScaling(file).note).toMatch(/is not JSON/);
-  });
 });
