@@ -182,6 +182,13 @@ export function autoScalingGroup(name: string, g: GroupInputs, parent: pulumi.Re
           autoRollback: true,
         },
       },
+      // Every other replacement launches first too: a node found unhealthy, one past its lifetime,
+      // an AZ rebalance. Without a policy Auto Scaling terminates the old node first ("creates a
+      // new scaling activity for terminating the unhealthy instance and then terminates it. Later,
+      // another scaling activity launches a new instance"); with one, "A new instance must be
+      // provisioned first before an existing instance can be terminated" (EC2 Auto Scaling user
+      // guide, instance maintenance policy). 100-200: AWS allows at most 100 apart.
+      instanceMaintenancePolicy: { minHealthyPercentage: 100, maxHealthyPercentage: 200 },
       ...(autoSized
         ? {
             // Counted from InService: the launch hook already held the node until it served, and

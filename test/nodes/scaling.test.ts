@@ -40,11 +40,14 @@ const nodes = (extra: Record<string, unknown>) =>
   ({ nodes: { count: 2, mode: "autoscaling", ...extra } }) as unknown as WebFarmArgs;
 
 /** The group's inputs before issue 24: a group that does not scale must register exactly these. */
+// A fixed-size group's inputs: those it had before scaling existed, and the maintenance policy
+// every group now has (launch before terminating).
 const GROUP_INPUTS_BEFORE = [
   "desiredCapacity",
   "healthCheckGracePeriod",
   "healthCheckType",
   "initialLifecycleHooks",
+  "instanceMaintenancePolicy",
   "instanceRefresh",
   "launchTemplate",
   "maxSize",
@@ -272,7 +275,7 @@ describe("Spot web nodes", () => {
 });
 
 describe("a farm that does not scale registers what it did before issue 24", () => {
-  test("an Auto Scaling group at a fixed size: the same group inputs, no policy, schedule, alarm or widget", async () => {
+  test("an Auto Scaling group at a fixed size: its inputs as before but the maintenance policy, no policy, schedule, alarm or widget", async () => {
     const { graph } = await sharedFarm(nodes({}));
     expect(Object.keys(graph.one(T.group).inputs).sort()).toEqual(GROUP_INPUTS_BEFORE);
     expect(graph.one(T.group).inputs.desiredCapacity).toBe(2);

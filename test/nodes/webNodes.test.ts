@@ -87,6 +87,13 @@ describe("Auto Scaling mode", () => {
     expect(group(rotated).launchTemplate.version).not.toBe(group(scaled).launchTemplate.version);
   });
 
+  test("every other replacement (an unhealthy node, an AZ rebalance) launches the new node before the old one goes", () => {
+    expect(scaled.one(T.group).inputs.instanceMaintenancePolicy).toEqual({
+      minHealthyPercentage: 100,
+      maxHealthyPercentage: 200,
+    });
+  });
+
   test("a node enters service only once its boot completes the launch hook, so the grace period can be short", () => {
     const group = scaled.one(T.group).inputs;
     const hook = {
