@@ -12,17 +12,24 @@ export async function program(keysSet?: ReadonlySet<string>) {
   if (settings.image) {
     throwIfProblems(settings.problems);
     const image = new FarmImage(settings.farmName, settings.image);
-    return { imageId: image.imageId, imageVersion: image.version, imageArn: image.imageArn };
+    return {
+      imageId: image.imageId,
+      imageVersion: image.version,
+      imageArn: image.imageArn,
+      imageAmiParameter: image.amiParameter,
+    };
   }
   const region = await checkAgainstRegion(settings.args);
   throwIfProblems([...settings.problems, ...region.problems.map(settings.inConfigTerms)]);
 
   // The nodes' image from the image stack: a new build there rolls the nodes on the next `pulumi up` here.
-  const amiId = settings.imageStack
-    ? (new pulumi.StackReference(`${settings.farmName}-image`, { name: settings.imageStack }).requireOutput(
-        "imageId",
-      ) as pulumi.Output<string>)
-    : region.args.image?.amiId;
+  // A farm that follows the image's parameter (image.amiParameter) takes no AMI id from it.
+  const amiId =
+    settings.imageStack && region.args.image?.amiParameter === undefined
+      ? (new pulumi.StackReference(`${settings.farmName}-image`, { name: settings.imageStack }).requireOutput(
+          "imageId",
+        ) as pulumi.Output<string>)
+      : region.args.image?.amiId;
   const farm = new WebFarm(settings.farmName, { ...region.args, image: { ...region.args.image, amiId } });
   // Every output of the farm; the raw keys stay inside (the fragment carries them, as a secret).
   const { validationKey: _v, decryptionKey: _d, ...outputs } = WebFarm.outputsOf(farm);

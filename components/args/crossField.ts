@@ -21,6 +21,7 @@ export function crossFieldProblems(name: string, a: Raw): Problem[] {
     ...bothGroups(a, ["stateServer", "sqlServer"], "the session store", "a state server setting"),
     ...existingNetworkProblems(group(a, "existingNetwork")),
     ...nodesProblems(group(a, "nodes")),
+    ...imageProblems(group(a, "image"), group(a, "nodes")),
     ...azListProblems(group(a, "network") ?? {}),
     ...farmNameProblems(name),
     ...appProblems(group(a, "app"), group(a, "nodes")),
@@ -65,6 +66,27 @@ function existingNetworkProblems(net: Raw | undefined): Problem[] {
       propertyPath: "existingNetwork.privateSubnetIds",
       reason: `has ${priv.length} subnets but publicSubnetIds has ${pub.length}: give one public and one private subnet per AZ`,
     });
+  return problems;
+}
+
+/**
+ * An image followed through its SSM parameter (`resolve:ssm:` in the launch template) needs the
+ * group to refresh and a plain launch template: a mixed instances policy refuses `resolve:ssm:`
+ * (/work/tmp/i24-rollout-facts.md, section 2), and separate instances have no group to refresh.
+ */
+function imageProblems(image: Raw | undefined, nodes: Raw | undefined): Problem[] {
+  if (image?.amiParameter === undefined) return [];
+  const at = "image.amiParameter";
+  const problems: Problem[] = [];
+  if (nodes?.mode !== "autoscaling")
+    problems.push({ propertyPath: at, reason: `applies only with nodes.mode "autoscaling" (a group to refresh)` });
+  else if (nodes.spot === true)
+    problems.push({
+      propertyPath: at,
+      reason: "cannot be used with nodes.spot: a mixed instances policy refuses an AMI from an SSM parameter",
+    });
+  if (image.amiId !== undefined)
+    problems.push({ propertyPath: at, reason: "is given with image.amiId: give one of them (the nodes' image)" });
   return problems;
 }
 

@@ -223,6 +223,11 @@ export interface ImageArgs {
    */
   amiId?: pulumi.Input<string>;
   /**
+   * Follow a FarmImage's amiParameter (Auto Scaling mode, not with spot or amiId): the nodes launch from the AMI it names, and each new build of the image starts an instance refresh by itself (new nodes serving before old ones go), with no `pulumi up` and a clean preview after. No auto rollback of a bad image.
+   * @default none: the nodes take a new image at `pulumi up`
+   */
+  amiParameter?: pulumi.Input<string>;
+  /**
    * The state server's image (and the SQL Server setup instance's), apart from the nodes' so a new farm image never replaces it (every session would be lost). Without it, Amazon's latest is resolved once and kept.
    * @default none: Amazon's latest Windows Server 2022
    */

@@ -97,6 +97,12 @@ export const amiId = text("must be an AMI id (ami-…)").regex(/^ami-([0-9a-f]{8
   error: "must be an AMI id (ami- and 8 or 17 hex digits)",
 });
 
+/** A FarmImage's amiParameter: the SSM parameter its builds write (/imagebuilder/<name>/<version>/ami). */
+export const farmImageParameter = text("must be a FarmImage's amiParameter").regex(
+  /^\/imagebuilder\/[A-Za-z0-9_.-]{1,128}\/\d{1,6}\.\d{1,6}\.\d{1,6}\/ami$/,
+  { error: "must be a FarmImage's amiParameter: /imagebuilder/<image name>/<x.y.z>/ami" },
+);
+
 /** An EC2 instance type of an x86_64 family: Graviton (t4g, m6g, c7gn, ...) cannot run Windows. */
 export const instanceType = text("must be an EC2 instance type name such as t3.medium")
   .regex(/^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/, { error: "must be an EC2 instance type name such as t3.medium" })

@@ -250,6 +250,11 @@ export const imageSchema = named(
       "The web nodes' Windows Server 2022 image: an AMI id, or a FarmImage's imageId (nodes then serve in minutes). A changed id replaces the nodes, new ones serving before old ones go. Without it, Amazon's latest is resolved once and kept on existing nodes.",
       "none: Amazon's latest Windows Server 2022",
     ),
+    amiParameter: doc(
+      input(rules.farmImageParameter).optional(),
+      "Follow a FarmImage's amiParameter (Auto Scaling mode, not with spot or amiId): the nodes launch from the AMI it names, and each new build of the image starts an instance refresh by itself (new nodes serving before old ones go), with no `pulumi up` and a clean preview after. No auto rollback of a bad image.",
+      "none: the nodes take a new image at `pulumi up`",
+    ),
     stateAmiId: doc(
       input(rules.amiId).optional(),
       "The state server's image (and the SQL Server setup instance's), apart from the nodes' so a new farm image never replaces it (every session would be lost). Without it, Amazon's latest is resolved once and kept.",

@@ -10,7 +10,7 @@ import { Account } from "../aws/iam/policies";
 import { farmNames, FarmNames } from "../aws/names";
 import { RuleScope } from "../aws/securityGroups";
 import { Tags } from "../aws/tags";
-import { MachineImage, windowsServer2022 } from "../image/machineImage";
+import { followedImage, MachineImage, windowsServer2022 } from "../image/machineImage";
 import { existingNetwork, FarmNetwork, FarmNetworkShape } from "../network/network";
 import { FarmLogs } from "../observability/monitoring";
 import { NodeRole } from "../observability/windows/cloudWatch";
@@ -89,6 +89,11 @@ export function farmContext(parent: pulumi.ComponentResource, name: string, farm
   const images = new Map<string, MachineImage>();
   const image = (of: "web" | "state"): MachineImage => {
     const field = of === "web" ? "amiId" : "stateAmiId";
+    if (of === "web" && farm.image.amiParameter !== undefined) {
+      if (!images.has("parameter"))
+        images.set("parameter", followedImage(whenKnown(name, "amiParameter", farm.image.amiParameter)));
+      return images.get("parameter")!;
+    }
     const pinned = farm.image[field];
     const key = pinned === undefined ? "latest" : field;
     if (!images.has(key))

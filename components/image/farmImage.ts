@@ -153,6 +153,12 @@ export class FarmImage extends pulumi.ComponentResource {
   public readonly version: pulumi.Output<string>;
   /** The build instance's role. */
   public readonly buildRoleArn: pulumi.Output<string>;
+  /**
+   * The SSM parameter each build writes its AMI id to (/imagebuilder/<name>/<version>/ami): give it to
+   * WebFarm's image.amiParameter for an automatic rollout. Left behind by `pulumi destroy` (Image
+   * Builder made it): `aws ssm delete-parameter --name <it>`.
+   */
+  public readonly amiParameter: pulumi.Output<string>;
   /** The scheduled pipeline's ARN (undefined with scheduledBuilds false). */
   public readonly pipelineArn: pulumi.Output<string | undefined>;
   /** Where each build is announced (AVAILABLE or FAILED): subscribe to it (undefined with scheduledBuilds false). */
@@ -278,6 +284,8 @@ export class FarmImage extends pulumi.ComponentResource {
             parent,
           )
         : undefined;
+    // The image's name is the recipe's (its builds are …:image/<recipe name>/<version>/<n>).
+    const amiParameter = pulumi.interpolate`/imagebuilder/${recipe.name}/${a.version}/ami`;
     const distribution = new imagebuilder.DistributionConfiguration(
       `${name}-distribution`,
       {
@@ -306,6 +314,12 @@ export class FarmImage extends pulumi.ComponentResource {
                   },
                 ]
               : undefined,
+            // Each build writes its AMI id here, for farms that follow it (WebFarm image.amiParameter).
+            // Image Builder creates the parameter if missing, else updates it (API,
+            // SsmParameterConfiguration); its service-linked role may write only /imagebuilder/*
+            // (AWSServiceRoleForImageBuilder), so no execution role is needed. Not declared as a
+            // resource: a refresh would see Image Builder's write as drift and `up` would set it back.
+            ssmParameterConfigurations: [{ parameterName: amiParameter, dataType: "aws:ec2:image" }],
           },
         ],
         tags: nameTags(tags, `${name}-distribution`),
@@ -361,6 +375,7 @@ export class FarmImage extends pulumi.ComponentResource {
         )
       : firstAmi;
     this.imageArn = image.arn;
+    this.amiParameter = amiParameter;
     this.version = pulumi.output(a.version);
     this.buildRoleArn = role.arn;
     const scheduled = a.scheduledBuilds
@@ -385,6 +400,7 @@ export class FarmImage extends pulumi.ComponentResource {
     this.registerOutputs({
       imageId: this.imageId,
       imageArn: this.imageArn,
+      amiParameter: this.amiParameter,
       version: this.version,
       buildRoleArn: this.buildRoleArn,
       pipelineArn: this.pipelineArn,

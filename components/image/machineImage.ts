@@ -13,6 +13,18 @@ export interface MachineImage {
    * every node would be replaced whenever Amazon publishes a new image.
    */
   pinned: boolean;
+  /** The SSM parameter the image is resolved from at each launch (`resolve:ssm:`), when the farm follows one. */
+  parameter?: pulumi.Output<string>;
+}
+
+/**
+ * An image that follows an SSM parameter: the launch template keeps `resolve:ssm:<name>` and EC2
+ * resolves it at each launch, so a new value changes neither the template nor Pulumi's state
+ * (/work/tmp/i24-rollout-facts.md section 2). Pinned: the string itself never changes.
+ */
+export function followedImage(parameterName: pulumi.Input<string>): MachineImage {
+  const parameter = pulumi.output(parameterName);
+  return { imageId: pulumi.interpolate`resolve:ssm:${parameter}`, pinned: true, parameter };
 }
 
 export function windowsServer2022(

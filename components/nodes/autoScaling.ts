@@ -23,6 +23,7 @@ import {
   scheduledActions,
   sizedByAws,
 } from "./scaling";
+import { imageRollout } from "./imageRollout";
 import type { WebNodesArgs } from "./webNodes";
 
 /** A node enters service (and is health-checked) only after its boot completed the lifecycle hook. */
@@ -172,14 +173,17 @@ export function autoScalingGroup(name: string, g: GroupInputs, parent: pulumi.Re
       ...(autoSized ? { minElbCapacity: args.count } : { waitForElbCapacity: args.count }),
       waitForCapacityTimeout: CAPACITY_TIMEOUT,
       // A new template version (image, user data, type) rolls the group: new nodes are added and
-      // must be healthy before old ones go (100-200% of capacity), and a failed refresh rolls back.
+      // must be healthy before old ones go (100-200% of capacity), and a failed refresh rolls back
+      // (except for an image followed through its parameter).
       instanceRefresh: {
         strategy: "Rolling",
         preferences: {
           minHealthyPercentage: 100,
           maxHealthyPercentage: 200,
           instanceWarmup: String(REFRESH_WARMUP_SECONDS),
-          autoRollback: true,
+          // Refused with an AMI from an SSM parameter: the provider would send a desired
+          // configuration, which rollback needs and such an image cannot have (imageRollout.ts).
+          autoRollback: image.parameter === undefined,
         },
       },
       // Every other replacement launches first too: a node found unhealthy, one past its lifetime,
@@ -255,6 +259,19 @@ export function autoScalingGroup(name: string, g: GroupInputs, parent: pulumi.Re
     parent,
   );
   scheduledActions(name, group.name, scaling, parent);
+  if (image.parameter !== undefined)
+    imageRollout(
+      name,
+      {
+        parameterName: image.parameter,
+        groupName: group.name,
+        groupArn: pulumi.output(context.account).apply((a) => autoScalingGroupArn(a, context.names.autoScalingGroup)),
+        instanceWarmup: REFRESH_WARMUP_SECONDS,
+        account: context.account,
+        tags: context.tags,
+      },
+      parent,
+    );
   if (scalesOnLoad(scaling))
     atMaximumAlarm(
       `${name}-at-maximum`,
