@@ -94,6 +94,14 @@ describe("a farm image with defaults", () => {
     expect(graph.count(IB.template)).toBe(0);
   });
 
+  test("each build writes its AMI id to /imagebuilder/<image>/<version>/ami, declared by no resource, and exported", async () => {
+    const [d] = graph.one(IB.distribution).inputs.distributions;
+    const name = `/imagebuilder/${graph.one(IB.recipe).state.name}/2026.11.0/ami`;
+    expect(d.ssmParameterConfigurations).toEqual([{ parameterName: name, dataType: "aws:ec2:image" }]);
+    expect(await valueOf(image.amiParameter)).toBe(name);
+    expect(graph.count("aws:ssm/parameter:Parameter")).toBe(0);
+  });
+
   test("the image is built from the recipe, infrastructure and distribution, with its tests on; its AMI is the output", async () => {
     const i = graph.one(IB.image);
     expect(i.inputs).toMatchObject({

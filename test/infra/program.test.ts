@@ -252,7 +252,7 @@ describe("the 0.1 config keys", () => {
 });
 
 describe("the farm image's stack, and farms that take its image", () => {
-  test("images: builds the farm image and nothing of a farm, and exports its AMI id", async () => {
+  test("images: builds the farm image and nothing of a farm, and exports its AMI id and the parameter its builds write", async () => {
     const { graph, error } = await runStack(stackConfig("images"));
     expect(error).toBeUndefined();
     expect(graph.count("aspnet-webfarm:index:FarmImage")).toBe(1);
@@ -260,7 +260,7 @@ describe("the farm image's stack, and farms that take its image", () => {
     expect(graph.count(T.instance)).toBe(0);
     expect(graph.one("aws:imagebuilder/component:Component").inputs.version).toBe("2026.11.0");
     const outputs = await outputsOf(stackConfig("images"));
-    expect(Object.keys(outputs).sort()).toEqual(["imageArn", "imageId", "imageVersion"]);
+    expect(Object.keys(outputs).sort()).toEqual(["imageAmiParameter", "imageArn", "imageId", "imageVersion"]);
   });
 
   test("prod: the web nodes boot from the image stack's imageId; the session setup instance keeps Amazon's image", async () => {
