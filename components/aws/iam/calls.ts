@@ -7,7 +7,15 @@
 import { parameterArn } from "./policies";
 
 /** Who makes the call: an instance role, a service role, or the deployer's own credentials. */
-export type Principal = "web-node" | "state-server" | "session-setup" | "codedeploy" | "image-build" | "deployer";
+export type Principal =
+  | "web-node"
+  | "state-server"
+  | "session-setup"
+  | "codedeploy"
+  | "image-build"
+  | "deployer"
+  | "image-rollout"
+  | "image-rollout-trigger";
 
 export type Context = Record<string, string | string[]>;
 

@@ -129,6 +129,33 @@ export function imageBuildCalls(c: Caller, p: { componentArns: string[] }): AwsC
   ];
 }
 
+/**
+ * The automatic image rollout (image.amiParameter, components/nodes/imageRollout.ts): EventBridge
+ * starts the state machine with the trigger role (EventBridge user guide, "Step Functions state
+ * machine target": "The role needs states:StartExecution on the state machine"), and the state
+ * machine's one task starts an instance refresh of the farm's group with its own role (Step
+ * Functions developer guide, AWS SDK integrations: the task calls the API with the execution role).
+ */
+export function imageRolloutCalls(p: { groupArn: string; stateMachineArn: string }): AwsCall[] {
+  const context = { "aws:SecureTransport": "true" };
+  return [
+    {
+      principal: "image-rollout-trigger",
+      action: "states:StartExecution",
+      resource: p.stateMachineArn,
+      context,
+      source: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-custom-bus-target-sfn.html (delivery role)",
+    },
+    {
+      principal: "image-rollout",
+      action: "autoscaling:StartInstanceRefresh",
+      resource: p.groupArn,
+      context,
+      source: "https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html",
+    },
+  ];
+}
+
 /** What the deployer's credentials call from the dynamic providers (release.ts, servingGate.ts). */
 export function deployerCalls(p: {
   deploymentGroupArn: string;

@@ -13,7 +13,12 @@ import {
   sessionManagerCalls,
 } from "../../../components/aws/iam/agentCalls";
 import { AwsCall, Caller, Principal, Where } from "../../../components/aws/iam/calls";
-import { codeDeployServiceCalls, deployerCalls, imageBuildCalls } from "../../../components/aws/iam/serviceCalls";
+import {
+  codeDeployServiceCalls,
+  deployerCalls,
+  imageBuildCalls,
+  imageRolloutCalls,
+} from "../../../components/aws/iam/serviceCalls";
 import { bootCalls } from "../../../components/windows/boot.calls";
 import { releaseHookCalls } from "../../../components/releases/windows/hooks.calls";
 import { sqlSessionCalls } from "../../../components/sessions/sqlServer/windows/sqlSession.calls";
@@ -559,5 +564,59 @@ describe("the state server's patch window (issue 24)", () => {
     );
     for (const a of ["ec2messages:GetMessages", "ssm:GetDeployablePatchSnapshotForInstance", "logs:DescribeLogGroups"])
       expect(actions).not.toContain(a);
+  });
+});
+
+describe("the automatic image rollout's two roles (issue 24)", () => {
+  const args = {
+    nodes: { count: 2, mode: "autoscaling" },
+    image: { amiParameter: "/imagebuilder/img-recipe-1a2b3c4/2026.11.0/ami" },
+  } as unknown as WebFarmArgs;
+
+  test("each role makes its one call, on this farm's state machine and group, and nothing else", async () => {
+    const where = whereOf("eu-west-1");
+    const { graph } = await buildFarm(args, FARM, { fixtures: fixtures({ region: where.region }) });
+    const machine = graph.one("aws:sfn/stateMachine:StateMachine");
+    // The group's real ARN carries its id where the statement has a wildcard.
+    const groupArn = `arn:aws:autoscaling:${where.region}:${where.accountId}:autoScalingGroup:0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9:autoScalingGroupName/${graph.one(T.group).inputs.name}`;
+    const stateMachineArn = `arn:aws:states:${where.region}:${where.accountId}:stateMachine:${machine.inputs.name ?? machine.name}`;
+    const policyOf = (role: string) => JSON.parse(graph.named(role, T.rolePolicy).inputs.policy);
+    const policies = {
+      "image-rollout": { ...policyOf(`${FARM}-web-rollout`) },
+      "image-rollout-trigger": {
+        Version: "2012-10-17",
+        // The recorded statement names the mock's ARN: the real one's shape is evaluated here.
+        Statement: policyOf(`${FARM}-web-rollout-trigger`).Statement.map((st: { Resource: string[] }) => ({
+          ...st,
+          Resource: st.Resource.map((r) => (r === machine.state.arn ? stateMachineArn : r)),
+        })),
+      },
+    };
+    const calls = imageRolloutCalls({ groupArn, stateMachineArn });
+    expect(calls.map((c) => `${c.principal} ${c.action}`)).toEqual([
+      "image-rollout-trigger states:StartExecution",
+      "image-rollout autoscaling:StartInstanceRefresh",
+    ]);
+    for (const call of calls) {
+      const policy = policies[call.principal as keyof typeof policies];
+      expect(await evaluateAgainst(where, call, policy)).toBe("Allowed");
+      const [service, action] = call.action.split(":");
+      expect(await iamActionExists(service, action)).toBe(true);
+    }
+    const refresh = calls[1];
+    const other = groupArn.replace(/autoScalingGroupName\/.*$/, "autoScalingGroupName/other-group");
+    expect(await evaluateAgainst(where, { ...refresh, resource: other }, policies["image-rollout"])).not.toBe(
+      "Allowed",
+    );
+    for (const action of ["autoscaling:CancelInstanceRefresh", "autoscaling:UpdateAutoScalingGroup"])
+      expect(await evaluateAgainst(where, { ...refresh, action }, policies["image-rollout"])).not.toBe("Allowed");
+    const start = calls[0];
+    expect(
+      await evaluateAgainst(
+        where,
+        { ...start, resource: stateMachineArn.replace(/[^:]+$/, "other-machine") },
+        policies["image-rollout-trigger"],
+      ),
+    ).not.toBe("Allowed");
   });
 });
