@@ -58,10 +58,10 @@ export interface FarmImageArgs {
   fastLaunchSnapshots?: number;
   /**
    * Rebuild the image on `schedule` (an Image Builder pipeline) and announce each build. The new
-   * image reaches the web nodes only at `pulumi up`: this stack's next update exports it as imageId,
-   * and a farm stack's next update rolls its nodes onto it (instance refresh in autoscaling mode,
-   * one node at a time behind its serving gate in instances mode). No automatic rollout. False: the
-   * image is built once per `version`, as before.
+   * image reaches the web nodes at `pulumi up`: this stack's next update exports it as imageId, and
+   * a farm stack's next update rolls its nodes onto it (instance refresh in autoscaling mode, one
+   * node at a time behind its serving gate in instances mode); a farm that follows amiParameter
+   * (WebFarm image.amiParameter) rolls by itself. False: the image is built once per `version`.
    * @default true
    */
   scheduledBuilds?: boolean;

@@ -4,7 +4,8 @@
 // web nodes by itself: the images stack exports it as imageId at its next `pulumi up`, and each farm
 // stack rolls its nodes onto it at its own next `pulumi up` (an instance refresh in autoscaling mode,
 // one node at a time behind the serving gates in instances mode), deliberate and visible in the
-// preview like every replacement. An automatic rollout is not built (issue 24 leaves it an option).
+// preview like every replacement; or, opt-in, a farm in Auto Scaling mode follows the image's SSM
+// parameter and refreshes itself (WebFarm image.amiParameter, components/nodes/imageRollout.ts).
 import * as cloudwatch from "@pulumi/aws/cloudwatch";
 import * as imagebuilder from "@pulumi/aws/imagebuilder";
 import * as kms from "@pulumi/aws/kms";
