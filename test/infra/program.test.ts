@@ -273,6 +273,20 @@ describe("the farm image's stack, and farms that take its image", () => {
     expect(setup.inputs.ami).toBe(FIXTURE_WINDOWS_AMI);
   });
 
+  test("asg following the image's parameter: its template resolves it, and no imageId is taken from the image stack", async () => {
+    const parameter = "/imagebuilder/shop-recipe-1a2b3c4/2026.11.0/ami";
+    const { graph, error } = await runStack(
+      withConfig("asg", {
+        [key("imageAmiParameter")]: parameter,
+        [key("imageStack")]: "organization/aspnet-webfarm/images",
+      }),
+    );
+    expect(error).toBeUndefined();
+    expect(graph.count("pulumi:pulumi:StackReference")).toBe(0);
+    expect(graph.one(T.template).inputs.imageId).toBe(`resolve:ssm:${parameter}`);
+    expect(graph.count("aws:sfn/stateMachine:StateMachine")).toBe(1);
+  });
+
   test("mixing the two kinds of stack is reported key by key, and imageStack with amiId too", () => {
     const farm = readStackSettings(
       projectConfig(
