@@ -72,7 +72,10 @@ function existingNetworkProblems(net: Raw | undefined): Problem[] {
 /**
  * An image followed through its SSM parameter (`resolve:ssm:` in the launch template) needs the
  * group to refresh and a plain launch template: a mixed instances policy refuses `resolve:ssm:`
- * (/work/tmp/i24-rollout-facts.md, section 2), and separate instances have no group to refresh.
+ * ("you cannot use a launch template that specifies a Systems Manager parameter instead of an AMI ID
+ * on an Auto Scaling group with a mixed instances policy": EC2 Auto Scaling user guide, Systems
+ * Manager parameters, limitations; terraform-provider-aws#38767), and separate instances have no
+ * group to refresh.
  */
 function imageProblems(image: Raw | undefined, nodes: Raw | undefined): Problem[] {
   if (image?.amiParameter === undefined) return [];

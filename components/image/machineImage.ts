@@ -19,8 +19,11 @@ export interface MachineImage {
 
 /**
  * An image that follows an SSM parameter: the launch template keeps `resolve:ssm:<name>` and EC2
- * resolves it at each launch, so a new value changes neither the template nor Pulumi's state
- * (/work/tmp/i24-rollout-facts.md section 2). Pinned: the string itself never changes.
+ * resolves it at each launch, so a new value changes neither the template nor Pulumi's state: the
+ * provider reads the version back without ResolveAlias, which "If false ... the parameter is
+ * displayed in the response for imageId" (EC2 API, DescribeLaunchTemplateVersions). Pinned: the
+ * string itself never changes. Not for separate instances (aws_instance churns with it:
+ * terraform-provider-aws#22912).
  */
 export function followedImage(parameterName: pulumi.Input<string>): MachineImage {
   const parameter = pulumi.output(parameterName);

@@ -4,7 +4,11 @@
 // runs: the refresh launches nodes from the same launch template, whose imageId
 // `resolve:ssm:<parameter>` now resolves to the new AMI (Image Builder's distribution wrote it), so
 // neither the template nor Pulumi's state changes and `pulumi preview` stays clean.
-// Sources: /work/tmp/i24-rollout-facts.md sections 3a and 4.
+// The refresh can have no rollback: "A rollback is not supported ... The Auto Scaling group has a
+// launch template that uses an AWS Systems Manager parameter instead of an AMI ID" (Auto Scaling API,
+// RollbackInstanceRefresh). Not verified on AWS from here: that AVAILABLE follows the parameter's
+// write (distribution is part of the build), and this task's resource name (by Step Functions'
+// aws-sdk:serviceName:apiAction convention; EventBridge Scheduler names the same call).
 import * as cloudwatch from "@pulumi/aws/cloudwatch";
 import * as iam from "@pulumi/aws/iam";
 import * as sfn from "@pulumi/aws/sfn";
