@@ -13,7 +13,7 @@ import * as cloudwatch from "@pulumi/aws/cloudwatch";
 import * as iam from "@pulumi/aws/iam";
 import * as sfn from "@pulumi/aws/sfn";
 import * as pulumi from "@pulumi/pulumi";
-import { Account, policyDocument, Statement } from "../aws/iam/policies";
+import { Account, parameterArn, policyDocument, Statement } from "../aws/iam/policies";
 import { nameTags, Tags } from "../aws/tags";
 import { IMAGE_STATE_CHANGE } from "../image/pipeline";
 
@@ -82,9 +82,17 @@ export function rolloutDefinition(groupName: string, instanceWarmup: number): st
   });
 }
 
-/** The state machine may start a refresh of this one group. */
-export function rolloutStatements(groupArn: string): Statement[] {
-  return [{ Sid: "StartRefresh", Effect: "Allow", Action: ["autoscaling:StartInstanceRefresh"], Resource: [groupArn] }];
+/**
+ * The state machine may start a refresh of this one group, and read the one parameter its template
+ * names: "Anyone who uses the launch template also needs the ssm:GetParameters permission in order
+ * for the parameter value to be validated" (EC2 Auto Scaling user guide, Systems Manager parameters
+ * instead of AMI IDs); whether StartInstanceRefresh validates it is not documented.
+ */
+export function rolloutStatements(groupArn: string, parameterArn: string): Statement[] {
+  return [
+    { Sid: "StartRefresh", Effect: "Allow", Action: ["autoscaling:StartInstanceRefresh"], Resource: [groupArn] },
+    { Sid: "ReadImageParameter", Effect: "Allow", Action: ["ssm:GetParameters"], Resource: [parameterArn] },
+  ];
 }
 
 /** EventBridge may start this one state machine. */
@@ -127,7 +135,12 @@ export function imageRollout(
   );
   const rolePolicy = new iam.RolePolicy(
     `${name}-rollout`,
-    { role: role.id, policy: pulumi.output(args.groupArn).apply((arn) => policyDocument(rolloutStatements(arn))) },
+    {
+      role: role.id,
+      policy: pulumi
+        .all([args.groupArn, args.account, args.parameterName])
+        .apply(([g, a, p]) => policyDocument(rolloutStatements(g, parameterArn(a, p)))),
+    },
     opts,
   );
   // EXPRESS: one call per image, billed per request.

@@ -93,7 +93,7 @@ describe("a farm that follows its image's parameter", () => {
     expect(REFRESH_IN_PROGRESS).toBe("AutoScaling.InstanceRefreshInProgressException");
   });
 
-  test("the state machine's role may start a refresh of this group only", () => {
+  test("the state machine's role may start a refresh of this group only, and read the one parameter", () => {
     const role = graph.one(T.role, (r) => r.state.arn === machine().inputs.roleArn);
     expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([
       { Effect: "Allow", Principal: { Service: "states.amazonaws.com" }, Action: "sts:AssumeRole" },
@@ -106,6 +106,12 @@ describe("a farm that follows its image's parameter", () => {
         Effect: "Allow",
         Action: ["autoscaling:StartInstanceRefresh"],
         Resource: [`arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/${group}`],
+      },
+      {
+        Sid: "ReadImageParameter",
+        Effect: "Allow",
+        Action: ["ssm:GetParameters"],
+        Resource: [`arn:aws:ssm:eu-west-1:123456789012:parameter${PARAMETER}`],
       },
     ]);
     expect(machine().options.dependsOn).toContain(policy.name);

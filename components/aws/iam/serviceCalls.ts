@@ -136,7 +136,7 @@ export function imageBuildCalls(c: Caller, p: { componentArns: string[] }): AwsC
  * machine's one task starts an instance refresh of the farm's group with its own role (Step
  * Functions developer guide, AWS SDK integrations: the task calls the API with the execution role).
  */
-export function imageRolloutCalls(p: { groupArn: string; stateMachineArn: string }): AwsCall[] {
+export function imageRolloutCalls(p: { groupArn: string; stateMachineArn: string; parameterArn: string }): AwsCall[] {
   const context = { "aws:SecureTransport": "true" };
   return [
     {
@@ -152,6 +152,15 @@ export function imageRolloutCalls(p: { groupArn: string; stateMachineArn: string
       resource: p.groupArn,
       context,
       source: "https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html",
+    },
+    {
+      principal: "image-rollout",
+      action: "ssm:GetParameters",
+      resource: p.parameterArn,
+      context,
+      // "Anyone who uses the launch template also needs the ssm:GetParameters permission": whether
+      // StartInstanceRefresh validates the parameter with the caller's rights is not documented.
+      source: "https://docs.aws.amazon.com/autoscaling/ec2/userguide/using-systems-manager-parameters.html",
     },
   ];
 }

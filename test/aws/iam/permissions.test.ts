@@ -592,10 +592,12 @@ describe("the automatic image rollout's two roles (issue 24)", () => {
         })),
       },
     };
-    const calls = imageRolloutCalls({ groupArn, stateMachineArn });
+    const parameterArn = `arn:aws:ssm:${where.region}:${where.accountId}:parameter/imagebuilder/img-recipe-1a2b3c4/2026.11.0/ami`;
+    const calls = imageRolloutCalls({ groupArn, stateMachineArn, parameterArn });
     expect(calls.map((c) => `${c.principal} ${c.action}`)).toEqual([
       "image-rollout-trigger states:StartExecution",
       "image-rollout autoscaling:StartInstanceRefresh",
+      "image-rollout ssm:GetParameters",
     ]);
     for (const call of calls) {
       const policy = policies[call.principal as keyof typeof policies];
@@ -610,6 +612,14 @@ describe("the automatic image rollout's two roles (issue 24)", () => {
     );
     for (const action of ["autoscaling:CancelInstanceRefresh", "autoscaling:UpdateAutoScalingGroup"])
       expect(await evaluateAgainst(where, { ...refresh, action }, policies["image-rollout"])).not.toBe("Allowed");
+    const read = calls[2];
+    expect(
+      await evaluateAgainst(
+        where,
+        { ...read, resource: parameterArn.replace("2026.11.0", "2026.12.0") },
+        policies["image-rollout"],
+      ),
+    ).not.toBe("Allowed");
     const start = calls[0];
     expect(
       await evaluateAgainst(
