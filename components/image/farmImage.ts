@@ -284,8 +284,9 @@ export class FarmImage extends pulumi.ComponentResource {
             parent,
           )
         : undefined;
-    // The image's name is the recipe's (its builds are …:image/<recipe name>/<version>/<n>).
-    const amiParameter = pulumi.interpolate`/imagebuilder/${recipe.name}/${a.version}/ami`;
+    // Named by this component, not by the recipe: the recipe is auto-named and replaced whenever
+    // its components change, and a farm that follows the parameter must keep finding it.
+    const amiParameter = pulumi.output(`/imagebuilder/${name}/${a.version}/ami`);
     const distribution = new imagebuilder.DistributionConfiguration(
       `${name}-distribution`,
       {

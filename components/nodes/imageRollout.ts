@@ -1,13 +1,13 @@
-// The automatic rollout of a new farm image (image.amiParameter, Auto Scaling mode only): when a
-// build of the farm image becomes AVAILABLE, EventBridge starts a Step Functions state machine whose
-// one task starts an instance refresh of the farm's group. Configuration only, no code of the kit
+// The automatic rollout of a new farm image (image.amiParameter, Auto Scaling mode only): when the
+// image's distribution writes a new AMI id to the parameter, EventBridge starts a Step Functions
+// state machine whose one task starts an instance refresh of the farm's group. Configuration only, no code of the kit
 // runs: the refresh launches nodes from the same launch template, whose imageId
 // `resolve:ssm:<parameter>` now resolves to the new AMI (Image Builder's distribution wrote it), so
 // neither the template nor Pulumi's state changes and `pulumi preview` stays clean.
 // The refresh can have no rollback: "A rollback is not supported ... The Auto Scaling group has a
 // launch template that uses an AWS Systems Manager parameter instead of an AMI ID" (Auto Scaling API,
-// RollbackInstanceRefresh). Not verified on AWS from here: that AVAILABLE follows the parameter's
-// write (distribution is part of the build), and this task's resource name (by Step Functions'
+// RollbackInstanceRefresh). Not verified on AWS from here: that Parameter Store's change event
+// follows the aws:ec2:image value's validation, and this task's resource name (by Step Functions'
 // aws-sdk:serviceName:apiAction convention; EventBridge Scheduler names the same call).
 import * as cloudwatch from "@pulumi/aws/cloudwatch";
 import * as iam from "@pulumi/aws/iam";
@@ -15,41 +15,30 @@ import * as sfn from "@pulumi/aws/sfn";
 import * as pulumi from "@pulumi/pulumi";
 import { Account, parameterArn, policyDocument, Statement } from "../aws/iam/policies";
 import { nameTags, Tags } from "../aws/tags";
-import { IMAGE_STATE_CHANGE } from "../image/pipeline";
 
 /** Step Functions' AWS SDK integration for StartInstanceRefresh ("arn:aws:states:::aws-sdk:serviceName:apiAction"). */
 export const START_INSTANCE_REFRESH = "arn:aws:states:::aws-sdk:autoscaling:startInstanceRefresh";
 /**
- * A refresh already running: the new image is not an error (the running refresh, or the next image,
- * takes it). Step Functions names an SDK error "ServiceName.ErrorName" in PascalCase, always with the
+ * A refresh already running: retried until it ends (see rolloutDefinition). Step Functions names an SDK error "ServiceName.ErrorName" in PascalCase, always with the
  * Exception suffix, even where the service's own name has none (Step Functions developer guide, AWS
  * SDK service integrations); Auto Scaling's error is InstanceRefreshInProgress.
  */
 export const REFRESH_IN_PROGRESS = "AutoScaling.InstanceRefreshInProgressException";
-
-/** `/imagebuilder/<image name>/<version>/ami`: the name FarmImage's distribution writes (farmImage.ts). */
-const PARAMETER = /^\/imagebuilder\/([^/]+)\/([^/]+)\/ami$/;
+/** Auto Scaling's ResourceContention fault, by the same naming. */
+export const RESOURCE_CONTENTION = "AutoScaling.ResourceContentionException";
 
 /**
- * The ARN prefix of the image builds that write `parameterName`: …:image/<name>/<version>/ (any
- * build number), as the image stack's own announcement rule matches them (pipeline.ts).
+ * The parameter's write: Parameter Store sends "Parameter Store Change" to EventBridge (EventBridge
+ * events reference, Systems Manager). It is matched rather than the image's AVAILABLE because an
+ * aws:ec2:image value "is validated asynchronously, and the PutParameter call returns before the
+ * validation is complete" (SSM API, PutParameter DataType): a refresh started before it would
+ * launch the old AMI.
  */
-export function imageArnPrefix(a: Account, parameterName: string): string {
-  const match = PARAMETER.exec(parameterName);
-  if (!match)
-    throw new Error(`${parameterName} is not a FarmImage's amiParameter (/imagebuilder/<name>/<version>/ami)`);
-  return `arn:${a.partition}:imagebuilder:${a.region}:${a.accountId}:image/${match[1]}/${match[2]}/`;
-}
-
-/** A build of the farm image became AVAILABLE (the distribution, and so the parameter's write, is done). */
-export function imageAvailablePattern(arnPrefix: string): Record<string, unknown> {
+export function parameterWrittenPattern(parameterName: string): Record<string, unknown> {
   return {
-    source: ["aws.imagebuilder"],
-    "detail-type": [IMAGE_STATE_CHANGE],
-    // Image Builder keeps the image's name as the recipe's; case is not matched (EventBridge user
-    // guide, comparison operators: "Begins with (ignore case)").
-    resources: [{ prefix: { "equals-ignore-case": arnPrefix } }],
-    detail: { state: { status: ["AVAILABLE"] } },
+    source: ["aws.ssm"],
+    "detail-type": ["Parameter Store Change"],
+    detail: { name: [parameterName], operation: ["Create", "Update"] },
   };
 }
 
@@ -74,10 +63,15 @@ export function rolloutDefinition(groupName: string, instanceWarmup: number): st
             AutoRollback: false,
           },
         },
-        Catch: [{ ErrorEquals: [REFRESH_IN_PROGRESS], Next: "AlreadyRefreshing" }],
+        // A refresh already running (one `pulumi up` started, or an earlier image's) may have
+        // replaced nodes before this image: wait for it to end and start this one, for up to
+        // about two hours; a busy API, briefly.
+        Retry: [
+          { ErrorEquals: [REFRESH_IN_PROGRESS], IntervalSeconds: 300, MaxAttempts: 24, BackoffRate: 1 },
+          { ErrorEquals: [RESOURCE_CONTENTION], IntervalSeconds: 10, MaxAttempts: 3, BackoffRate: 2 },
+        ],
         End: true,
       },
-      AlreadyRefreshing: { Type: "Succeed" },
     },
   });
 }
@@ -143,11 +137,13 @@ export function imageRollout(
     },
     opts,
   );
-  // EXPRESS: one call per image, billed per request.
+  // STANDARD: a few transitions a month, with an execution history to read when a rollout did
+  // not happen (an Express state machine keeps none without a log group), and retries that may
+  // wait for hours (an Express execution ends at 5 minutes).
   const stateMachine = new sfn.StateMachine(
     `${name}-rollout`,
     {
-      type: "EXPRESS",
+      type: "STANDARD",
       roleArn: role.arn,
       definition: pulumi.output(args.groupName).apply((g) => rolloutDefinition(g, args.instanceWarmup)),
       tags: nameTags(args.tags, `${name}-rollout`),
@@ -155,13 +151,11 @@ export function imageRollout(
     { parent, dependsOn: [rolePolicy] },
   );
   const rule = new cloudwatch.EventRule(
-    `${name}-image-available`,
+    `${name}-new-image`,
     {
-      description: "aspnet-webfarm: a new farm image is available: roll the farm's nodes onto it",
-      eventPattern: pulumi
-        .all([args.account, args.parameterName])
-        .apply(([a, p]) => JSON.stringify(imageAvailablePattern(imageArnPrefix(a, p)))),
-      tags: nameTags(args.tags, `${name}-image-available`),
+      description: "aspnet-webfarm: a new farm image was written to its parameter: roll the farm's nodes onto it",
+      eventPattern: pulumi.output(args.parameterName).apply((p) => JSON.stringify(parameterWrittenPattern(p))),
+      tags: nameTags(args.tags, `${name}-new-image`),
     },
     opts,
   );
@@ -180,7 +174,7 @@ export function imageRollout(
     opts,
   );
   new cloudwatch.EventTarget(
-    `${name}-image-available`,
+    `${name}-new-image`,
     { rule: rule.name, arn: stateMachine.arn, roleArn: triggerRole.arn, targetId: "rollout" },
     { parent, dependsOn: [triggerPolicy] },
   );

@@ -96,7 +96,8 @@ describe("a farm image with defaults", () => {
 
   test("each build writes its AMI id to /imagebuilder/<image>/<version>/ami, declared by no resource, and exported", async () => {
     const [d] = graph.one(IB.distribution).inputs.distributions;
-    const name = `/imagebuilder/${graph.one(IB.recipe).state.name}/2026.11.0/ami`;
+    // Named by the component, not the auto-named recipe, which a changed component replaces.
+    const name = "/imagebuilder/shop/2026.11.0/ami";
     expect(d.ssmParameterConfigurations).toEqual([{ parameterName: name, dataType: "aws:ec2:image" }]);
     expect(await valueOf(image.amiParameter)).toBe(name);
     expect(graph.count("aws:ssm/parameter:Parameter")).toBe(0);

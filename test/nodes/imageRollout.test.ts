@@ -3,7 +3,7 @@
 // refresh through a one-task Step Functions state machine, each role allowed only its one call.
 import { WebFarmArgs } from "../../components";
 import { REFRESH_WARMUP_SECONDS } from "../../components/nodes/autoScaling";
-import { imageArnPrefix, REFRESH_IN_PROGRESS, START_INSTANCE_REFRESH } from "../../components/nodes/imageRollout";
+import { REFRESH_IN_PROGRESS, RESOURCE_CONTENTION, START_INSTANCE_REFRESH } from "../../components/nodes/imageRollout";
 import { buildFarm, Graph, sharedFarm, T } from "../support/graph";
 
 const PARAMETER = "/imagebuilder/shop-image-recipe-1a2b3c4/1.0.0/ami";
@@ -21,7 +21,7 @@ describe("a farm that follows its image's parameter", () => {
     ({ graph } = await buildFarm(following));
   });
   const machine = () => graph.one(MACHINE);
-  const rule = () => graph.one(RULE, (r) => r.name === "shop-web-image-available");
+  const rule = () => graph.one(RULE, (r) => r.name === "shop-web-new-image");
 
   test("the launch template resolves the parameter at each launch, with nothing ignored", () => {
     const template = graph.one(T.template);
@@ -38,16 +38,11 @@ describe("a farm that follows its image's parameter", () => {
     });
   });
 
-  test("the rule matches only this image's builds that became AVAILABLE", () => {
-    const prefix = imageArnPrefix({ partition: "aws", region: "eu-west-1", accountId: "123456789012" }, PARAMETER);
-    expect(prefix).toBe("arn:aws:imagebuilder:eu-west-1:123456789012:image/shop-image-recipe-1a2b3c4/1.0.0/");
+  test("the rule matches the write of this one parameter, not the image's AVAILABLE (its value is validated after)", () => {
     expect(JSON.parse(rule().inputs.eventPattern)).toEqual({
-      source: ["aws.imagebuilder"],
-      "detail-type": ["EC2 Image Builder Image State Change"],
-      resources: [
-        { prefix: { "equals-ignore-case": expect.stringMatching(/:image\/shop-image-recipe-1a2b3c4\/1\.0\.0\/$/) } },
-      ],
-      detail: { state: { status: ["AVAILABLE"] } },
+      source: ["aws.ssm"],
+      "detail-type": ["Parameter Store Change"],
+      detail: { name: [PARAMETER], operation: ["Create", "Update"] },
     });
   });
 
@@ -65,8 +60,8 @@ describe("a farm that follows its image's parameter", () => {
     expect(target.options.dependsOn).toContain(policy.name);
   });
 
-  test("the state machine is EXPRESS with one task: a rolling refresh of this group, 100-200%, no rollback", () => {
-    expect(machine().inputs.type).toBe("EXPRESS");
+  test("the state machine is STANDARD (a history, long retries) with one task: a rolling refresh of this group, 100-200%, no rollback", () => {
+    expect(machine().inputs.type).toBe("STANDARD");
     expect(JSON.parse(machine().inputs.definition)).toEqual({
       Comment: expect.any(String),
       StartAt: "StartInstanceRefresh",
@@ -84,10 +79,13 @@ describe("a farm that follows its image's parameter", () => {
               AutoRollback: false,
             },
           },
-          Catch: [{ ErrorEquals: [REFRESH_IN_PROGRESS], Next: "AlreadyRefreshing" }],
+          // A refresh already running is waited out (it may predate this image), not taken for this one.
+          Retry: [
+            { ErrorEquals: [REFRESH_IN_PROGRESS], IntervalSeconds: 300, MaxAttempts: 24, BackoffRate: 1 },
+            { ErrorEquals: [RESOURCE_CONTENTION], IntervalSeconds: 10, MaxAttempts: 3, BackoffRate: 2 },
+          ],
           End: true,
         },
-        AlreadyRefreshing: { Type: "Succeed" },
       },
     });
     expect(REFRESH_IN_PROGRESS).toBe("AutoScaling.InstanceRefreshInProgressException");
@@ -122,7 +120,7 @@ describe("a farm that does not follow a parameter", () => {
   test("registers no rollout, and its refresh still rolls back", async () => {
     const { graph } = await sharedFarm({ nodes: { count: 2, mode: "autoscaling" } } as unknown as WebFarmArgs);
     expect(graph.count(MACHINE)).toBe(0);
-    expect(graph.ofType(RULE).filter((r) => r.name.includes("image-available"))).toEqual([]);
+    expect(graph.ofType(RULE).filter((r) => r.name.includes("new-image"))).toEqual([]);
     expect(graph.ofType(T.role).filter((r) => r.name.includes("rollout"))).toEqual([]);
     expect(graph.one(T.group).inputs.instanceRefresh.preferences.autoRollback).toBe(true);
     expect(graph.one(T.template).inputs.imageId).not.toMatch(/^resolve:ssm:/);
