@@ -268,6 +268,7 @@ export function autoScalingGroup(name: string, g: GroupInputs, parent: pulumi.Re
         groupArn: pulumi.output(context.account).apply((a) => autoScalingGroupArn(a, context.names.autoScalingGroup)),
         instanceWarmup: REFRESH_WARMUP_SECONDS,
         account: context.account,
+        alarmTopicArn: context.alarmTopicArn,
         tags: context.tags,
       },
       parent,

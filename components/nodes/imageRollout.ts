@@ -108,10 +108,12 @@ export interface ImageRolloutArgs {
   groupArn: pulumi.Input<string>;
   instanceWarmup: number;
   account: pulumi.Input<Account>;
+  /** The farm's alarm topic: told when a rollout fails (and when it recovers). */
+  alarmTopicArn?: pulumi.Input<string>;
   tags: Tags;
 }
 
-/** The rule, the state machine and their two roles. */
+/** The rule, the state machine and their two roles; an alarm when a rollout fails. */
 export function imageRollout(
   name: string,
   args: ImageRolloutArgs,
@@ -177,6 +179,30 @@ export function imageRollout(
     `${name}-new-image`,
     { rule: rule.name, arn: stateMachine.arn, roleArn: triggerRole.arn, targetId: "rollout" },
     { parent, dependsOn: [triggerPolicy] },
+  );
+  // A rollout that fails (a refresh refused, retries spent) would otherwise be seen only in the
+  // state machine's history: Step Functions sends ExecutionsFailed per state machine
+  // (AWS/States, dimension StateMachineArn).
+  const actions = args.alarmTopicArn ? [args.alarmTopicArn] : [];
+  new cloudwatch.MetricAlarm(
+    `${name}-rollout-failed`,
+    {
+      alarmDescription:
+        "aspnet-webfarm: an automatic rollout of a new farm image failed: read the execution in Step Functions; the nodes keep their image",
+      namespace: "AWS/States",
+      metricName: "ExecutionsFailed",
+      dimensions: { StateMachineArn: stateMachine.arn },
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      treatMissingData: "notBreaching",
+      alarmActions: actions,
+      okActions: actions,
+      tags: nameTags(args.tags, `${name}-rollout-failed`),
+    },
+    opts,
   );
   return { rule, stateMachine };
 }

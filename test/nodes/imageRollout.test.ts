@@ -10,9 +10,11 @@ const PARAMETER = "/imagebuilder/shop-image-recipe-1a2b3c4/1.0.0/ami";
 const RULE = "aws:cloudwatch/eventRule:EventRule";
 const TARGET = "aws:cloudwatch/eventTarget:EventTarget";
 const MACHINE = "aws:sfn/stateMachine:StateMachine";
+const TOPIC = "arn:aws:sns:eu-west-1:123456789012:ops";
 const following = {
   nodes: { count: 2, mode: "autoscaling" },
   image: { amiParameter: PARAMETER },
+  observability: { alarmTopicArn: TOPIC },
 } as unknown as WebFarmArgs;
 
 describe("a farm that follows its image's parameter", () => {
@@ -89,6 +91,19 @@ describe("a farm that follows its image's parameter", () => {
       },
     });
     expect(REFRESH_IN_PROGRESS).toBe("AutoScaling.InstanceRefreshInProgressException");
+  });
+
+  test("a failed rollout raises an alarm to the farm's topic (the nodes keep their image)", () => {
+    const alarm = graph.one(T.alarm, (a) => a.name === "shop-web-rollout-failed");
+    expect(alarm.inputs).toMatchObject({
+      namespace: "AWS/States",
+      metricName: "ExecutionsFailed",
+      dimensions: { StateMachineArn: machine().state.arn },
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      alarmActions: [TOPIC],
+      okActions: [TOPIC],
+    });
   });
 
   test("the state machine's role may start a refresh of this group only, and read the one parameter", () => {
