@@ -22,6 +22,9 @@ export const FIXTURE_ACCOUNT = "123456789012";
 export const WINDOWS_2022_PARAMETER = "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base";
 /** What Amazon's "latest Windows Server 2022" parameter resolves to here. */
 export const FIXTURE_WINDOWS_AMI = `resolved-at-deploy:${WINDOWS_2022_PARAMETER}`;
+/** What a FarmImage's parameter (/imagebuilder/<name>/<version>/ami) names offline: read at deploy. */
+export const fixtureFarmAmi = (parameter: string) => `resolved-at-deploy:${parameter}`;
+const FARM_IMAGE_PARAMETER = /^\/imagebuilder\/[^/]+\/[^/]+\/ami$/;
 
 /** The AMI a farm image stack exports here (what a real build would produce, shaped like one). */
 export const FIXTURE_FARM_AMI = "ami-0fa4a1b2c3d4e5f60";
@@ -89,8 +92,14 @@ export function fixtures(options: FixtureOptions = {}): Fixtures {
       reverseDnsPrefix: "com.amazonaws",
     }),
     "aws:ssm/getParameter:getParameter": (inputs) => {
-      if (inputs.name !== WINDOWS_2022_PARAMETER) throw new Error(`unmocked SSM parameter ${inputs.name}`);
-      return { name: inputs.name, type: "String", value: FIXTURE_WINDOWS_AMI, insecureValue: FIXTURE_WINDOWS_AMI };
+      const value =
+        inputs.name === WINDOWS_2022_PARAMETER
+          ? FIXTURE_WINDOWS_AMI
+          : FARM_IMAGE_PARAMETER.test(inputs.name)
+            ? fixtureFarmAmi(inputs.name)
+            : undefined;
+      if (value === undefined) throw new Error(`unmocked SSM parameter ${inputs.name}`);
+      return { name: inputs.name, type: "String", value, insecureValue: value };
     },
     "aws:elb/getServiceAccount:getServiceAccount": () => ({
       id: "elb-account",

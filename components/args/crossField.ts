@@ -70,17 +70,26 @@ function existingNetworkProblems(net: Raw | undefined): Problem[] {
 }
 
 /**
- * An image followed through its SSM parameter (`resolve:ssm:` in the launch template) needs the
- * group to refresh and a plain launch template: a mixed instances policy refuses `resolve:ssm:`
- * ("you cannot use a launch template that specifies a Systems Manager parameter instead of an AMI ID
- * on an Auto Scaling group with a mixed instances policy": EC2 Auto Scaling user guide, Systems
- * Manager parameters, limitations; terraform-provider-aws#38767), and separate instances have no
- * group to refresh.
+ * A FarmImage's parameter is the nodes' image, so not with amiId. Rolling out by itself
+ * (autoRollout) resolves it at each launch (`resolve:ssm:` in the launch template) and needs a group
+ * to refresh with a plain launch template: a mixed instances policy refused `resolve:ssm:` ("you
+ * cannot use a launch template that specifies a Systems Manager parameter instead of an AMI ID on an
+ * Auto Scaling group with a mixed instances policy": the EC2 Auto Scaling user guide's Systems
+ * Manager parameters page, limitations, in its 2023 text; the current page's limitations could not
+ * be read from here; terraform-provider-aws#38767, 2024: "Invalid id: "resolve:ssm:****" expecting
+ * ami-"). Refused here until AWS says otherwise. Separate instances have no group to refresh.
  */
 function imageProblems(image: Raw | undefined, nodes: Raw | undefined): Problem[] {
-  if (image?.amiParameter === undefined) return [];
-  const at = "image.amiParameter";
   const problems: Problem[] = [];
+  if (image?.amiParameter !== undefined && image.amiId !== undefined)
+    problems.push({
+      propertyPath: "image.amiParameter",
+      reason: "is given with image.amiId: give one of them (the nodes' image)",
+    });
+  if (image?.autoRollout !== true) return problems;
+  const at = "image.autoRollout";
+  if (image.amiParameter === undefined)
+    problems.push({ propertyPath: at, reason: "needs image.amiParameter (the image to follow)" });
   if (nodes?.mode !== "autoscaling")
     problems.push({ propertyPath: at, reason: `applies only with nodes.mode "autoscaling" (a group to refresh)` });
   else if (nodes.spot === true)
@@ -88,8 +97,6 @@ function imageProblems(image: Raw | undefined, nodes: Raw | undefined): Problem[
       propertyPath: at,
       reason: "cannot be used with nodes.spot: a mixed instances policy refuses an AMI from an SSM parameter",
     });
-  if (image.amiId !== undefined)
-    problems.push({ propertyPath: at, reason: "is given with image.amiId: give one of them (the nodes' image)" });
   return problems;
 }
 

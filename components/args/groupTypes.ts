@@ -223,10 +223,15 @@ export interface ImageArgs {
    */
   amiId?: pulumi.Input<string>;
   /**
-   * Follow a FarmImage's amiParameter (Auto Scaling mode, not with spot or amiId): the nodes launch from the AMI it names, and each new build of the image starts an instance refresh by itself (new nodes serving before old ones go), with no `pulumi up` and a clean preview after. No auto rollback of a bad image.
-   * @default none: the nodes take a new image at `pulumi up`
+   * A FarmImage's amiParameter (not with amiId): the nodes take the AMI it names at `pulumi up` (a new one shows in the preview and rolls the nodes, new ones serving before old ones go), and with observability.alarmTopicArn each new build is announced on that topic (whose access policy must let events.amazonaws.com publish) and counted on the dashboard. With autoRollout, the nodes roll onto it by themselves.
+   * @default none: amiId, or Amazon's latest
    */
   amiParameter?: pulumi.Input<string>;
+  /**
+   * With amiParameter, in Auto Scaling mode without spot: each new build starts an instance refresh by itself (new nodes serving before old ones go), with no `pulumi up` and a clean preview after. No auto rollback of a bad image; a failed rollout raises an alarm.
+   * @default false
+   */
+  autoRollout?: boolean;
   /**
    * The state server's image (and the SQL Server setup instance's), apart from the nodes' so a new farm image never replaces it (every session would be lost). Without it, Amazon's latest is resolved once and kept.
    * @default none: Amazon's latest Windows Server 2022

@@ -6,7 +6,7 @@ import { NodeMode } from "./constants";
 import { azListProblems, crossFieldProblems } from "./crossField";
 import { inUsersSpelling, regroupFlatArguments } from "./flat";
 import { farmConfigError, Problem, projectAndStackProblems, schemaProblems } from "./problems";
-import { argsSchema, defaultsOf, ownNetworkSchema, stateServerSchema, tags } from "./schema";
+import { argsSchema, defaultsOf, imageSchema, ownNetworkSchema, stateServerSchema, tags } from "./schema";
 import { input } from "./problems";
 import type { WebFarmArgs } from "./types";
 
@@ -82,7 +82,7 @@ function resolve(p: Parsed): ResolvedWebFarmArgs {
       : { kind: "own", ...(p.network ?? defaultsOf(ownNetworkSchema)) },
     nodes: { ...nodes, maxCount: nodes.maxCount ?? nodes.count },
     loadBalancer: p.loadBalancer ?? defaultsOf(argsSchema.shape.loadBalancer.unwrap()),
-    image: p.image ?? {},
+    image: p.image ?? defaultsOf(imageSchema),
     // With SQL Server sessions, the store's settings with their defaults, and no state server.
     ...(p.sqlServer ? { sqlServer: p.sqlServer } : { stateServer: p.stateServer ?? defaultsOf(stateServerSchema) }),
     sessionTimeoutMinutes: p.sessionTimeoutMinutes,

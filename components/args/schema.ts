@@ -252,8 +252,12 @@ export const imageSchema = named(
     ),
     amiParameter: doc(
       input(rules.farmImageParameter).optional(),
-      "Follow a FarmImage's amiParameter (Auto Scaling mode, not with spot or amiId): the nodes launch from the AMI it names, and each new build of the image starts an instance refresh by itself (new nodes serving before old ones go), with no `pulumi up` and a clean preview after. No auto rollback of a bad image.",
-      "none: the nodes take a new image at `pulumi up`",
+      "A FarmImage's amiParameter (not with amiId): the nodes take the AMI it names at `pulumi up` (a new one shows in the preview and rolls the nodes, new ones serving before old ones go), and with observability.alarmTopicArn each new build is announced on that topic (whose access policy must let events.amazonaws.com publish) and counted on the dashboard. With autoRollout, the nodes roll onto it by themselves.",
+      "none: amiId, or Amazon's latest",
+    ),
+    autoRollout: doc(
+      bool.default(false),
+      "With amiParameter, in Auto Scaling mode without spot: each new build starts an instance refresh by itself (new nodes serving before old ones go), with no `pulumi up` and a clean preview after. No auto rollback of a bad image; a failed rollout raises an alarm.",
     ),
     stateAmiId: doc(
       input(rules.amiId).optional(),

@@ -10,7 +10,7 @@ import { Account } from "../aws/iam/policies";
 import { farmNames, FarmNames } from "../aws/names";
 import { RuleScope } from "../aws/securityGroups";
 import { Tags } from "../aws/tags";
-import { followedImage, MachineImage, windowsServer2022 } from "../image/machineImage";
+import { farmImageAtUp, followedImage, MachineImage, windowsServer2022 } from "../image/machineImage";
 import { existingNetwork, FarmNetwork, FarmNetworkShape } from "../network/network";
 import { FarmLogs } from "../observability/monitoring";
 import { NodeRole } from "../observability/windows/cloudWatch";
@@ -90,8 +90,9 @@ export function farmContext(parent: pulumi.ComponentResource, name: string, farm
   const image = (of: "web" | "state"): MachineImage => {
     const field = of === "web" ? "amiId" : "stateAmiId";
     if (of === "web" && farm.image.amiParameter !== undefined) {
+      const parameter = whenKnown(name, "amiParameter", farm.image.amiParameter);
       if (!images.has("parameter"))
-        images.set("parameter", followedImage(whenKnown(name, "amiParameter", farm.image.amiParameter)));
+        images.set("parameter", farm.image.autoRollout ? followedImage(parameter) : farmImageAtUp(parameter, opts));
       return images.get("parameter")!;
     }
     const pinned = farm.image[field];

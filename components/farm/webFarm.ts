@@ -142,6 +142,7 @@ export class WebFarm extends pulumi.ComponentResource {
         // A group that scales sends its group metrics (nodes/autoScaling.ts): its nodes on the dashboard.
         autoScalingGroup:
           webNodes.autoScalingGroup && sizedByAws(farm.nodes) ? webNodes.autoScalingGroup.name : undefined,
+        newImages: webNodes.newImages,
       },
       { parent: this },
     );

@@ -318,7 +318,9 @@ export class FarmImage extends pulumi.ComponentResource {
             // Each build writes its AMI id here, for farms that follow it (WebFarm image.amiParameter).
             // Image Builder creates the parameter if missing, else updates it (API,
             // SsmParameterConfiguration); its service-linked role may write only /imagebuilder/*
-            // (AWSServiceRoleForImageBuilder), so no execution role is needed. Not declared as a
+            // (AWSServiceRoleForImageBuilder, since its version 25 of 2026-02-12: ssm:GetParameter,
+            // ssm:PutParameter there, and ec2:DescribeImages for the aws:ec2:image check), so no
+            // execution role is needed while the name keeps that prefix. Not declared as a
             // resource: a refresh would see Image Builder's write as drift and `up` would set it back.
             ssmParameterConfigurations: [{ parameterName: amiParameter, dataType: "aws:ec2:image" }],
           },

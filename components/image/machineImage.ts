@@ -15,6 +15,8 @@ export interface MachineImage {
   pinned: boolean;
   /** The SSM parameter the image is resolved from at each launch (`resolve:ssm:`), when the farm follows one. */
   parameter?: pulumi.Output<string>;
+  /** A FarmImage's parameter whose new values (new builds) the farm announces. */
+  announced?: pulumi.Output<string>;
 }
 
 /**
@@ -27,7 +29,17 @@ export interface MachineImage {
  */
 export function followedImage(parameterName: pulumi.Input<string>): MachineImage {
   const parameter = pulumi.output(parameterName);
-  return { imageId: pulumi.interpolate`resolve:ssm:${parameter}`, pinned: true, parameter };
+  return { imageId: pulumi.interpolate`resolve:ssm:${parameter}`, pinned: true, parameter, announced: parameter };
+}
+
+/**
+ * A FarmImage's newest build, read from its parameter at `pulumi up`: pinned, so a new build shows in
+ * the preview as the nodes' roll and is taken only then, deliberately.
+ */
+export function farmImageAtUp(parameterName: pulumi.Input<string>, opts: pulumi.InvokeOutputOptions): MachineImage {
+  const parameter = pulumi.output(parameterName);
+  const current = ssm.getParameterOutput({ name: parameter }, opts);
+  return { imageId: current.apply((p) => p.value), pinned: true, announced: parameter };
 }
 
 export function windowsServer2022(

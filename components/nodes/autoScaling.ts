@@ -23,7 +23,6 @@ import {
   scheduledActions,
   sizedByAws,
 } from "./scaling";
-import { imageRollout } from "./imageRollout";
 import type { WebNodesArgs } from "./webNodes";
 
 /** A node enters service (and is health-checked) only after its boot completed the lifecycle hook. */
@@ -259,20 +258,6 @@ export function autoScalingGroup(name: string, g: GroupInputs, parent: pulumi.Re
     parent,
   );
   scheduledActions(name, group.name, scaling, parent);
-  if (image.parameter !== undefined)
-    imageRollout(
-      name,
-      {
-        parameterName: image.parameter,
-        groupName: group.name,
-        groupArn: pulumi.output(context.account).apply((a) => autoScalingGroupArn(a, context.names.autoScalingGroup)),
-        instanceWarmup: REFRESH_WARMUP_SECONDS,
-        account: context.account,
-        alarmTopicArn: context.alarmTopicArn,
-        tags: context.tags,
-      },
-      parent,
-    );
   if (scalesOnLoad(scaling))
     atMaximumAlarm(
       `${name}-at-maximum`,

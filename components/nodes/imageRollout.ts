@@ -1,7 +1,7 @@
-// The automatic rollout of a new farm image (image.amiParameter, Auto Scaling mode only): when the
-// image's distribution writes a new AMI id to the parameter, EventBridge starts a Step Functions
-// state machine whose one task starts an instance refresh of the farm's group. Configuration only, no code of the kit
-// runs: the refresh launches nodes from the same launch template, whose imageId
+// The automatic rollout of a new farm image (image.autoRollout, Auto Scaling mode only): when the
+// image's distribution writes a new AMI id to the parameter, the farm's rule on that write
+// (image/imageWatch.ts) starts a Step Functions state machine whose one task starts an instance
+// refresh of the farm's group. Configuration only, no code of the kit runs: the refresh launches nodes from the same launch template, whose imageId
 // `resolve:ssm:<parameter>` now resolves to the new AMI (Image Builder's distribution wrote it), so
 // neither the template nor Pulumi's state changes and `pulumi preview` stays clean.
 // The refresh can have no rollback: "A rollback is not supported ... The Auto Scaling group has a
@@ -26,21 +26,6 @@ export const START_INSTANCE_REFRESH = "arn:aws:states:::aws-sdk:autoscaling:star
 export const REFRESH_IN_PROGRESS = "AutoScaling.InstanceRefreshInProgressException";
 /** Auto Scaling's ResourceContention fault, by the same naming. */
 export const RESOURCE_CONTENTION = "AutoScaling.ResourceContentionException";
-
-/**
- * The parameter's write: Parameter Store sends "Parameter Store Change" to EventBridge (EventBridge
- * events reference, Systems Manager). It is matched rather than the image's AVAILABLE because an
- * aws:ec2:image value "is validated asynchronously, and the PutParameter call returns before the
- * validation is complete" (SSM API, PutParameter DataType): a refresh started before it would
- * launch the old AMI.
- */
-export function parameterWrittenPattern(parameterName: string): Record<string, unknown> {
-  return {
-    source: ["aws.ssm"],
-    "detail-type": ["Parameter Store Change"],
-    detail: { name: [parameterName], operation: ["Create", "Update"] },
-  };
-}
 
 /** The state machine: one StartInstanceRefresh, as the group's own refresh (100-200%, no rollback). */
 export function rolloutDefinition(groupName: string, instanceWarmup: number): string {
@@ -103,6 +88,8 @@ const trust = (service: string) =>
 export interface ImageRolloutArgs {
   /** The SSM parameter the launch template resolves (a FarmImage's amiParameter). */
   parameterName: pulumi.Input<string>;
+  /** The farm's rule on the parameter's write (image/imageWatch.ts): it starts the rollout. */
+  newImage: cloudwatch.EventRule;
   groupName: pulumi.Input<string>;
   /** The group's ARN (its id wildcarded: autoScalingGroupArn). */
   groupArn: pulumi.Input<string>;
@@ -113,12 +100,8 @@ export interface ImageRolloutArgs {
   tags: Tags;
 }
 
-/** The rule, the state machine and their two roles; an alarm when a rollout fails. */
-export function imageRollout(
-  name: string,
-  args: ImageRolloutArgs,
-  parent: pulumi.Resource,
-): { rule: cloudwatch.EventRule; stateMachine: sfn.StateMachine } {
+/** The state machine started by the rule, their two roles; an alarm when a rollout fails. */
+export function imageRollout(name: string, args: ImageRolloutArgs, parent: pulumi.Resource): sfn.StateMachine {
   const opts = { parent };
   const role = new iam.Role(
     `${name}-rollout`,
@@ -152,15 +135,6 @@ export function imageRollout(
     },
     { parent, dependsOn: [rolePolicy] },
   );
-  const rule = new cloudwatch.EventRule(
-    `${name}-new-image`,
-    {
-      description: "aspnet-webfarm: a new farm image was written to its parameter: roll the farm's nodes onto it",
-      eventPattern: pulumi.output(args.parameterName).apply((p) => JSON.stringify(parameterWrittenPattern(p))),
-      tags: nameTags(args.tags, `${name}-new-image`),
-    },
-    opts,
-  );
   const triggerRole = new iam.Role(
     `${name}-rollout-trigger`,
     {
@@ -177,7 +151,7 @@ export function imageRollout(
   );
   new cloudwatch.EventTarget(
     `${name}-new-image`,
-    { rule: rule.name, arn: stateMachine.arn, roleArn: triggerRole.arn, targetId: "rollout" },
+    { rule: args.newImage.name, arn: stateMachine.arn, roleArn: triggerRole.arn, targetId: "rollout" },
     { parent, dependsOn: [triggerPolicy] },
   );
   // A rollout that fails (a refresh refused, retries spent) would otherwise be seen only in the
@@ -204,5 +178,5 @@ export function imageRollout(
     },
     opts,
   );
-  return { rule, stateMachine };
+  return stateMachine;
 }

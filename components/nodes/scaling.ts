@@ -37,9 +37,11 @@ export const scalesOnLoad = (n: NodeScaling): boolean => n.maxCount > n.count;
 export const sizedByAws = (n: NodeScaling): boolean => scalesOnLoad(n) || (n.schedules ?? []).length > 0;
 
 /**
- * A scheduled action's sizes. Auto Scaling reads a size left out as 0, not "unchanged" (Pulumi
- * aws.autoscaling.Schedule: "Set to `-1` if you don't want to change ... Defaults to `0`"), so all
- * three are always given, -1 for what the schedule does not change.
+ * A scheduled action's sizes. AWS leaves a size it is not sent unchanged, but the provider sends an
+ * unset size as 0 and leaves out only -1 ("we accept "-1" to mean "don't include this parameter in
+ * the action"": terraform-provider-aws autoscaling/schedule.go; Pulumi aws.autoscaling.Schedule
+ * "Set to `-1` if you don't want to change ... Defaults to `0`"), reading a missing size back as -1
+ * (no drift). So all three are always given, -1 for what the schedule does not change.
  */
 export function scheduleValues(s: NodeScheduleValues) {
   return {

@@ -32,7 +32,9 @@ import { FARM_TAG, withTag } from "../aws/tags";
 import { declareWait, Need } from "../aws/waits";
 import { BOOT_TAG } from "../windows/boot";
 import { healthPageAtBoot, WebNodeBootValues, webNodeUserData } from "../windows/userData";
-import { autoScalingGroup, launchHookName } from "./autoScaling";
+import { autoScalingGroup, autoScalingGroupArn, launchHookName, REFRESH_WARMUP_SECONDS } from "./autoScaling";
+import { imageRollout } from "./imageRollout";
+import { watchImage } from "../image/imageWatch";
 import { NodeScaling } from "./scaling";
 import { ServingGate, SERVING_TIMEOUT_MINUTES } from "./servingGate";
 
@@ -116,6 +118,8 @@ export class WebNodes extends pulumi.ComponentResource {
   public readonly bootNeeds: Need[];
   /** Whether the boot itself writes the health page (else it comes with the first release). */
   public readonly healthPageAtBoot: boolean;
+  /** With image.amiParameter and somewhere to hand new builds to: the rule on them, and the rollout's state machine. */
+  public readonly newImages?: pulumi.Output<{ ruleName: string; stateMachineArn?: string }>;
   private readonly wiring: WebNodesArgs;
 
   constructor(name: string, args: WebNodesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -206,6 +210,7 @@ export class WebNodes extends pulumi.ComponentResource {
         );
       }
     }
+    this.newImages = this.watchImage();
     this.instanceIds = this.instances.map((n) => n.id);
     this.registerOutputs({ instanceIds: this.instanceIds });
   }
@@ -228,6 +233,44 @@ export class WebNodes extends pulumi.ComponentResource {
       { what: "the nodes reaching the session store (its inbound rule)", resource: toStore.ingress },
       ...outbound.map((rule) => ({ what: "the nodes reaching AWS APIs and Windows activation", resource: rule })),
     ];
+  }
+
+  /**
+   * A FarmImage's new builds (image.amiParameter): announced on the alarm topic and, with
+   * image.autoRollout, rolled out by the group's own refresh. Without either there is nothing to
+   * hand them to: no rule.
+   */
+  private watchImage(): WebNodes["newImages"] {
+    const { context } = this.wiring;
+    const image = context.image("web");
+    const rollsItself = image.parameter !== undefined && this.autoScalingGroup !== undefined;
+    if (image.announced === undefined || (!rollsItself && context.alarmTopicArn === undefined)) return undefined;
+    const name = `${context.name}-web`;
+    const rule = watchImage(
+      name,
+      { parameterName: image.announced, alarmTopicArn: context.alarmTopicArn, tags: context.tags },
+      this,
+    );
+    const rollout =
+      rollsItself && image.parameter
+        ? imageRollout(
+            name,
+            {
+              parameterName: image.parameter,
+              newImage: rule,
+              groupName: this.autoScalingGroup!.name,
+              groupArn: pulumi
+                .output(context.account)
+                .apply((a) => autoScalingGroupArn(a, context.names.autoScalingGroup)),
+              instanceWarmup: REFRESH_WARMUP_SECONDS,
+              account: context.account,
+              alarmTopicArn: context.alarmTopicArn,
+              tags: context.tags,
+            },
+            this,
+          )
+        : undefined;
+    return pulumi.output({ ruleName: rule.name, stateMachineArn: rollout?.arn });
   }
 
   /** With spot (Auto Scaling mode only): the target group a node leaves on its interruption notice. */

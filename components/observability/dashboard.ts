@@ -15,6 +15,8 @@ export interface DashboardValues {
   namespace: string;
   /** With a group that scales: its name, for a widget of its nodes (desired, in service, pending, terminating). */
   autoScalingGroup?: string;
+  /** With a FarmImage's parameter announced (nodes/webNodes.ts newImages): its rule, and the rollout's state machine. */
+  newImages?: { ruleName: string; stateMachineArn?: string };
 }
 
 /** One line of a widget: namespace, metric name, dimension names and values, then its options. */
@@ -46,6 +48,28 @@ export function groupNodesMetrics(groupName: string): Metric[] {
     metric("GroupPendingInstances", "Maximum", "pending (launching, launch hook)"),
     metric("GroupTerminatingInstances", "Maximum", "terminating (draining, termination hooks)"),
     metric("GroupMaxSize", "Maximum", "maximum"),
+  ];
+}
+
+/**
+ * The dashboard's widget of new farm images: the writes the rule matched (AWS/Events, dimension
+ * RuleName: the default bus), its deliveries that failed (a topic whose policy refuses EventBridge),
+ * and with the automatic rollout its executions (AWS/States, dimension StateMachineArn).
+ */
+export function newImagesMetrics(ruleName: string, stateMachineArn?: string): Metric[] {
+  const events = metricsOf("AWS/Events", "RuleName", ruleName);
+  const rollouts =
+    stateMachineArn === undefined ? undefined : metricsOf("AWS/States", "StateMachineArn", stateMachineArn);
+  return [
+    events("TriggeredRules", { stat: "Sum", label: "new images written" }),
+    events("FailedInvocations", { stat: "Sum", label: "announcements or rollout starts that failed" }),
+    ...(rollouts
+      ? [
+          rollouts("ExecutionsStarted", { stat: "Sum", label: "rollouts started" }),
+          rollouts("ExecutionsSucceeded", { stat: "Sum", label: "rollouts that started a refresh" }),
+          rollouts("ExecutionsFailed", { stat: "Sum", label: "rollouts failed" }),
+        ]
+      : []),
   ];
 }
 
@@ -134,6 +158,9 @@ export function dashboardBody(v: DashboardValues): string {
       ...v.sessionWidgets,
       ...(v.autoScalingGroup
         ? [{ title: "Web nodes (Auto Scaling group)", metrics: groupNodesMetrics(v.autoScalingGroup) }]
+        : []),
+      ...(v.newImages
+        ? [{ title: "New farm images", metrics: newImagesMetrics(v.newImages.ruleName, v.newImages.stateMachineArn) }]
         : []),
     ].map((w, i) => widget(w.title, w.metrics, (i % 2) * 12, 12 + 6 * Math.floor(i / 2), { region: v.region })),
   ];

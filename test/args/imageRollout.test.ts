@@ -1,5 +1,6 @@
-// image.amiParameter: only for an Auto Scaling group that has a plain launch template and no pinned
-// AMI; every problem named in the one error, before anything is registered.
+// image.amiParameter (the nodes' image, so not with amiId) and image.autoRollout (only for an Auto
+// Scaling group with a plain launch template); every problem named in the one error, before
+// anything is registered.
 import { WebFarm, webFarmArgProblems } from "../../components";
 import { attempt } from "../support/graph";
 
@@ -9,9 +10,13 @@ const reasons = (args: unknown) =>
     .filter((p) => p.propertyPath.startsWith("image."))
     .map((p) => `${p.propertyPath} ${p.reason}`);
 
-describe("image.amiParameter", () => {
-  test("is accepted in Auto Scaling mode", () => {
-    expect(reasons({ nodes: { count: 2, mode: "autoscaling" }, image: { amiParameter: PARAMETER } })).toEqual([]);
+describe("image.amiParameter and image.autoRollout", () => {
+  test("a parameter is accepted in either mode and with Spot; autoRollout in Auto Scaling mode", () => {
+    for (const nodes of [{ count: 2 }, { count: 2, mode: "autoscaling", maxCount: 4, spot: true }])
+      expect(reasons({ nodes, image: { amiParameter: PARAMETER } })).toEqual([]);
+    expect(
+      reasons({ nodes: { count: 2, mode: "autoscaling" }, image: { amiParameter: PARAMETER, autoRollout: true } }),
+    ).toEqual([]);
   });
 
   test("must be a FarmImage's parameter: /imagebuilder/<name>/<version>/ami", () => {
@@ -21,23 +26,24 @@ describe("image.amiParameter", () => {
       ]);
   });
 
-  test("is refused for separate instances, and with amiId, both named", () => {
+  test("autoRollout is refused for separate instances and without a parameter; a parameter with amiId; all named", () => {
+    expect(reasons({ nodes: { count: 2 }, image: { autoRollout: true, amiId: "ami-0123456789abcdef0" } })).toEqual([
+      "image.autoRollout needs image.amiParameter (the image to follow)",
+      'image.autoRollout applies only with nodes.mode "autoscaling" (a group to refresh)',
+    ]);
     expect(
       reasons({ nodes: { count: 2 }, image: { amiParameter: PARAMETER, amiId: "ami-0123456789abcdef0" } }),
-    ).toEqual([
-      'image.amiParameter applies only with nodes.mode "autoscaling" (a group to refresh)',
-      "image.amiParameter is given with image.amiId: give one of them (the nodes' image)",
-    ]);
+    ).toEqual(["image.amiParameter is given with image.amiId: give one of them (the nodes' image)"]);
   });
 
-  test("is refused with Spot: a mixed instances policy refuses an AMI from a parameter", () => {
+  test("autoRollout is refused with Spot: a mixed instances policy refuses an AMI from a parameter", () => {
     expect(
       reasons({
         nodes: { count: 2, mode: "autoscaling", maxCount: 4, spot: true },
-        image: { amiParameter: PARAMETER },
+        image: { amiParameter: PARAMETER, autoRollout: true },
       }),
     ).toEqual([
-      "image.amiParameter cannot be used with nodes.spot: a mixed instances policy refuses an AMI from an SSM parameter",
+      "image.autoRollout cannot be used with nodes.spot: a mixed instances policy refuses an AMI from an SSM parameter",
     ]);
   });
 
@@ -46,11 +52,11 @@ describe("image.amiParameter", () => {
       () =>
         new WebFarm("shop", {
           nodes: { count: 2, mode: "autoscaling", maxCount: 4, spot: true },
-          image: { amiParameter: PARAMETER, amiId: "ami-0123456789abcdef0" },
+          image: { amiParameter: PARAMETER, amiId: "ami-0123456789abcdef0", autoRollout: true },
           loadBalancer: { healthCheckPath: "health" },
         } as never),
     );
-    expect(error?.message).toContain("image.amiParameter: cannot be used with nodes.spot");
+    expect(error?.message).toContain("image.autoRollout: cannot be used with nodes.spot");
     expect(error?.message).toContain("image.amiParameter: is given with image.amiId");
     expect(error?.message).toContain("loadBalancer.healthCheckPath");
     expect(graph.resources.filter((r) => r.type.startsWith("aws:"))).toEqual([]);

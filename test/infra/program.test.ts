@@ -29,6 +29,7 @@ import {
   EXISTING_SUBNETS,
   FIXTURE_FARM_AMI,
   FIXTURE_WINDOWS_AMI,
+  fixtureFarmAmi,
   fixtures,
   Subnet,
 } from "../../engine/fixtures";
@@ -273,18 +274,26 @@ describe("the farm image's stack, and farms that take its image", () => {
     expect(setup.inputs.ami).toBe(FIXTURE_WINDOWS_AMI);
   });
 
-  test("asg following the image's parameter: its template resolves it, and no imageId is taken from the image stack", async () => {
+  test("asg taking the image's parameter: read at `pulumi up`, or resolved at launch with autoRollout; no imageId from the image stack", async () => {
     const parameter = "/imagebuilder/shop-recipe-1a2b3c4/2026.11.0/ami";
-    const { graph, error } = await runStack(
-      withConfig("asg", {
-        [key("imageAmiParameter")]: parameter,
-        [key("imageStack")]: "organization/aspnet-webfarm/images",
-      }),
-    );
-    expect(error).toBeUndefined();
-    expect(graph.count("pulumi:pulumi:StackReference")).toBe(0);
-    expect(graph.one(T.template).inputs.imageId).toBe(`resolve:ssm:${parameter}`);
-    expect(graph.count("aws:sfn/stateMachine:StateMachine")).toBe(1);
+    const run = (autoRollout: boolean) =>
+      runStack(
+        withConfig("asg", {
+          [key("imageAmiParameter")]: parameter,
+          [key("imageAutoRollout")]: String(autoRollout),
+          [key("imageStack")]: "organization/aspnet-webfarm/images",
+        }),
+      );
+    const atUp = await run(false);
+    expect(atUp.error).toBeUndefined();
+    expect(atUp.graph.count("pulumi:pulumi:StackReference")).toBe(0);
+    expect(atUp.graph.one(T.template).inputs.imageId).toBe(fixtureFarmAmi(parameter));
+    expect(atUp.graph.count("aws:sfn/stateMachine:StateMachine")).toBe(0);
+    const rolling = await run(true);
+    expect(rolling.error).toBeUndefined();
+    expect(rolling.graph.count("pulumi:pulumi:StackReference")).toBe(0);
+    expect(rolling.graph.one(T.template).inputs.imageId).toBe(`resolve:ssm:${parameter}`);
+    expect(rolling.graph.count("aws:sfn/stateMachine:StateMachine")).toBe(1);
   });
 
   test("mixing the two kinds of stack is reported key by key, and imageStack with amiId too", () => {

@@ -1,10 +1,13 @@
-// The opt-in automatic rollout of a new farm image (image.amiParameter): the launch template
-// resolves the image's SSM parameter at launch, and the image's AVAILABLE event starts an instance
-// refresh through a one-task Step Functions state machine, each role allowed only its one call.
+// A FarmImage's parameter (image.amiParameter): read at `pulumi up` and announced by default; with
+// image.autoRollout the launch template resolves it at each launch, and the parameter's write
+// starts an instance refresh through a one-task Step Functions state machine, each role allowed
+// only its one call.
 import { WebFarmArgs } from "../../components";
+import { fixtureFarmAmi } from "../../engine/fixtures";
+import { ANNOUNCEMENT } from "../../components/image/imageWatch";
 import { REFRESH_WARMUP_SECONDS } from "../../components/nodes/autoScaling";
 import { REFRESH_IN_PROGRESS, RESOURCE_CONTENTION, START_INSTANCE_REFRESH } from "../../components/nodes/imageRollout";
-import { buildFarm, Graph, sharedFarm, T } from "../support/graph";
+import { buildFarm, Graph, REAL_TARGET_GROUPS, sharedFarm, T } from "../support/graph";
 
 const PARAMETER = "/imagebuilder/shop-image-recipe-1a2b3c4/1.0.0/ami";
 const RULE = "aws:cloudwatch/eventRule:EventRule";
@@ -13,11 +16,11 @@ const MACHINE = "aws:sfn/stateMachine:StateMachine";
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:ops";
 const following = {
   nodes: { count: 2, mode: "autoscaling" },
-  image: { amiParameter: PARAMETER },
+  image: { amiParameter: PARAMETER, autoRollout: true },
   observability: { alarmTopicArn: TOPIC },
 } as unknown as WebFarmArgs;
 
-describe("a farm that follows its image's parameter", () => {
+describe("a farm that rolls onto each new build by itself (autoRollout)", () => {
   let graph: Graph;
   beforeAll(async () => {
     ({ graph } = await buildFarm(following));
@@ -48,8 +51,10 @@ describe("a farm that follows its image's parameter", () => {
     });
   });
 
-  test("the rule's one target is the state machine, started with the trigger role, after its policy", () => {
-    const target = graph.one(TARGET, (t) => t.inputs.rule === rule().state.name);
+  test("the rule starts the state machine with the trigger role, after its policy, and announces on the topic", () => {
+    const targets = graph.ofType(TARGET).filter((t) => t.inputs.rule === rule().state.name);
+    expect(targets.map((t) => t.inputs.targetId).sort()).toEqual(["announce", "rollout"]);
+    const target = targets.find((t) => t.inputs.targetId === "rollout")!;
     expect(target.inputs).toMatchObject({ arn: machine().state.arn, targetId: "rollout" });
     const role = graph.one(T.role, (r) => r.state.arn === target.inputs.roleArn);
     expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([
@@ -106,6 +111,21 @@ describe("a farm that follows its image's parameter", () => {
     });
   });
 
+  test("the dashboard counts new images and the rollouts they started, succeeded and failed", () => {
+    const widgets = JSON.parse(graph.one(T.dashboard).inputs.dashboardBody).widgets;
+    const images = widgets.find((w: { properties: { title: string } }) => w.properties.title === "New farm images");
+    expect(images.properties.metrics.map((m: unknown[]) => m.slice(0, 4))).toEqual([
+      ["AWS/Events", "TriggeredRules", "RuleName", rule().state.name],
+      ["AWS/Events", "FailedInvocations", "RuleName", rule().state.name],
+      ...["ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed"].map((m) => [
+        "AWS/States",
+        m,
+        "StateMachineArn",
+        machine().state.arn,
+      ]),
+    ]);
+  });
+
   test("the state machine's role may start a refresh of this group only, and read the one parameter", () => {
     const role = graph.one(T.role, (r) => r.state.arn === machine().inputs.roleArn);
     expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([
@@ -128,6 +148,58 @@ describe("a farm that follows its image's parameter", () => {
       },
     ]);
     expect(machine().options.dependsOn).toContain(policy.name);
+  });
+});
+
+describe("a farm that takes its image's parameter at `pulumi up` (the default)", () => {
+  const args = (over: Record<string, unknown>) =>
+    ({
+      nodes: { count: 2, mode: "autoscaling" },
+      image: { amiParameter: PARAMETER },
+      ...over,
+    }) as unknown as WebFarmArgs;
+
+  test("the template names the AMI read at `pulumi up`, pinned (a new build is a visible roll), and the refresh rolls back", async () => {
+    const { graph } = await buildFarm(args({ observability: { alarmTopicArn: TOPIC } }));
+    const template = graph.one(T.template);
+    expect(template.inputs.imageId).toBe(fixtureFarmAmi(PARAMETER));
+    expect(template.options.ignoreChanges ?? []).not.toContain("imageId");
+    expect(graph.one(T.group).inputs.instanceRefresh.preferences.autoRollback).toBe(true);
+    expect(graph.count(MACHINE)).toBe(0);
+  });
+
+  test("each new build is announced on the alarm topic in one readable line, and counted on the dashboard", async () => {
+    const { graph } = await buildFarm(args({ observability: { alarmTopicArn: TOPIC } }));
+    const rule = graph.one(RULE, (r) => r.name === "shop-web-new-image");
+    expect(JSON.parse(rule.inputs.eventPattern).detail).toEqual({ name: [PARAMETER], operation: ["Create", "Update"] });
+    const target = graph.one(TARGET, (t) => t.inputs.rule === rule.state.name);
+    expect(target.inputs).toMatchObject({ arn: TOPIC, targetId: "announce", inputTransformer: ANNOUNCEMENT });
+    expect(target.inputs.roleArn).toBeUndefined();
+    expect(JSON.parse(ANNOUNCEMENT.inputTemplate)).toContain("<parameter>");
+    const widgets = JSON.parse(graph.one(T.dashboard).inputs.dashboardBody).widgets;
+    const images = widgets.find((w: { properties: { title: string } }) => w.properties.title === "New farm images");
+    expect(images.properties.metrics.map((m: unknown[]) => m.slice(0, 4))).toEqual([
+      ["AWS/Events", "TriggeredRules", "RuleName", rule.state.name],
+      ["AWS/Events", "FailedInvocations", "RuleName", rule.state.name],
+    ]);
+  });
+
+  test("separate instances and Spot nodes take it too", async () => {
+    const instances = await buildFarm(args({ nodes: { count: 2 } }));
+    for (const node of instances.graph.ofType(T.instance).filter((i) => i.name.startsWith("shop-web-")))
+      expect(node.inputs.ami).toBe(fixtureFarmAmi(PARAMETER));
+    const spot = await buildFarm(
+      args({ nodes: { count: 2, mode: "autoscaling", maxCount: 4, spot: true } }),
+      "shop",
+      REAL_TARGET_GROUPS,
+    );
+    expect(spot.graph.one(T.template).inputs.imageId).toBe(fixtureFarmAmi(PARAMETER));
+  });
+
+  test("without an alarm topic there is nothing to announce to: no rule, no widget", async () => {
+    const { graph } = await buildFarm(args({}));
+    expect(graph.ofType(RULE).filter((r) => r.name.includes("new-image"))).toEqual([]);
+    expect(graph.one(T.dashboard).inputs.dashboardBody).not.toContain("New farm images");
   });
 });
 

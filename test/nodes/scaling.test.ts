@@ -5,9 +5,8 @@ import { WebFarmArgs } from "../../components";
 import { spotInstanceTypesFor } from "../../components/nodes/instanceTypes";
 import { scheduleValues } from "../../components/nodes/scaling";
 import { classifyChange } from "../../engine/disruption";
-import { fixtures } from "../../engine/fixtures";
 import { REPO_ROOT } from "../../tools/scripts/repoRoot";
-import { bootTextOf, buildFarm, Graph, sharedFarm, T } from "../support/graph";
+import { bootTextOf, buildFarm, Graph, REAL_TARGET_GROUPS, sharedFarm, T } from "../support/graph";
 
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:ops";
 const SITE = join(REPO_ROOT, "tools", "local", "app");
@@ -23,19 +22,6 @@ const atMaximum = (g: Graph) =>
         (q: { metric?: { namespace?: string } }) => q.metric?.namespace === "AWS/AutoScaling",
       ),
     );
-/** Target groups with real-shaped ARNs: the Spot watch's generator checks the one it is given. */
-const REAL_TARGET_GROUPS = {
-  fixtures: fixtures({
-    outputs: (type: string, name: string) =>
-      type === T.tg
-        ? {
-            arn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/0123456789abcdef`,
-            arnSuffix: `targetgroup/${name}/0123456789abcdef`,
-            name,
-          }
-        : {},
-  }),
-};
 const nodes = (extra: Record<string, unknown>) =>
   ({ nodes: { count: 2, mode: "autoscaling", ...extra } }) as unknown as WebFarmArgs;
 

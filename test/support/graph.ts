@@ -3,6 +3,7 @@
 import { ROLE_TAG, WebFarm, WebFarmArgs } from "../../components";
 import { expandUserData } from "../../components/windows/loader";
 import { checkConvergence } from "../../engine/convergence";
+import { fixtures } from "../../engine/fixtures";
 import { RecordedResource, RecordingMocks, runProgram, RunOptions } from "../../engine/engine";
 import { inboundRules } from "../../engine/reach";
 import { isDeepStrictEqual } from "util";
@@ -159,6 +160,20 @@ export async function record<T>(
   if (problems.length > 0) throw new Error(`the recorded graph does not converge:\n  ${problems.join("\n  ")}`);
   return { graph: new Graph(mocks), result };
 }
+
+/** Target groups with real-shaped ARNs: the Spot watch's generator checks the one it is given. */
+export const REAL_TARGET_GROUPS = {
+  fixtures: fixtures({
+    outputs: (type: string, name: string) =>
+      type === T.tg
+        ? {
+            arn: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/0123456789abcdef`,
+            arnSuffix: `targetgroup/${name}/0123456789abcdef`,
+            name,
+          }
+        : {},
+  }),
+};
 
 /** Builds one WebFarm under the offline engine. */
 export async function buildFarm(

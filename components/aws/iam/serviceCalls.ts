@@ -165,6 +165,36 @@ export function imageRolloutCalls(p: { groupArn: string; stateMachineArn: string
   ];
 }
 
+/**
+ * What the deployer's credentials call for a farm that takes a FarmImage's parameter
+ * (image.amiParameter): the program reads it at `pulumi up` (aws.ssm.getParameter, the provider's
+ * GetParameter); with image.autoRollout the launch template names it instead, and "Anyone who uses
+ * the launch template also needs the ssm:GetParameters permission in order for the parameter value
+ * to be validated" (EC2 Auto Scaling user guide, Systems Manager parameters instead of AMI IDs).
+ */
+export function imageParameterDeployerCalls(parameterArn: string, autoRollout: boolean): AwsCall[] {
+  const context = { "aws:SecureTransport": "true" };
+  return autoRollout
+    ? [
+        {
+          principal: "deployer",
+          action: "ssm:GetParameters",
+          resource: parameterArn,
+          context,
+          source: "https://docs.aws.amazon.com/autoscaling/ec2/userguide/using-systems-manager-parameters.html",
+        },
+      ]
+    : [
+        {
+          principal: "deployer",
+          action: "ssm:GetParameter",
+          resource: parameterArn,
+          context,
+          source: "components/image/machineImage.ts: farmImageAtUp (aws.ssm.getParameter)",
+        },
+      ];
+}
+
 /** What the deployer's credentials call from the dynamic providers (release.ts, servingGate.ts). */
 export function deployerCalls(p: {
   deploymentGroupArn: string;

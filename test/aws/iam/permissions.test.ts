@@ -17,6 +17,7 @@ import {
   codeDeployServiceCalls,
   deployerCalls,
   imageBuildCalls,
+  imageParameterDeployerCalls,
   imageRolloutCalls,
 } from "../../../components/aws/iam/serviceCalls";
 import { bootCalls } from "../../../components/windows/boot.calls";
@@ -396,8 +397,24 @@ async function permissionsDocument(): Promise<string> {
     JSON.stringify(deployerPolicy(deployer), null, 2),
     "```",
     "",
+    "With `image.amiParameter` the deployer also reads the FarmImage's parameter (named here for a FarmImage `shop-image` at 1.0.0):",
+    "",
+    table(
+      ["with", "action", "resource", "from"],
+      ([false, true] as const).flatMap((auto) =>
+        imageParameterDeployerCalls(EXAMPLE_IMAGE_PARAMETER_ARN, auto).map((c) => [
+          auto ? "`image.autoRollout`" : "(the default)",
+          `\`${c.action}\``,
+          `\`${c.resource}\``,
+          c.source,
+        ]),
+      ),
+    ),
+    "",
   ].join("\n");
 }
+
+const EXAMPLE_IMAGE_PARAMETER_ARN = "arn:aws:ssm:eu-west-1:123456789012:parameter/imagebuilder/shop-image/1.0.0/ami";
 
 /** The least policy that allows the deployer's catalogued calls: one statement per resource. */
 function deployerPolicy(calls: AwsCall[]) {
@@ -428,6 +445,13 @@ describe("docs/permissions.md", () => {
     );
     const verdicts = await Promise.all(calls.map((c) => evaluateAgainst(w, c, deployerPolicy(calls))));
     expect(verdicts.filter((v) => v !== "Allowed")).toEqual([]);
+    // The image parameter's reads: real actions, each on its one parameter ARN.
+    for (const auto of [false, true])
+      for (const c of imageParameterDeployerCalls(EXAMPLE_IMAGE_PARAMETER_ARN, auto)) {
+        const [service, action] = c.action.split(":");
+        expect(await iamActionExists(service, action)).toBe(true);
+        expect(await evaluateAgainst(whereOf("eu-west-1"), c, deployerPolicy([c]))).toBe("Allowed");
+      }
     expect(readFileSync(path, "utf8")).toBe(text);
   });
 });
@@ -570,7 +594,7 @@ describe("the state server's patch window (issue 24)", () => {
 describe("the automatic image rollout's two roles (issue 24)", () => {
   const args = {
     nodes: { count: 2, mode: "autoscaling" },
-    image: { amiParameter: "/imagebuilder/img-recipe-1a2b3c4/2026.11.0/ami" },
+    image: { amiParameter: "/imagebuilder/img-recipe-1a2b3c4/2026.11.0/ami", autoRollout: true },
   } as unknown as WebFarmArgs;
 
   test("each role makes its one call, on this farm's state machine and group, and nothing else", async () => {
