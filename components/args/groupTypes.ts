@@ -228,7 +228,7 @@ export interface ImageArgs {
    */
   amiParameter?: pulumi.Input<string>;
   /**
-   * With amiParameter, in Auto Scaling mode without spot: each new build starts an instance refresh by itself (new nodes serving before old ones go), with no `pulumi up` and a clean preview after. No auto rollback of a bad image; a failed rollout raises an alarm.
+   * With amiParameter, in Auto Scaling mode without spot: each new build starts an instance refresh by itself (new nodes serving before old ones go), with no `pulumi up` and a clean preview after. No auto rollback of a bad image; a rollout that cannot start raises an alarm, and with an alarm topic a refresh that fails is told there.
    * @default false
    */
   autoRollout?: boolean;

@@ -257,7 +257,7 @@ export const imageSchema = named(
     ),
     autoRollout: doc(
       bool.default(false),
-      "With amiParameter, in Auto Scaling mode without spot: each new build starts an instance refresh by itself (new nodes serving before old ones go), with no `pulumi up` and a clean preview after. No auto rollback of a bad image; a failed rollout raises an alarm.",
+      "With amiParameter, in Auto Scaling mode without spot: each new build starts an instance refresh by itself (new nodes serving before old ones go), with no `pulumi up` and a clean preview after. No auto rollback of a bad image; a rollout that cannot start raises an alarm, and with an alarm topic a refresh that fails is told there.",
     ),
     stateAmiId: doc(
       input(rules.amiId).optional(),

@@ -7,15 +7,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { nameTags, Tags } from "../aws/tags";
 
 /**
- * The parameter's write. It is matched rather than the image's AVAILABLE because an aws:ec2:image
- * value "is validated asynchronously, and the PutParameter call returns before the validation is
- * complete" (SSM API, PutParameter DataType): a refresh started before it would launch the old AMI.
+ * The parameter's successful write. It is matched rather than the image's AVAILABLE because an
+ * aws:ec2:image value "is validated asynchronously, and the PutParameter call returns before the
+ * validation is complete" (SSM API, PutParameter DataType), and Parameter Store's notifications
+ * "report whether a parameter operation was successful or not" once validated: a failed one carries
+ * `exception` ("Unable to Describe Resource", same operation; Systems Manager user guide, native
+ * parameter support for AMI IDs), so it is left out: no announcement, no refresh onto the old AMI.
  */
 export function parameterWrittenPattern(parameterName: string): Record<string, unknown> {
   return {
     source: ["aws.ssm"],
     "detail-type": ["Parameter Store Change"],
-    detail: { name: [parameterName], operation: ["Create", "Update"] },
+    detail: { name: [parameterName], operation: ["Create", "Update"], exception: [{ exists: false }] },
   };
 }
 

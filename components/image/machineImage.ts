@@ -34,12 +34,14 @@ export function followedImage(parameterName: pulumi.Input<string>): MachineImage
 
 /**
  * A FarmImage's newest build, read from its parameter at `pulumi up`: pinned, so a new build shows in
- * the preview as the nodes' roll and is taken only then, deliberately.
+ * the preview as the nodes' roll and is taken only then, deliberately. `insecureValue`: the provider
+ * marks `value` "sensitive in the pulumi preview output, regardless of `type`" (aws.ssm.getParameter),
+ * and an AMI id shown as [secret] would hide what the preview is for; it is a plain String.
  */
 export function farmImageAtUp(parameterName: pulumi.Input<string>, opts: pulumi.InvokeOutputOptions): MachineImage {
   const parameter = pulumi.output(parameterName);
   const current = ssm.getParameterOutput({ name: parameter }, opts);
-  return { imageId: current.apply((p) => p.value), pinned: true, announced: parameter };
+  return { imageId: current.apply((p) => p.insecureValue), pinned: true, announced: parameter };
 }
 
 export function windowsServer2022(
@@ -48,7 +50,7 @@ export function windowsServer2022(
 ): MachineImage {
   if (amiId !== undefined) return { imageId: pulumi.output(amiId), pinned: true };
   const latest = ssm.getParameterOutput({ name: WINDOWS_2022_PARAMETER }, opts);
-  return { imageId: latest.apply((p) => p.value), pinned: false };
+  return { imageId: latest.apply((p) => p.insecureValue), pinned: false };
 }
 
 /**

@@ -11,7 +11,7 @@ import { FARM_TAG, nameTags, withTag } from "../aws/tags";
 import { declareWait, Need } from "../aws/waits";
 import { imageOptions } from "../image/machineImage";
 import { HEALTH_CHECK } from "../loadBalancer/loadBalancer";
-import { atMaximumAlarm } from "../observability/scaling";
+import { atMaximumAlarm, refreshFailedAnnouncement } from "../observability/scaling";
 import { resourcesOf } from "../sessions/contract";
 import { DEFAULT_WARMUP_SECONDS } from "../args/constants";
 import {
@@ -258,6 +258,12 @@ export function autoScalingGroup(name: string, g: GroupInputs, parent: pulumi.Re
     parent,
   );
   scheduledActions(name, group.name, scaling, parent);
+  if (context.alarmTopicArn !== undefined)
+    refreshFailedAnnouncement(
+      `${name}-refresh-failed`,
+      { groupName: group.name, alarmTopicArn: context.alarmTopicArn, tags: context.tags },
+      { parent },
+    );
   if (scalesOnLoad(scaling))
     atMaximumAlarm(
       `${name}-at-maximum`,

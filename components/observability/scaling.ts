@@ -51,3 +51,50 @@ export function atMaximumAlarm(
     opts,
   );
 }
+
+/**
+ * A refresh of the group that failed (one `pulumi up` started, which it does not wait for, or an
+ * automatic rollout's): Auto Scaling sends "EC2 Auto Scaling Instance Refresh Failed" with the group's
+ * name, on a best-effort basis (EC2 Auto Scaling user guide, instance refresh events). Cancelled is
+ * left out: a newer `pulumi up` cancels the refresh it replaces.
+ */
+export function refreshFailedPattern(groupName: string): Record<string, unknown> {
+  return {
+    source: ["aws.autoscaling"],
+    "detail-type": ["EC2 Auto Scaling Instance Refresh Failed"],
+    detail: { AutoScalingGroupName: [groupName] },
+  };
+}
+
+/** The message on the alarm topic: which refresh of which group (the event carries no reason). */
+export const REFRESH_FAILED_MESSAGE = {
+  inputPaths: { group: "$.detail.AutoScalingGroupName", refresh: "$.detail.InstanceRefreshId" },
+  inputTemplate:
+    '"aspnet-webfarm: instance refresh <refresh> of <group> failed; nodes not replaced keep the previous launch template. aws autoscaling describe-instance-refreshes --auto-scaling-group-name <group> tells why."',
+};
+
+/**
+ * Tells the farm's alarm topic when a refresh of the group fails. SNS authorizes EventBridge by the
+ * topic's own policy (events.amazonaws.com may sns:Publish), as for every announcement of the kit.
+ */
+export function refreshFailedAnnouncement(
+  name: string,
+  p: { groupName: pulumi.Input<string>; alarmTopicArn: pulumi.Input<string>; tags: Tags },
+  opts: pulumi.CustomResourceOptions,
+): cloudwatch.EventRule {
+  const rule = new cloudwatch.EventRule(
+    name,
+    {
+      description: "aspnet-webfarm: an instance refresh of the farm's group failed",
+      eventPattern: pulumi.output(p.groupName).apply((g) => JSON.stringify(refreshFailedPattern(g))),
+      tags: nameTags(p.tags, name),
+    },
+    opts,
+  );
+  new cloudwatch.EventTarget(
+    name,
+    { rule: rule.name, arn: p.alarmTopicArn, targetId: "announce", inputTransformer: REFRESH_FAILED_MESSAGE },
+    opts,
+  );
+  return rule;
+}

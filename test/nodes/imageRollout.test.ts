@@ -43,11 +43,11 @@ describe("a farm that rolls onto each new build by itself (autoRollout)", () => 
     });
   });
 
-  test("the rule matches the write of this one parameter, not the image's AVAILABLE (its value is validated after)", () => {
+  test("the rule matches the validated write of this one parameter, not the image's AVAILABLE, nor a failed write", () => {
     expect(JSON.parse(rule().inputs.eventPattern)).toEqual({
       source: ["aws.ssm"],
       "detail-type": ["Parameter Store Change"],
-      detail: { name: [PARAMETER], operation: ["Create", "Update"] },
+      detail: { name: [PARAMETER], operation: ["Create", "Update"], exception: [{ exists: false }] },
     });
   });
 
@@ -171,7 +171,11 @@ describe("a farm that takes its image's parameter at `pulumi up` (the default)",
   test("each new build is announced on the alarm topic in one readable line, and counted on the dashboard", async () => {
     const { graph } = await buildFarm(args({ observability: { alarmTopicArn: TOPIC } }));
     const rule = graph.one(RULE, (r) => r.name === "shop-web-new-image");
-    expect(JSON.parse(rule.inputs.eventPattern).detail).toEqual({ name: [PARAMETER], operation: ["Create", "Update"] });
+    expect(JSON.parse(rule.inputs.eventPattern).detail).toEqual({
+      name: [PARAMETER],
+      operation: ["Create", "Update"],
+      exception: [{ exists: false }],
+    });
     const target = graph.one(TARGET, (t) => t.inputs.rule === rule.state.name);
     expect(target.inputs).toMatchObject({ arn: TOPIC, targetId: "announce", inputTransformer: ANNOUNCEMENT });
     expect(target.inputs.roleArn).toBeUndefined();

@@ -4,6 +4,7 @@ import { join } from "path";
 import { WebFarmArgs } from "../../components";
 import { spotInstanceTypesFor } from "../../components/nodes/instanceTypes";
 import { scheduleValues } from "../../components/nodes/scaling";
+import { REFRESH_FAILED_MESSAGE } from "../../components/observability/scaling";
 import { classifyChange } from "../../engine/disruption";
 import { REPO_ROOT } from "../../tools/scripts/repoRoot";
 import { bootTextOf, buildFarm, Graph, REAL_TARGET_GROUPS, sharedFarm, T } from "../support/graph";
@@ -169,6 +170,17 @@ describe("a group that scales on load", () => {
       okActions: [TOPIC],
     });
     expect(alarm.inputs.evaluationPeriods).toBeGreaterThan(1);
+  });
+
+  test("a failed instance refresh of this group is told to the alarm topic, a cancelled one is not", () => {
+    const rule = graph.one("aws:cloudwatch/eventRule:EventRule", (r) => r.name === "shop-web-refresh-failed");
+    expect(JSON.parse(rule.inputs.eventPattern)).toEqual({
+      source: ["aws.autoscaling"],
+      "detail-type": ["EC2 Auto Scaling Instance Refresh Failed"],
+      detail: { AutoScalingGroupName: [graph.one(T.group).state.name] },
+    });
+    const target = graph.one("aws:cloudwatch/eventTarget:EventTarget", (t) => t.inputs.rule === rule.state.name);
+    expect(target.inputs).toMatchObject({ arn: TOPIC, inputTransformer: REFRESH_FAILED_MESSAGE });
   });
 
   test("CodeDeploy runs a termination deployment on a node the group takes away", () => {
