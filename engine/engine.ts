@@ -257,7 +257,11 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
 
   call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
     const handler = this.fixtures.invokes[args.token];
-    if (!handler) throw new Error(`unmocked invoke ${args.token}: add it to engine/fixtures.ts on purpose`);
+    if (!handler)
+      throw new Error(
+        this.fixtures.missingInvoke?.(args.token) ??
+          `unmocked invoke ${args.token}: add it to engine/fixtures.ts on purpose`,
+      );
     this.invokes.push({ token: args.token, inputs: args.inputs });
     return handler(args.inputs);
   }

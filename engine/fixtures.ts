@@ -16,6 +16,8 @@ export interface Fixtures {
   invokes: Record<string, InvokeHandler>;
   outputs: OutputsFunction;
   idOf: (type: string, name: string) => string;
+  /** What an invoke nobody answers says: where to add its answer (the default names engine/fixtures.ts). */
+  missingInvoke?: (token: string) => string;
 }
 
 export const FIXTURE_ACCOUNT = "123456789012";

@@ -3,9 +3,6 @@
 // own; its summary (planSummary.ts) and the diff of two plans (planDiff.ts) are re-exported here.
 import { ROLE_TAG } from "../components";
 import { expandUserData } from "../components/windows/loader";
-import { program } from "../infra/program";
-import { keysSetByStack, stackConfig } from "../infra/stackFile";
-import { REPO_ROOT } from "../tools/scripts/repoRoot";
 import { checkConvergence, convergenceLines } from "./convergence";
 import { ASSET_MARKERS, PROVIDER_PLACEHOLDER, RecordedResource, runProgram } from "./engine";
 import { fixtures, Fixtures } from "./fixtures";
@@ -124,14 +121,33 @@ function toPlanResource(r: RecordedResource): PlanResource {
   }) as PlanResource;
 }
 
-/** Renders a stack's plan from its config map (as `stackConfig` reads it). */
-export async function renderPlanFromConfig(stack: string, config: Record<string, string>): Promise<Plan> {
+/** What a plan is rendered from: a program, the command that renders it, and what it could not read. */
+export interface PlanSource {
+  /** The stack's program (as Pulumi.yaml's `main` exports it). */
+  program: () => unknown;
+  /** The project's name (Pulumi.yaml), as `pulumi.getProject()` returns it. */
+  project?: string;
+  /** The command that writes the plan, named in its note ("npm run plan", "npx aspnet-webfarm plan"). */
+  command: string;
+  /** Values replaced by placeholders offline (engine/stackFile.ts): said in the plan's note. */
+  placeholders?: string[];
+  /** Lookups answered for this project (its fixtures file), beside the kit's own. */
+  fixtures?: (region: string) => Fixtures;
+}
+
+/** Renders a stack's plan from its config map (as engine/stackFile.ts reads it). */
+export async function renderPlanFromConfig(
+  stack: string,
+  config: Record<string, string>,
+  source: PlanSource,
+): Promise<Plan> {
   const region = config["aws:region"];
   if (!region) throw new Error(`Pulumi.${stack}.yaml sets no aws:region`);
-  const { mocks } = await runProgram(() => program(keysSetByStack(stack, REPO_ROOT)), {
+  const { mocks } = await runProgram(source.program, {
     stack,
+    ...(source.project ? { project: source.project } : {}),
     config,
-    fixtures: planFixtures(region),
+    fixtures: source.fixtures?.(region) ?? planFixtures(region),
   });
   const resources = mocks.resources
     .map(toPlanResource)
@@ -139,17 +155,17 @@ export async function renderPlanFromConfig(stack: string, config: Record<string,
   const scripts: Record<string, string> = {};
   const userDataBytes = extractScripts(resources, scripts);
   const convergence = convergenceLines(checkConvergence(mocks.resources, mocks.waits));
+  const placeholders = source.placeholders ?? [];
   return {
     stack,
-    note: `Generated offline by \`npm run plan\` from Pulumi.<stack>.yaml: every resource the program registers, with its inputs. Values known only after deployment appear as <Type>.<name>.<property>; secrets as [secret]; generated scripts as [script <file>], a file in plans/${stack}/.`,
+    note: [
+      `Generated offline by \`${source.command}\` from Pulumi.<stack>.yaml: every resource the program registers, with its inputs. Values known only after deployment appear as <Type>.<name>.<property>; secrets as [secret]; generated scripts as [script <file>], a file in plans/${stack}/.`,
+      ...(placeholders.length > 0 ? [`Not read offline, replaced by placeholders: ${placeholders.join("; ")}.`] : []),
+    ].join(" "),
     resources,
     summary: { ...summarize(resources, scripts, userDataBytes), convergence },
     scripts,
   };
-}
-
-export function renderPlan(stack: string): Promise<Plan> {
-  return renderPlanFromConfig(stack, stackConfig(stack));
 }
 
 /** Stable text: the same program and config always give byte-identical files (scripts apart). */

@@ -11,6 +11,7 @@
 import { execFile, execFileSync } from "child_process";
 import { createHash } from "crypto";
 import {
+  chmodSync,
   copyFileSync,
   cpSync,
   existsSync,
@@ -35,6 +36,9 @@ const env = { ...process.env, npm_config_audit: "false", npm_config_fund: "false
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
 
+/** The folders the package compiles into dist/ (tsconfig.build.json). */
+const SHIPPED = ["components", "engine", "cli", "policy"];
+
 /** The AGPL-3.0 IAM evaluator the permission proof uses: a dev tool, never part of the package. */
 const AGPL_EVALUATOR = "@cloud-copilot/iam-simulate";
 
@@ -52,20 +56,30 @@ let installed: string;
  * second time (npm pack's prepack build). Otherwise the test packs as a user would.
  */
 function freshBuild(): string | undefined {
-  const built = join(ROOT, ".build", "components");
-  const outputs = ["index.js", "index.d.ts"].map((f) => join(built, f));
+  const built = join(ROOT, ".build");
+  const outputs = ["components/index.js", "components/index.d.ts", "cli/main.js", "engine/testing.js"].map((f) =>
+    join(built, f),
+  );
   if (!outputs.every((f) => existsSync(f))) return undefined;
   if (process.env.WEBFARM_TYPECHECK_DONE) return built;
-  const sources = (readdirSync(join(ROOT, "components"), { recursive: true }) as string[]).filter((f) =>
-    f.endsWith(".ts"),
+  const sources = SHIPPED.flatMap((folder) =>
+    (readdirSync(join(ROOT, folder), { recursive: true }) as string[])
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => join(ROOT, folder, f)),
   );
-  const newest = Math.max(...sources.map((f) => statSync(join(ROOT, "components", f)).mtimeMs));
+  const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
   return outputs.every((f) => statSync(f).mtimeMs >= newest) ? built : undefined;
 }
 
-/** The dependencies npm would install with the package: its own and the peers the program brings. */
-const needed = (manifest: Record<string, Record<string, string> | undefined>) =>
-  [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})].sort();
+/** The dependencies npm would install with the package: its own and the peers the program brings (not optional ones). */
+const needed = (manifest: Record<string, Record<string, unknown> | undefined>) => {
+  const optional = (name: string) =>
+    (manifest.peerDependenciesMeta?.[name] as { optional?: boolean } | undefined)?.optional === true;
+  return [
+    ...Object.keys(manifest.dependencies ?? {}),
+    ...Object.keys(manifest.peerDependencies ?? {}).filter((p) => !optional(p)),
+  ].sort();
+};
 
 /**
  * Installs the tarball into `into`/node_modules as npm would, `edit` changing its package.json
@@ -102,7 +116,18 @@ beforeAll(async () => {
     from = join(dir, "stage");
     mkdirSync(from);
     for (const f of ["package.json", "README.md"]) copyFileSync(join(ROOT, f), join(from, f));
-    cpSync(built, join(from, "dist"), { recursive: true });
+    // What `npm run build` would write: the shipped folders' JavaScript and declarations (.build holds
+    // the tests' too), the data files they import, and the policy pack's own files.
+    for (const folder of SHIPPED) {
+      cpSync(join(built, folder), join(from, "dist", folder), {
+        recursive: true,
+        filter: (f) => !f.endsWith(".test.js") && !f.endsWith(".test.d.ts"),
+      });
+      for (const f of readdirSync(join(ROOT, folder), { recursive: true }) as string[])
+        if (f.endsWith(".json") && folder !== "policy")
+          copyFileSync(join(ROOT, folder, f), join(from, "dist", folder, f));
+    }
+    run(process.execPath, [join(ROOT, "tools", "scripts", "policyPack.mjs"), join(from, "dist")], ROOT);
     args.push("--ignore-scripts");
   }
   const packed = JSON.parse(run("npm", args, from));
@@ -121,12 +146,28 @@ test("the tarball holds the compiled library with declarations, and nothing else
     expect.arrayContaining([
       "package.json",
       "README.md",
-      "dist/index.js",
-      "dist/index.d.ts",
-      "dist/farm/webFarm.js",
-      "dist/windows/userData.js",
+      "dist/components/index.js",
+      "dist/components/index.d.ts",
+      "dist/components/farm/webFarm.js",
+      "dist/components/windows/userData.js",
+      "dist/cli/main.js",
+      "dist/engine/plan.js",
+      "dist/engine/testing.js",
+      "dist/engine/testing.d.ts",
+      "dist/policy/index.js",
+      "dist/policy/PulumiPolicy.yaml",
+      "dist/policy/package.json",
     ]),
   );
+  // Only the library, the engine, its commands and the policy pack: none of the repository's tools.
+  expect([...new Set(packedFiles.map((f) => f.split("/").slice(0, 2).join("/")))].sort()).toEqual([
+    "README.md",
+    "dist/cli",
+    "dist/components",
+    "dist/engine",
+    "dist/policy",
+    "package.json",
+  ]);
   expect(packedFiles.filter((f) => !f.startsWith("dist/") && !["package.json", "README.md"].includes(f))).toEqual([]);
   expect(packedFiles.some((f) => f.endsWith(".test.js") || f.startsWith("dist/test"))).toBe(false);
 });
@@ -143,6 +184,7 @@ test("the package needs only its runtime libraries and peers: never the AGPL IAM
     "fast-xml-parser",
     "fflate",
     "ipaddr.js",
+    "yaml",
     "zod",
   ]);
   for (const field of ["dependencies", "peerDependencies", "optionalDependencies", "bundleDependencies"]) {
@@ -337,7 +379,11 @@ describe("a program that installs the tarball", () => {
     for (const { requires, methods } of Object.values(result.providers)) {
       // A module of the kit the provider requires is one the package exports (the SDK checked it).
       for (const r of requires.filter((m) => m.startsWith("aspnet-webfarm/"))) {
-        expect(exported).toContain(`.${r.slice("aspnet-webfarm".length)}`);
+        const path = `.${r.slice("aspnet-webfarm".length)}`;
+        expect({
+          path,
+          exported: exported.some((e) => e === path || (e.endsWith("*") && path.startsWith(e.slice(0, -1)))),
+        }).toEqual({ path, exported: true });
       }
       expect(methods).toEqual(expect.arrayContaining(["create", "delete", "diff"]));
     }
@@ -347,5 +393,131 @@ describe("a program that installs the tarball", () => {
     expect(await control).toMatch(
       /error serializing property "__provider": package\.json export path for "aspnet-webfarm\/dist\/[\w/]+\.js" not found/,
     );
+  });
+});
+
+/**
+ * A team's own Pulumi project, as the README tells them to use the kit: the tarball installed beside
+ * TypeScript, a program that adds resources of its own around a farm with an application, a stack
+ * file with a secret; then `aspnet-webfarm plan`, `diff` and `policy` through the bin npm links.
+ */
+describe("a team's own project, through the installed aspnet-webfarm bin", () => {
+  let team: string;
+  interface Outcome {
+    code: number;
+    stdout: string;
+    stderr: string;
+  }
+  const cli = (...args: string[]): Promise<Outcome> =>
+    new Promise((resolvePromise) =>
+      execFile(
+        join(team, "node_modules", ".bin", "aspnet-webfarm"),
+        args,
+        { cwd: team, encoding: "utf8", env },
+        (error, stdout, stderr) =>
+          resolvePromise({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+  const git = (...args: string[]) =>
+    run("git", ["-c", "user.email=team@example.com", "-c", "user.name=team", ...args], team);
+  let planned: Outcome;
+  let diffed: Outcome;
+  let checked: Outcome;
+  let noStack: Outcome;
+
+  beforeAll(async () => {
+    team = join(dir, "team");
+    const kit = install(team);
+    // What npm does for the team: their own TypeScript, and the package's bin linked and executable.
+    symlinkSync(join(ROOT, "node_modules", "typescript"), join(team, "node_modules", "typescript"), "dir");
+    mkdirSync(join(team, "node_modules", ".bin"));
+    chmodSync(join(kit, "dist", "cli", "main.js"), 0o755);
+    symlinkSync("../aspnet-webfarm/dist/cli/main.js", join(team, "node_modules", ".bin", "aspnet-webfarm"));
+    writeFileSync(
+      join(team, "Pulumi.yaml"),
+      ["name: team", "runtime:", "  name: nodejs", "  options:", "    typescript: true", "main: index.ts", ""].join(
+        "\n",
+      ),
+    );
+    writeFileSync(
+      join(team, "Pulumi.dev.yaml"),
+      [
+        "config:",
+        "  aws:region: eu-west-1",
+        "  team:dbPassword:",
+        "    secure: AAABADQXFlU0mxC9qmHsnZ/MrpB3rz==",
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(join(team, "package.json"), JSON.stringify({ name: "team", private: true, main: "index.ts" }));
+    writeFileSync(
+      join(team, "index.ts"),
+      [
+        'import * as pulumi from "@pulumi/pulumi";',
+        'import * as aws from "@pulumi/aws";',
+        'import { WebFarm } from "aspnet-webfarm";',
+        "const config = new pulumi.Config();",
+        'const farm = new WebFarm("team", {',
+        "  nodes: { count: 2 },",
+        '  app: { bucket: "team-builds", key: "shop/1.0.0/site.zip" },',
+        "});",
+        "// The team's own resources around the farm.",
+        'new aws.sns.Topic("team-alerts", {});',
+        'if (config.getBoolean("openStatePort"))',
+        '  new aws.vpc.SecurityGroupIngressRule("team-debug", {',
+        "    securityGroupId: farm.stateServerSecurityGroupId as pulumi.Output<string>,",
+        '    cidrIpv4: "0.0.0.0/0",',
+        '    ipProtocol: "tcp",',
+        "    fromPort: 42424,",
+        "    toPort: 42424,",
+        "  });",
+        "export const url = farm.url;",
+        "",
+      ].join("\n"),
+    );
+    git("init", "-q");
+    [planned, noStack] = await Promise.all([cli("plan", "--stack", "dev"), cli("plan", "--stack", "nope")]);
+    git("add", "-A");
+    git("commit", "-q", "-m", "the farm's plan");
+    // The change under review: the team opens the state port to the internet.
+    writeFileSync(
+      join(team, "Pulumi.dev.yaml"),
+      readFileSync(join(team, "Pulumi.dev.yaml"), "utf8") + '  team:openStatePort: "true"\n',
+    );
+    [diffed, checked] = await Promise.all([cli("diff", "--stack", "dev"), cli("policy", "--stack", "dev")]);
+  }, 180000);
+
+  test("plan writes the team's plans/dev.json and .md, with their own resources and the secret as a labelled placeholder", () => {
+    expect(planned.stderr).toBe("");
+    expect(planned.code).toBe(0);
+    const plan = JSON.parse(readFileSync(join(team, "plans", "dev.json"), "utf8"));
+    const names = plan.resources.map((r: { type: string; name: string }) => `${r.type}::${r.name}`);
+    expect(names).toContain("aspnet-webfarm:index:WebFarm::team");
+    expect(names).toContain("aws:sns/topic:Topic::team-alerts");
+    expect(names.filter((n: string) => n.startsWith("pulumi-nodejs:dynamic/aspnet-webfarm:Release"))).toHaveLength(1);
+    expect(plan.note).toContain("npx aspnet-webfarm plan");
+    expect(plan.note).toContain("team:dbPassword: a secret (secure:)");
+    const summary = readFileSync(join(team, "plans", "dev.md"), "utf8");
+    expect(summary).toContain("converges");
+  });
+
+  test("diff flags the team's rule that opens the state port to 0.0.0.0/0, and exits 2", () => {
+    expect(diffed.code).toBe(2);
+    expect(diffed.stdout).toMatch(/team-debug/);
+    expect(diffed.stdout).toMatch(/0\.0\.0\.0\/0/);
+    expect(diffed.stderr).toMatch(/security-broadening change\(s\).*--approve-security/);
+  });
+
+  test("policy names the violated policy and the team's resource, and exits 1", () => {
+    expect(checked.code).toBe(1);
+    expect(checked.stdout).toMatch(
+      /VIOLATION \S+ on aws:vpc\/securityGroupIngressRule:SecurityGroupIngressRule team-debug/,
+    );
+    expect(checked.stdout).toMatch(/1 mandatory policy violation\(s\) in stack dev/);
+  });
+
+  test("a stack the project does not have is one clear error", () => {
+    expect(noStack.code).toBe(1);
+    expect(noStack.stderr).toMatch(/Pulumi\.nope\.yaml.*is "nope" a stack of this project/);
   });
 });

@@ -13,16 +13,14 @@ import {
   Plan,
   planJson,
   reachDiagram,
-  renderPlan,
-  renderPlanFromConfig,
   scriptText,
   SECRET,
   summaryText,
 } from "../../engine/plan";
+import { renderPlan, renderRepoPlan } from "../../tools/plan/repoPlan";
 
 const key = (k: string) => `aspnet-webfarm:${k}`;
-const devWith = (overrides: Record<string, string>) =>
-  renderPlanFromConfig("dev", { ...stackConfig("dev"), ...overrides });
+const devWith = (overrides: Record<string, string>) => renderRepoPlan("dev", { ...stackConfig("dev"), ...overrides });
 
 let dev: Plan;
 beforeAll(async () => {

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "fs";
 import { artifactProblems } from "../../components/releases/artifact";
 import { appPath } from "../../components/args/rules";
-import { CliCommand, helpText, parseCli, wantsHelp } from "../scripts/cliOptions";
+import { CliCommand, helpText, parseCli, wantsHelp } from "../../cli/options";
 import { HOST } from "./http";
 import { assertPortsFree, farmPorts, nodePorts, portCollisions } from "./ports";
 import { CONTROL_SOCKET, FARM_DIR, PID_FILE, PidFile, readRecord, recordedFarmRunning, RUN_DIR } from "./run";

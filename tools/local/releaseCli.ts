@@ -2,7 +2,7 @@
 // new version over the farm `npm run local` runs, node by node, in the order of an AWS CodeDeploy in-place
 // deployment, keeping every session.
 import { defaultVersion } from "../../components/releases/artifact";
-import { CliCommand, helpText, parseCli, wantsHelp } from "../scripts/cliOptions";
+import { CliCommand, helpText, parseCli, wantsHelp } from "../../cli/options";
 import { requestRelease } from "./control";
 import { appProblems, VALIDATION_OPTIONS, validationOptions } from "./cli";
 import { appOption } from "./deploy";

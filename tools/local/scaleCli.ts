@@ -1,6 +1,6 @@
 // `npm run local:scale -- --nodes <n>` (SCALE_COMMAND below; `--help` prints it): changes the node count of the
 // farm `npm run local` runs, in the order Auto Scaling and the load balancer use (scale.ts), keeping every session.
-import { CliCommand, helpText, parseCli, wantsHelp } from "../scripts/cliOptions";
+import { CliCommand, helpText, parseCli, wantsHelp } from "../../cli/options";
 import { requestControl } from "./control";
 import { CONTROL_SOCKET } from "./run";
 import { MAX_NODES } from "./scale";

@@ -2,14 +2,12 @@
 // npm run plan:diff -- --stack dev    compares the program now with the committed plan
 // npm run plan:check                  fails when a committed plan is out of date (CI)
 // Each one's options are in PLAN_COMMANDS (`--help` prints them).
-import { execFileSync } from "child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
-import { dirname, join, relative, sep } from "path";
-import { CliCommand, helpText, parseCli, wantsHelp } from "../scripts/cliOptions";
+import { CliCommand, helpText, parseCli, wantsHelp } from "../../cli/options";
+import { committedPlan, diffVerdict, planOnDisk, upToDate, writePlan } from "../../cli/plans";
+import { diffPlans, diffText, summaryText } from "../../engine/plan";
 import { REPO_ROOT } from "../scripts/repoRoot";
-import { diffPlans, diffText, Plan, planJson, renderPlan, summaryText } from "../../engine/plan";
+import { renderPlan } from "./repoPlan";
 
-const PLANS = join(REPO_ROOT, "plans");
 const STACKS = ["dev", "prod", "images", "asg"];
 
 const STACK = {
@@ -51,70 +49,6 @@ export const PLAN_COMMANDS = {
     examples: ["npm run plan:check"],
   },
 } as const satisfies Record<string, CliCommand>;
-const planFile = (stack: string) => join(PLANS, `${stack}.json`);
-const summaryFile = (stack: string) => join(PLANS, `${stack}.md`);
-const scriptDir = (stack: string) => join(PLANS, stack);
-
-const git = (...args: string[]) =>
-  execFileSync("git", args, { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-
-/** The plan on disk, with its script files. */
-function planOnDisk(stack: string, file = planFile(stack)): Plan | undefined {
-  if (!existsSync(file)) return undefined;
-  const dir = join(file, "..", stack);
-  const files = existsSync(dir)
-    ? readdirSync(dir, { recursive: true, withFileTypes: true })
-        .filter((e) => e.isFile())
-        .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join("/"))
-    : [];
-  const scripts = Object.fromEntries(files.map((f) => [f, readFileSync(join(dir, f), "utf8")]));
-  return { ...JSON.parse(readFileSync(file, "utf8")), scripts };
-}
-
-/** The plan as committed (HEAD), falling back to the files on disk outside git. */
-function committedPlan(stack: string, against?: string): Plan {
-  if (against)
-    return (
-      planOnDisk(stack, against) ??
-      (() => {
-        throw new Error(`no plan at ${against}`);
-      })()
-    );
-  try {
-    const plan = JSON.parse(git("show", `HEAD:plans/${stack}.json`));
-    const files = git("ls-tree", "-r", "--name-only", `HEAD:plans/${stack}`).split("\n").filter(Boolean);
-    return { ...plan, scripts: Object.fromEntries(files.map((f) => [f, git("show", `HEAD:plans/${stack}/${f}`)])) };
-  } catch {
-    const plan = planOnDisk(stack);
-    if (plan) return plan;
-    throw new Error(`no committed plan for stack ${stack}: run npm run plan -- --stack ${stack} and commit plans/`);
-  }
-}
-
-function writePlan(plan: Plan): void {
-  mkdirSync(PLANS, { recursive: true });
-  writeFileSync(planFile(plan.stack), planJson(plan));
-  writeFileSync(summaryFile(plan.stack), summaryText(plan));
-  rmSync(scriptDir(plan.stack), { recursive: true, force: true });
-  mkdirSync(scriptDir(plan.stack), { recursive: true });
-  for (const [file, text] of Object.entries(plan.scripts)) {
-    mkdirSync(dirname(join(scriptDir(plan.stack), file)), { recursive: true });
-    writeFileSync(join(scriptDir(plan.stack), file), text);
-  }
-}
-
-/** True when the files on disk are exactly what `plan` would write. */
-function upToDate(plan: Plan): boolean {
-  const disk = planOnDisk(plan.stack);
-  return (
-    disk !== undefined &&
-    planJson(disk) === planJson(plan) &&
-    existsSync(summaryFile(plan.stack)) &&
-    readFileSync(summaryFile(plan.stack), "utf8") === summaryText(plan) &&
-    JSON.stringify(Object.entries(disk.scripts).sort()) === JSON.stringify(Object.entries(plan.scripts).sort())
-  );
-}
-
 async function main() {
   const [name, ...rest] = process.argv.slice(2);
   if (!(name in PLAN_COMMANDS)) throw new Error("usage: cli.ts plan|diff|check [--help]");
@@ -133,35 +67,31 @@ async function main() {
 
   if (command === "plan") {
     const plan = await renderPlan(stack!);
-    writePlan(plan);
+    writePlan(REPO_ROOT, plan);
     console.log(summaryText(plan));
     if (!plan.summary.convergence[0]?.startsWith("converges")) process.exitCode = 1;
     console.log(
       `wrote plans/${stack}.json (${plan.resources.length} resources), plans/${stack}.md and plans/${stack}/ (${Object.keys(plan.scripts).join(", ")})`,
     );
   } else if (command === "diff") {
-    const diff = diffPlans(committedPlan(stack!, values.against), await renderPlan(stack!));
+    const before = committedPlan(REPO_ROOT, stack!, "npm run plan --", values.against);
+    const diff = diffPlans(before, await renderPlan(stack!));
     console.log(diffText(diff));
-    if (diff.securityBroadening.length > 0 && !values["approve-security"]) {
-      console.error(
-        `${diff.securityBroadening.length} security-broadening change(s): review them, then re-run with --approve-security`,
-      );
-      process.exitCode = 2;
-    }
-    if (diff.mustRead.length > 0 && !values["approve-disruption"]) {
-      console.error(
-        `${diff.mustRead.length} disruptive change(s) above: read them, then re-run with --approve-disruption`,
-      );
-      process.exitCode = 2;
-    }
+    const verdict = diffVerdict(
+      diff,
+      { security: values["approve-security"], disruption: values["approve-disruption"] },
+      `npm run plan:diff -- --stack ${stack}`,
+    );
+    for (const m of verdict.messages) console.error(m);
+    if (verdict.exitCode !== 0) process.exitCode = verdict.exitCode;
   } else {
     let stale = 0;
     for (const s of STACKS) {
       const plan = await renderPlan(s);
-      if (!upToDate(plan)) {
+      if (!upToDate(REPO_ROOT, plan)) {
         stale++;
         console.error(`plans/${s}.* is out of date with the program. What changed:`);
-        console.error(diffText(diffPlans(planOnDisk(s) ?? { ...plan, resources: [], scripts: {} }, plan)));
+        console.error(diffText(diffPlans(planOnDisk(REPO_ROOT, s) ?? { ...plan, resources: [], scripts: {} }, plan)));
         console.error(`run: npm run plan -- --stack ${s}   and commit plans/ with the change`);
       } else {
         console.log(`plans/${s}.json is up to date (${plan.resources.length} resources)`);

@@ -19,7 +19,7 @@ import { join } from "path";
 import { gunzipSync } from "zlib";
 import { gateReplaces, ServingGateInputs } from "../../components/nodes/servingGate";
 import { UPDATE_BEHAVIOUR_FILE, UpdateBehaviour, TypeBehaviour } from "../../engine/disruption";
-import { CliCommand, helpText, parseCli, wantsHelp } from "./cliOptions";
+import { CliCommand, helpText, parseCli, wantsHelp } from "../../cli/options";
 import { customizeDiffForceNew, goAttributes } from "./goSchema";
 import { REPO_ROOT } from "./repoRoot";
 import { UPSTREAM } from "./upstreamTypes";

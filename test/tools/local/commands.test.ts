@@ -9,7 +9,7 @@ import { LOCAL_COMMAND, localOptions, startBanner } from "../../../tools/local/c
 import { RELEASE_COMMAND, releaseOptions } from "../../../tools/local/releaseCli";
 import { SCALE_COMMAND, scaleOptions } from "../../../tools/local/scaleCli";
 import { PLAN_COMMANDS } from "../../../tools/plan/cli";
-import { CliCommand, helpText, parseCli } from "../../../tools/scripts/cliOptions";
+import { CliCommand, helpText, parseCli } from "../../../cli/options";
 import { DISRUPTION_COMMAND } from "../../../tools/scripts/disruptionTable";
 import { REPO_ROOT } from "../../../tools/scripts/repoRoot";
 

@@ -1,4 +1,4 @@
-// The repository's commands (`npm run local`, `local:release`, `plan`, `disruption:table`) each declare their
+// The commands (the package's `aspnet-webfarm` bin, and the repository's `npm run local`, `plan`, `disruption:table`) each declare their
 // options once, in a table: the parser and the --help text are both derived from it, so they cannot drift.
 import { parseArgs } from "util";
 
