@@ -4,7 +4,7 @@
 // role, who may reach whom (reach.ts, named as the offline plan names them) and whether
 // `pulumi up` finishes (convergence.ts). Nothing is deployed and nothing is asked of AWS.
 import * as ipaddr from "ipaddr.js";
-import { ROLE_TAG } from "../components/aws/tags";
+import { FarmRole, ROLE_TAG } from "../components/aws/tags";
 import { checkConvergence, Convergence } from "./convergence";
 import { RecordedOptions, RecordedResource, runProgram } from "./engine";
 import { FixtureOptions, fixtures, Fixtures, InvokeHandler, OutputsFunction, Subnet } from "./fixtures";
@@ -13,9 +13,10 @@ import { INGRESS_RULE_TYPE, InboundRule, inboundRules, portsOf, ruleCovered, SEC
 export { valueOf } from "./engine";
 export type { Convergence } from "./convergence";
 export type { OutputsFunction, Subnet } from "./fixtures";
+export type { RecordedOptions } from "./engine";
 
 /** The roles the kit tags its instances with (tag `webfarm:role`). */
-export type Role = "web-node" | "state-server" | "session-setup";
+export type Role = FarmRole;
 export { ROLE_TAG };
 
 /** A lookup's answer: what AWS would return, or undefined to leave the call to the kit's fixtures. */
@@ -296,7 +297,7 @@ function asCidr(source: string): string | undefined {
 function asIngressRules(r: StackResource): { type: string; inputs: Record<string, unknown> }[] {
   if (r.type === INGRESS_RULE_TYPE) return [r];
   const i = r.inputs;
-  const blocks =
+  const blocks: Record<string, any>[] =
     r.type === SECURITY_GROUP_RULE_TYPE && i.type === "ingress"
       ? [{ ...i, group: i.securityGroupId, groups: i.sourceSecurityGroupId ? [i.sourceSecurityGroupId] : [] }]
       : r.type === SECURITY_GROUP_TYPE

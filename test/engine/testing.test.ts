@@ -156,6 +156,16 @@ describe("a team's stack recorded with recordStack", () => {
   });
 });
 
+test("in Auto Scaling mode byRole finds the launch template that tags the nodes, and the load balancer reaches it", async () => {
+  const args = { nodes: { count: 2, mode: "autoscaling" } } as unknown as ConstructorParameters<typeof WebFarm>[1];
+  const graph = await recordStack(() => new WebFarm("shop", args));
+  const [template, ...more] = graph.byRole("web-node");
+  expect(more).toEqual([]);
+  expect(template.type).toBe("aws:ec2/launchTemplate:LaunchTemplate");
+  expect(graph.canReach(graph.ofType("aws:lb/loadBalancer:LoadBalancer")[0], template, 80)).toBe(true);
+  expect(graph.canReach("0.0.0.0/0", template, 80)).toBe(false);
+});
+
 describe("recordStack's errors", () => {
   test("an unanswered lookup rejects naming the call and how to answer it", async () => {
     const run = recordStack(async () => aws.ec2.getInstance({ instanceTags: { Name: "legacy" } }));
