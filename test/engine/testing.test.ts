@@ -19,7 +19,7 @@ test("the office may reach the web nodes by RDP, the internet may not", async ()
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import { join } from "path";
-import { StackGraph } from "../../engine/testing";
+import { StackGraph, valueOf } from "../../engine/testing";
 import { REPO_ROOT } from "../../tools/scripts/repoRoot";
 
 const STATE_PORT = 42424;
@@ -139,6 +139,10 @@ describe("a team's stack recorded with recordStack", () => {
     expect(tokens).toContain("aws:ec2/getAmi:getAmi");
     expect(tokens).toContain("aws:index/getRegion:getRegion");
     expect(graph.result).toBeInstanceOf(WebFarm);
+  });
+
+  test("valueOf reads the program's Outputs after the run", async () => {
+    expect(await valueOf(graph.result.loadBalancerDnsName)).toBe("LoadBalancer.shop-lb.dnsName");
   });
 
   test("secrets and resource options are shown as the program gave them", () => {
