@@ -254,12 +254,21 @@ export async function recordStack<T>(
   }
 }
 
-/** The kit's fixtures with the team's answers first; an unanswered lookup says how to answer it. */
-export function withTeamFixtures(team: StackFixtures): Fixtures {
+/** How recordStack's error says to answer a lookup. */
+const answerInRecordStack = (token: string) =>
+  `answer it in recordStack's options: { fixtures: { invokes: { "${token}": (inputs) => ({ ...what AWS returns }) } } }`;
+
+/**
+ * The kit's fixtures with the team's answers first (what recordStack runs with); a lookup nobody
+ * answers fails naming the call and its inputs, then `howTo(token)`: how to answer it where the
+ * caller takes fixtures from.
+ */
+export function withTeamFixtures(
+  team: StackFixtures,
+  howTo: (token: string) => string = answerInRecordStack,
+): Fixtures {
   const { invokes: answers = {}, ...rest } = team;
   const kit = fixtures(rest satisfies FixtureOptions);
-  const howTo = (token: string) =>
-    `answer it in recordStack's options: { fixtures: { invokes: { "${token}": (inputs) => ({ ...what AWS returns }) } } }`;
   // The SDK rebuilds a failed invoke's error from its `details` (a gRPC error's text) alone.
   const failure = (message: string) => Object.assign(new Error(message), { details: message });
   const handler =
