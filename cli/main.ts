@@ -142,7 +142,12 @@ export async function run(args: string[], root = process.cwd()): Promise<number>
   return mandatory > 0 ? 1 : 0;
 }
 
-if (require.main === module)
+if (require.main === module) {
+  // A lookup that fails inside an Output rejects a promise the program never awaits: one clear line.
+  process.on("unhandledRejection", (err) => {
+    console.error(`aspnet-webfarm: ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  });
   run(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {
@@ -150,3 +155,4 @@ if (require.main === module)
       process.exit(1);
     },
   );
+}

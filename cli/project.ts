@@ -2,7 +2,7 @@
 // its program (Pulumi.yaml's `main`, else package.json's), loaded the way Pulumi's Node.js runtime
 // would run it, and the answers to lookups the offline engine cannot make (a fixtures file).
 import { existsSync, readFileSync, statSync } from "fs";
-import Module from "module";
+import Module, { createRequire } from "module";
 import { join, resolve, sep } from "path";
 import { Fixtures, InvokeHandler } from "../engine/fixtures";
 import { planFixtures } from "../engine/plan";
@@ -69,7 +69,7 @@ function registerTypeScript(root: string): void {
   if (extensions[".ts"]) return;
   let ts: typeof import("typescript");
   try {
-    ts = require(require.resolve("typescript", { paths: [root] }));
+    ts = createRequire(join(root, "package.json"))("typescript");
   } catch {
     throw new Error(
       `the program is TypeScript, and ${root} has no \`typescript\` installed: npm install -D typescript`,
@@ -100,7 +100,7 @@ export function programOf(project: TeamProject): () => Promise<unknown> {
     if (project.main.endsWith(".ts")) registerTypeScript(project.root);
     const own = (f: string) => f.startsWith(project.root + sep) && !f.includes(`${sep}node_modules${sep}`);
     for (const f of Object.keys(require.cache)) if (own(f)) delete require.cache[f];
-    const loaded = require(project.main);
+    const loaded = createRequire(project.main)(project.main);
     const entry =
       typeof loaded === "function" ? loaded : typeof loaded?.default === "function" ? loaded.default : undefined;
     return entry ? await entry() : loaded;
@@ -113,7 +113,7 @@ export function projectFixtures(project: TeamProject): (region: string) => Fixtu
   const team: TeamFixtures = file
     ? file.endsWith(".json")
       ? JSON.parse(readFileSync(file, "utf8"))
-      : require(file)
+      : createRequire(file)(file)
     : {};
   const where = file ? file.slice(project.root.length + 1) : FIXTURES_FILES[1];
   return (region) => {

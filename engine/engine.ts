@@ -257,11 +257,13 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
 
   call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
     const handler = this.fixtures.invokes[args.token];
-    if (!handler)
-      throw new Error(
+    if (!handler) {
+      const message =
         this.fixtures.missingInvoke?.(args.token) ??
-          `unmocked invoke ${args.token}: add it to engine/fixtures.ts on purpose`,
-      );
+        `unmocked invoke ${args.token}: add it to engine/fixtures.ts on purpose`;
+      // The SDK rebuilds a failed invoke's error from its `details` (a gRPC error's text) alone.
+      throw Object.assign(new Error(message), { details: message });
+    }
     this.invokes.push({ token: args.token, inputs: args.inputs });
     return handler(args.inputs);
   }

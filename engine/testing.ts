@@ -8,7 +8,7 @@ import { FarmRole, ROLE_TAG } from "../components/aws/tags";
 import { checkConvergence, Convergence } from "./convergence";
 import { RecordedOptions, RecordedResource, runProgram } from "./engine";
 import { FixtureOptions, fixtures, Fixtures, InvokeHandler, OutputsFunction, Subnet } from "./fixtures";
-import { INGRESS_RULE_TYPE, InboundRule, inboundRules, portsOf, ruleCovered, SECURITY_GROUP_TYPE } from "./reach";
+import { InboundRule, inboundRules, portsOf, ruleCovered, SECURITY_GROUP_TYPE } from "./reach";
 
 export { valueOf } from "./engine";
 export type { Convergence } from "./convergence";
@@ -94,7 +94,6 @@ export interface Inbound {
 }
 
 const LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate";
-const SECURITY_GROUP_RULE_TYPE = "aws:ec2/securityGroupRule:SecurityGroupRule";
 
 /** What a program's run recorded, and the questions a test asks of it. */
 export class StackGraph<T = unknown> {
@@ -161,7 +160,7 @@ export class StackGraph<T = unknown> {
   inbound(): Inbound[] {
     const names = { group: (id: unknown) => this.groupName(id), prefixList: String };
     return this.resources.flatMap((r) =>
-      inboundRules(asIngressRules(r), names).map((i) => ({
+      inboundRules([r], names).map((i) => ({
         rule: r.name,
         group: i.group,
         source: i.source,
@@ -296,39 +295,4 @@ function asCidr(source: string): string | undefined {
   if (ipaddr.isValidCIDR(source)) return source;
   if (ipaddr.isValid(source)) return `${source}/${ipaddr.parse(source).kind() === "ipv4" ? 32 : 128}`;
   return undefined;
-}
-
-/**
- * A resource's inbound rules in the shape reach.ts reads (one aws.vpc.SecurityGroupIngressRule's
- * inputs per source): the vpc rule itself, an aws.ec2.SecurityGroupRule of type "ingress", or a
- * security group's inline `ingress` blocks.
- */
-function asIngressRules(r: StackResource): { type: string; inputs: Record<string, unknown> }[] {
-  if (r.type === INGRESS_RULE_TYPE) return [r];
-  const i = r.inputs;
-  const blocks: Record<string, any>[] =
-    r.type === SECURITY_GROUP_RULE_TYPE && i.type === "ingress"
-      ? [{ ...i, group: i.securityGroupId, groups: i.sourceSecurityGroupId ? [i.sourceSecurityGroupId] : [] }]
-      : r.type === SECURITY_GROUP_TYPE
-        ? ((i.ingress ?? []) as Record<string, any>[]).map((b) => ({
-            ...b,
-            group: r.id,
-            groups: b.securityGroups ?? [],
-          }))
-        : [];
-  return blocks.flatMap((b) => {
-    const base = {
-      securityGroupId: b.group,
-      ipProtocol: b.protocol === "all" ? "-1" : String(b.protocol),
-      fromPort: b.fromPort,
-      toPort: b.toPort,
-    };
-    const sources: Record<string, unknown>[] = [
-      ...(b.cidrBlocks ?? []).map((c: string) => ({ cidrIpv4: c })),
-      ...(b.ipv6CidrBlocks ?? []).map((c: string) => ({ cidrIpv6: c })),
-      ...[...b.groups, ...(b.self ? [b.group] : [])].map((g: unknown) => ({ referencedSecurityGroupId: g })),
-      ...(b.prefixListIds ?? []).map((p: unknown) => ({ prefixListId: p })),
-    ];
-    return sources.map((s) => ({ type: INGRESS_RULE_TYPE, inputs: { ...base, ...s } }));
-  });
 }

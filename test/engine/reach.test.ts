@@ -47,3 +47,45 @@ test("a new rule is covered only by an older one on the same group with a wider 
   expect(ruleCovered(fromGroup, [wide])).toBe(false);
   expect(ruleCovered(fromGroup, [fromGroup])).toBe(true);
 });
+
+test("reads a team's other rule shapes too: an ec2 SecurityGroupRule of type ingress, and a group's inline ingress", () => {
+  const rules = inboundRules(
+    [
+      {
+        type: "aws:ec2/securityGroupRule:SecurityGroupRule",
+        inputs: {
+          type: "ingress",
+          securityGroupId: "sg-state",
+          protocol: "tcp",
+          fromPort: 42424,
+          toPort: 42424,
+          cidrBlocks: ["0.0.0.0/0"],
+        },
+      },
+      {
+        type: "aws:ec2/securityGroupRule:SecurityGroupRule",
+        inputs: {
+          type: "egress",
+          securityGroupId: "sg-state",
+          protocol: "-1",
+          fromPort: 0,
+          toPort: 0,
+          cidrBlocks: ["0.0.0.0/0"],
+        },
+      },
+      {
+        type: "aws:ec2/securityGroup:SecurityGroup",
+        name: "team-admin",
+        inputs: {
+          ingress: [{ protocol: "tcp", fromPort: 3389, toPort: 3389, securityGroups: ["sg-bastion"], self: true }],
+        },
+      },
+    ],
+    names,
+  );
+  expect(rules.map((r) => `${r.group} <- ${r.source} ${portsOf(r)}`)).toEqual([
+    "group sg-state <- 0.0.0.0/0 tcp/42424",
+    "group SecurityGroup.team-admin <- group sg-bastion tcp/3389",
+    "group SecurityGroup.team-admin <- group SecurityGroup.team-admin tcp/3389",
+  ]);
+});

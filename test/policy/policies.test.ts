@@ -7,9 +7,11 @@ import {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import * as vpc from "@pulumi/aws/vpc";
 import { program } from "../../infra/program";
 import { stackConfig } from "../../infra/stackFile";
 import { RecordedResource, runProgram } from "../../engine/engine";
+import { asPolicyResources, checkPolicies } from "../../engine/policyCheck";
 import * as p from "../../policy/policies";
 import { ec2LaunchDocument, stateServerNodeSession, webNodeUserData } from "../../components/windows";
 
@@ -358,30 +360,12 @@ test("every policy has a description and a name, and all but the advisories are 
   ]);
 });
 
-/** Recorded resources as the policy engine sees them: references by id become property dependencies. */
-function asPolicyResources(recorded: RecordedResource[]): PolicyResource[] {
-  const byId = new Map(recorded.filter((r) => r.id).map((r) => [r.id, r]));
-  const policyResources = new Map<RecordedResource, PolicyResource>();
-  for (const r of recorded) policyResources.set(r, policyResource(r.type, r.name, r.inputs));
-  for (const r of recorded) {
-    const pr = policyResources.get(r)!;
-    for (const [prop, value] of Object.entries(r.inputs)) {
-      const ids = (Array.isArray(value) ? value : [value]).filter((v) => typeof v === "string" && byId.has(v));
-      if (ids.length > 0) pr.propertyDependencies[prop] = ids.map((id) => policyResources.get(byId.get(id)!)!);
-    }
-    // ARN references (target groups, load balancers) resolve through the mock's computed state.
-    for (const [prop, value] of Object.entries(r.inputs)) {
-      const owner = recorded.find((o) => o !== r && typeof value === "string" && o.state.arn === value);
-      if (owner) pr.propertyDependencies[prop] = [policyResources.get(owner)!];
-    }
-  }
-  return [...policyResources.values()];
-}
-
 const stacks: Record<string, PolicyResource[]> = {};
+const recorded: Record<string, RecordedResource[]> = {};
 beforeAll(async () => {
   for (const stack of ["dev", "prod"]) {
     const { mocks } = await runProgram(program, { stack, config: stackConfig(stack) });
+    recorded[stack] = mocks.resources;
     stacks[stack] = asPolicyResources(mocks.resources);
   }
 });
@@ -390,20 +374,9 @@ describe.each(["dev", "prod"])("the kit's own %s stack", (stackName) => {
   let resources: PolicyResource[];
   beforeAll(() => (resources = stacks[stackName]));
 
-  test("passes every mandatory policy", () => {
-    const violations: string[] = [];
-    for (const policy of p.POLICIES.filter((x) => x.enforcementLevel === "mandatory")) {
-      if ("validateStack" in policy)
-        violations.push(...checkStack(policy, resources).map((m) => `${policy.name}: ${m}`));
-      else
-        for (const r of resources) {
-          const messages: string[] = [];
-          for (const v of ([] as any[]).concat(policy.validateResource ?? []))
-            v({ ...resourceArgs(r.type, r.props), name: r.name, urn: r.urn }, (m: string) => messages.push(m));
-          violations.push(...messages.map((m) => `${policy.name}: ${m}`));
-        }
-    }
-    expect(violations).toEqual([]);
+  test("passes every mandatory policy (the offline check `aspnet-webfarm policy` runs)", async () => {
+    const violations = await checkPolicies(recorded[stackName]);
+    expect(violations.filter((v) => v.enforcement === "mandatory")).toEqual([]);
   });
 
   test("the checks had something to check (instances in subnets behind route tables)", () => {
@@ -416,4 +389,30 @@ describe.each(["dev", "prod"])("the kit's own %s stack", (stackName) => {
 test("advisory: dev (HTTP only) is told to add HTTPS, prod is not", () => {
   expect(checkStack(p.httpsOnPublicLoadBalancer, stacks.dev)).toHaveLength(1);
   expect(checkStack(p.httpsOnPublicLoadBalancer, stacks.prod)).toEqual([]);
+});
+
+test("the offline check names the policy and a team's own resource that breaks it", async () => {
+  const { mocks } = await runProgram(
+    () => {
+      const farm = program(undefined);
+      return farm.then((outputs) => {
+        const groupId = (outputs as { stateServerSecurityGroupId: unknown }).stateServerSecurityGroupId;
+        new vpc.SecurityGroupIngressRule("team-debug", {
+          securityGroupId: groupId as string,
+          cidrIpv4: "0.0.0.0/0",
+          ipProtocol: "tcp",
+          fromPort: 42424,
+          toPort: 42424,
+        });
+      });
+    },
+    { stack: "dev", config: stackConfig("dev") },
+  );
+  const violations = await checkPolicies(mocks.resources);
+  expect(violations.filter((v) => v.enforcement === "mandatory")).toEqual([
+    expect.objectContaining({
+      policy: p.statePortFromGroupsOnly.name,
+      resource: `${p.TYPES.ingressRule} team-debug`,
+    }),
+  ]);
 });
