@@ -247,14 +247,14 @@ interface Volume {
   type: string;
 }
 
-/** EBS volumes a month: GB × the type's GB-month price. */
-function volumes(b: LineBuilder, vols: Volume[], what: string): Money {
-  let total = 0;
+/** EBS volumes a month: GB × the type's GB-month price; undefined when none could be priced. */
+function volumes(b: LineBuilder, vols: Volume[], what: string): number | undefined {
+  let total: number | undefined;
   for (const v of vols) {
     const p = b.price(`ebs.${v.type}`, `${what} ${v.gb} GB ${v.type}`);
-    if (p !== undefined) total += v.gb * p;
+    if (p !== undefined) total = (total ?? 0) + v.gb * p;
   }
-  return fixed(total);
+  return total;
 }
 
 const describeVolumes = (vols: Volume[]) => vols.map((v) => `${v.gb} GB ${v.type}`).join(" + ");
@@ -287,7 +287,8 @@ function ec2Instance(r: PlanResource, b: LineBuilder, hours: number) {
     const hourly = b.price(`ec2.windows.${type}`, `${type} Windows`);
     if (hourly !== undefined) b.add(fixed(hourly * hours));
   }
-  if (vols.length) b.add(volumes(b, vols, "volume"));
+  const volumeMonth = volumes(b, vols, "volume");
+  if (volumeMonth !== undefined) b.add(fixed(volumeMonth));
   b.counted.push(`1 × ${type ?? "?"} Windows, ${hours} h${vols.length ? `; ${describeVolumes(vols)}` : ""}`);
 }
 
@@ -355,10 +356,8 @@ function autoScalingGroup(r: PlanResource, all: PlanResource[], b: LineBuilder, 
     );
     b.notes.push(`Spot: ${basis}; at most the On-Demand price`);
   }
-  if (vols.length) {
-    b.add({ min: perNodeVolumes.min * minSize, max: perNodeVolumes.max * maxSize });
-    b.counted.push(`${describeVolumes(vols)} each`);
-  }
+  if (perNodeVolumes !== undefined) b.add({ min: perNodeVolumes * minSize, max: perNodeVolumes * maxSize });
+  if (vols.length) b.counted.push(`${describeVolumes(vols)} each`);
 }
 
 function rdsInstance(r: PlanResource, b: LineBuilder, hours: number) {
@@ -452,7 +451,7 @@ function buildCost(
     return { perBuild: undefined, what: "build instance type unknown" };
   }
   const od = b.price(`ec2.windows.${type}`, `build instance ${type} Windows`);
-  const volumeMonth = volumes(b, vols, "build volume").max;
+  const volumeMonth = volumes(b, vols, "build volume") ?? 0;
   if (od === undefined) return { perBuild: undefined, what: `${type}` };
   return {
     perBuild: od * hours + (volumeMonth * hours) / b.prices.table.hoursPerMonth,
@@ -501,7 +500,7 @@ function kmsKey(r: PlanResource, b: LineBuilder) {
     const rotation = b.price("kms.rotation", "rotated backing keys");
     const cap = b.price("kms.rotationCap", "rotation charge cap");
     if (rotation !== undefined && cap !== undefined) b.add({ min: 0, max: rotation * cap });
-    b.counted.push(`1 key, yearly rotation (first year: no rotated key yet; then up to ${cap ?? "?"} more)`);
+    b.counted.push(`1 key with yearly rotation: each rotated backing key adds a key-month, up to ${cap ?? "?"}`);
   } else b.counted.push("1 key");
 }
 
