@@ -245,6 +245,17 @@ function referenced(resources: PlanResource[], ref: unknown, typeSuffix: string)
 interface Volume {
   gb: number;
   type: string;
+  /** gp3 IOPS or throughput set above the included baseline (3,000 IOPS, 125 MB/s): not in the table. */
+  aboveBaseline: boolean;
+}
+
+/** A volume from a block device's inputs (`volumeSize` may be a number or, in launch templates, a string). */
+function volumeOf(d: Record<string, unknown>): Volume | undefined {
+  const gb = Number(d.volumeSize);
+  if (d.volumeSize === undefined || !Number.isFinite(gb)) return undefined;
+  const type = str(d.volumeType) ?? "gp2";
+  const aboveBaseline = type === "gp3" && (Number(d.iops ?? 0) > 3000 || Number(d.throughput ?? 0) > 125);
+  return { gb, type, aboveBaseline };
 }
 
 /** EBS volumes a month: GB × the type's GB-month price; undefined when none could be priced. */
@@ -253,6 +264,8 @@ function volumes(b: LineBuilder, vols: Volume[], what: string): number | undefin
   for (const v of vols) {
     const p = b.price(`ebs.${v.type}`, `${what} ${v.gb} GB ${v.type}`);
     if (p !== undefined) total = (total ?? 0) + v.gb * p;
+    if (v.aboveBaseline)
+      b.notPriced.push(`${what} ${v.gb} GB gp3: IOPS or throughput above the baseline (not in the table)`);
   }
   return total;
 }
@@ -261,22 +274,20 @@ const describeVolumes = (vols: Volume[]) => vols.map((v) => `${v.gb} GB ${v.type
 
 function instanceVolumes(inputs: Record<string, unknown>, b: LineBuilder): Volume[] {
   const out: Volume[] = [];
-  const root = obj(inputs.rootBlockDevice);
-  const rootGb = num(root.volumeSize);
-  if (rootGb !== undefined) out.push({ gb: rootGb, type: str(root.volumeType) ?? "gp2" });
+  const root = volumeOf(obj(inputs.rootBlockDevice));
+  if (root) out.push(root);
   else b.notPriced.push("root volume (its size comes from the image: not in the plan)");
   for (const d of arr(inputs.ebsBlockDevices)) {
-    const gb = num(obj(d).volumeSize);
-    if (gb !== undefined) out.push({ gb, type: str(obj(d).volumeType) ?? "gp2" });
+    const v = volumeOf(obj(d));
+    if (v) out.push(v);
   }
   return out;
 }
 
 function templateVolumes(template: PlanResource | undefined): Volume[] {
   return arr(template?.inputs.blockDeviceMappings)
-    .map((m) => obj(obj(m).ebs))
-    .filter((e) => num(Number(e.volumeSize)) !== undefined && e.volumeSize !== undefined)
-    .map((e) => ({ gb: Number(e.volumeSize), type: str(e.volumeType) ?? "gp2" }));
+    .map((m) => volumeOf(obj(obj(m).ebs)))
+    .filter((v): v is Volume => v !== undefined);
 }
 
 function ec2Instance(r: PlanResource, b: LineBuilder, hours: number) {

@@ -189,6 +189,16 @@ describe("estimateMonthlyCost", () => {
     expect(costSection(estimate).join("\n")).toMatch(/\| t \| dynamodb\/table \| not priced \| not priced \|/);
   });
 
+  test("gp3 IOPS or throughput above the baseline is named as not priced; the GB-months still count", () => {
+    const r = res("aws:ec2/instance:Instance", "fast", {
+      instanceType: "t3.medium",
+      rootBlockDevice: { volumeSize: 100, volumeType: "gp3", iops: 6000 },
+    });
+    const line = lineOf([r], "fast");
+    expect(line.monthly!.min).toBeCloseTo(730 * 0.1 + 100 * 0.1, 6);
+    expect(line.notPriced.join()).toMatch(/IOPS or throughput above the baseline/);
+  });
+
   test("a region missing from the table prices nothing", () => {
     const estimate = estimateMonthlyCost([instance("a", "t3.medium")], "ap-south-2", table);
     expect(estimate.lines[0].monthly).toBeNull();
