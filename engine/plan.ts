@@ -4,6 +4,7 @@
 import { ROLE_TAG } from "../components";
 import { expandUserData } from "../components/windows/loader";
 import { checkConvergence, convergenceLines } from "./convergence";
+import { estimateMonthlyCost } from "./cost";
 import { ASSET_MARKERS, PROVIDER_PLACEHOLDER, RecordedResource, runProgram } from "./engine";
 import { fixtures, Fixtures } from "./fixtures";
 import { Plan, PlanResource, scriptRef, SECRET, sortKeys } from "./planModel";
@@ -158,12 +159,17 @@ export async function renderPlanFromConfig(
   const placeholders = source.placeholders ?? [];
   return {
     stack,
+    command: source.command,
     note: [
       `Generated offline by \`${source.command}\` from Pulumi.<stack>.yaml: every resource the program registers, with its inputs. Values known only after deployment appear as <Type>.<name>.<property>; secrets as [secret]; generated scripts as [script <file>], a file in plans/${stack}/.`,
       ...(placeholders.length > 0 ? [`Not read offline, replaced by placeholders: ${placeholders.join("; ")}.`] : []),
     ].join(" "),
     resources,
-    summary: { ...summarize(resources, scripts, userDataBytes), convergence },
+    summary: {
+      ...summarize(resources, scripts, userDataBytes),
+      convergence,
+      cost: estimateMonthlyCost(resources, region),
+    },
     scripts,
   };
 }

@@ -1,6 +1,7 @@
 // The diff of two offline plans (`npm run plan:diff`): what is added, removed and changed, what
 // each change does on AWS (engine/disruption.ts), and what a reviewer must read: wider access,
 // the session store (state server or session database) replaced or lost, releases, disruptions.
+import { costDelta, estimateMonthlyCost } from "./cost";
 import { ROLE_TAG } from "../components";
 import { RELEASE_WAIT_ONLY_INPUTS } from "../components/releases/release";
 import { classifyChange, deletedFirst, disruptions, Effect, groupReplacement, updateBehaviour } from "./disruption";
@@ -45,6 +46,8 @@ export interface PlanDiff {
   disruptions: string[];
   /** Changes whose effect the update behaviour table cannot tell: confirm with `pulumi preview`. */
   unknown: string[];
+  /** The monthly cost estimate before and after, and the lines that changed (engine/cost.ts). */
+  cost: string[];
 }
 
 const keyOf = (r: PlanResource) => `${r.type}::${r.name}`;
@@ -306,7 +309,16 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
     mustRead,
     disruptions: disruptionLines,
     unknown,
+    cost: costChange(before, after),
   };
+}
+
+/** The estimate's change: a plan written before estimates existed is estimated from its resources. */
+function costChange(before: Plan, after: Plan): string[] {
+  const now = after.summary?.cost;
+  if (!now) return [];
+  const then = before.summary?.cost ?? estimateMonthlyCost(before.resources, now.region);
+  return costDelta(then, now);
 }
 
 function show(value: unknown): string {
@@ -351,6 +363,12 @@ export function diffText(diff: PlanDiff): string {
   section("REPLACED OR INTERRUPTED (from engine/updateBehaviour.json and the kit's options)", diff.disruptions);
   section("UNKNOWN: confirm with `pulumi preview`", diff.unknown);
   section("APPLICATION RELEASES (node by node, sessions kept)", diff.releases);
+  if (diff.cost.length > 0)
+    lines.push(
+      "MONTHLY COST (an estimate from list prices; their dates are in the plan's .md)",
+      ...diff.cost.map((l) => `  ${l}`),
+      "",
+    );
   const table = updateBehaviour();
   const source = table.sources as Record<string, Record<string, string>>;
   lines.push(

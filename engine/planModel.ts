@@ -1,6 +1,7 @@
 // The offline plan's data: what a plan file holds (engine/plan.ts renders it), and the helpers
 // its summary and its diff share to read it.
 import { createHash } from "crypto";
+import type { CostEstimate } from "./cost";
 
 export const SECRET = "[secret]";
 
@@ -14,6 +15,8 @@ export interface PlanResource {
 
 export interface Plan {
   stack: string;
+  /** The command that wrote it ("npm run plan", "npx aspnet-webfarm plan"). */
+  command?: string;
   note: string;
   resources: PlanResource[];
   summary: PlanSummary;
@@ -33,6 +36,8 @@ export interface PlanSummary {
   userDataBytes: Record<string, number>;
   /** Does `pulumi up` finish: "converges" and every wait, or each cycle, race or missing prerequisite. */
   convergence: string[];
+  /** The monthly cost estimate from list prices (engine/cost.ts); absent in plans written before it. */
+  cost?: CostEstimate;
 }
 
 export const RELEASE_TYPE = "pulumi-nodejs:dynamic/aspnet-webfarm:Release";

@@ -3,6 +3,7 @@
 // and whether `pulumi up` finishes.
 import { ROLE_TAG } from "../components";
 import { USER_DATA_BUDGET_BYTES, USER_DATA_LIMIT_BYTES } from "../components/windows/loader";
+import { costSection } from "./cost";
 import { resourceIdOf } from "./fixtures";
 import { Plan, PlanResource, PlanSummary, RELEASE_TYPE, scriptText, sortKeys } from "./planModel";
 import { InboundRule, inboundRules as reach, portsOf, SECURITY_GROUP_TYPE } from "./reach";
@@ -79,7 +80,7 @@ export function summaryText(plan: Plan): string {
   return [
     `# Plan of stack ${plan.stack}`,
     "",
-    "Generated offline by `npm run plan`; see plans/" + plan.stack + ".json for every input.",
+    `Generated offline by \`${plan.command ?? "npm run plan"}\`; see plans/${plan.stack}.json for every input.`,
     "",
     "## Resources by type",
     ...Object.entries(s.countsByType).map(([t, n]) => `- ${t}: ${n}`),
@@ -99,5 +100,6 @@ export function summaryText(plan: Plan): string {
     "## Does `pulumi up` finish (waits and what they need)",
     ...(s.convergence ?? []).map((l) => `- ${l}`),
     "",
+    ...(s.cost ? [...costSection(s.cost), ""] : []),
   ].join("\n");
 }

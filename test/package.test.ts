@@ -117,17 +117,14 @@ beforeAll(async () => {
     mkdirSync(from);
     for (const f of ["package.json", "README.md"]) copyFileSync(join(ROOT, f), join(from, f));
     // What `npm run build` would write: the shipped folders' JavaScript and declarations (.build holds
-    // the tests' too), the data files they import, and the policy pack's own files.
+    // the tests' too), then the engine's data files and the policy pack's own files.
     for (const folder of SHIPPED) {
       cpSync(join(built, folder), join(from, "dist", folder), {
         recursive: true,
         filter: (f) => !f.endsWith(".test.js") && !f.endsWith(".test.d.ts"),
       });
-      for (const f of readdirSync(join(ROOT, folder), { recursive: true }) as string[])
-        if (f.endsWith(".json") && folder !== "policy")
-          copyFileSync(join(ROOT, folder, f), join(from, "dist", folder, f));
     }
-    run(process.execPath, [join(ROOT, "tools", "scripts", "policyPack.mjs"), join(from, "dist")], ROOT);
+    run(process.execPath, [join(ROOT, "tools", "scripts", "packageFiles.mjs"), join(from, "dist")], ROOT);
     args.push("--ignore-scripts");
   }
   const packed = JSON.parse(run("npm", args, from));

@@ -131,6 +131,14 @@ describe("plan diff", () => {
     expect(diff.stateServer).toEqual([]);
     expect(diff.releases).toEqual([]);
     expect(diff.mustRead).toEqual([]);
+    // The estimate's delta names the new node: one more Windows instance, 730 hours.
+    const node = (dev.summary.cost?.lines ?? []).find((l) => l.name === "shop-dev-web-0")!;
+    expect(diff.cost[0]).toMatch(
+      new RegExp(
+        `\\$${dev.summary.cost!.total.min.toFixed(2)} → \\$${(dev.summary.cost!.total.min + node.monthly!.min).toFixed(2)}`,
+      ),
+    );
+    expect(diff.cost.join("\n")).toContain("shop-dev-web-2");
   });
 
   test("a machine key rotation is must-read: everyone logged out, every node replaced", async () => {
