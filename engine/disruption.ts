@@ -30,6 +30,8 @@ export interface UpdateBehaviour {
   scope: string;
   sources: Record<string, unknown>;
   types: Record<string, TypeBehaviour>;
+  /** Provider types no upstream resource could be matched to, and why: every change to them is unknown. */
+  unmappedTypes?: Record<string, string>;
 }
 
 let cached: UpdateBehaviour | undefined;
