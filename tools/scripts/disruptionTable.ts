@@ -411,7 +411,10 @@ function matchCloudFormation(type: string, cfn: Map<string, any>): string | unde
 const DOC_INTERRUPTS = /[^.]*\btrigger a stop\/start\b[^.]*\./;
 const DOC_REPLACES =
   /[^.]*\b(?:trigger (?:a )?recreation|trigger a destroy and recreate|forces? (?:a )?new resource)\b[^.]*\./i;
-const CFN_INTERRUPTS = /[^.\n>`]*\b(?:restarts?|reboots?|interruptions?)\b[^.]*\./i;
+const CFN_INTERRUPTS = /[^.\n>`]*\b(?:restarts?|reboots?|interruptions?)\b[^.]*\./gi;
+/** The first sentence saying the update interrupts ("... without interruption" is about CloudFormation's update policies). */
+const cfnInterrupts = (doc: string) =>
+  [...doc.matchAll(CFN_INTERRUPTS)].find((m) => !/\b(?:without|no) interruptions?\b/i.test(m[0]));
 
 function loadCloudFormation(): Map<string, any> {
   const db = JSON.parse(
@@ -497,7 +500,7 @@ async function main() {
   const unmappedTypes: Record<string, string> = {};
   const pulumiTypes = new Map([...provider].map(([type, file]) => [type, pulumiType(type, file)]));
   // First the resources a type of their own module names, then the rest (matchTerraform).
-  const claimed = new Set(Object.values(UPSTREAM).map((u) => u.terraform));
+  const claimed = new Set(Object.values(UPSTREAM).flatMap((u) => (u.terraform ? [u.terraform] : [])));
   for (const [type, p] of pulumiTypes) {
     const m = matchTerraform(type, p, matchable);
     if ("tf" in m) claimed.add(m.tf);
@@ -580,7 +583,7 @@ async function main() {
       behaviour.sources.push(`cloudformation: ${cfnType}`);
       // CloudFormation names are PascalCase; the Pulumi property is the same words in camelCase.
       for (const [name, prop] of Object.entries(resource.properties as Record<string, any>)) {
-        const said = prop.causesReplacement === "maybe" ? CFN_INTERRUPTS.exec(prop.documentation ?? "") : null;
+        const said = prop.causesReplacement === "maybe" ? cfnInterrupts(prop.documentation ?? "") : undefined;
         if (!said) continue;
         // Or without the type's own prefix: DBParameterGroupName is parameterGroupName on aws:rds/instance.
         const typeName: string = cfnType.split("::")[2];
