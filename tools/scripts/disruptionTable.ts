@@ -1,6 +1,7 @@
 // `npm run disruption:table -- --tf-index <dir> [--ref v6.58.0]` (DISRUPTION_COMMAND; `--help` prints it): writes engine/updateBehaviour.json,
-// which property of which resource type the kit creates REPLACES the resource and which INTERRUPTS
-// it (stop/start, restart), from maintained sources, never a hand list:
+// which property of which resource type REPLACES the resource and which INTERRUPTS it (stop/start,
+// restart), for every resource type of the installed @pulumi/aws (a team's own resources around the
+// farm too) and the kit's @pulumi/random and dynamic types, from maintained sources, never a hand list:
 //  - replacement: the upstream Terraform provider's schema (ForceNew / RequiresReplace, and the
 //    ForceNew calls of its CustomizeDiff), read from a local snapshot of
 //    github.com/lonegunmanb/terraform-provider-aws-index (the provider's Go functions, one file each,
@@ -10,9 +11,11 @@
 //    of the EC2 instance") and CloudFormation's update behaviour in @aws-cdk/aws-service-spec (what
 //    `cdk diff` uses): a conditional update ('maybe') whose documentation says it restarts/reboots;
 //  - the kit's own dynamic resources, from their diff code (components/nodes/servingGate.ts gateReplaces).
+// Which Terraform resource a Pulumi type is comes from names and attributes (matchTerraform; the
+// bridge's own token map is not in the npm package); a type that cannot be matched with confidence
+// is listed in unmappedTypes with why, and the diff calls its changes unknown.
 // The kit's resource options (userDataReplaceOnChange, replaceOnChanges, ignoreChanges,
 // deleteBeforeReplace) are read from each plan resource when a diff is classified (engine/disruption.ts).
-// Only the types the kit creates are kept (the committed plans, and every provider resource the components construct), so the file stays small.
 import { execFileSync } from "child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
@@ -32,7 +35,7 @@ const REGENERATE =
 export const DISRUPTION_COMMAND = {
   usage: "npm run disruption:table -- --tf-index <dir> [options]",
   summary:
-    "Writes engine/updateBehaviour.json: which property of each resource type the kit creates replaces the resource\nand which interrupts it, from the Terraform provider's schema, the provider docs and CloudFormation's spec.",
+    "Writes engine/updateBehaviour.json: which property of each resource type of the installed @pulumi/aws (and the kit's own)\nreplaces the resource and which interrupts it, from the Terraform provider's schema, the provider docs and CloudFormation's spec.",
   options: {
     "tf-index": {
       type: "string",
@@ -198,7 +201,7 @@ function nestedNames(pkg: string): Map<string, string> {
 /** Pulumi's name for a Terraform attribute: the same words in camelCase; a list may be pluralized. */
 export function pulumiName(tf: string, names: Map<string, string>): string | undefined {
   const key = meet(tf);
-  return names.get(key) ?? names.get(`${key}s`) ?? names.get(`${key.replace(/y$/, "ie")}s`);
+  return names.get(key) ?? names.get(`${key}s`) ?? names.get(`${key}es`) ?? names.get(`${key.replace(/y$/, "ie")}s`);
 }
 
 // ---- the provider's schema per Terraform resource -------------------------------------------------
@@ -293,10 +296,18 @@ function terraformBehaviour(
   const replace: Record<string, string> = {};
   const replaceIf: Record<string, string> = {};
   const unmapped: string[] = [];
+  // The bridge shortens some references: topic_arn -> topic, function_name -> function, log_group_name -> logGroup.
+  const top = (tf: string) =>
+    pulumiName(tf, names) ??
+    (schema.attributes.some((a) => a.path.length === 1 && meet(a.name) === meet(tf).replace(/(arn|name|id)$/, ""))
+      ? undefined
+      : pulumiName(meet(tf).replace(/(arn|name|id)$/, ""), names));
   const toPulumi = (path: string[]) => {
-    const parts = path.map((p, i) => pulumiName(p, i === 0 ? names : nested));
+    const parts = path.map((p, i) => (i === 0 ? top(p) : pulumiName(p, nested)));
     if (parts.some((p) => p === undefined)) {
       unmapped.push(path.join("."));
+      // Something under a known property replaces, but which Pulumi path it is cannot be told: any change under it is unknown.
+      if (parts[0]) replaceIf[parts[0]] ??= `ForceNew under it (${path.join(".")}: no Pulumi name)`;
       return undefined;
     }
     return parts.join(".");
@@ -304,7 +315,7 @@ function terraformBehaviour(
   // The Pulumi properties the provider's schema has: any other property is unknown, never "update".
   const properties = schema.attributes
     .filter((a) => a.path.length === 1)
-    .map((a) => pulumiName(a.name, names))
+    .map((a) => top(a.name))
     .filter((p): p is string => p !== undefined);
   for (const a of schema.attributes) {
     if (!a.replaces) continue;
