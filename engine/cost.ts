@@ -1,9 +1,8 @@
 // A monthly cost estimate of a plan's resources from the committed price table (engine/prices.json):
 // AWS list prices on the dates the table shows, or figures it marks unverified. Pure: the table is
 // read once, from next to this module; nothing here calls AWS. Not a bill: see docs/cost.md.
-import { existsSync, readFileSync } from "fs";
-import { join } from "path";
 import type { PlanResource } from "./planModel";
+import PRICES from "./prices.json";
 
 /** One figure of the price table: its unit and the AWS page it comes from, dated, or unverified with why. */
 export interface PriceItem {
@@ -143,18 +142,10 @@ const NO_CHARGE: Record<string, string> = {
   "aws:imagebuilder/distributionConfiguration:DistributionConfiguration": "Image Builder has no charge of its own",
 };
 
-let cachedTable: PriceTable | undefined;
 
-/**
- * The committed price table, read once: next to this module (the shipped package: the build copies
- * prices.json beside cost.js), or in the sources when this module runs transpiled elsewhere (.build/).
- */
+/** The committed price table (imported: tsc emits it beside this module in the package). */
 export function priceTable(): PriceTable {
-  if (cachedTable) return cachedTable;
-  const candidates = [join(__dirname, "prices.json"), join(__dirname, "..", "..", "engine", "prices.json")];
-  const file = candidates.find((f) => existsSync(f));
-  if (!file) throw new Error(`engine/prices.json not found (looked in ${candidates.join(", ")})`);
-  return (cachedTable = JSON.parse(readFileSync(file, "utf8")) as PriceTable);
+  return PRICES as unknown as PriceTable;
 }
 
 const zero: Money = { min: 0, max: 0 };

@@ -3,12 +3,10 @@
 // `npm run disruption:table` from the provider's schema, its docs and CloudFormation's update
 // behaviour) and the kit's own resource options. A replacement cascades: a resource that takes the
 // replaced one's id (or any output) in a property that itself replaces is replaced too.
-import { readFileSync } from "fs";
-import { join } from "path";
-import { REPO_ROOT } from "../tools/scripts/repoRoot";
+// The table is imported beside this module (resolveJsonModule): tsc emits it next to the compiled
+// engine, so the shipped package finds it without the repository.
 import { resourceIdOf } from "./fixtures";
-
-export const UPDATE_BEHAVIOUR_FILE = join(REPO_ROOT, "engine", "updateBehaviour.json");
+import generated from "./updateBehaviour.json";
 
 export interface TypeBehaviour {
   sources: string[];
@@ -30,11 +28,12 @@ export interface UpdateBehaviour {
   scope: string;
   sources: Record<string, unknown>;
   types: Record<string, TypeBehaviour>;
+  /** Provider types no upstream resource could be matched to, and why: every change to them is unknown. */
+  unmappedTypes?: Record<string, string>;
 }
 
-let cached: UpdateBehaviour | undefined;
 export function updateBehaviour(): UpdateBehaviour {
-  return (cached ??= JSON.parse(readFileSync(UPDATE_BEHAVIOUR_FILE, "utf8")) as UpdateBehaviour);
+  return generated as UpdateBehaviour;
 }
 
 export type Effect = "replace" | "interrupt" | "update" | "unknown" | "ignored" | "option";
@@ -79,7 +78,13 @@ export function classifyChange(r: ResourceLike, path: string, table = updateBeha
   )
     return { effect: "replace", why: "kit: userDataReplaceOnChange" };
   const t = table.types[r.type];
-  if (!t) return { effect: "unknown", why: `${UNKNOWN} (type not in the update behaviour table)` };
+  if (!t) {
+    const why = table.unmappedTypes?.[r.type];
+    return {
+      effect: "unknown",
+      why: `${UNKNOWN} (${why ? `type not mapped: ${why}` : "type not in the update behaviour table"})`,
+    };
+  }
   const hit = (m: Record<string, string> | undefined) => Object.entries(m ?? {}).find(([k]) => covers(k, prop));
   const replaces = hit(t.replace);
   if (replaces) return { effect: "replace", why: replaces[1] };

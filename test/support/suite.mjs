@@ -56,7 +56,7 @@ function sourcesFingerprint() {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (entry.isDirectory()) {
         if (!NOT_SOURCES.has(entry.name)) walk(join(dir, entry.name));
-      } else if (entry.name.endsWith(".ts")) {
+      } else if (entry.name.endsWith(".ts") || (dir !== ROOT && entry.name.endsWith(".json"))) {
         const file = join(dir, entry.name);
         hash.update(`\0${relative(ROOT, file)}\0`).update(readFileSync(file));
       }
@@ -80,9 +80,15 @@ function commonDir(files) {
 function withImports(roots) {
   const files = new Set(roots);
   for (const file of files) {
+    if (file.endsWith(".json")) continue;
     for (const { fileName } of typescript().preProcessFile(readFileSync(file, "utf8"), true, false).importedFiles) {
       if (!fileName.startsWith(".")) continue;
       const target = resolve(dirname(file), fileName);
+      // A JSON module (resolveJsonModule) is copied beside the JavaScript, as tsc emits it.
+      if (target.endsWith(".json")) {
+        if (existsSync(target)) files.add(target);
+        continue;
+      }
       const found = [`${target}.ts`, join(target, "index.ts")].find((f) => existsSync(f));
       if (found) files.add(found);
     }
@@ -118,6 +124,12 @@ function transpile() {
     const hash = createHash("sha256").update(optionsHash).update(text).digest("hex");
     const out = join(BUILD, relative(base, file)).replace(/\.ts$/, ".js");
     if (outputs[out] === hash && existsSync(out)) {
+      after[out] = hash;
+      continue;
+    }
+    if (file.endsWith(".json")) {
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, text);
       after[out] = hash;
       continue;
     }

@@ -1,16 +1,13 @@
-// After `npm run build` (tsc): what tsc does not emit. The engine's data files (the price table, the
-// update behaviour table), which it reads next to its compiled modules; and dist/policy as a policy
-// pack folder Pulumi can run from the installed package (`pulumi preview --policy-pack
+// After `npm run build` (tsc, which also emits the engine's imported JSON tables): dist/policy as a
+// policy pack folder Pulumi can run from the installed package (`pulumi preview --policy-pack
 // node_modules/aspnet-webfarm/dist/policy`): its PulumiPolicy.yaml, and a package.json whose main is
 // the compiled pack.
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "fs";
+import { copyFileSync, readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 
 const root = join(import.meta.dirname, "..", "..");
 // The dist folder: the repository's, or the one given (the package test stages its own).
 const dist = process.argv[2] ?? join(root, "dist");
-for (const f of readdirSync(join(root, "engine")).filter((f) => f.endsWith(".json")))
-  copyFileSync(join(root, "engine", f), join(dist, "engine", f));
 const pack = join(dist, "policy");
 copyFileSync(join(root, "policy", "PulumiPolicy.yaml"), join(pack, "PulumiPolicy.yaml"));
 const kit = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
