@@ -3,13 +3,20 @@
 // policy pack on the team's own Pulumi program, in the project's folder: no Pulumi CLI, no cloud, no
 // credentials. The same engine as the kit's own `npm run plan` (engine/plan.ts).
 import { readdirSync } from "fs";
+import { join } from "path";
 import { CliCommand, helpText, parseCli, wantsHelp } from "./options";
-import { committedPlan, diffVerdict, writePlan } from "./plans";
 import { findProject, programOf, projectFixtures, TeamProject } from "./project";
-import { runProgram } from "../engine/engine";
-import { diffPlans, diffText, Plan, renderPlanFromConfig, summaryText } from "../engine/plan";
-import { checkPolicies } from "../engine/policyCheck";
-import { projectFile, readStackConfig } from "../engine/stackFile";
+import type { Plan } from "../engine/plan";
+import { projectFile, readStackConfig, StackConfig } from "../engine/stackFile";
+
+// The engine (Pulumi's SDK, the provider, the farm) is loaded once the command line and the project
+// have been read: `--help` and a mistyped stack answer at once.
+const engine = async () => ({
+  ...(await import("./plans")),
+  ...(await import("../engine/engine")),
+  ...(await import("../engine/plan")),
+  ...(await import("../engine/policyCheck")),
+});
 
 const BIN = "npx aspnet-webfarm";
 const STACK = {
@@ -58,7 +65,7 @@ const USAGE = `usage: ${BIN} plan|diff|policy [--stack <stack>] [--help]`;
 function stackOf(root: string, given: string | undefined): string {
   if (given) return given;
   const dir = projectFile(root).stackConfigDir ?? ".";
-  const stacks = readdirSync(`${root}/${dir}`)
+  const stacks = readdirSync(join(root, dir))
     .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
     .filter((s): s is string => s !== undefined);
   if (stacks.length === 1) return stacks[0];
@@ -69,8 +76,9 @@ function stackOf(root: string, given: string | undefined): string {
   );
 }
 
-async function renderTeamPlan(project: TeamProject, stack: string): Promise<Plan> {
-  const { config, placeholders } = readStackConfig(project.root, stack);
+async function renderTeamPlan(project: TeamProject, stack: string, read: StackConfig): Promise<Plan> {
+  const { config, placeholders } = read;
+  const { renderPlanFromConfig } = await engine();
   return renderPlanFromConfig(stack, config, {
     program: programOf(project),
     project: project.name,
@@ -83,11 +91,13 @@ async function renderTeamPlan(project: TeamProject, stack: string): Promise<Plan
 /** Runs one command in `root`; returns the exit code (output goes to the console). */
 export async function run(args: string[], root = process.cwd()): Promise<number> {
   const [name, ...rest] = args;
-  if (!name || name === "--help" || name === "-h" || !(name in COMMANDS)) {
+  if (name && !["--help", "-h"].includes(name) && !(name in COMMANDS))
+    throw new Error(`unknown command "${name}"; ${USAGE}`);
+  if (!name || !(name in COMMANDS)) {
     console.log(
       `${USAGE}\n\n  plan     write plans/<stack>.json and .md\n  diff     compare with the committed plan\n  policy   run the kit's policy pack\n\n${BIN} <command> --help tells more.`,
     );
-    return name && !["--help", "-h"].includes(name) ? 1 : 0;
+    return 0;
   }
   const command = name as keyof typeof COMMANDS;
   if (wantsHelp(rest)) {
@@ -99,21 +109,24 @@ export async function run(args: string[], root = process.cwd()): Promise<number>
   if (problems.length > 0) throw new Error(problems.join("\n"));
   const project = findProject(root);
   const stack = stackOf(root, values.stack);
+  const read = readStackConfig(root, stack);
+  const { config, placeholders } = read;
+  const e = await engine();
 
   if (command === "plan") {
-    const plan = await renderTeamPlan(project, stack);
-    writePlan(root, plan);
-    console.log(summaryText(plan));
+    const plan = await renderTeamPlan(project, stack, read);
+    e.writePlan(root, plan);
+    console.log(e.summaryText(plan));
     console.log(
       `wrote plans/${stack}.json (${plan.resources.length} resources), plans/${stack}.md and plans/${stack}/`,
     );
     return plan.summary.convergence[0]?.startsWith("converges") ? 0 : 1;
   }
   if (command === "diff") {
-    const before = committedPlan(root, stack, `${BIN} plan`, values.against);
-    const diff = diffPlans(before, await renderTeamPlan(project, stack));
-    console.log(diffText(diff));
-    const verdict = diffVerdict(
+    const before = e.committedPlan(root, stack, `${BIN} plan`, values.against);
+    const diff = e.diffPlans(before, await renderTeamPlan(project, stack, read));
+    console.log(e.diffText(diff));
+    const verdict = e.diffVerdict(
       diff,
       { security: values["approve-security"], disruption: values["approve-disruption"] },
       `${BIN} diff --stack ${stack}`,
@@ -121,14 +134,16 @@ export async function run(args: string[], root = process.cwd()): Promise<number>
     for (const m of verdict.messages) console.error(m);
     return verdict.exitCode;
   }
-  const { config } = readStackConfig(root, stack);
-  const { mocks } = await runProgram(programOf(project), {
+  const region = config["aws:region"];
+  if (!region) throw new Error(`Pulumi.${stack}.yaml sets no aws:region`);
+  const { mocks } = await e.runProgram(programOf(project), {
     stack,
     project: project.name,
     config,
-    fixtures: projectFixtures(project)(config["aws:region"] ?? "us-east-1"),
+    fixtures: projectFixtures(project)(region),
   });
-  const violations = await checkPolicies(mocks.resources, { project: project.name, stack });
+  if (placeholders.length > 0) console.log(`not read offline, replaced by placeholders: ${placeholders.join("; ")}`);
+  const violations = await e.checkPolicies(mocks.resources, { project: project.name, stack });
   for (const v of violations)
     console.log(
       `${v.enforcement === "mandatory" ? "VIOLATION" : "advisory"} ${v.policy}${v.resource ? ` on ${v.resource}` : ""}: ${v.message}`,

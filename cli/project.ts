@@ -4,8 +4,7 @@
 import { existsSync, readFileSync, statSync } from "fs";
 import Module, { createRequire } from "module";
 import { join, resolve, sep } from "path";
-import { Fixtures, InvokeHandler } from "../engine/fixtures";
-import { planFixtures } from "../engine/plan";
+import { Fixtures, InvokeHandler, planFixtures } from "../engine/fixtures";
 import { projectFile } from "../engine/stackFile";
 
 /** The team's own answers for lookups: `aspnet-webfarm.fixtures.json` (or `.js`) beside Pulumi.yaml. */
@@ -118,7 +117,20 @@ export function projectFixtures(project: TeamProject): (region: string) => Fixtu
   const where = file ? file.slice(project.root.length + 1) : FIXTURES_FILES[1];
   return (region) => {
     const base = planFixtures(region);
-    const invokes: Record<string, InvokeHandler> = { ...base.invokes };
+    // The kit's answers that cannot be given offline (a VPC or subnet of another network) say where
+    // the team can give them.
+    const invokes: Record<string, InvokeHandler> = Object.fromEntries(
+      Object.entries(base.invokes).map(([token, handler]) => [
+        token,
+        (inputs: Record<string, any>) => {
+          try {
+            return handler(inputs);
+          } catch (err) {
+            throw new Error(`${(err as Error).message}; or answer ${token} in ${where}`);
+          }
+        },
+      ]),
+    );
     for (const [token, answer] of Object.entries(team.invokes ?? {}))
       invokes[token] = typeof answer === "function" ? answer : () => answer as Record<string, unknown>;
     return {

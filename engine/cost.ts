@@ -142,7 +142,6 @@ const NO_CHARGE: Record<string, string> = {
   "aws:imagebuilder/distributionConfiguration:DistributionConfiguration": "Image Builder has no charge of its own",
 };
 
-
 /** The committed price table (imported: tsc emits it beside this module in the package). */
 export function priceTable(): PriceTable {
   return PRICES as unknown as PriceTable;

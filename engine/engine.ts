@@ -257,15 +257,19 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
 
   call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
     const handler = this.fixtures.invokes[args.token];
-    if (!handler) {
-      const message =
+    // The SDK rebuilds a failed invoke's error from its `details` (a gRPC error's text) alone.
+    const fail = (message: string) => Object.assign(new Error(message), { details: message });
+    if (!handler)
+      throw fail(
         this.fixtures.missingInvoke?.(args.token) ??
-        `unmocked invoke ${args.token}: add it to engine/fixtures.ts on purpose`;
-      // The SDK rebuilds a failed invoke's error from its `details` (a gRPC error's text) alone.
-      throw Object.assign(new Error(message), { details: message });
-    }
+          `unmocked invoke ${args.token}: add it to engine/fixtures.ts on purpose`,
+      );
     this.invokes.push({ token: args.token, inputs: args.inputs });
-    return handler(args.inputs);
+    try {
+      return handler(args.inputs);
+    } catch (err) {
+      throw fail(err instanceof Error ? err.message : String(err));
+    }
   }
 
   /** A stack transformation: sees every resource's options and parent, which mocks cannot. */

@@ -255,3 +255,13 @@ export function fixtures(options: FixtureOptions = {}): Fixtures {
   };
   return { invokes, outputs, idOf: resourceIdOf };
 }
+
+/** The offline plan's view of a region: AZs <region>a-f; another stack's subnets cannot be looked up. */
+export function planFixtures(region: string): Fixtures {
+  return fixtures({
+    region,
+    zoneLetters: "abcdef",
+    subnets: {},
+    subnetMissing: (id) => `an offline plan cannot look up subnet ${id} of another network; use pulumi preview`,
+  });
+}

@@ -6,23 +6,15 @@ import { expandUserData } from "../components/windows/loader";
 import { checkConvergence, convergenceLines } from "./convergence";
 import { estimateMonthlyCost } from "./cost";
 import { ASSET_MARKERS, PROVIDER_PLACEHOLDER, RecordedResource, runProgram } from "./engine";
-import { fixtures, Fixtures } from "./fixtures";
+import { Fixtures, planFixtures } from "./fixtures";
+
+export { planFixtures };
 import { Plan, PlanResource, scriptRef, SECRET, sortKeys } from "./planModel";
 import { summarize } from "./planSummary";
 
 export * from "./planModel";
 export { inboundRules, reachDiagram, summaryText } from "./planSummary";
 export * from "./planDiff";
-
-/** The offline plan's view of a region: AZs <region>a-f; another stack's subnets cannot be looked up. */
-export function planFixtures(region: string): Fixtures {
-  return fixtures({
-    region,
-    zoneLetters: "abcdef",
-    subnets: {},
-    subnetMissing: (id) => `an offline plan cannot look up subnet ${id} of another network; use pulumi preview`,
-  });
-}
 
 /** Inputs that hold a generated script: kept in a file of its own, referred to from the plan. */
 const SCRIPT_INPUTS: { type: string; path: string; base64?: boolean; extension?: string; userData?: boolean }[] = [
