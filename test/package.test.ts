@@ -396,7 +396,9 @@ describe("a program that installs the tarball", () => {
 /**
  * A team's own Pulumi project, as the README tells them to use the kit: the tarball installed beside
  * TypeScript, a program that adds resources of its own around a farm with an application, a stack
- * file with a secret; then `aspnet-webfarm plan`, `diff` and `policy` through the bin npm links.
+ * file with a secret; then `aspnet-webfarm plan`, `diff` and `policy` through the installed bin's own
+ * module in this process (a process each would load Pulumi's SDK again: a second and a half of CPU
+ * per command), and the bin npm links run as a process of its own for its exit code and stderr.
  */
 describe("a team's own project, through the installed aspnet-webfarm bin", () => {
   let team: string;
@@ -405,7 +407,8 @@ describe("a team's own project, through the installed aspnet-webfarm bin", () =>
     stdout: string;
     stderr: string;
   }
-  const cli = (...args: string[]): Promise<Outcome> =>
+  /** The installed bin as npm links it, in a process of its own: its exit code, its two streams. */
+  const bin = (...args: string[]): Promise<Outcome> =>
     new Promise((resolvePromise) =>
       execFile(
         join(team, "node_modules", ".bin", "aspnet-webfarm"),
@@ -415,11 +418,30 @@ describe("a team's own project, through the installed aspnet-webfarm bin", () =>
           resolvePromise({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       ),
     );
+  /**
+   * The installed bin's own module, run in this process: the same file, the team's copy of Pulumi's
+   * SDK (a link to the one this worker has loaded), without a second second of start-up per command.
+   */
+  const inProcess = async (...args: string[]): Promise<Outcome> => {
+    const installedBin = join(team, "node_modules", "aspnet-webfarm", "dist", "cli", "main.js");
+    const { run: runBin } = (await import(installedBin)) as { run(a: string[], root: string): Promise<number> };
+    const out: string[] = [];
+    const err: string[] = [];
+    const log = jest.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")));
+    const error = jest.spyOn(console, "error").mockImplementation((...a) => void err.push(a.join(" ")));
+    try {
+      return { code: await runBin(args, team), stdout: out.join("\n"), stderr: err.join("\n") };
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+  };
   const git = (...args: string[]) =>
     run("git", ["-c", "user.email=team@example.com", "-c", "user.name=team", ...args], team);
   let planned: Outcome;
   let diffed: Outcome;
   let checked: Outcome;
+  let noStack: Outcome;
 
   beforeAll(async () => {
     team = join(dir, "team");
@@ -472,7 +494,7 @@ describe("a team's own project, through the installed aspnet-webfarm bin", () =>
       ].join("\n"),
     );
     git("init", "-q");
-    planned = await cli("plan", "--stack", "dev");
+    planned = await inProcess("plan", "--stack", "dev");
     git("add", "-A");
     git("commit", "-q", "-m", "the farm's plan");
     // The change under review: the team opens the state port to the internet.
@@ -480,11 +502,16 @@ describe("a team's own project, through the installed aspnet-webfarm bin", () =>
       join(team, "Pulumi.dev.yaml"),
       readFileSync(join(team, "Pulumi.dev.yaml"), "utf8") + '  team:openStatePort: "true"\n',
     );
-    [diffed, checked] = await Promise.all([cli("diff", "--stack", "dev"), cli("policy", "--stack", "dev")]);
+    diffed = await inProcess("diff", "--stack", "dev");
+    checked = await inProcess("policy", "--stack", "dev");
+    // The bin as npm links it, in a process of its own: its shebang, its link, its exit code and
+    // stderr (a stack it does not have: answered before the engine loads).
+    noStack = await bin("plan", "--stack", "nope");
   }, 180000);
 
   test("plan writes the team's plans/dev.json and .md, with their own resources and the secret as a labelled placeholder", () => {
     expect(planned.stderr).toBe("");
+    expect(planned.stdout).not.toMatch(/DOES NOT CONVERGE/);
     expect(planned.code).toBe(0);
     const plan = JSON.parse(readFileSync(join(team, "plans", "dev.json"), "utf8"));
     const names = plan.resources.map((r: { type: string; name: string }) => `${r.type}::${r.name}`);
@@ -510,5 +537,11 @@ describe("a team's own project, through the installed aspnet-webfarm bin", () =>
       /VIOLATION \S+ on aws:vpc\/securityGroupIngressRule:SecurityGroupIngressRule team-debug/,
     );
     expect(checked.stdout).toMatch(/1 mandatory policy violation\(s\) in stack dev/);
+  });
+
+  test("the linked bin runs as a process: one clear error on stderr, exit code 1", () => {
+    expect(noStack.code).toBe(1);
+    expect(noStack.stdout).toBe("");
+    expect(noStack.stderr).toMatch(/^aspnet-webfarm: no .*Pulumi\.nope\.yaml: is "nope" a stack of this project\?\n$/);
   });
 });

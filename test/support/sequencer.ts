@@ -19,11 +19,14 @@ export const SECONDS: Record<string, number> = {
   // These two wait for the type-check beside the tests (its schema inference, its declarations):
   // ranked after the acceptance suites, whatever they take, so that no worker waits early.
   "provider.test.js": 5.5,
-  "package.test.js": 5,
+  // The packed package, then a team's project through its bin (three commands, a process each).
+  "package.test.js": 10,
   "engine/plan.test.js": 4,
   "farm/webFarm.test.js": 3,
   "aws/iam/permissions.test.js": 3,
   "infra/program.test.js": 2,
+  "engine/testing.test.js": 1.5,
+  "cli/main.test.js": 1.5,
 };
 
 /** About a second for every 20 kB of a file not listed (the mock tests run at about that rate). */
