@@ -126,7 +126,7 @@ export function projectFixtures(project: TeamProject): (region: string) => Fixtu
           try {
             return handler(inputs);
           } catch (err) {
-            throw new Error(`${(err as Error).message}; or answer ${token} in ${where}`);
+            throw new Error(`${(err as Error).message}; or answer ${token} in ${where}`, { cause: err });
           }
         },
       ]),
