@@ -4,7 +4,7 @@
 // credentials. The same engine as the kit's own `npm run plan` (engine/plan.ts).
 import { readdirSync } from "fs";
 import { join } from "path";
-import { CliCommand, helpText, parseCli, wantsHelp } from "./options";
+import { CliCommand, DIFF_OPTIONS, helpText, parseCli, wantsHelp } from "./options";
 import { findProject, programOf, projectFixtures, TeamProject } from "./project";
 import type { Plan } from "../engine/plan";
 import { projectFile, readStackConfig, StackConfig } from "../engine/stackFile";
@@ -37,17 +37,7 @@ export const COMMANDS = {
     usage: `${BIN} diff [--stack <stack>] [options]`,
     summary:
       "Compares the program now with the plan committed at HEAD (plans/<stack>.json): what changes, what widens who may reach what, what replaces or interrupts a resource (the farm's and your own). Exits 2 on a security-widening or disruptive change not approved.",
-    options: {
-      stack: STACK,
-      against: {
-        type: "string",
-        value: "<file>",
-        default: "plans/<stack>.json as committed at HEAD",
-        help: "compare with this plan file instead",
-      },
-      "approve-security": { type: "boolean", help: "security-widening changes read and accepted: exit 0 for them" },
-      "approve-disruption": { type: "boolean", help: "disruptive changes read and accepted: exit 0 for them" },
-    },
+    options: { stack: STACK, ...DIFF_OPTIONS },
     examples: [`${BIN} diff --stack prod`, `${BIN} diff --stack prod --approve-disruption`],
   },
   policy: {

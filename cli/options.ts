@@ -95,3 +95,15 @@ export function parseCli<T extends CliCommand>(command: T, args: string[]): { va
   }
   return { values: values as Values<T>, problems };
 }
+
+/** The diff's own options (after --stack), the same for `npx aspnet-webfarm diff` and `npm run plan:diff`. */
+export const DIFF_OPTIONS = {
+  against: {
+    type: "string",
+    value: "<file>",
+    default: "plans/<stack>.json as committed at HEAD",
+    help: "compare with this plan file instead (plans/<stack>.json of another checkout)",
+  },
+  "approve-security": { type: "boolean", help: "security-widening changes read and accepted: exit 0 for them" },
+  "approve-disruption": { type: "boolean", help: "disruptive changes read and accepted: exit 0 for them" },
+} as const;

@@ -21,7 +21,8 @@ export interface Violation {
 
 type Policy = ResourceValidationPolicy | StackValidationPolicy;
 
-const OPTIONS = {
+/** The options Pulumi hands a policy for a resource that sets none. */
+export const OPTIONS = {
   protect: false,
   ignoreChanges: [],
   aliases: [],
@@ -29,7 +30,8 @@ const OPTIONS = {
   additionalSecretOutputs: [],
 };
 
-const byToken = () => {
+/** The kit's policies check types by token: isType/asType are never called. */
+export const byToken = () => {
   throw new Error("the kit's policies check types by token");
 };
 
@@ -39,6 +41,21 @@ const notApplicable = (reason?: string): never => {
 
 const urnOf = (project: string, stack: string, type: string, name: string) =>
   `urn:pulumi:${stack}::${project}::${type}::${name}`;
+
+/** One resource as the policy engine hands it to a stack policy, with no dependencies yet. */
+export function policyResource(type: string, name: string, props: Record<string, any>, urn: string): PolicyResource {
+  return {
+    type,
+    name,
+    urn,
+    props,
+    opts: OPTIONS,
+    dependencies: [],
+    propertyDependencies: {},
+    isType: byToken,
+    asType: byToken,
+  };
+}
 
 /** Recorded resources as the policy engine sees them: references by id or ARN become property dependencies. */
 export function asPolicyResources(
@@ -51,18 +68,7 @@ export function asPolicyResources(
     recorded.filter((r) => typeof r.state?.arn === "string").map((r) => [r.state.arn as string, r]),
   );
   const out = new Map<RecordedResource, PolicyResource>();
-  for (const r of recorded)
-    out.set(r, {
-      type: r.type,
-      name: r.name,
-      urn: urnOf(project, stack, r.type, r.name),
-      props: r.inputs,
-      opts: OPTIONS,
-      dependencies: [],
-      propertyDependencies: {},
-      isType: byToken,
-      asType: byToken,
-    });
+  for (const r of recorded) out.set(r, policyResource(r.type, r.name, r.inputs, urnOf(project, stack, r.type, r.name)));
   for (const r of recorded) {
     const pr = out.get(r)!;
     for (const [prop, value] of Object.entries(r.inputs)) {

@@ -11,36 +11,19 @@ import * as vpc from "@pulumi/aws/vpc";
 import { program } from "../../infra/program";
 import { stackConfig } from "../../infra/stackFile";
 import { RecordedResource, runProgram } from "../../engine/engine";
-import { asPolicyResources, checkPolicies } from "../../engine/policyCheck";
+import {
+  asPolicyResources,
+  byToken,
+  checkPolicies,
+  OPTIONS,
+  policyResource as basePolicyResource,
+} from "../../engine/policyCheck";
 import * as p from "../../policy/policies";
 import { ec2LaunchDocument, stateServerNodeSession, webNodeUserData } from "../../components/windows";
 
 const urn = (type: string, name: string) => `urn:pulumi:test::aspnet-webfarm::${type}::${name}`;
-const options = {
-  protect: false,
-  ignoreChanges: [],
-  aliases: [],
-  customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-  additionalSecretOutputs: [],
-};
-
-const byToken = () => {
-  throw new Error("the kit's policies check types by token");
-};
-
-function policyResource(type: string, name: string, props: Record<string, any>): PolicyResource {
-  return {
-    type,
-    name,
-    urn: urn(type, name),
-    props,
-    opts: options,
-    dependencies: [],
-    propertyDependencies: {},
-    isType: byToken,
-    asType: byToken,
-  };
-}
+const policyResource = (type: string, name: string, props: Record<string, any>) =>
+  basePolicyResource(type, name, props, urn(type, name));
 
 function resourceArgs(
   type: string,
@@ -52,7 +35,7 @@ function resourceArgs(
     props,
     urn: urn(type, "r"),
     name: "r",
-    opts: options,
+    opts: OPTIONS,
     stackTags: new Map(),
     isType: byToken,
     asType: byToken,

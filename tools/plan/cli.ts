@@ -2,7 +2,7 @@
 // npm run plan:diff -- --stack dev    compares the program now with the committed plan
 // npm run plan:check                  fails when a committed plan is out of date (CI)
 // Each one's options are in PLAN_COMMANDS (`--help` prints them).
-import { CliCommand, helpText, parseCli, wantsHelp } from "../../cli/options";
+import { CliCommand, DIFF_OPTIONS, helpText, parseCli, wantsHelp } from "../../cli/options";
 import { committedPlan, diffVerdict, planOnDisk, upToDate, writePlan } from "../../cli/plans";
 import { diffPlans, diffText, summaryText } from "../../engine/plan";
 import { REPO_ROOT } from "../scripts/repoRoot";
@@ -29,17 +29,7 @@ export const PLAN_COMMANDS = {
     usage: "npm run plan:diff -- --stack <stack> [options]",
     summary:
       "Compares the program now with the committed plan: what changes, what broadens security, what replaces or\ninterrupts a resource. Exits 2 on a security-broadening or disruptive change not approved.",
-    options: {
-      stack: STACK,
-      against: {
-        type: "string",
-        value: "<file>",
-        default: "the plan committed at HEAD",
-        help: "compare with this plan file instead (plans/<stack>.json of another checkout)",
-      },
-      "approve-security": { type: "boolean", help: "security-broadening changes read and accepted: exit 0 for them" },
-      "approve-disruption": { type: "boolean", help: "disruptive changes read and accepted: exit 0 for them" },
-    },
+    options: { stack: STACK, ...DIFF_OPTIONS },
     examples: ["npm run plan:diff -- --stack prod", "npm run plan:diff -- --stack prod --approve-disruption"],
   },
   check: {
