@@ -2,7 +2,7 @@
 // `npx aspnet-webfarm plan | diff | policy [--stack <stack>]`: the kit's offline plan, its diff and its
 // policy pack on the team's own Pulumi program, in the project's folder: no Pulumi CLI, no cloud, no
 // credentials. The same engine as the kit's own `npm run plan` (engine/plan.ts).
-import { readdirSync } from "fs";
+import { readdirSync, readFileSync } from "fs";
 import { join } from "path";
 import { CliCommand, DIFF_OPTIONS, helpText, parseCli, wantsHelp } from "./options";
 import { findProject, programOf, projectFixtures, TeamProject } from "./project";
@@ -41,10 +41,18 @@ export const COMMANDS = {
     examples: [`${BIN} diff --stack prod`, `${BIN} diff --stack prod --approve-disruption`],
   },
   policy: {
-    usage: `${BIN} policy [--stack <stack>]`,
+    usage: `${BIN} policy [--stack <stack>] [--policy-config <file>]`,
     summary:
       "Runs the kit's policy pack offline over every resource the program registers, yours around the farm included. Each violation names the policy and the resource; exits 1 when a mandatory policy is violated (advisories are printed only).",
-    options: { stack: STACK },
+    options: {
+      stack: STACK,
+      "policy-config": {
+        type: "string",
+        value: "<file>",
+        default: "each policy's own defaults (the state port 42424, the SQL port 1433)",
+        help: "the policies' configuration, as `pulumi preview --policy-pack-config` takes it: a JSON object by policy name, e.g. a farm's own state port",
+      },
+    },
     examples: [`${BIN} policy --stack prod`],
   },
 } as const satisfies Record<string, CliCommand>;
@@ -64,6 +72,19 @@ function stackOf(root: string, given: string | undefined): string {
       ? "no Pulumi.<stack>.yaml in this project: create a stack's config first (pulumi stack init, pulumi config set)"
       : `--stack is needed: this project has ${stacks.length} stacks (${stacks.join(", ")})`,
   );
+}
+
+/** A policy pack config file: { "<policy name>": { ...its settings } } (an "enforcementLevel" key is the CLI's). */
+function policyConfig(file: string): Record<string, Record<string, unknown>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new Error(`--policy-config ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new Error(`--policy-config ${file}: must be a JSON object of each policy's settings, by its name`);
+  return parsed as Record<string, Record<string, unknown>>;
 }
 
 async function renderTeamPlan(project: TeamProject, stack: string, read: StackConfig): Promise<Plan> {
@@ -95,7 +116,11 @@ export async function run(args: string[], root = process.cwd()): Promise<number>
     return 0;
   }
   const { problems } = parseCli(COMMANDS[command], rest);
-  const { values } = parseCli(COMMANDS.diff, rest);
+  // One table of every option's value: each command has refused the ones it does not take.
+  const { values } = parseCli(
+    { ...COMMANDS.diff, options: { ...COMMANDS.diff.options, ...COMMANDS.policy.options } },
+    rest,
+  );
   if (problems.length > 0) throw new Error(problems.join("\n"));
   const project = findProject(root);
   const stack = stackOf(root, values.stack);
@@ -133,7 +158,11 @@ export async function run(args: string[], root = process.cwd()): Promise<number>
     fixtures: projectFixtures(project)(region),
   });
   if (placeholders.length > 0) console.log(`not read offline, replaced by placeholders: ${placeholders.join("; ")}`);
-  const violations = await e.checkPolicies(mocks.resources, { project: project.name, stack });
+  const violations = await e.checkPolicies(mocks.resources, {
+    project: project.name,
+    stack,
+    config: values["policy-config"] ? policyConfig(join(root, values["policy-config"])) : {},
+  });
   for (const v of violations)
     console.log(
       `${v.enforcement === "mandatory" ? "VIOLATION" : "advisory"} ${v.policy}${v.resource ? ` on ${v.resource}` : ""}: ${v.message}`,

@@ -262,6 +262,6 @@ export function planFixtures(region: string): Fixtures {
     region,
     zoneLetters: "abcdef",
     subnets: {},
-    subnetMissing: (id) => `an offline plan cannot look up subnet ${id} of another network; use pulumi preview`,
+    subnetMissing: (id) => `an offline plan cannot look up ${id} of another network; use pulumi preview`,
   });
 }

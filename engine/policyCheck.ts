@@ -88,12 +88,19 @@ export function asPolicyResources(
 /** Every violation of `policies` (default: the kit's pack) in the recorded program, in order. */
 export async function checkPolicies(
   recorded: RecordedResource[],
-  options: { policies?: Policy[]; config?: Record<string, unknown>; project?: string; stack?: string } = {},
+  options: {
+    policies?: Policy[];
+    /** Each policy's settings by its name (a policy pack config file's shape); absent: its defaults. */
+    config?: Record<string, Record<string, unknown>>;
+    project?: string;
+    stack?: string;
+  } = {},
 ): Promise<Violation[]> {
   const resources = asPolicyResources(recorded, options.project, options.stack);
-  const getConfig = <T extends object>() => ({ ...(options.config ?? {}) }) as T;
   const violations: Violation[] = [];
   for (const policy of options.policies ?? POLICIES) {
+    const { enforcementLevel: _level, ...settings } = options.config?.[policy.name] ?? {};
+    const getConfig = <T extends object>() => ({ ...settings }) as T;
     const enforcement = policy.enforcementLevel === "advisory" ? "advisory" : "mandatory";
     const report = (resource?: string) => (message: string) =>
       violations.push({ policy: policy.name, enforcement, ...(resource ? { resource } : {}), message });

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "os";
 import { join } from "path";
 import { COMMANDS, run } from "../../cli/main";
+import { statePortFromGroupsOnly } from "../../policy/policies";
 import { REPO_ROOT } from "../../tools/scripts/repoRoot";
 
 let root: string;
@@ -139,5 +140,29 @@ describe("lookups and secrets, offline", () => {
     expect(code).toBe(0);
     const plan = JSON.parse(readFileSync(join(dir, "plans", "dev.json"), "utf8"));
     expect(plan.note).toContain("team:token: a secret (secure:), shown as [secure team:token: not decrypted offline]");
+  });
+});
+
+describe("policy, offline", () => {
+  /** A team's rule opening port 4000 to the internet: their farm's state server listens there. */
+  const OPEN_4000 = [
+    'const aws = require("@pulumi/aws");',
+    'new aws.vpc.SecurityGroupIngressRule("team-open", {',
+    '  securityGroupId: "sg-0123", cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 4000, toPort: 4000,',
+    "});",
+  ].join("\n");
+
+  test("checks the state port the team configures for the pack (--policy-config), not only the default", async () => {
+    const dir = project({ "Pulumi.yaml": PULUMI_YAML, "Pulumi.dev.yaml": STACK, "index.js": OPEN_4000 });
+    const atDefault = await quietly(["policy"], dir);
+    expect(atDefault.code).toBe(0);
+    writeFileSync(join(dir, "policy.json"), JSON.stringify({ [statePortFromGroupsOnly.name]: { statePort: 4000 } }));
+    const configured = await quietly(["policy", "--policy-config", "policy.json"], dir);
+    expect(configured.code).toBe(1);
+    expect(configured.out).toMatch(
+      new RegExp(
+        `VIOLATION ${statePortFromGroupsOnly.name} on aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule team-open`,
+      ),
+    );
   });
 });
