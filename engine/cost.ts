@@ -728,11 +728,13 @@ export function costDelta(before: CostEstimate, after: CostEstimate): string[] {
   if (before.region !== after.region) out.push(`region changed: ${before.region} → ${after.region}`);
   const old = new Map(before.lines.map((l) => [lineKey(l), l]));
   const now = new Map(after.lines.map((l) => [lineKey(l), l]));
+  // What is counted, when it says more than the figure (an unknown type's is only "not priced").
+  const counted = (l: CostLine) => (l.counted === lineMoney(l) ? "" : ` — ${l.counted}`);
   for (const l of after.lines) {
     const was = old.get(lineKey(l));
-    if (!was) out.push(`+ ${l.name} (${shortType(l.type)}): ${lineMoney(l)} — ${l.counted}`);
+    if (!was) out.push(`+ ${l.name} (${shortType(l.type)}): ${lineMoney(l)}${counted(l)}`);
     else if (lineMoney(was) !== lineMoney(l) || was.counted !== l.counted)
-      out.push(`~ ${l.name} (${shortType(l.type)}): ${lineMoney(was)} → ${lineMoney(l)} — ${l.counted}`);
+      out.push(`~ ${l.name} (${shortType(l.type)}): ${lineMoney(was)} → ${lineMoney(l)}${counted(l)}`);
   }
   for (const l of before.lines)
     if (!now.has(lineKey(l))) out.push(`- ${l.name} (${shortType(l.type)}): was ${lineMoney(l)}`);

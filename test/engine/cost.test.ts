@@ -322,6 +322,19 @@ describe("costDelta", () => {
     expect(lines).toContain("- old (ec2/instance): was $78.00");
   });
 
+  test("a team's resource of a type the table does not price is added as not priced, said once", () => {
+    const e = estimateMonthlyCost([instance("web-0", "t3.medium")], "eu-west-1", table);
+    const withQueue = estimateMonthlyCost(
+      [instance("web-0", "t3.medium"), res("aws:sqs/queue:Queue", "jobs", {})],
+      "eu-west-1",
+      table,
+    );
+    expect(costDelta(e, withQueue)).toEqual([
+      "Monthly cost estimate (eu-west-1): $78.00 → $78.00 (+$0.00)",
+      "+ jobs (sqs/queue): not priced",
+    ]);
+  });
+
   test("says so when nothing priced changed", () => {
     const e = estimateMonthlyCost([instance("web-0", "t3.medium")], "eu-west-1", table);
     expect(costDelta(e, e)).toEqual([
